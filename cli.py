@@ -1,0 +1,443 @@
+"""cqnews: crawl Chongqing news sites into a versioned archive, and query it.
+
+Every subcommand reads configuration from settings.py (CQNEWS_* environment variables). Errors are one
+line on stderr and a non-zero exit: 1 for a failed job, 2 for bad usage or an archive that is not ready.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+FIXTURES = Path(__file__).resolve().parent / "tests" / "fixtures"
+
+EPILOG = """\
+examples:
+  cqnews demo                          crawl the bundled fixture sites offline into ./data/archive.db
+  cqnews db upgrade                    create or migrate the archive (Alembic upgrade head)
+  cqnews crawl cq_people cbg           crawl the live sites (cqnews sites lists them)
+  cqnews search 渝北 --since 2020-05-01  find articles
+  cqnews show 12                       one article: metadata, text, versions
+  cqnews history http://cq.people.com.cn/n2/2020/0508/c365401-33998868.html
+  cqnews extract page.html --format jsonl
+
+configuration (environment):
+  CQNEWS_DATABASE_URL   archive location (default sqlite:///data/archive.db;
+                        PostgreSQL: postgresql+psycopg://user@host:5432/dbname)
+  CQNEWS_CONTACT, CQNEWS_USER_AGENT, CQNEWS_MAX_PAGES, CQNEWS_LOG_LEVEL ... see settings.py and README
+"""
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from runner import project_settings
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "database_url", None):
+        overrides["CQNEWS_DATABASE_URL"] = args.database_url
+    for pair in getattr(args, "set", None) or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CliError(f"-s expects KEY=VALUE, got {pair!r}", 2)
+        overrides[key] = value
+    return project_settings(overrides)
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    from db.session import make_engine
+
+    return make_engine(_settings(args)["CQNEWS_DATABASE_URL"])
+
+
+def _ready_engine(args: argparse.Namespace) -> Any:
+    """An engine on an archive that answers and is at the schema head."""
+    from db.migrate import require_head
+
+    engine = _engine(args)
+    require_head(engine)
+    return engine
+
+
+def _local(value: datetime | None) -> str:
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(SHANGHAI).isoformat() if value else None
+
+
+def _day(text: str) -> datetime:
+    """A --since/--until value: YYYY-MM-DD (Asia/Shanghai midnight) or a full ISO timestamp."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(), SHANGHAI)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+    return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+
+
+def _print_table(rows: list[list[str]], headers: list[str]) -> None:
+    from unicodedata import east_asian_width
+
+    def width(s: str) -> int:
+        return sum(2 if east_asian_width(c) in "WF" else 1 for c in s)
+
+    widths = [max([width(h)] + [width(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    for row in [headers] + rows:
+        print("  ".join(cell + " " * (w - width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+# -- crawling -----------------------------------------------------------------------------------------
+
+
+def _summary_rows(engine: Any, results: list[Any]) -> list[list[str]]:
+    from db.models import CrawlRun
+    from db.session import make_sessionmaker
+
+    rows = []
+    with make_sessionmaker(engine)() as session:
+        for result in results:
+            run = session.get(CrawlRun, result.run_id) if result.run_id else None
+            if run is None:
+                rows.append([result.site, "not recorded", "-", "-", "-", "-", "-", "-", "-"])
+                continue
+            rows.append([run.site, f"{run.status} ({run.finish_reason})", str(run.pages_fetched),
+                         str(run.articles_new), str(run.articles_updated), str(run.articles_unchanged),
+                         str(run.articles_duplicate), str(run.articles_rejected), str(run.errors)])
+    return rows
+
+
+def _crawl_and_report(args: argparse.Namespace, sites: list[str], spider_args: dict[str, dict[str, str]],
+                      settings: Any) -> int:
+    from runner import run_crawls
+
+    engine = _ready_engine(args)
+    print(f"crawling {', '.join(sites)} into {engine.url.render_as_string(hide_password=True)}", file=sys.stderr)
+    results = run_crawls(settings, sites, spider_args)
+    rows = _summary_rows(engine, results)
+    _print_table(rows, ["site", "status", "pages", "new", "updated", "unchanged", "duplicate", "rejected",
+                        "errors"])
+    return 0 if all(r[1].startswith("finished") for r in rows) else 1
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from runner import spider_names
+
+    settings = _settings(args)
+    settings.set("LOG_LEVEL", args.log_level or settings.get("LOG_LEVEL"), priority="cmdline")
+    known = spider_names(settings)
+    sites = known if args.all else args.sites
+    if not sites:
+        raise CliError("name at least one site, or --all (cqnews sites lists them)", 2)
+    unknown = [s for s in sites if s not in known]
+    if unknown:
+        raise CliError(f"unknown site {', '.join(unknown)}; known: {', '.join(known)}", 2)
+    spider_args = {s: {"base_url": args.base_url} for s in sites} if args.base_url else {}
+    return _crawl_and_report(args, sites, spider_args, settings)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from db import migrate
+    from fixture_server import FixtureSite
+    from runner import spider_names
+
+    settings = _settings(args)
+    settings.set("LOG_LEVEL", args.log_level or "WARNING", priority="cmdline")
+    settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
+    fixtures = Path(args.fixtures)
+    sites = [s for s in spider_names(settings) if (fixtures / s).is_dir()]
+    if not sites:
+        raise CliError(f"no fixture sites under {fixtures}", 2)
+    engine = _engine(args)
+    if migrate.current_revision(engine) != migrate.head_revision(engine):
+        print("migrating the archive to the current schema (alembic upgrade head)", file=sys.stderr)
+        migrate.upgrade(engine)
+    with ExitStack() as stack:
+        servers = {s: stack.enter_context(FixtureSite(fixtures / s)) for s in sites}
+        for site, server in servers.items():
+            print(f"serving the recorded {site} site at {server.base_url}", file=sys.stderr)
+        spider_args = {s: {"base_url": server.base_url} for s, server in servers.items()}
+        return _crawl_and_report(args, sites, spider_args, settings)
+
+
+def cmd_sites(args: argparse.Namespace) -> int:
+    from runner import spider_class, spider_names
+
+    settings = _settings(args)
+    rows = []
+    for name in spider_names(settings):
+        cls = spider_class(settings, name)
+        rows.append([name, cls.site_title, ", ".join(cls.allowed_domains), " ".join(cls.start_urls)])
+    _print_table(rows, ["site", "title", "domains", "start pages"])
+    return 0
+
+
+# -- the archive ----------------------------------------------------------------------------------------
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from alembic import command as alembic_command
+
+    from db import migrate
+
+    engine = _engine(args)
+    shown = engine.url.render_as_string(hide_password=True)
+    if args.db_command == "upgrade":
+        migrate.upgrade(engine, args.revision)
+        print(f"{shown}: at revision {migrate.current_revision(engine)}")
+    elif args.db_command == "downgrade":
+        migrate.downgrade(engine, args.revision)
+        print(f"{shown}: at revision {migrate.current_revision(engine) or 'base (empty)'}")
+    elif args.db_command == "current":
+        current, head = migrate.current_revision(engine), migrate.head_revision(engine)
+        state = "up to date" if current == head else f"behind: head is {head}, run `cqnews db upgrade`"
+        print(f"{shown}: revision {current or 'none (empty database)'} ({state})")
+        return 0 if current == head else 1
+    elif args.db_command == "check":
+        migrate.require_head(engine)
+        alembic_command.check(migrate.alembic_config(engine))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from db.search import search
+    from db.session import make_sessionmaker
+
+    engine = _ready_engine(args)
+    with make_sessionmaker(engine)() as session:
+        hits = search(session, args.text, site=args.site, since=args.since, until=args.until,
+                      limit=args.limit, offset=args.offset)
+    if args.format == "json":
+        for h in hits:
+            print(json.dumps({"id": h.article_id, "site": h.site, "url": h.url, "title": h.title,
+                              "published_at": _iso(h.published_at), "versions": h.version_count,
+                              "snippet": h.snippet}, ensure_ascii=False))
+    else:
+        _print_table([[str(h.article_id), _local(h.published_at), h.site, (h.title or "")[:40], h.url]
+                      for h in hits], ["id", "published", "site", "title", "url"])
+        print(f"{len(hits)} result(s)", file=sys.stderr)
+    return 0
+
+
+def _version_dict(v: Any) -> dict[str, Any]:
+    return {"version": v.version_no, "title": v.title, "published_at": _iso(v.published_at), "author": v.author,
+            "source": v.source, "editor": v.editor, "content_hash": v.content_hash, "chars": v.text_length,
+            "first_seen": _iso(v.first_seen), "last_seen": _iso(v.last_seen), "seen": v.seen_count,
+            "extractor": v.extractor_version}
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from db.search import get_article
+    from db.session import make_sessionmaker
+
+    engine = _ready_engine(args)
+    with make_sessionmaker(engine)() as session:
+        article = get_article(session, args.id)
+        if article is None:
+            raise CliError(f"no article with id {args.id}")
+        latest = article.versions[-1]
+        if args.format == "json":
+            print(json.dumps({"id": article.id, "site": article.site.name, "url": article.url,
+                              "aliases": [a.url for a in article.aliases], "text": latest.text,
+                              "versions": [_version_dict(v) for v in article.versions]},
+                             ensure_ascii=False, indent=1))
+            return 0
+        print(f"# {latest.title or '(untitled)'}")
+        print(f"id {article.id} · {article.site.name} · {article.url}")
+        for alias in article.aliases:
+            print(f"also at {alias.url}")
+        print(f"published {_local(latest.published_at)} · author {latest.author or '-'} · "
+              f"source {latest.source or '-'} · editor {latest.editor or '-'}")
+        print(f"archived {_local(article.first_seen)} · last seen {_local(article.last_seen)} · "
+              f"{article.version_count} version(s)\n")
+        print(latest.text)
+        print()
+        for v in article.versions:
+            print(f"v{v.version_no}  {_local(v.first_seen)} → {_local(v.last_seen)}  {v.text_length} chars  "
+                  f"{v.content_hash[:12]}")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from db.search import find_article_by_url, history
+    from db.session import make_sessionmaker
+
+    engine = _ready_engine(args)
+    with make_sessionmaker(engine)() as session:
+        article = find_article_by_url(session, args.url)
+        if article is None:
+            raise CliError(f"{args.url} is not in the archive")
+        changes = history(article)
+        if args.format == "json":
+            for c in changes:
+                print(json.dumps(_version_dict(c.version) | {"changed": c.changed_fields,
+                                 "paragraphs_added": c.paragraphs_added,
+                                 "paragraphs_removed": c.paragraphs_removed}, ensure_ascii=False))
+            return 0
+        print(f"article {article.id}: {article.url}")
+        rows = []
+        for c in changes:
+            what = "first capture" if c.version.version_no == 1 else (
+                f"{', '.join(c.changed_fields) or 'metadata'}: +{c.paragraphs_added}/-{c.paragraphs_removed} ¶")
+            rows.append([f"v{c.version.version_no}", _local(c.version.first_seen), _local(c.version.last_seen),
+                         str(c.version.seen_count), c.version.content_hash[:12], str(c.version.text_length), what])
+        _print_table(rows, ["version", "first seen", "last seen", "seen", "hash", "chars", "changed"])
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from db.search import recent_runs
+    from db.session import make_sessionmaker
+
+    engine = _ready_engine(args)
+    with make_sessionmaker(engine)() as session:
+        runs = recent_runs(session, args.site, args.limit)
+    _print_table([[str(r.id), r.site, _local(r.started_at), _local(r.finished_at), r.status, r.finish_reason or "-",
+                   str(r.pages_fetched), str(r.articles_new), str(r.articles_updated), str(r.articles_unchanged),
+                   str(r.articles_duplicate), str(r.articles_rejected), str(r.errors)] for r in runs],
+                 ["run", "site", "started", "finished", "status", "reason", "pages", "new", "updated",
+                  "unchanged", "dup", "rejected", "errors"])
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from pipelines.article import extract_file
+
+    failed = 0
+    for path in args.files:
+        if not Path(path).is_file():
+            print(f"cqnews: {path}: no such file", file=sys.stderr)
+            failed += 1
+            continue
+        record = extract_file(path)
+        if args.format == "jsonl":
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        else:
+            print(f"== {path}\ntitle: {record.get('title')}\npublished: {record.get('published_at')}\n"
+                  f"author: {record.get('author')}  source: {record.get('source')}  "
+                  f"editor: {record.get('editor')}\n\n{record.get('text') or record.get('error')}\n")
+    return 1 if failed else 0
+
+
+# -- parser ------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cqnews", description=__doc__.splitlines()[0], epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--database-url", metavar="URL",
+                        help="archive database (default: $CQNEWS_DATABASE_URL or sqlite:///data/archive.db)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("demo", cmd_demo, "serve the bundled fixture sites on 127.0.0.1 and crawl them into the archive")
+    p.add_argument("--fixtures", default=str(FIXTURES), help="folder of fixture sites (default: %(default)s)")
+    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
+
+    p = add("crawl", cmd_crawl, "crawl sites now and store what changed; prints a summary per site")
+    p.add_argument("sites", nargs="*", metavar="SITE", help="spider names (see `cqnews sites`)")
+    p.add_argument("--all", action="store_true", help="crawl every site")
+    p.add_argument("--base-url", metavar="URL", help="fetch from this mirror (e.g. a recorded copy on 127.0.0.1)")
+    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
+
+    add("sites", cmd_sites, "list the sites cqnews can crawl")
+
+    p = add("db", cmd_db, "create, migrate or check the archive's schema (Alembic)")
+    db_sub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = db_sub.add_parser("upgrade", help="migrate to the newest schema (or REVISION)")
+    up.add_argument("revision", nargs="?", default="head")
+    down = db_sub.add_parser("downgrade", help="migrate back to REVISION ('base' empties the archive)")
+    down.add_argument("revision")
+    db_sub.add_parser("current", help="show the schema revision; exit 1 if not at head")
+    db_sub.add_parser("check", help="fail if the models and migrations disagree")
+
+    p = add("search", cmd_search, "find articles whose latest version contains all the words of TEXT")
+    p.add_argument("text")
+    p.add_argument("--site")
+    p.add_argument("--since", type=_day, metavar="DATE", help="published on or after (YYYY-MM-DD)")
+    p.add_argument("--until", type=_day, metavar="DATE", help="published before (YYYY-MM-DD)")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--format", choices=["table", "json"], default="table")
+
+    p = add("show", cmd_show, "one article: metadata, latest text and its versions")
+    p.add_argument("id", type=int)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+
+    p = add("history", cmd_history, "every version of the article at URL: when, hash, size, what changed")
+    p.add_argument("url")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+
+    p = add("runs", cmd_runs, "recent crawl runs with their counts")
+    p.add_argument("--site")
+    p.add_argument("--limit", type=int, default=20)
+
+    p = add("extract", cmd_extract, "extract article text and metadata from saved HTML files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--format", choices=["jsonl", "text"], default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.database_url:
+        os.environ["CQNEWS_DATABASE_URL"] = args.database_url
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+    from db.migrate import DatabaseNotAtHead
+    from db.session import ArchiveConfigError
+
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"cqnews: {exc}", file=sys.stderr)
+        return exc.code
+    except DatabaseNotAtHead as exc:
+        print(f"cqnews: {exc}", file=sys.stderr)
+        return 2
+    except ArchiveConfigError as exc:
+        print(f"cqnews: {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        print(f"cqnews: the archive database cannot be reached: {reason}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        print(f"cqnews: database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("cqnews: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The archive: typed models, engine/session setup, versioned writes and queries."""

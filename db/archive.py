@@ -1,0 +1,188 @@
+"""Versioned writes: what turns one extracted article into archive rows, idempotently.
+
+The rules (the meaning of "versioned archive"):
+- a URL never seen, with text never seen: a new article with version 1;
+- a known URL whose latest version has the same content hash: nothing new, ``last_seen`` moves;
+- a known URL with different content (title, text or date): version N+1;
+- an unknown URL whose text an existing article already has: an alias of that article, not a new one.
+
+Each call is one transaction. Uniqueness is enforced by the database (``articles.url_key``,
+``url_aliases.url_key``, ``article_versions(article_id, version_no)``), so two crawls racing on the same
+article cannot both write: the loser's transaction fails, is retried once, and then sees the winner's rows.
+"""
+from __future__ import annotations
+
+import enum
+import hashlib
+import logging
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import items
+from db.models import Article, ArticleVersion, Page, RawBlob, Site, UrlAlias
+from db.session import make_sessionmaker
+from urls import url_key
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(enum.StrEnum):
+    NEW = "new"
+    NEW_VERSION = "new_version"
+    UNCHANGED = "unchanged"
+    DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    outcome: Outcome
+    article_id: int
+    version_no: int
+
+
+class Archive:
+    """The write side of the archive, one instance per crawl (built in a pipeline's ``open_spider``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = make_sessionmaker(engine)
+        self._site_ids: dict[str, int] = {}
+
+    def record(self, article: items.Article, site_title: str = "") -> Recorded:
+        """Store one article (and its raw page) in one transaction; retried once after a lost race."""
+        for attempt in (1, 2):
+            try:
+                with self.sessions.begin() as session:
+                    site_id = self._site_id(session, article.page.site, site_title)
+                    page_id = store_page(session, article.page, article.extracted)
+                    return _record_article(session, article, site_id, page_id)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                log.info("concurrent write on %s; retrying", article.canonical_url)
+        raise AssertionError("unreachable")
+
+    def _site_id(self, session: Session, name: str, title: str) -> int:
+        if name not in self._site_ids:
+            _insert_ignoring_conflict(session, Site, {"name": name, "title": title}, ["name"])
+            self._site_ids[name] = session.scalars(select(Site.id).where(Site.name == name)).one()
+        return self._site_ids[name]
+
+
+def store_page(session: Session, page: items.RawPage, extracted: items.Extracted | None = None) -> int:
+    """Store the response bytes once (content-addressed) and this URL's capture of them; return the page id."""
+    digest = hashlib.sha256(page.body).hexdigest()
+    _insert_ignoring_conflict(
+        session,
+        RawBlob,
+        {"sha256": digest, "size": len(page.body), "compression": "zlib", "data": zlib.compress(page.body, 6)},
+        ["sha256"],
+    )
+    insert = _dialect_insert(session)(Page).values(
+        url=page.url,
+        blob_sha256=digest,
+        status=page.status,
+        headers=page.headers,
+        encoding=extracted.encoding if extracted else None,
+        encoding_overridden=extracted.encoding_overridden if extracted else False,
+        first_fetched_at=page.fetched_at,
+        last_fetched_at=page.fetched_at,
+        fetch_count=1,
+    )
+    upsert = insert.on_conflict_do_update(
+        index_elements=["url", "blob_sha256"],
+        set_={"last_fetched_at": insert.excluded.last_fetched_at, "fetch_count": Page.fetch_count + 1},
+    ).returning(Page.id)
+    return int(session.execute(upsert).scalar_one())
+
+
+def _record_article(session: Session, item: items.Article, site_id: int, page_id: int) -> Recorded:
+    key = url_key(item.canonical_url)
+    seen_at = item.page.fetched_at
+    article = session.scalars(select(Article).where(Article.url_key == key)).one_or_none()
+    if article is None:
+        alias = session.scalars(select(UrlAlias).where(UrlAlias.url_key == key)).one_or_none()
+        if alias is not None:
+            alias.last_seen = seen_at
+            article = alias.article
+    if article is not None:
+        return _record_known_article(session, article, item, page_id)
+
+    twin = session.scalars(
+        select(ArticleVersion).where(ArticleVersion.text_hash == item.text_hash).order_by(ArticleVersion.id).limit(1)
+    ).one_or_none()
+    if twin is not None:
+        session.add(UrlAlias(article_id=twin.article_id, url=item.canonical_url, url_key=key,
+                             first_seen=seen_at, last_seen=seen_at))
+        twin.article.last_seen = max(twin.article.last_seen, seen_at)
+        session.flush()
+        return Recorded(Outcome.DUPLICATE, twin.article_id, twin.article.version_count)
+
+    article = Article(site_id=site_id, url=item.canonical_url, url_key=key, first_seen=seen_at,
+                      last_seen=seen_at, version_count=1)
+    session.add(article)
+    session.flush()
+    session.add(_new_version(article.id, 1, item, page_id))
+    session.flush()
+    return Recorded(Outcome.NEW, article.id, 1)
+
+
+def _record_known_article(session: Session, article: Article, item: items.Article, page_id: int) -> Recorded:
+    latest = session.scalars(
+        select(ArticleVersion).where(
+            ArticleVersion.article_id == article.id, ArticleVersion.version_no == article.version_count
+        )
+    ).one()
+    seen_at = item.page.fetched_at
+    article.last_seen = max(article.last_seen, seen_at)
+    if latest.content_hash == item.content_hash:
+        latest.last_seen = max(latest.last_seen, seen_at)
+        latest.seen_count += 1
+        session.flush()
+        return Recorded(Outcome.UNCHANGED, article.id, latest.version_no)
+    version_no = article.version_count + 1
+    session.add(_new_version(article.id, version_no, item, page_id))
+    article.version_count = version_no
+    session.flush()
+    return Recorded(Outcome.NEW_VERSION, article.id, version_no)
+
+
+def _new_version(article_id: int, version_no: int, item: items.Article, page_id: int) -> ArticleVersion:
+    ex = item.extracted
+    return ArticleVersion(
+        article_id=article_id,
+        version_no=version_no,
+        title=ex.title,
+        text=ex.text,
+        published_at=ex.published_at,
+        author=_clip(ex.author),
+        source=_clip(ex.source),
+        editor=_clip(ex.editor),
+        language=ex.language,
+        content_hash=item.content_hash,
+        text_hash=item.text_hash,
+        text_length=len(ex.text),
+        extractor_version=item.extractor_version[:80],
+        first_seen=item.page.fetched_at,
+        last_seen=item.page.fetched_at,
+        seen_count=1,
+        page_id=page_id,
+    )
+
+
+def _clip(value: str | None, limit: int = 200) -> str | None:
+    return value[:limit] if value else value
+
+
+def _dialect_insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _insert_ignoring_conflict(session: Session, model: Any, values: dict[str, Any], keys: list[str]) -> None:
+    session.execute(_dialect_insert(session)(model).values(**values).on_conflict_do_nothing(index_elements=keys))

@@ -1,0 +1,57 @@
+"""What flows through the pipelines: a RawPage (what a spider saw) becomes an Article (what extraction made).
+
+Spiders only fetch, so they yield RawPage; ExtractPipeline turns it into Article or drops it with a reason;
+DedupPipeline fills the hashes; StorePipeline writes it. Plain dataclasses keep the contract typed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class RawPage:
+    """One HTTP response as the spider received it, before any parsing."""
+
+    site: str
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fetched_at: datetime
+    requested_url: str | None = None
+    body_selector: str | None = None  # a site's hint for where the article body is, if it declares one
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+@dataclass
+class Extracted:
+    """The article a page holds, as extraction understood it."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    source: str | None = None
+    editor: str | None = None
+    published_at: datetime | None = None  # timezone-aware
+    language: str | None = None
+    encoding: str = "utf-8"
+    encoding_declared: str | None = None
+    encoding_overridden: bool = False
+    replacement_chars: int = 0
+
+
+@dataclass
+class Article:
+    """An extracted article together with the page it came from; hashes are set by DedupPipeline."""
+
+    page: RawPage
+    extracted: Extracted
+    canonical_url: str
+    extractor_version: str
+    content_hash: str = ""
+    text_hash: str = ""
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the archive; the only way its schema changes."""

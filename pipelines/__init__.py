@@ -1,0 +1,1 @@
+"""Item pipelines, one step each: extract (RawPage -> Article) -> dedup (hashes) -> store (archive)."""

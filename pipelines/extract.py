@@ -1,0 +1,48 @@
+"""ExtractPipeline: a RawPage becomes an Article, or is dropped with a counted reason."""
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
+from items import Article, RawPage
+from pipelines.article import EXTRACTOR_VERSION, NotAnArticle, extract_article
+from urls import canonical_url
+
+
+class ExtractPipeline:
+    def __init__(self, stats: StatsCollector, min_chars: int) -> None:
+        self.stats = stats
+        self.min_chars = min_chars
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        assert crawler.stats is not None
+        return cls(crawler.stats, crawler.settings.getint("CQNEWS_MIN_TEXT_CHARS", 60))
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, RawPage):
+            return item
+        try:
+            extracted = extract_article(
+                item.body,
+                url=item.url,
+                content_type=item.content_type,
+                body_selector=item.body_selector,
+                min_chars=self.min_chars,
+            )
+        except NotAnArticle as exc:
+            self.stats.inc_value(f"cqnews/extract/rejected/{exc.reason}")
+            self.stats.inc_value("cqnews/extract/rejected")
+            raise DropItem(f"not an article ({exc.reason}): {item.url}", log_level="INFO") from exc
+        self.stats.inc_value("cqnews/extract/ok")
+        if extracted.encoding_overridden:
+            self.stats.inc_value("cqnews/extract/encoding_overridden")
+        return Article(
+            page=item,
+            extracted=extracted,
+            canonical_url=canonical_url(item.url),
+            extractor_version=EXTRACTOR_VERSION,
+        )

@@ -1,0 +1,58 @@
+"""The one Scrapy settings module. Every CQNEWS_* environment variable is read here, one line each.
+
+Everything else (pipelines, the CLI, the scheduler) reads configuration from these settings, so a deployment
+changes behaviour through the environment without touching code.
+"""
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "cqnews"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# -- where the archive lives -----------------------------------------------------------------------
+CQNEWS_DATABASE_URL = os.environ.get("CQNEWS_DATABASE_URL", "sqlite:///data/archive.db")
+
+# -- politeness -------------------------------------------------------------------------------------
+CQNEWS_CONTACT = os.environ.get("CQNEWS_CONTACT", "https://github.com/cqnews/cqnews")
+USER_AGENT = os.environ.get("CQNEWS_USER_AGENT", f"cqnews/0.1 (news archive; +{CQNEWS_CONTACT})")
+ROBOTSTXT_OBEY = os.environ.get("CQNEWS_ROBOTSTXT_OBEY", "1") != "0"
+CONCURRENT_REQUESTS = int(os.environ.get("CQNEWS_CONCURRENT_REQUESTS", "8"))
+CONCURRENT_REQUESTS_PER_DOMAIN = int(os.environ.get("CQNEWS_CONCURRENCY_PER_DOMAIN", "2"))
+DOWNLOAD_DELAY = float(os.environ.get("CQNEWS_DOWNLOAD_DELAY", "0.5"))
+AUTOTHROTTLE_ENABLED = os.environ.get("CQNEWS_AUTOTHROTTLE", "1") != "0"
+AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = int(os.environ.get("CQNEWS_DOWNLOAD_TIMEOUT", "30"))
+DOWNLOAD_MAXSIZE = int(os.environ.get("CQNEWS_DOWNLOAD_MAXSIZE", str(10 * 1024 * 1024)))
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = int(os.environ.get("CQNEWS_RETRY_TIMES", "2"))
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+REDIRECT_MAX_TIMES = 5
+
+# -- bounds: a crawl always ends ---------------------------------------------------------------------
+CQNEWS_LISTING_DEPTH = int(os.environ.get("CQNEWS_LISTING_DEPTH", "2"))
+CLOSESPIDER_PAGECOUNT = int(os.environ.get("CQNEWS_MAX_PAGES", "2000"))
+CLOSESPIDER_TIMEOUT = int(os.environ.get("CQNEWS_MAX_SECONDS", "3600"))
+DEPTH_LIMIT = int(os.environ.get("CQNEWS_DEPTH_LIMIT", "5"))
+
+# -- extraction ---------------------------------------------------------------------------------------
+CQNEWS_MIN_TEXT_CHARS = int(os.environ.get("CQNEWS_MIN_TEXT_CHARS", "60"))
+
+# -- the pipeline: extract -> dedup -> store ---------------------------------------------------------
+ITEM_PIPELINES = {
+    "pipelines.extract.ExtractPipeline": 100,
+    "pipelines.dedup.DedupPipeline": 200,
+    "pipelines.store.StorePipeline": 300,
+}
+EXTENSIONS = {
+    "extensions.CrawlRunRecorder": 500,
+}
+
+LOG_LEVEL = os.environ.get("CQNEWS_LOG_LEVEL", "INFO")
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
