@@ -1,0 +1,144 @@
+"""Versioned writes on a real database, both backends: new, unchanged, new version, alias, races."""
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, text
+
+from db.archive import Archive, Outcome
+from db.models import Article, ArticleVersion, Page, RawBlob, UrlAlias
+from db.session import make_sessionmaker
+from items import Article as ArticleItem
+from items import Extracted, RawPage
+from pipelines.dedup import content_fingerprint, text_fingerprint
+from urls import canonical_url
+
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+BODY = "人民网重庆5月8日电 渝北区将对标“两中心两地”战略目标。\n\n据了解，渝北区作为重庆主城北大门。"
+
+
+def make_item(url: str, text: str = BODY, title: str = "渝北:努力成为新动力源", at: datetime = T0,
+              html: bytes | None = None) -> ArticleItem:
+    page = RawPage(site="cq_people", url=url, status=200, headers={"content-type": "text/html; charset=GB2312"},
+                   body=html if html is not None else f"<html><title>{title}</title><body>{text}</body></html>".encode("gb18030"),
+                   fetched_at=at)
+    extracted = Extracted(text=text, title=title, author="胡虹", source="人民网-重庆频道",
+                          published_at=datetime(2020, 5, 8, 18, 43, tzinfo=ZoneInfo("Asia/Shanghai")),
+                          encoding="gb18030")
+    item = ArticleItem(page=page, extracted=extracted, canonical_url=canonical_url(url), extractor_version="test")
+    item.text_hash = text_fingerprint(extracted.text)
+    item.content_hash = content_fingerprint(extracted)
+    return item
+
+
+def count(engine, model) -> int:  # type: ignore[no-untyped-def]
+    with make_sessionmaker(engine)() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+URL = "http://cq.people.com.cn/n2/2020/0508/c365401-33998868.html"
+
+
+def test_first_capture_is_a_new_article_with_version_one(archive_engine) -> None:  # type: ignore[no-untyped-def]
+    recorded = Archive(archive_engine).record(make_item(URL), "人民网重庆频道")
+    assert (recorded.outcome, recorded.version_no) == (Outcome.NEW, 1)
+    assert count(archive_engine, Article) == 1
+    assert count(archive_engine, ArticleVersion) == 1
+    with archive_engine.connect() as conn:
+        row = conn.execute(text("SELECT site, title, author, version_no FROM latest_articles")).one()
+    assert tuple(row) == ("cq_people", "渝北:努力成为新动力源", "胡虹", 1)
+
+
+def test_unchanged_recrawl_only_moves_last_seen(archive_engine) -> None:  # type: ignore[no-untyped-def]
+    archive = Archive(archive_engine)
+    archive.record(make_item(URL, at=T0))
+    later = T0 + timedelta(hours=6)
+    recorded = archive.record(make_item(URL, at=later))
+    assert recorded.outcome is Outcome.UNCHANGED
+    with make_sessionmaker(archive_engine)() as session:
+        version = session.scalars(select(ArticleVersion)).one()
+        article = session.scalars(select(Article)).one()
+    assert (version.first_seen, version.last_seen, version.seen_count) == (T0, later, 2)
+    assert article.last_seen == later
+    assert count(archive_engine, Page) == 1  # the same bytes at the same URL: one capture, fetched twice
+    assert count(archive_engine, RawBlob) == 1
+    # A share link with tracking parameters is the same article; the response is kept under its own URL.
+    shared = archive.record(make_item(URL + "?utm_source=weixin#top", at=later + timedelta(hours=1)))
+    assert (shared.outcome, shared.article_id) == (Outcome.UNCHANGED, recorded.article_id)
+    assert count(archive_engine, Article) == 1 and count(archive_engine, RawBlob) == 1
+
+
+def test_changed_text_adds_the_next_version(archive_engine) -> None:  # type: ignore[no-untyped-def]
+    archive = Archive(archive_engine)
+    archive.record(make_item(URL))
+    edited = BODY + "\n\n（更正：原文第二段数据有误。）"
+    recorded = archive.record(make_item(URL, text=edited, at=T0 + timedelta(days=1)))
+    assert (recorded.outcome, recorded.version_no) == (Outcome.NEW_VERSION, 2)
+    again = archive.record(make_item(URL, text=edited, at=T0 + timedelta(days=2)))
+    assert (again.outcome, again.version_no) == (Outcome.UNCHANGED, 2)
+    retitled = archive.record(make_item(URL, text=edited, title="新标题", at=T0 + timedelta(days=3)))
+    assert (retitled.outcome, retitled.version_no) == (Outcome.NEW_VERSION, 3)
+    with make_sessionmaker(archive_engine)() as session:
+        article = session.scalars(select(Article)).one()
+        assert [v.version_no for v in article.versions] == [1, 2, 3]
+        assert article.version_count == 3
+        assert count(archive_engine, RawBlob) == 3
+
+
+def test_same_text_under_another_url_is_an_alias(archive_engine) -> None:  # type: ignore[no-untyped-def]
+    archive = Archive(archive_engine)
+    first = archive.record(make_item(URL))
+    other = "http://cq.people.com.cn/n2/2020/0508/c365402-33998999.html"
+    dup = archive.record(make_item(other, at=T0 + timedelta(minutes=5)))
+    assert dup.outcome is Outcome.DUPLICATE and dup.article_id == first.article_id
+    assert count(archive_engine, Article) == 1
+    assert count(archive_engine, ArticleVersion) == 1
+    with make_sessionmaker(archive_engine)() as session:
+        alias = session.scalars(select(UrlAlias)).one()
+    assert alias.url == other and alias.article_id == first.article_id
+    # Seen again under the alias: still the one article, unchanged.
+    assert archive.record(make_item(other, at=T0 + timedelta(hours=1))).outcome is Outcome.UNCHANGED
+
+
+def test_identical_bytes_are_stored_once(archive_engine) -> None:  # type: ignore[no-untyped-def]
+    archive = Archive(archive_engine)
+    html = "<html><body>同一个页面</body></html>".encode()
+    archive.record(make_item(URL, html=html))
+    archive.record(make_item("http://cq.people.com.cn/n2/mirror.html", html=html))
+    assert count(archive_engine, RawBlob) == 1
+    assert count(archive_engine, Page) == 2
+
+
+def test_racing_writers_never_duplicate(archive_engine) -> None:  # type: ignore[no-untyped-def]
+    """Two crawls storing the same new article at the same moment: one article, one version."""
+    barrier = threading.Barrier(4)
+    outcomes: list[Outcome] = []
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        archive = Archive(archive_engine)
+        barrier.wait()
+        try:
+            outcomes.append(archive.record(make_item(URL)).outcome)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(outcomes).count(Outcome.NEW) == 1
+    assert count(archive_engine, Article) == 1
+    assert count(archive_engine, ArticleVersion) == 1
+
+
+def test_naive_timestamps_are_refused(archive_engine) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    with pytest.raises(Exception, match="timezone-aware"):
+        Archive(archive_engine).record(make_item(URL, at=datetime(2026, 1, 1)))
+    assert count(archive_engine, Article) == 0  # nothing half-written
