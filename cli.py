@@ -109,21 +109,31 @@ def _print_table(rows: list[list[str]], headers: list[str]) -> None:
 # -- crawling -----------------------------------------------------------------------------------------
 
 
-def _summary_rows(engine: Any, results: list[Any]) -> list[list[str]]:
+def _report(engine: Any, results: list[Any]) -> int:
+    """Print one summary row per crawl from its crawl_runs row; 1 if any crawl failed or fetched nothing."""
     from db.models import CrawlRun
     from db.session import make_sessionmaker
 
-    rows = []
+    rows, problems = [], []
     with make_sessionmaker(engine)() as session:
         for result in results:
             run = session.get(CrawlRun, result.run_id) if result.run_id else None
             if run is None:
-                rows.append([result.site, "not recorded", "-", "-", "-", "-", "-", "-", "-"])
+                rows.append([result.site, "not recorded"] + ["-"] * 7)
+                problems.append(f"{result.site}: the crawl was not recorded in the archive (see the log above)")
                 continue
             rows.append([run.site, f"{run.status} ({run.finish_reason})", str(run.pages_fetched),
                          str(run.articles_new), str(run.articles_updated), str(run.articles_unchanged),
                          str(run.articles_duplicate), str(run.articles_rejected), str(run.errors)])
-    return rows
+            if run.status != "finished":
+                problems.append(f"{run.site}: crawl {run.status} ({run.finish_reason})")
+            elif run.pages_fetched == 0:
+                problems.append(f"{run.site}: no page could be fetched ({run.errors} errors); is the site reachable?")
+    _print_table(rows, ["site", "status", "pages", "new", "updated", "unchanged", "duplicate", "rejected",
+                        "errors"])
+    for problem in problems:
+        print(f"cqnews: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _crawl_and_report(args: argparse.Namespace, sites: list[str], spider_args: dict[str, dict[str, str]],
@@ -133,10 +143,7 @@ def _crawl_and_report(args: argparse.Namespace, sites: list[str], spider_args: d
     engine = _ready_engine(args)
     print(f"crawling {', '.join(sites)} into {engine.url.render_as_string(hide_password=True)}", file=sys.stderr)
     results = run_crawls(settings, sites, spider_args)
-    rows = _summary_rows(engine, results)
-    _print_table(rows, ["site", "status", "pages", "new", "updated", "unchanged", "duplicate", "rejected",
-                        "errors"])
-    return 0 if all(r[1].startswith("finished") for r in rows) else 1
+    return _report(engine, results)
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -157,7 +164,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from db import migrate
-    from fixture_server import FixtureSite
     from runner import spider_names
 
     settings = _settings(args)
@@ -173,11 +179,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("migrating the archive to the current schema (alembic upgrade head)", file=sys.stderr)
         migrate.upgrade(engine)
     with ExitStack() as stack:
-        servers = {s: stack.enter_context(FixtureSite(fixtures / s)) for s in sites}
+        # Stable ports, so that a second demo run sees the same URLs (and reports them unchanged).
+        servers = {s: stack.enter_context(_fixture_site(fixtures / s, args.port + i)) for i, s in enumerate(sites)}
         for site, server in servers.items():
             print(f"serving the recorded {site} site at {server.base_url}", file=sys.stderr)
         spider_args = {s: {"base_url": server.base_url} for s, server in servers.items()}
         return _crawl_and_report(args, sites, spider_args, settings)
+
+
+def _fixture_site(root: Path, port: int) -> Any:
+    from fixture_server import FixtureSite
+
+    try:
+        return FixtureSite(root, port=port)
+    except OSError:  # port taken: any free one will do, at the cost of new URLs
+        return FixtureSite(root, port=0)
 
 
 def cmd_sites(args: argparse.Namespace) -> int:
@@ -358,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("demo", cmd_demo, "serve the bundled fixture sites on 127.0.0.1 and crawl them into the archive")
     p.add_argument("--fixtures", default=str(FIXTURES), help="folder of fixture sites (default: %(default)s)")
+    p.add_argument("--port", type=int, default=18400, help="first port to serve the sites on (default: %(default)s)")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
 

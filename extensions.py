@@ -33,7 +33,8 @@ def summarise(stats: dict[str, Any]) -> dict[str, int]:
         "articles_unchanged": get("cqnews/store/unchanged"),
         "articles_duplicate": get("cqnews/store/duplicate"),
         "articles_rejected": get("cqnews/extract/rejected"),
-        "errors": get("cqnews/fetch/errors") + get("log_count/ERROR"),
+        # Counted per crawl, not from log_count/ERROR: crawls sharing a process share the logging root.
+        "errors": get("cqnews/fetch/errors") + get("cqnews/item_errors") + get("spider_exceptions/count"),
     }
 
 
@@ -54,7 +55,14 @@ class CrawlRunRecorder:
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.item_error, signal=signals.item_error)
         return ext
+
+    def item_error(self, item: Any, response: Any, spider: Spider, failure: Any) -> None:
+        """A pipeline raised something other than DropItem (a database error, a bug): count it."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("cqnews/item_errors")
+        self.crawler.stats.inc_value(f"cqnews/item_errors/{failure.type.__name__}")
 
     def spider_opened(self, spider: Spider) -> None:
         try:

@@ -44,7 +44,7 @@ class CrawlResult:
 def run_crawls(settings: Settings, sites: Iterable[str], spider_args: dict[str, dict[str, str]] | None = None,
                ) -> list[CrawlResult]:
     """Crawl each site once, together in one reactor; return each crawl's run id and stats."""
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers = []
     for site in sites:
         crawler = process.create_crawler(site)

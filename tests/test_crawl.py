@@ -1,0 +1,149 @@
+"""End to end: a real Scrapy crawl over HTTP of recorded sites into a real archive, on both backends."""
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from crawl_helpers import copy_site, cqnews, expected, expected_articles, runs
+from db.models import Article, ArticleVersion, UrlAlias
+from db.session import make_engine, make_sessionmaker
+from fixture_server import FixtureSite
+from urls import url_key
+
+SITES = ["cq_people", "cbg"]
+
+
+def latest_by_path(database_url: str) -> dict[str, ArticleVersion]:
+    engine = make_engine(database_url)
+    with make_sessionmaker(engine)() as session:
+        rows = session.execute(
+            select(Article, ArticleVersion).join(
+                ArticleVersion,
+                (ArticleVersion.article_id == Article.id) & (ArticleVersion.version_no == Article.version_count),
+            )
+        ).all()
+    engine.dispose()
+    return {"/" + a.url.split("/", 3)[3]: v for a, v in rows}
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_crawl_archives_every_article_then_recrawl_adds_nothing(archive_url: str, tmp_path: Path, site: str) -> None:
+    root = copy_site(site, tmp_path)
+    articles = expected_articles(site)
+    with FixtureSite(root) as server:
+        first = cqnews(["crawl", site, "--base-url", server.base_url], archive_url, tmp_path)
+        assert first.returncode == 0, first.stderr[-3000:]
+        stored = latest_by_path(archive_url)
+        for art in articles:
+            assert art["path"] in stored, f"{art['path']} not archived; got {sorted(stored)}"
+            version = stored[art["path"]]
+            assert version.title == art["title"]
+            for phrase in art["must_contain"]:
+                assert phrase in version.text, f"{art['path']}: body lacks {phrase!r}"
+            for phrase in art["must_not_contain"]:
+                assert phrase not in version.text, f"{art['path']}: boilerplate {phrase!r} kept"
+        assert len(stored) == len(articles)  # nothing but articles became articles
+        run1 = runs(archive_url)[-1]
+        assert (run1.status, run1.finish_reason) == ("finished", "finished")
+        assert run1.articles_new == len(articles)
+        assert run1.articles_duplicate == len(expected(site).get("duplicates", []))
+        assert f"{site}" in first.stdout and str(run1.articles_new) in first.stdout
+
+        second = cqnews(["crawl", site, "--base-url", server.base_url], archive_url, tmp_path)
+        assert second.returncode == 0, second.stderr[-3000:]
+        run2 = runs(archive_url)[-1]
+        assert (run2.articles_new, run2.articles_updated, run2.articles_duplicate) == (0, 0, 0)
+        assert run2.articles_unchanged == run1.articles_new + run1.articles_duplicate
+        assert latest_by_path(archive_url).keys() == stored.keys()
+        assert all(v.version_no == 1 for v in latest_by_path(archive_url).values())
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_changed_article_gets_exactly_one_new_version(archive_url: str, tmp_path: Path, site: str) -> None:
+    root = copy_site(site, tmp_path)
+    target = expected(site)["articles"][1]
+    page = root / target["path"].lstrip("/")
+    phrase = target["must_contain"][0]
+    encoding = "gb18030" if expected(site)["encoding"] in ("gbk", "gb2312", "gb18030") else "utf-8"
+    with FixtureSite(root) as server:
+        assert cqnews(["crawl", site, "--base-url", server.base_url], archive_url, tmp_path).returncode == 0
+        html = page.read_bytes().decode(encoding)
+        assert phrase in html
+        page.write_bytes(html.replace(phrase, phrase + "（记者补充：数据已更新）").encode(encoding))
+        third = cqnews(["crawl", site, "--base-url", server.base_url], archive_url, tmp_path)
+        assert third.returncode == 0, third.stderr[-3000:]
+        run = runs(archive_url)[-1]
+        assert (run.articles_new, run.articles_updated) == (0, 1)
+        version = latest_by_path(archive_url)[target["path"]]
+        assert version.version_no == 2 and "数据已更新" in version.text
+
+        history = cqnews(["history", server.base_url + target["path"]], archive_url, tmp_path)
+        assert history.returncode == 0, history.stderr
+        assert "v1" in history.stdout and "v2" in history.stdout and "text" in history.stdout
+
+
+def test_duplicate_page_under_another_url_becomes_an_alias(archive_url: str, tmp_path: Path) -> None:
+    root = copy_site("cq_people", tmp_path)
+    pair = expected("cq_people")["duplicates"][0]
+    with FixtureSite(root) as server:
+        assert cqnews(["crawl", "cq_people", "--base-url", server.base_url], archive_url, tmp_path).returncode == 0
+        engine = make_engine(archive_url)
+        with make_sessionmaker(engine)() as session:
+            alias = session.scalars(select(UrlAlias)).one()
+            original = session.scalars(select(Article).where(Article.id == alias.article_id)).one()
+        engine.dispose()
+        assert alias.url_key == url_key(server.base_url + pair["copy"])
+        assert original.url_key == url_key(server.base_url + pair["original"])
+
+
+def test_bad_inputs_are_counted_not_archived(archive_url: str, tmp_path: Path) -> None:
+    root = copy_site("cq_people", tmp_path)
+    spec = expected("cq_people")
+    with FixtureSite(root) as server:
+        result = cqnews(["crawl", "cq_people", "--base-url", server.base_url], archive_url, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = runs(archive_url)[-1].stats
+    statuses = {b["status"] for b in spec["bad_inputs"] if b["outcome"] == "http_error"}
+    for status in statuses:
+        assert stats.get(f"cqnews/fetch/http_error/{status}", 0) >= 1, sorted(stats)
+    assert stats.get("cqnews/extract/rejected/not_html", 0) == 1
+    assert stats.get("cqnews/extract/rejected", 0) >= 2  # the PDF and the page without an article
+    stored = latest_by_path(archive_url)
+    for bad in spec["bad_inputs"]:
+        if "title" not in bad:
+            assert bad["path"] not in stored
+    mislabelled = next(b for b in spec["bad_inputs"] if b["outcome"] == "mislabelled_encoding")
+    assert "\ufffd" not in stored[mislabelled["path"]].text
+    assert stored[mislabelled["path"]].title == mislabelled["title"]
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_site_is_recorded_with_a_clear_message(archive_url: str, tmp_path: Path) -> None:
+    result = cqnews(["crawl", "cbg", "--base-url", f"http://127.0.0.1:{_closed_port()}"], archive_url, tmp_path)
+    assert result.returncode == 1
+    assert "could be fetched" in result.stderr
+    assert "Traceback" not in result.stderr.split("crawling", 1)[-1].split("\n")[0]
+    run = runs(archive_url)[-1]
+    assert run.pages_fetched == 0 and run.errors >= 1 and run.articles_new == 0
+
+
+def test_crawl_refuses_an_archive_not_at_head(database_url: str, tmp_path: Path) -> None:
+    result = cqnews(["crawl", "cbg", "--base-url", "http://127.0.0.1:9"], database_url, tmp_path)
+    assert result.returncode == 2
+    assert "cqnews db upgrade" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_database_down_is_one_clear_line(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/nowhere"
+    result = cqnews(["crawl", "cbg"], url, tmp_path)
+    assert result.returncode == 1
+    assert "cannot be reached" in result.stderr and "Traceback" not in result.stderr
