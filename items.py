@@ -21,6 +21,10 @@ class RawPage:
     fetched_at: datetime
     requested_url: str | None = None
     body_selector: str | None = None  # a site's hint for where the article body is, if it declares one
+    # The archive already holds this exact page (HTTP 304, or the same bytes): nothing to extract.
+    not_modified: bool = False
+    # Further pages of a multi-page article, in order: (url, body).
+    parts: list[tuple[str, bytes]] = field(default_factory=list)
 
     @property
     def content_type(self) -> str | None:

@@ -114,6 +114,7 @@ class Article(Base):
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     version_count: Mapped[int] = mapped_column(Integer, default=0)
     next_visit_at: Mapped[datetime | None] = mapped_column(index=True)
+    revisit_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # rung of the revisit ladder
 
     site: Mapped[Site] = relationship()
     versions: Mapped[list[ArticleVersion]] = relationship(
@@ -178,8 +179,11 @@ class CrawlRun(Base):
     site: Mapped[str] = mapped_column(String(64), index=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running|finished|failed
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|finished|failed|skipped|missed
     finish_reason: Mapped[str | None] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")  # manual|scheduled
+    pid: Mapped[int | None] = mapped_column(Integer)
+    log_path: Mapped[str | None] = mapped_column(Text)
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
     articles_new: Mapped[int] = mapped_column(Integer, default=0)
     articles_updated: Mapped[int] = mapped_column(Integer, default=0)
@@ -188,3 +192,18 @@ class CrawlRun(Base):
     articles_rejected: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CrawlLock(Base):
+    """At most one crawl per site at a time, across processes and machines: a lease that its holder renews.
+
+    A holder that dies stops renewing; once ``expires_at`` passes, the next crawl may take the lock over.
+    """
+
+    __tablename__ = "crawl_locks"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

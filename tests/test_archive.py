@@ -19,10 +19,14 @@ T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 BODY = "人民网重庆5月8日电 渝北区将对标“两中心两地”战略目标。\n\n据了解，渝北区作为重庆主城北大门。"
 
 
+def _page_html(title: str, text: str) -> bytes:
+    return f"<html><title>{title}</title><body>{text}</body></html>".encode("gb18030")
+
+
 def make_item(url: str, text: str = BODY, title: str = "渝北:努力成为新动力源", at: datetime = T0,
               html: bytes | None = None) -> ArticleItem:
     page = RawPage(site="cq_people", url=url, status=200, headers={"content-type": "text/html; charset=GB2312"},
-                   body=html if html is not None else f"<html><title>{title}</title><body>{text}</body></html>".encode("gb18030"),
+                   body=html if html is not None else _page_html(title, text),
                    fetched_at=at)
     extracted = Extracted(text=text, title=title, author="胡虹", source="人民网-重庆频道",
                           published_at=datetime(2020, 5, 8, 18, 43, tzinfo=ZoneInfo("Asia/Shanghai")),

@@ -5,9 +5,9 @@ import socket
 from pathlib import Path
 
 import pytest
+from crawl_helpers import copy_site, cqnews, expected, expected_articles, runs
 from sqlalchemy import select
 
-from crawl_helpers import copy_site, cqnews, expected, expected_articles, runs
 from db.models import Article, ArticleVersion, UrlAlias
 from db.session import make_engine, make_sessionmaker
 from fixture_server import FixtureSite
@@ -16,7 +16,15 @@ from urls import url_key
 SITES = ["cq_people", "cbg"]
 
 
-def latest_by_path(database_url: str) -> dict[str, ArticleVersion]:
+def _path(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+def latest_by_path(database_url: str, with_aliases: bool = True) -> dict[str, ArticleVersion]:
+    """The latest version of each archived article, by URL path (alias URLs included unless told not to).
+
+    Which of two URLs with the same text becomes the article and which the alias depends on fetch order.
+    """
     engine = make_engine(database_url)
     with make_sessionmaker(engine)() as session:
         rows = session.execute(
@@ -25,8 +33,12 @@ def latest_by_path(database_url: str) -> dict[str, ArticleVersion]:
                 (ArticleVersion.article_id == Article.id) & (ArticleVersion.version_no == Article.version_count),
             )
         ).all()
+        out = {_path(a.url): v for a, v in rows}
+        if with_aliases:
+            by_id = {a.id: v for a, v in rows}
+            out |= {_path(alias.url): by_id[alias.article_id] for alias in session.scalars(select(UrlAlias))}
     engine.dispose()
-    return {"/" + a.url.split("/", 3)[3]: v for a, v in rows}
+    return out
 
 
 @pytest.mark.parametrize("site", SITES)
@@ -45,7 +57,7 @@ def test_crawl_archives_every_article_then_recrawl_adds_nothing(archive_url: str
                 assert phrase in version.text, f"{art['path']}: body lacks {phrase!r}"
             for phrase in art["must_not_contain"]:
                 assert phrase not in version.text, f"{art['path']}: boilerplate {phrase!r} kept"
-        assert len(stored) == len(articles)  # nothing but articles became articles
+        assert len(latest_by_path(archive_url, with_aliases=False)) == len(articles)  # only articles did
         run1 = runs(archive_url)[-1]
         assert (run1.status, run1.finish_reason) == ("finished", "finished")
         assert run1.articles_new == len(articles)
@@ -58,6 +70,7 @@ def test_crawl_archives_every_article_then_recrawl_adds_nothing(archive_url: str
         assert (run2.articles_new, run2.articles_updated, run2.articles_duplicate) == (0, 0, 0)
         assert run2.articles_unchanged == run1.articles_new + run1.articles_duplicate
         assert latest_by_path(archive_url).keys() == stored.keys()
+        assert len(latest_by_path(archive_url, with_aliases=False)) == len(articles)
         assert all(v.version_no == 1 for v in latest_by_path(archive_url).values())
 
 
@@ -93,10 +106,10 @@ def test_duplicate_page_under_another_url_becomes_an_alias(archive_url: str, tmp
         engine = make_engine(archive_url)
         with make_sessionmaker(engine)() as session:
             alias = session.scalars(select(UrlAlias)).one()
-            original = session.scalars(select(Article).where(Article.id == alias.article_id)).one()
+            article = session.scalars(select(Article).where(Article.id == alias.article_id)).one()
         engine.dispose()
-        assert alias.url_key == url_key(server.base_url + pair["copy"])
-        assert original.url_key == url_key(server.base_url + pair["original"])
+        pair_keys = {url_key(server.base_url + pair["copy"]), url_key(server.base_url + pair["original"])}
+        assert {alias.url_key, article.url_key} == pair_keys  # one article, the other URL its alias
 
 
 def test_bad_inputs_are_counted_not_archived(archive_url: str, tmp_path: Path) -> None:
@@ -147,3 +160,47 @@ def test_database_down_is_one_clear_line(tmp_path: Path) -> None:
     result = cqnews(["crawl", "cbg"], url, tmp_path)
     assert result.returncode == 1
     assert "cannot be reached" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_crawl_killed_midway_leaves_a_consistent_archive(archive_url: str, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sqlalchemy import func, text
+
+    root = copy_site("cq_people", tmp_path)
+    slow = {"CQNEWS_DOWNLOAD_DELAY": "0.4", "CQNEWS_CONCURRENCY_PER_DOMAIN": "1",
+            "CQNEWS_DATABASE_URL": archive_url, "CQNEWS_AUTOTHROTTLE": "0"}
+    engine = make_engine(archive_url)
+    with FixtureSite(root) as server:
+        script = Path(sys.executable).with_name("cqnews")
+        proc = subprocess.Popen([str(script), "crawl", "cq_people", "--base-url", server.base_url],
+                                cwd=tmp_path, env=os.environ | slow, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        stored = 0
+        while stored == 0 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+            with make_sessionmaker(engine)() as session:
+                stored = session.scalar(select(func.count()).select_from(Article)) or 0
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert stored >= 1, "the crawl stored nothing before it was killed"
+
+        with make_sessionmaker(engine)() as session:
+            for article in session.scalars(select(Article)):
+                assert [v.version_no for v in article.versions] == list(range(1, article.version_count + 1))
+            assert runs(archive_url)[-1].status == "running"  # visible as never finished
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+
+        again = cqnews(["crawl", "cq_people", "--base-url", server.base_url], archive_url, tmp_path)
+        assert again.returncode == 0, again.stderr[-3000:]
+    articles = expected_articles("cq_people")
+    assert {a["path"] for a in articles} <= set(latest_by_path(archive_url))
+    assert len(latest_by_path(archive_url, with_aliases=False)) == len(articles)
+    engine.dispose()

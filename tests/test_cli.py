@@ -1,0 +1,125 @@
+"""The command line as a user meets it: the demo, queries, and clear one-line errors."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from crawl_helpers import cqnews, runs
+
+
+@pytest.fixture
+def demo_archive(database_url: str, tmp_path: Path) -> str:
+    """An archive filled by `cqnews demo` (which also migrates it)."""
+    result = cqnews(["demo", "--port", "0"], database_url, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return database_url
+
+
+def test_demo_fills_the_default_sqlite_archive_and_summarises(tmp_path: Path) -> None:
+    default = "sqlite:///data/archive.db"  # relative: the user's working directory
+    first = cqnews(["demo"], default, tmp_path, env={"CQNEWS_DATABASE_URL": default})
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert (tmp_path / "data" / "archive.db").is_file()
+    header = first.stdout.splitlines()[0].split()
+    assert header[:4] == ["site", "status", "pages", "new"]
+    lines = {line.split()[0]: line.split() for line in first.stdout.splitlines()[1:]}
+    assert set(lines) == {"cbg", "cq_people"}
+    assert all(int(cols[4]) > 0 for cols in lines.values())  # new articles on the first run
+    second = cqnews(["demo"], default, tmp_path, env={"CQNEWS_DATABASE_URL": default})
+    assert second.returncode == 0, second.stderr[-3000:]
+    again = {line.split()[0]: line.split() for line in second.stdout.splitlines()[1:]}
+    assert all(cols[4] == "0" and int(cols[6]) > 0 for cols in again.values())  # nothing new, all unchanged
+
+
+def _json_lines(text: str) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_search_filters_and_show(demo_archive: str, tmp_path: Path) -> None:
+    hits = _json_lines(cqnews(["search", "渝北", "--format", "json"], demo_archive, tmp_path).stdout)
+    assert any("渝北" in (h["title"] or "") for h in hits)
+    assert all(h["published_at"].endswith("+08:00") for h in hits)
+
+    everything = _json_lines(cqnews(["search", "重庆", "--format", "json", "--limit", "100"], demo_archive,
+                                     tmp_path).stdout)
+    assert {h["site"] for h in everything} == {"cbg", "cq_people"}
+    only_cbg = _json_lines(cqnews(["search", "重庆", "--site", "cbg", "--format", "json"], demo_archive,
+                                  tmp_path).stdout)
+    assert only_cbg and {h["site"] for h in only_cbg} == {"cbg"}
+    recent = _json_lines(cqnews(["search", "重庆", "--since", "2020-05-12", "--format", "json"], demo_archive,
+                                tmp_path).stdout)
+    assert recent and all(h["published_at"] >= "2020-05-12" for h in recent)
+    assert len(recent) < len(everything)
+
+    # LIKE wildcards are searched for literally, not as patterns.
+    assert _json_lines(cqnews(["search", "%", "--format", "json"], demo_archive, tmp_path).stdout) == []
+
+    shown = cqnews(["show", str(hits[0]["id"]), "--format", "json"], demo_archive, tmp_path)
+    article = json.loads(shown.stdout)
+    assert article["url"] == hits[0]["url"] and article["versions"][0]["version"] == 1
+    assert "渝北" in article["text"]
+
+
+def test_show_unknown_id_is_a_clear_error(demo_archive: str, tmp_path: Path) -> None:
+    result = cqnews(["show", "999999"], demo_archive, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "cqnews: no article with id 999999"
+
+
+def test_history_of_unknown_url(demo_archive: str, tmp_path: Path) -> None:
+    result = cqnews(["history", "http://nowhere.example/a.html"], demo_archive, tmp_path)
+    assert result.returncode == 1 and "not in the archive" in result.stderr
+
+
+def test_runs_lists_the_demo_crawls(demo_archive: str, tmp_path: Path) -> None:
+    result = cqnews(["runs"], demo_archive, tmp_path)
+    assert result.returncode == 0
+    assert "cq_people" in result.stdout and "cbg" in result.stdout and "finished" in result.stdout
+    assert {r.site for r in runs(demo_archive)} == {"cbg", "cq_people"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search"], "the following arguments are required: text"),
+        (["search", "x", "--since", "yesterday"], "not a date"),
+        (["crawl", "no_such_site"], "unknown site no_such_site"),
+        (["crawl"], "name at least one site"),
+        (["show", "abc"], "invalid int value"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_exit_2_with_a_message(tmp_path: Path, args: list[str], message: str) -> None:
+    result = cqnews(args, f"sqlite:///{tmp_path / 'a.db'}", tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_db_current_and_upgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    behind = cqnews(["db", "current"], url, tmp_path)
+    assert behind.returncode == 1 and "cqnews db upgrade" in behind.stdout
+    assert cqnews(["db", "upgrade"], url, tmp_path).returncode == 0
+    current = cqnews(["db", "current"], url, tmp_path)
+    assert current.returncode == 0 and "up to date" in current.stdout
+    assert cqnews(["db", "check"], url, tmp_path).returncode == 0
+    assert cqnews(["search", "重庆"], url, tmp_path).returncode == 0
+
+
+def test_bad_database_url(tmp_path: Path) -> None:
+    result = cqnews(["db", "current"], "nosuchdb://x", tmp_path)
+    assert result.returncode == 2 and "cannot open" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_extract_prints_the_scorer_contract(tmp_path: Path) -> None:
+    page = Path(__file__).parent / "fixtures" / "cq_people" / "n2" / "2020" / "0508" / "c365401-33998868.html"
+    result = cqnews(["extract", str(page), str(tmp_path / "missing.html"), "--format", "jsonl"],
+                    f"sqlite:///{tmp_path / 'a.db'}", tmp_path)
+    assert result.returncode == 1  # one file was missing, and said so
+    assert "missing.html: no such file" in result.stderr
+    (record,) = _json_lines(result.stdout)
+    assert {"path", "url", "title", "author", "source", "published_at", "text", "encoding"} <= set(record)
+    assert record["path"] == str(page)
+    assert record["published_at"].startswith("2020-05-08T18:43") and record["published_at"].endswith("+08:00")
+    assert "渝北" in record["title"] and "责编" not in record["text"]

@@ -1,0 +1,332 @@
+"""Extraction: decoding, Chinese metadata rules, boilerplate removal, and the extract_article contract."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from pipelines import chinese
+from pipelines.article import EXTRACTOR_VERSION, NotAnArticle, extract_article, extract_file
+from pipelines.decode import decode_html
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract"
+BODY_PHRASE = "轨道交通九号线一期工程已完成全部隧道贯通"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+# -- decoding ------------------------------------------------------------------------------------------
+
+
+def test_gb2312_page_declared_gb2312_decodes_as_gb18030() -> None:
+    decoded = decode_html(fixture("gb2312_declared_gb2312.html"))
+    assert decoded.encoding == "gb18030"
+    assert decoded.declared == "gb18030"
+    assert not decoded.overridden
+    assert BODY_PHRASE in decoded.text
+    assert decoded.replacement_chars == 0
+
+
+def test_utf8_page_declared_gb2312_is_read_as_utf8() -> None:
+    decoded = decode_html(fixture("utf8_declared_gb2312.html"))
+    assert decoded.encoding == "utf-8"
+    assert decoded.overridden
+    assert BODY_PHRASE in decoded.text
+
+
+def test_gbk_page_with_utf8_header_is_read_as_gb18030_including_non_gb2312_characters() -> None:
+    decoded = decode_html(fixture("gbk_no_meta.html"), "text/html; charset=utf-8")
+    assert decoded.declared == "utf-8"
+    assert decoded.encoding == "gb18030"
+    assert decoded.overridden
+    assert "朱镕" in decoded.text and "王喆" in decoded.text
+    assert decoded.replacement_chars == 0
+
+
+def test_header_charset_wins_over_meta_when_the_bytes_agree() -> None:
+    body = '<html><head><meta charset="utf-8"></head><body><p>重庆新闻</p></body></html>'.encode("gbk")
+    decoded = decode_html(body, "text/html; charset=GBK")
+    assert decoded.encoding == "gb18030" and "重庆新闻" in decoded.text
+
+
+def test_big5_traditional_page() -> None:
+    decoded = decode_html(fixture("big5_traditional.html"))
+    assert decoded.encoding.startswith("big5")
+    assert "臺北市政府交通局" in decoded.text
+    assert decoded.replacement_chars == 0
+
+
+def test_undeclared_big5_is_not_mistaken_for_gb18030() -> None:
+    raw = fixture("big5_traditional.html").replace(b"charset=big5", b"")
+    decoded = decode_html(raw)
+    assert "臺北市政府交通局" in decoded.text
+
+
+def test_bom_wins_over_declarations() -> None:
+    body = b"\xef\xbb\xbf" + '<html><head><meta charset="gbk"></head><body>重庆</body></html>'.encode()
+    decoded = decode_html(body, "text/html; charset=gbk")
+    assert decoded.encoding == "utf-8" and decoded.overridden and "重庆" in decoded.text
+
+
+def test_a_stray_bad_byte_keeps_the_declared_charset_and_is_counted() -> None:
+    good = ("<html><body><p>" + "重庆市交通局召开新闻发布会。" * 80 + "</p></body></html>").encode("gbk")
+    at = len(b"<html><body><p>") + 2 * 10  # on a character boundary
+    decoded = decode_html(good[:at] + b"\xff0" + good[at + 2 :], "text/html; charset=gbk")
+    assert decoded.encoding == "gb18030"
+    assert decoded.replacement_chars == 1
+
+
+# -- Chinese metadata rules ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("发布时间：2020年05月08日 18:43", datetime(2020, 5, 8, 18, 43)),
+        ("2020-05-08 18:43 来源：华龙网", datetime(2020, 5, 8, 18, 43)),
+        ("2020/5/8", datetime(2020, 5, 8)),
+        ("2020年5月8日下午3:05", datetime(2020, 5, 8, 15, 5)),
+    ],
+)
+def test_dates_in_text_are_aware_shanghai_times(text: str, expected: datetime) -> None:
+    value = chinese.date_from_text(text)
+    assert value is not None
+    assert value.replace(tzinfo=None) == expected
+    assert value.utcoffset() is not None and value.utcoffset().total_seconds() == 8 * 3600
+
+
+def test_date_before_the_title_is_site_chrome() -> None:
+    page = "今天是2024年4月24日 星期三\n重庆轨道交通新线开通\n2020-05-08 18:43 来源：华龙网\n正文"
+    value = chinese.date_from_text(page, anchor=page.index("重庆轨道"))
+    assert value is not None and value.date().isoformat() == "2020-05-08"
+
+
+def test_impossible_and_future_dates_are_ignored() -> None:
+    assert chinese.date_from_text("2020年13月45日") is None
+    assert chinese.date_from_text("2099-01-01 10:00") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "day"),
+    [
+        ("http://cq.people.com.cn/n2/2020/0508/c365401-33.html", "2020-05-08"),
+        ("http://www.news.cn/fortune/2023-11/17/c_1129981476.htm", "2023-11-17"),
+        ("https://china.chinadaily.com.cn/a/202311/17/WS6557.html", "2023-11-17"),
+        ("https://example.cn/news/20200508/123.shtml", "2020-05-08"),
+    ],
+)
+def test_date_from_url_path(url: str, day: str) -> None:
+    value = chinese.date_from_url(url)
+    assert value is not None and value.date().isoformat() == day
+
+
+def test_date_from_url_without_date_is_none() -> None:
+    assert chinese.date_from_url("https://example.cn/news/123456.html") is None
+
+
+def test_date_from_jsonld_and_meta() -> None:
+    import lxml.html
+
+    tree = lxml.html.document_fromstring(
+        '<html><head><script type="application/ld+json">{"@type":"NewsArticle",'
+        '"datePublished":"2021-06-01T08:30:00+08:00"}</script></head><body><p>x</p></body></html>'
+    )
+    assert chinese.date_from_metadata(tree) == datetime(2021, 6, 1, 8, 30, tzinfo=chinese.SHANGHAI)
+    tree = lxml.html.document_fromstring(
+        '<html><head><meta name="publishdate" content="2019-02-03"></head><body><p>x</p></body></html>'
+    )
+    value = chinese.date_from_metadata(tree)
+    assert value is not None and value.date().isoformat() == "2019-02-03" and value.tzinfo is not None
+
+
+def test_byline_keeps_author_source_and_editor_apart() -> None:
+    found = chinese.find_byline(["2020年05月08日 18:43 来源：华龙网 作者：张三 李四", "责任编辑：王五"])
+    assert found == chinese.Byline(author="张三 李四", source="华龙网", editor="王五")
+
+
+@pytest.mark.parametrize(
+    ("line", "author"),
+    [
+        ("本报记者 陈静", "陈静"),
+        ("文/刘洋", "刘洋"),
+        ("作者：赵延东、风笑天", "赵延东 风笑天"),
+        ("（通讯员 黄宇）", "黄宇"),
+    ],
+)
+def test_author_labels(line: str, author: str) -> None:
+    assert chinese.find_byline([line]).author == author
+
+
+def test_source_naming_a_person_becomes_the_author() -> None:
+    found = chinese.find_byline(["来源: 尹娟"])
+    assert found.author == "尹娟" and found.source is None
+    assert chinese.find_byline(["来源：重庆日报"]).author is None
+
+
+def test_editor_is_not_taken_as_author() -> None:
+    found = chinese.find_byline(["责编：王五"])
+    assert found.author is None and found.editor == "王五"
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("重庆发布新规_人民网", "重庆发布新规"),
+        ("重庆发布新规-华龙网", "重庆发布新规"),
+        ("重庆发布新规--重庆频道--人民网", "重庆发布新规"),
+        ("重庆发布新规 | 新华网", "重庆发布新规"),
+        ("中美合作共赢-新闻-中国日报网 chinadaily.com.cn", "中美合作共赢"),
+        ("一带一路-沿线国家合作成果丰硕", "一带一路-沿线国家合作成果丰硕"),
+    ],
+)
+def test_title_without_site_suffix(raw: str, clean: str) -> None:
+    assert chinese.clean_title(raw) == clean
+
+
+def test_title_prefers_heading_that_starts_the_title() -> None:
+    assert chinese.clean_title("两江新区 - 产业新政出台_重庆日报", ["两江新区 - 产业新政出台"]) == "两江新区 - 产业新政出台"
+
+
+# -- boilerplate ---------------------------------------------------------------------------------------
+
+PROSE = "重庆市交通局召开新闻发布会，介绍今年主城区轨道交通建设的最新进展。"
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "责任编辑：王五",
+        "编辑：李四",
+        "来源：重庆日报",
+        "分享到：微信 微博 QQ空间",
+        "扫一扫，关注我们的微信公众号",
+        "重庆 | 万州 | 涪陵 | 渝中 | 大渡口 | 江北 | 沙坪坝",
+    ],
+)
+def test_boilerplate_lines_are_dropped(junk: str) -> None:
+    cleaned = chinese.strip_boilerplate(f"{PROSE}\n{junk}\n{PROSE}")
+    assert junk not in cleaned
+    assert cleaned.count(PROSE) == 2
+
+
+def test_copyright_block_and_everything_after_it_is_cut() -> None:
+    text = f"{PROSE}\n版权声明：本网所有作品未经授权不得转载。\n违者依法追究。\n{PROSE}"
+    assert chinese.strip_boilerplate(text) == PROSE
+
+
+@pytest.mark.parametrize("head", ["相关新闻", "头图推荐", "图片新闻", "热点推荐"])
+def test_recommendation_lists_are_dropped(head: str) -> None:
+    text = f"{PROSE}\n{head}\n重庆启动夏季防汛演练\n两江新区新建三所学校\n"
+    assert chinese.strip_boilerplate(text) == PROSE
+
+
+def test_prose_mentioning_labels_is_kept() -> None:
+    line = "记者从市交通局获悉，来源于各区县的申报材料已经全部审核完毕，相关新闻发布会将于下周举行。"
+    assert chinese.strip_boilerplate(line) == line
+
+
+# -- extract_article / extract_file ---------------------------------------------------------------------
+
+
+def test_extract_article_full_page() -> None:
+    art = extract_article(fixture("boilerplate_utf8.html"), url="https://news.example.cn/x.html")
+    assert BODY_PHRASE in art.text
+    for junk in ("责任编辑", "版权声明", "分享到", "扫一扫", "相关新闻", "重庆启动夏季防汛演练", "大渡口", "违者"):
+        assert junk not in art.text
+    assert art.title == "重庆轨道交通九号线一期预计年内开通"
+    assert art.author == "张三 李四"
+    assert art.source == "华龙网"
+    assert art.editor == "王五"
+    assert art.published_at == datetime(2020, 5, 8, 18, 43, tzinfo=chinese.SHANGHAI)
+    assert art.language == "zh"
+
+
+def test_extract_article_with_wrong_header_charset() -> None:
+    art = extract_article(fixture("gbk_no_meta.html"), content_type="text/html; charset=utf-8")
+    assert "王喆" in art.text and art.encoding == "gb18030" and art.encoding_overridden
+    assert art.replacement_chars == 0
+
+
+def test_extract_article_with_body_selector() -> None:
+    art = extract_article(fixture("boilerplate_utf8.html"), body_selector="#content")
+    assert BODY_PHRASE in art.text and "责任编辑" not in art.text
+
+
+def test_listing_page_is_not_an_article() -> None:
+    with pytest.raises(NotAnArticle) as err:
+        extract_article(fixture("not_article_listing.html"))
+    assert err.value.reason
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        (b"", None, "empty"),
+        (b"   \n", "text/html", "empty"),
+        (b"%PDF-1.7 binary", "application/pdf", "not_html"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "text/html", "not_html"),
+        (b"just some plain words without markup", "text/plain", "not_html"),
+        (b"<html><body><p>short</p></body></html>", "text/html", "too_short"),
+    ],
+)
+def test_not_an_article_reasons(body: bytes, content_type: str | None, reason: str) -> None:
+    with pytest.raises(NotAnArticle) as err:
+        extract_article(body, content_type=content_type)
+    assert err.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        fixture("binary_junk.bin"),
+        b"<html>" + b"<div>" * 20000 + "重庆".encode() * 100,
+        b"<html><body>" + b"\xff\xfe\x00\x81" * 5000 + b"</body></html>",
+        b"<?xml version='1.0' encoding='gbk'?><html><body><p>" + "重庆新闻报道".encode("gbk") * 50 + b"</p></body></html>",
+        b"<html><body><p>" + "重庆".encode() * 2_000_000 + b"</p></body></html>",
+    ],
+)
+def test_malformed_input_only_ever_raises_not_an_article(body: bytes) -> None:
+    try:
+        extract_article(body, content_type="text/html")
+    except NotAnArticle as err:
+        assert err.reason
+    # anything else propagating fails the test
+
+
+def test_min_chars_is_respected() -> None:
+    body = fixture("gb2312_declared_gb2312.html")
+    assert extract_article(body, min_chars=60).text
+    with pytest.raises(NotAnArticle) as err:
+        extract_article(body, min_chars=100_000)
+    assert err.value.reason == "too_short"
+
+
+def test_extract_file_record(tmp_path: Path) -> None:
+    record = extract_file(str(FIXTURES / "boilerplate_utf8.html"))
+    assert set(record) >= {
+        "path", "url", "title", "author", "source", "editor", "published_at", "text", "language", "encoding",
+        "encoding_overridden",
+    }
+    assert record["url"] == "https://news.example.cn/cq/2020/0508/123.html"
+    assert record["published_at"] == "2020-05-08T18:43:00+08:00"
+    assert "error" not in record
+    json.dumps(record, ensure_ascii=False)
+
+
+def test_extract_file_for_a_non_article(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.html"
+    junk.write_bytes(fixture("binary_junk.bin"))
+    record = extract_file(str(junk))
+    assert record["text"] == "" and record["error"] == "not_html" and record["path"] == str(junk)
+    assert extract_file(str(tmp_path / "missing.html"))["error"] == "unreadable"
+
+
+def test_extractor_version_names_trafilatura() -> None:
+    import trafilatura
+
+    assert EXTRACTOR_VERSION.startswith("cqnews-extract/")
+    assert trafilatura.__version__ in EXTRACTOR_VERSION
