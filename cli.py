@@ -28,6 +28,8 @@ examples:
   cqnews show 12                       one article: metadata, text, versions
   cqnews history http://cq.people.com.cn/n2/2020/0508/c365401-33998868.html
   cqnews extract page.html --format jsonl
+  cqnews daemon                        crawl on the schedules of cqnews.toml until stopped
+  cqnews status                        per site: next run, last runs, verdict (exit 1 if unhealthy)
 
 configuration (environment):
   CQNEWS_DATABASE_URL   archive location (default sqlite:///data/archive.db;
@@ -119,18 +121,23 @@ def _report(engine: Any, results: list[Any]) -> int:
         for result in results:
             run = session.get(CrawlRun, result.run_id) if result.run_id else None
             if run is None:
-                rows.append([result.site, "not recorded"] + ["-"] * 7)
+                rows.append([result.site, "not recorded"] + ["-"] * 8)
                 problems.append(f"{result.site}: the crawl was not recorded in the archive (see the log above)")
                 continue
+            not_due = int((run.stats or {}).get("cqnews/incremental/not_due", 0))
             rows.append([run.site, f"{run.status} ({run.finish_reason})", str(run.pages_fetched),
                          str(run.articles_new), str(run.articles_updated), str(run.articles_unchanged),
-                         str(run.articles_duplicate), str(run.articles_rejected), str(run.errors)])
-            if run.status != "finished":
+                         str(run.articles_duplicate), str(run.articles_rejected), str(not_due), str(run.errors)])
+            if run.status == "skipped" and run.finish_reason == "locked":
+                holder = (run.stats or {}).get("cqnews/lock/held_by_run")
+                problems.append(f"{run.site}: crawl refused: another crawl of this site is running (run {holder});"
+                                f" recorded as run {run.id}, skipped")
+            elif run.status != "finished":
                 problems.append(f"{run.site}: crawl {run.status} ({run.finish_reason})")
             elif run.pages_fetched == 0:
                 problems.append(f"{run.site}: no page could be fetched ({run.errors} errors); is the site reachable?")
     _print_table(rows, ["site", "status", "pages", "new", "updated", "unchanged", "duplicate", "rejected",
-                        "errors"])
+                        "not_due", "errors"])
     for problem in problems:
         print(f"cqnews: {problem}", file=sys.stderr)
     return 1 if problems else 0
@@ -206,6 +213,90 @@ def cmd_sites(args: argparse.Namespace) -> int:
         rows.append([name, cls.site_title, ", ".join(cls.allowed_domains), " ".join(cls.start_urls)])
     _print_table(rows, ["site", "title", "domains", "start pages"])
     return 0
+
+
+# -- the daemon and health ---------------------------------------------------------------------------
+
+
+def _schedules(args: argparse.Namespace, settings: Any) -> Any:
+    from runner import spider_names
+    from scheduler import ScheduleError, load_config
+
+    try:
+        return load_config(settings, spider_names(settings), args.config)
+    except ScheduleError as exc:
+        raise CliError(str(exc), 2) from None
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    import logging
+
+    from scheduler import Daemon, DaemonError
+
+    logging.basicConfig(level=args.log_level or "INFO", stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "apscheduler.executors"):  # every job start and end; the daemon logs crawls itself
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = _settings(args)
+    engine = _ready_engine(args)
+    config = _schedules(args, settings)
+    if not config.sites:
+        raise CliError(f"no site is scheduled (schedules from {config.source}; see CQNEWS_SCHEDULE)", 2)
+    try:
+        return Daemon(config, settings, engine, list(args.set or [])).run()
+    except DaemonError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        engine.dispose()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
+    from db import locks
+    from db.health import Thresholds, site_health, sites_with_runs
+    from db.session import make_sessionmaker
+
+    settings = _settings(args)
+    engine = _ready_engine(args)
+    config = _schedules(args, settings)
+    limits = Thresholds.from_settings(settings)
+    now = datetime.now(UTC)
+    daemon = locks.current(engine, locks.DAEMON)
+    with make_sessionmaker(engine)() as session:
+        sites = sorted(set(config.sites) | set(sites_with_runs(session)))
+        health = [site_health(session, site, config.sites.get(site), limits, now) for site in sites]
+    unhealthy = [h for h in health if not h.ok]
+    if args.format == "json":
+        print(json.dumps({
+            "daemon": ({"holder": daemon.holder, "lease_until": _iso(daemon.expires_at)}
+                       if daemon and daemon.alive(now) else None),
+            "healthy": not unhealthy,
+            "sites": [{"site": h.site, "ok": h.ok, "verdict": h.verdict, "problems": h.problems,
+                       "schedule": h.schedule, "next_run": _iso(h.next_run),
+                       "runs": [{"id": r.id, "trigger": r.trigger, "status": r.status, "reason": r.finish_reason,
+                                 "started": _iso(r.started_at), "finished": _iso(r.finished_at),
+                                 "pages": r.pages_fetched, "new": r.articles_new, "errors": r.errors}
+                                for r in h.runs]} for h in health],
+        }, ensure_ascii=False, indent=1))
+        return 1 if unhealthy else 0
+    if daemon and daemon.alive(now):
+        print(f"daemon: running ({daemon.holder}), since {_local(daemon.acquired_at)}")
+    else:
+        print("daemon: not running")
+    print(f"schedules: {config.source}\n")
+    _print_table([[h.site, h.verdict, h.schedule or "not scheduled", _local(h.next_run)] for h in health],
+                 ["site", "verdict", "schedule", "next run"])
+    for h in health:
+        print(f"\n{h.site}: last {len(h.runs)} run(s)")
+        _print_table([[str(r.id), r.trigger, _local(r.started_at), r.status, r.finish_reason or "-",
+                       str(r.pages_fetched), str(r.articles_new), str(r.articles_updated), str(r.articles_rejected),
+                       str(r.errors)] for r in h.runs],
+                     ["run", "trigger", "started", "status", "reason", "pages", "new", "updated", "rejected",
+                      "errors"])
+    for h in unhealthy:
+        print(f"cqnews: {h.site}: {h.verdict}", file=sys.stderr)
+    return 1 if unhealthy else 0
 
 
 # -- the archive ----------------------------------------------------------------------------------------
@@ -395,6 +486,17 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("revision")
     db_sub.add_parser("current", help="show the schema revision; exit 1 if not at head")
     db_sub.add_parser("check", help="fail if the models and migrations disagree")
+
+    p = add("daemon", cmd_daemon, "run the crawl schedules in the foreground until SIGTERM/SIGINT (logs to stderr)")
+    p.add_argument("--config", metavar="FILE", help="schedule file (default: $CQNEWS_SCHEDULE_FILE or cqnews.toml)")
+    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE",
+                   help="override a setting, for the daemon and every crawl it starts")
+
+    p = add("status", cmd_status, "per site: next scheduled run, last runs and a verdict; exit 1 if any is unhealthy")
+    p.add_argument("--config", metavar="FILE", help="schedule file (default: $CQNEWS_SCHEDULE_FILE or cqnews.toml)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a setting")
 
     p = add("search", cmd_search, "find articles whose latest version contains all the words of TEXT")
     p.add_argument("text")

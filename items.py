@@ -6,7 +6,7 @@ DedupPipeline fills the hashes; StorePipeline writes it. Plain dataclasses keep 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 @dataclass
@@ -17,14 +17,14 @@ class RawPage:
     url: str
     status: int
     headers: dict[str, str]
-    body: bytes
-    fetched_at: datetime
+    body: bytes = field(repr=False)  # logs of dropped items must not print whole pages
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     requested_url: str | None = None
     body_selector: str | None = None  # a site's hint for where the article body is, if it declares one
     # The archive already holds this exact page (HTTP 304, or the same bytes): nothing to extract.
     not_modified: bool = False
     # Further pages of a multi-page article, in order: (url, body).
-    parts: list[tuple[str, bytes]] = field(default_factory=list)
+    parts: list[tuple[str, bytes]] = field(default_factory=list, repr=False)
 
     @property
     def content_type(self) -> str | None:
@@ -53,7 +53,7 @@ class Article:
     """An extracted article together with the page it came from; hashes are set by DedupPipeline."""
 
     page: RawPage
-    extracted: Extracted
+    extracted: Extracted = field(repr=False)
     canonical_url: str
     extractor_version: str
     content_hash: str = ""

@@ -38,8 +38,35 @@ CLOSESPIDER_PAGECOUNT = int(os.environ.get("CQNEWS_MAX_PAGES", "2000"))
 CLOSESPIDER_TIMEOUT = int(os.environ.get("CQNEWS_MAX_SECONDS", "3600"))
 DEPTH_LIMIT = int(os.environ.get("CQNEWS_DEPTH_LIMIT", "5"))
 
+# -- incremental crawling: archived articles are revisited on a ladder, then left alone -----------------
+CQNEWS_INCREMENTAL = os.environ.get("CQNEWS_INCREMENTAL", "1") != "0"
+CQNEWS_REVISIT_LADDER = os.environ.get("CQNEWS_REVISIT_LADDER", "1h,6h,1d,3d")  # a spider may override it
+CQNEWS_REVISIT_MAX_AGE_DAYS = float(os.environ.get("CQNEWS_REVISIT_MAX_AGE_DAYS", "30"))
+DOWNLOADER_MIDDLEWARES = {
+    "middlewares.IncrementalMiddleware": 560,  # after robots.txt, before retries and redirects
+}
+
 # -- extraction ---------------------------------------------------------------------------------------
 CQNEWS_MIN_TEXT_CHARS = int(os.environ.get("CQNEWS_MIN_TEXT_CHARS", "60"))
+
+# -- the daemon, locks and health (scheduler.py, db/locks.py, db/health.py) --------------------------
+CQNEWS_SCHEDULE_FILE = os.environ.get("CQNEWS_SCHEDULE_FILE", "cqnews.toml")  # per-site schedules (TOML); optional
+CQNEWS_SCHEDULE = os.environ.get("CQNEWS_SCHEDULE", "cron: 7 */3 * * *")  # for sites the file does not list
+CQNEWS_TIMEZONE = os.environ.get("CQNEWS_TIMEZONE", "")  # of cron schedules; empty: the file's, else Asia/Shanghai
+CQNEWS_MISFIRE_GRACE_SECONDS = int(os.environ.get("CQNEWS_MISFIRE_GRACE_SECONDS", "3600"))  # later: "missed"
+CQNEWS_CRAWL_TIMEOUT = int(os.environ.get("CQNEWS_CRAWL_TIMEOUT", "5400"))  # kill a crawl process after this
+CQNEWS_STOP_TIMEOUT = int(os.environ.get("CQNEWS_STOP_TIMEOUT", "60"))  # on SIGTERM, wait this long for a crawl
+CQNEWS_LOG_DIR = os.environ.get("CQNEWS_LOG_DIR", "data/logs")  # one log file per scheduled crawl, per site
+CQNEWS_LOG_KEEP = int(os.environ.get("CQNEWS_LOG_KEEP", "500"))  # crawl log files kept per site
+CQNEWS_LOCK_LEASE_SECONDS = int(os.environ.get("CQNEWS_LOCK_LEASE_SECONDS", "300"))  # a dead crawl's lock expires
+CQNEWS_LOCK_RENEW_SECONDS = float(os.environ.get("CQNEWS_LOCK_RENEW_SECONDS", "60"))  # a live crawl renews it
+CQNEWS_RUN_TRIGGER = "manual"  # crawl_runs.trigger; the daemon passes -s CQNEWS_RUN_TRIGGER=scheduled
+CQNEWS_RUN_LOG_PATH = ""  # crawl_runs.log_path; the daemon passes the run's log file
+CQNEWS_HEALTH_RUNS = int(os.environ.get("CQNEWS_HEALTH_RUNS", "5"))  # runs shown and judged per site
+CQNEWS_HEALTH_ZERO_NEW_RUNS = int(os.environ.get("CQNEWS_HEALTH_ZERO_NEW_RUNS", "3"))  # this many: unhealthy
+CQNEWS_HEALTH_EMPTY_RATE = float(os.environ.get("CQNEWS_HEALTH_EMPTY_RATE", "0.5"))  # rejected / extracted
+CQNEWS_HEALTH_ERROR_RATE = float(os.environ.get("CQNEWS_HEALTH_ERROR_RATE", "0.2"))  # errors / requests
+CQNEWS_HEALTH_OVERDUE_SLACK = int(os.environ.get("CQNEWS_HEALTH_OVERDUE_SLACK", "900"))  # beyond the grace
 
 # -- the pipeline: extract -> dedup -> store ---------------------------------------------------------
 ITEM_PIPELINES = {

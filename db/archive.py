@@ -4,7 +4,11 @@ The rules (the meaning of "versioned archive"):
 - a URL never seen, with text never seen: a new article with version 1;
 - a known URL whose latest version has the same content hash: nothing new, ``last_seen`` moves;
 - a known URL with different content (title, text or date): version N+1;
-- an unknown URL whose text an existing article already has: an alias of that article, not a new one.
+- an unknown URL whose text an existing article already has: an alias of that article, not a new one;
+- a page the crawler found unchanged before extraction (HTTP 304, same bytes): like an unchanged re-crawl.
+
+Each write also sets the article's place on the revisit ladder (``db.revisit``): a new or changed article
+starts again at the first rung, an unchanged one climbs a rung.
 
 Each call is one transaction. Uniqueness is enforced by the database (``articles.url_key``,
 ``url_aliases.url_key``, ``article_versions(article_id, version_no)``), so two crawls racing on the same
@@ -16,7 +20,8 @@ import enum
 import hashlib
 import logging
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -26,6 +31,7 @@ from sqlalchemy.orm import Session
 
 import items
 from db.models import Article, ArticleVersion, Page, RawBlob, Site, UrlAlias
+from db.revisit import next_visit, parse_ladder
 from db.session import make_sessionmaker
 from urls import url_key
 
@@ -37,6 +43,18 @@ class Outcome(enum.StrEnum):
     NEW_VERSION = "new_version"
     UNCHANGED = "unchanged"
     DUPLICATE = "duplicate"
+    NOT_MODIFIED = "not_modified"
+    UNKNOWN = "unknown"  # a "not modified" page whose article is not (or no longer) in the archive
+
+
+@dataclass(frozen=True)
+class RevisitPolicy:
+    ladder: tuple[timedelta, ...] = field(default_factory=lambda: parse_ladder("1h,6h,1d,3d"))
+    max_age: timedelta = timedelta(days=30)
+
+    def schedule(self, article: Article, step: int, seen_at: Any) -> None:
+        article.revisit_step = step
+        article.next_visit_at = next_visit(step, seen_at, article.first_seen, self.ladder, self.max_age)
 
 
 @dataclass(frozen=True)
@@ -49,9 +67,10 @@ class Recorded:
 class Archive:
     """The write side of the archive, one instance per crawl (built in a pipeline's ``open_spider``)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, revisit: RevisitPolicy | None = None) -> None:
         self.engine = engine
         self.sessions = make_sessionmaker(engine)
+        self.revisit = revisit or RevisitPolicy()
         self._site_ids: dict[str, int] = {}
 
     def record(self, article: items.Article, site_title: str = "") -> Recorded:
@@ -61,12 +80,29 @@ class Archive:
                 with self.sessions.begin() as session:
                     site_id = self._site_id(session, article.page.site, site_title)
                     page_id = store_page(session, article.page, article.extracted)
-                    return _record_article(session, article, site_id, page_id)
+                    for url, body in article.page.parts:
+                        store_page(session, _part_page(article.page, url, body), article.extracted)
+                    return _record_article(session, article, site_id, page_id, self.revisit)
             except IntegrityError:
                 if attempt == 2:
                     raise
                 log.info("concurrent write on %s; retrying", article.canonical_url)
         raise AssertionError("unreachable")
+
+    def record_not_modified(self, page: items.RawPage) -> Recorded:
+        """The crawler saw an archived page unchanged: the visit is recorded, nothing is extracted."""
+        with self.sessions.begin() as session:
+            article = _find(session, url_key(page.url), page.fetched_at)
+            if article is None:
+                return Recorded(Outcome.UNKNOWN, 0, 0)
+            if page.status != 304:  # the same bytes again: count the fetch on the stored capture
+                store_page(session, page)
+            latest = _latest(session, article)
+            latest.last_seen = max(latest.last_seen, page.fetched_at)
+            latest.seen_count += 1
+            article.last_seen = max(article.last_seen, page.fetched_at)
+            self.revisit.schedule(article, article.revisit_step + 1, page.fetched_at)
+            return Recorded(Outcome.NOT_MODIFIED, article.id, latest.version_no)
 
     def _site_id(self, session: Session, name: str, title: str) -> int:
         if name not in self._site_ids:
@@ -102,17 +138,37 @@ def store_page(session: Session, page: items.RawPage, extracted: items.Extracted
     return int(session.execute(upsert).scalar_one())
 
 
-def _record_article(session: Session, item: items.Article, site_id: int, page_id: int) -> Recorded:
-    key = url_key(item.canonical_url)
-    seen_at = item.page.fetched_at
+def _part_page(first: items.RawPage, url: str, body: bytes) -> items.RawPage:
+    return items.RawPage(site=first.site, url=url, status=200, headers=first.headers, body=body,
+                         fetched_at=first.fetched_at)
+
+
+def _find(session: Session, key: str, seen_at: Any) -> Article | None:
+    """The article at a URL key, directly or through an alias (whose ``last_seen`` moves)."""
     article = session.scalars(select(Article).where(Article.url_key == key)).one_or_none()
     if article is None:
         alias = session.scalars(select(UrlAlias).where(UrlAlias.url_key == key)).one_or_none()
         if alias is not None:
-            alias.last_seen = seen_at
+            alias.last_seen = max(alias.last_seen, seen_at)
             article = alias.article
+    return article
+
+
+def _latest(session: Session, article: Article) -> ArticleVersion:
+    return session.scalars(
+        select(ArticleVersion).where(
+            ArticleVersion.article_id == article.id, ArticleVersion.version_no == article.version_count
+        )
+    ).one()
+
+
+def _record_article(session: Session, item: items.Article, site_id: int, page_id: int,
+                    revisit: RevisitPolicy) -> Recorded:
+    key = url_key(item.canonical_url)
+    seen_at = item.page.fetched_at
+    article = _find(session, key, seen_at)
     if article is not None:
-        return _record_known_article(session, article, item, page_id)
+        return _record_known_article(session, article, item, page_id, revisit)
 
     twin = session.scalars(
         select(ArticleVersion).where(ArticleVersion.text_hash == item.text_hash).order_by(ArticleVersion.id).limit(1)
@@ -126,6 +182,7 @@ def _record_article(session: Session, item: items.Article, site_id: int, page_id
 
     article = Article(site_id=site_id, url=item.canonical_url, url_key=key, first_seen=seen_at,
                       last_seen=seen_at, version_count=1)
+    revisit.schedule(article, 0, seen_at)
     session.add(article)
     session.flush()
     session.add(_new_version(article.id, 1, item, page_id))
@@ -133,22 +190,21 @@ def _record_article(session: Session, item: items.Article, site_id: int, page_id
     return Recorded(Outcome.NEW, article.id, 1)
 
 
-def _record_known_article(session: Session, article: Article, item: items.Article, page_id: int) -> Recorded:
-    latest = session.scalars(
-        select(ArticleVersion).where(
-            ArticleVersion.article_id == article.id, ArticleVersion.version_no == article.version_count
-        )
-    ).one()
+def _record_known_article(session: Session, article: Article, item: items.Article, page_id: int,
+                          revisit: RevisitPolicy) -> Recorded:
+    latest = _latest(session, article)
     seen_at = item.page.fetched_at
     article.last_seen = max(article.last_seen, seen_at)
     if latest.content_hash == item.content_hash:
         latest.last_seen = max(latest.last_seen, seen_at)
         latest.seen_count += 1
+        revisit.schedule(article, article.revisit_step + 1, seen_at)
         session.flush()
         return Recorded(Outcome.UNCHANGED, article.id, latest.version_no)
     version_no = article.version_count + 1
     session.add(_new_version(article.id, version_no, item, page_id))
     article.version_count = version_no
+    revisit.schedule(article, 0, seen_at)
     session.flush()
     return Recorded(Outcome.NEW_VERSION, article.id, version_no)
 

@@ -1,4 +1,8 @@
-"""ExtractPipeline: a RawPage becomes an Article, or is dropped with a counted reason."""
+"""ExtractPipeline: a RawPage becomes an Article, or is dropped with a counted reason.
+
+A page the archive already holds unchanged (``not_modified``) passes through unextracted: the store only
+records the visit. The further pages of a multi-page article add their body text to the first page's.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -25,6 +29,9 @@ class ExtractPipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, RawPage):
             return item
+        if item.not_modified:
+            self.stats.inc_value("cqnews/extract/skipped_not_modified")
+            return item
         try:
             extracted = extract_article(
                 item.body,
@@ -37,6 +44,8 @@ class ExtractPipeline:
             self.stats.inc_value(f"cqnews/extract/rejected/{exc.reason}")
             self.stats.inc_value("cqnews/extract/rejected")
             raise DropItem(f"not an article ({exc.reason}): {item.url}", log_level="INFO") from exc
+        if item.parts:
+            extracted.text = "\n".join([extracted.text, *self._part_texts(item)])
         self.stats.inc_value("cqnews/extract/ok")
         if extracted.encoding_overridden:
             self.stats.inc_value("cqnews/extract/encoding_overridden")
@@ -46,3 +55,13 @@ class ExtractPipeline:
             canonical_url=canonical_url(item.url),
             extractor_version=EXTRACTOR_VERSION,
         )
+
+    def _part_texts(self, page: RawPage) -> list[str]:
+        texts = []
+        for url, body in page.parts:
+            try:
+                texts.append(extract_article(body, url=url, content_type=page.content_type,
+                                             body_selector=page.body_selector, min_chars=1).text)
+            except NotAnArticle as exc:
+                self.stats.inc_value(f"cqnews/extract/part_rejected/{exc.reason}")
+        return texts

@@ -1,37 +1,51 @@
 """NewsSpider: the discovery every site shares, so that a site file is only declarations.
 
-A site declares ``name``, ``site_title``, ``allowed_domains``, ``start_urls`` (listing pages) and regexes
-searched against the URL **path** (plus query): ``article_patterns`` for article pages, ``listing_patterns``
-for 栏目/listing pages worth following, optionally ``deny_patterns`` and a ``body_selector`` hint for
-extraction. Because the patterns never mention the host, the same spider crawls a recorded copy of the
-site on 127.0.0.1: pass ``-a base_url=http://127.0.0.1:PORT`` and every link to the site's own domains is
-rewritten to that server.
+A site declares ``name``, ``site_title``, ``allowed_domains``, where articles are announced —
+``start_urls`` (listing pages), ``sitemap_urls`` (sitemaps, sitemap indexes, or a robots.txt whose
+``Sitemap:`` lines name them) and ``feed_urls`` (RSS/Atom) — and regexes searched against the URL **path**
+(plus query): ``article_patterns`` for article pages, ``listing_patterns`` for 栏目/listing pages worth
+following, optionally ``deny_patterns`` and a ``body_selector`` hint for extraction. Because the patterns
+never mention the host, the same spider crawls a recorded copy of the site on 127.0.0.1: pass
+``-a base_url=http://127.0.0.1:PORT`` and every link to the site's own domains is rewritten to that server.
 
-Listing pages are always fetched (``dont_filter``): they are how new articles are found. Article pages
-are yielded as :class:`items.RawPage`, whatever their content type: deciding what is an article is
-extraction's job, and it counts its reasons. Fetch failures are counted under ``cqnews/fetch/...``.
+Start pages, sitemaps and feeds are fetched on every run: they are how new articles are found. Whether an
+archived article is fetched again is up to ``middlewares.IncrementalMiddleware`` (revisit ladder,
+conditional requests). Article pages are yielded as :class:`items.RawPage`, whatever their content type:
+deciding what is an article is extraction's job, and it counts its reasons. An article split over several
+pages (``_2.html``, ``-2.html``, ``index_1.htm``) is fetched whole and yielded once. Fetch failures are
+counted under ``cqnews/fetch/...``.
 """
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import feedparser
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from items import RawPage
+from middlewares import ARTICLE_META, NOT_MODIFIED_META
+
+MAX_ARTICLE_PARTS = 20
 
 
 class NewsSpider(scrapy.Spider):
     """Shared discovery for news sites: listing pages lead to article pages; nothing site-specific here."""
 
     site_title: ClassVar[str] = ""
+    sitemap_urls: ClassVar[tuple[str, ...]] = ()
+    feed_urls: ClassVar[tuple[str, ...]] = ()
     article_patterns: ClassVar[tuple[str, ...]] = ()
     listing_patterns: ClassVar[tuple[str, ...]] = ()
     deny_patterns: ClassVar[tuple[str, ...]] = ()
@@ -51,6 +65,11 @@ class NewsSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_urls:
             yield self.listing_request(self.localize(url), depth=0)
+        for url in self.sitemap_urls:
+            yield self.sitemap_request(self.localize(url))
+        for url in self.feed_urls:
+            yield scrapy.Request(self.localize(url), callback=self.parse_feed, errback=self.fetch_failed,
+                                 dont_filter=True)
 
     # -- requests -------------------------------------------------------------------------------
 
@@ -64,7 +83,11 @@ class NewsSpider(scrapy.Spider):
         )
 
     def article_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_article, errback=self.fetch_failed)
+        return scrapy.Request(url, callback=self.parse_article, errback=self.fetch_failed,
+                              meta={ARTICLE_META: True})
+
+    def sitemap_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_sitemap, errback=self.fetch_failed, dont_filter=True)
 
     # -- callbacks --------------------------------------------------------------------------------
 
@@ -83,10 +106,46 @@ class NewsSpider(scrapy.Spider):
             elif kind == "listing" and depth < max_depth:
                 yield self.listing_request(url, depth + 1)
 
-    def parse_article(self, response: Response) -> Iterator[RawPage]:
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        """A robots.txt (its Sitemap: lines), a sitemap index (its sitemaps) or a urlset (its articles)."""
+        self.count("sitemap/fetched")
+        if response.url.endswith("/robots.txt"):
+            for url in sitemap_urls_from_robots(response.body, base_url=response.url):
+                yield self.sitemap_request(self.localize(url))
+            return
+        body = _sitemap_body(response)
+        if body is None:
+            self.count("sitemap/unreadable")
+            self.logger.warning("not a sitemap: %s", response.url)
+            return
+        sitemap = Sitemap(body)
+        for entry in sitemap:
+            url = self.localize(urljoin(response.url, entry["loc"]))
+            if sitemap.type == "sitemapindex":
+                if self._is_own(urlsplit(url).hostname or ""):
+                    yield self.sitemap_request(url)
+            elif self.classify(url) == "article":
+                self.count("sitemap/articles")
+                yield self.article_request(url)
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        """RSS or Atom: every entry link that is an article of this site."""
+        self.count("feed/fetched")
+        feed = feedparser.parse(response.body, response_headers={"content-location": response.url})
+        if feed.bozo and not feed.entries:
+            self.count("feed/unreadable")
+            self.logger.warning("not a readable feed: %s (%s)", response.url, feed.get("bozo_exception"))
+            return
+        for entry in feed.entries:
+            link = entry.get("link")
+            if link and self.classify(self.localize(urljoin(response.url, link))) == "article":
+                self.count("feed/articles")
+                yield self.article_request(self.localize(urljoin(response.url, link)))
+
+    def parse_article(self, response: Response) -> Iterator[RawPage | scrapy.Request]:
         self.count("article/fetched")
         redirects = response.meta.get("redirect_urls") or []
-        yield RawPage(
+        page = RawPage(
             site=self.name,
             url=response.url,
             status=response.status,
@@ -95,9 +154,51 @@ class NewsSpider(scrapy.Spider):
             fetched_at=datetime.now(UTC),
             requested_url=redirects[0] if redirects else None,
             body_selector=self.body_selector,
+            not_modified=response.status == 304 or bool(response.meta.get(NOT_MODIFIED_META)),
         )
+        parts = [] if page.not_modified else self.continuation_urls(response)
+        if parts:
+            self.count("article/multipage")
+            yield self._part_request(page, parts)
+        else:
+            yield page
+
+    def continuation_urls(self, response: Response) -> list[str]:
+        """The further pages of a paginated article, in order: links to this URL with a page number added."""
+        if not isinstance(response, TextResponse):
+            return []
+        here = urlsplit(response.url)
+        stem, ext = posixpath.splitext(here.path)
+        pattern = re.compile(re.escape(stem) + r"[-_](\d{1,2})" + re.escape(ext) + "$")
+        numbered: dict[int, str] = {}
+        for link in self._links.extract_links(response):
+            url = self.localize(link.url)
+            parts = urlsplit(url)
+            match = pattern.match(parts.path)
+            if match and parts.netloc == here.netloc and int(match[1]) > 0:
+                numbered.setdefault(int(match[1]), url)
+        return [numbered[n] for n in sorted(numbered)][:MAX_ARTICLE_PARTS]
+
+    def _part_request(self, page: RawPage, remaining: list[str]) -> scrapy.Request:
+        return scrapy.Request(remaining[0], callback=self.parse_article_part, errback=self.article_part_failed,
+                              meta={"cqnews_page": page, "cqnews_remaining": remaining[1:]})
+
+    def parse_article_part(self, response: Response) -> Iterator[RawPage | scrapy.Request]:
+        page: RawPage = response.meta["cqnews_page"]
+        page.parts.append((response.url, response.body))
+        remaining: list[str] = response.meta["cqnews_remaining"]
+        yield self._part_request(page, remaining) if remaining else page
+
+    def article_part_failed(self, failure: Failure) -> Iterator[RawPage]:
+        """A missing part does not lose the pages already fetched: the article is kept, and counted."""
+        self.fetch_failed(failure)
+        self.count("article/part_missing")
+        yield failure.request.meta["cqnews_page"]
 
     def fetch_failed(self, failure: Failure) -> None:
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            self.count("fetch/ignored")  # robots.txt, offsite, or an archived article not due for a revisit
+            return
         if failure.check(HttpError):
             status = failure.value.response.status
             self.count(f"fetch/http_error/{status}")
@@ -142,6 +243,17 @@ class NewsSpider(scrapy.Spider):
 
     def _matches_site_domain(self, host: str) -> bool:
         return any(host == d or host.endswith("." + d) for d in self.site_domains)
+
+
+def _sitemap_body(response: Response) -> bytes | None:
+    """The XML of a sitemap response, gunzipped if needed; None when it is not XML at all."""
+    body = response.body
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = gunzip(body, max_size=response.meta.get("download_maxsize", 50 * 1024 * 1024))
+        except OSError:
+            return None
+    return body if body.lstrip()[:1] == b"<" else None
 
 
 def _plain_headers(response: Response) -> dict[str, str]:

@@ -23,6 +23,7 @@ from items import RawPage
 TEST_OVERRIDES: dict[str, Any] = {
     "ITEM_PIPELINES": {},
     "EXTENSIONS": {},
+    "CQNEWS_INCREMENTAL": False,  # no archive here: every article is fetched
     "DOWNLOAD_DELAY": 0,
     "AUTOTHROTTLE_ENABLED": False,
     "CLOSESPIDER_TIMEOUT": 90,

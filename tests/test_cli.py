@@ -24,12 +24,12 @@ def test_demo_fills_the_default_sqlite_archive_and_summarises(tmp_path: Path) ->
     header = first.stdout.splitlines()[0].split()
     assert header[:4] == ["site", "status", "pages", "new"]
     lines = {line.split()[0]: line.split() for line in first.stdout.splitlines()[1:]}
-    assert set(lines) == {"cbg", "cq_people"}
+    assert {"cbg", "cq_people"} <= set(lines)  # every site with a fixture; at least the two seed sites
     assert all(int(cols[4]) > 0 for cols in lines.values())  # new articles on the first run
     second = cqnews(["demo"], default, tmp_path, env={"CQNEWS_DATABASE_URL": default})
     assert second.returncode == 0, second.stderr[-3000:]
     again = {line.split()[0]: line.split() for line in second.stdout.splitlines()[1:]}
-    assert all(cols[4] == "0" and int(cols[6]) > 0 for cols in again.values())  # nothing new, all unchanged
+    assert all(cols[4] == "0" and int(cols[9]) > 0 for cols in again.values())  # nothing new; not due again
 
 
 def _json_lines(text: str) -> list[dict]:  # type: ignore[type-arg]
@@ -43,7 +43,7 @@ def test_search_filters_and_show(demo_archive: str, tmp_path: Path) -> None:
 
     everything = _json_lines(cqnews(["search", "重庆", "--format", "json", "--limit", "100"], demo_archive,
                                      tmp_path).stdout)
-    assert {h["site"] for h in everything} == {"cbg", "cq_people"}
+    assert {"cbg", "cq_people"} <= {h["site"] for h in everything}
     only_cbg = _json_lines(cqnews(["search", "重庆", "--site", "cbg", "--format", "json"], demo_archive,
                                   tmp_path).stdout)
     assert only_cbg and {h["site"] for h in only_cbg} == {"cbg"}
@@ -76,7 +76,7 @@ def test_runs_lists_the_demo_crawls(demo_archive: str, tmp_path: Path) -> None:
     result = cqnews(["runs"], demo_archive, tmp_path)
     assert result.returncode == 0
     assert "cq_people" in result.stdout and "cbg" in result.stdout and "finished" in result.stdout
-    assert {r.site for r in runs(demo_archive)} == {"cbg", "cq_people"}
+    assert {"cbg", "cq_people"} <= {r.site for r in runs(demo_archive)}
 
 
 @pytest.mark.parametrize(

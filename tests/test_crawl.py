@@ -64,11 +64,18 @@ def test_crawl_archives_every_article_then_recrawl_adds_nothing(archive_url: str
         assert run1.articles_duplicate == len(expected(site).get("duplicates", []))
         assert f"{site}" in first.stdout and str(run1.articles_new) in first.stdout
 
+        hits_before = len(server.hits)
         second = cqnews(["crawl", site, "--base-url", server.base_url], archive_url, tmp_path)
         assert second.returncode == 0, second.stderr[-3000:]
         run2 = runs(archive_url)[-1]
         assert (run2.articles_new, run2.articles_updated, run2.articles_duplicate) == (0, 0, 0)
-        assert run2.articles_unchanged == run1.articles_new + run1.articles_duplicate
+        # Archived articles are not due for a revisit yet: not one of them is requested again,
+        # while the listing pages are.
+        second_paths = {path for _, path, _ in server.hits[hits_before:]}
+        assert not second_paths & set(stored), sorted(second_paths & set(stored))
+        assert set(expected(site)["start_paths"]) <= second_paths
+        assert run2.stats["cqnews/incremental/not_due"] == run1.articles_new + run1.articles_duplicate
+        assert run2.pages_fetched < run1.pages_fetched
         assert latest_by_path(archive_url).keys() == stored.keys()
         assert len(latest_by_path(archive_url, with_aliases=False)) == len(articles)
         assert all(v.version_no == 1 for v in latest_by_path(archive_url).values())
@@ -81,15 +88,25 @@ def test_changed_article_gets_exactly_one_new_version(archive_url: str, tmp_path
     page = root / target["path"].lstrip("/")
     phrase = target["must_contain"][0]
     encoding = "gb18030" if expected(site)["encoding"] in ("gbk", "gb2312", "gb18030") else "utf-8"
+    due_now = {"CQNEWS_REVISIT_LADDER": "0s,0s,0s"}  # every archived article is due again at once
     with FixtureSite(root) as server:
-        assert cqnews(["crawl", site, "--base-url", server.base_url], archive_url, tmp_path).returncode == 0
+        first = cqnews(["crawl", site, "--base-url", server.base_url], archive_url, tmp_path, env=due_now)
+        assert first.returncode == 0, first.stderr[-3000:]
+        archived, aliases = runs(archive_url)[-1].articles_new, runs(archive_url)[-1].articles_duplicate
         html = page.read_bytes().decode(encoding)
         assert phrase in html
         page.write_bytes(html.replace(phrase, phrase + "（记者补充：数据已更新）").encode(encoding))
-        third = cqnews(["crawl", site, "--base-url", server.base_url], archive_url, tmp_path)
+        hits_before = len(server.hits)
+        third = cqnews(["crawl", site, "--base-url", server.base_url], archive_url, tmp_path, env=due_now)
         assert third.returncode == 0, third.stderr[-3000:]
         run = runs(archive_url)[-1]
         assert (run.articles_new, run.articles_updated) == (0, 1)
+        # The others were revisited with validators: the server answered 304 and nothing was extracted.
+        not_modified = [h for h in server.hits[hits_before:] if h[2] == 304]
+        assert len(not_modified) == archived - 1
+        assert run.stats["cqnews/store/not_modified"] == archived - 1
+        assert run.stats["cqnews/extract/skipped_not_modified"] == archived - 1
+        assert run.articles_unchanged == archived - 1 + aliases  # alias URLs carry no validators: re-read
         version = latest_by_path(archive_url)[target["path"]]
         assert version.version_no == 2 and "数据已更新" in version.text
 
@@ -204,3 +221,77 @@ def test_crawl_killed_midway_leaves_a_consistent_archive(archive_url: str, tmp_p
     assert {a["path"] for a in articles} <= set(latest_by_path(archive_url))
     assert len(latest_by_path(archive_url, with_aliases=False)) == len(articles)
     engine.dispose()
+
+
+def test_new_listing_entry_is_found_on_the_next_run(archive_url: str, tmp_path: Path) -> None:
+    root = copy_site("cbg", tmp_path)
+    spec = expected("cbg")
+    source = spec["articles"][1]
+    listing = root / spec["start_paths"][0].lstrip("/")
+    with FixtureSite(root) as server:
+        assert cqnews(["crawl", "cbg", "--base-url", server.base_url], archive_url, tmp_path).returncode == 0
+        new_path = source["path"].rsplit("/", 1)[0] + "/0123456789abcdef0123456789abcdef.html"
+        html = (root / source["path"].lstrip("/")).read_text("utf-8")
+        phrase = source["must_contain"][0]
+        follow_up = html.replace(phrase, "两江新区发布新政策，支持企业扩大投资。" + phrase + "（续报）")
+        (root / new_path.lstrip("/")).write_text(follow_up, "utf-8")
+        page = listing.read_text("utf-8")
+        listing.write_text(page.replace("</ul>", f'<li><a href="{new_path}">新条目</a></li></ul>', 1), "utf-8")
+        second = cqnews(["crawl", "cbg", "--base-url", server.base_url], archive_url, tmp_path)
+        assert second.returncode == 0, second.stderr[-3000:]
+    run = runs(archive_url)[-1]
+    assert run.articles_new == 1
+    assert new_path in latest_by_path(archive_url, with_aliases=False)
+
+
+def test_robots_txt_disallow_is_obeyed(archive_url: str, tmp_path: Path) -> None:
+    root = copy_site("cbg", tmp_path)
+    spec = expected("cbg")
+    forbidden = spec["articles"][0]["path"]
+    robots = root / "robots.txt"
+    robots.write_text(f"User-agent: *\nDisallow: {forbidden}\nDisallow: /search/\n", "utf-8")
+    with FixtureSite(root) as server:
+        result = cqnews(["crawl", "cbg", "--base-url", server.base_url], archive_url, tmp_path)
+        fetched = {path for _, path, _ in server.hits}
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert forbidden not in fetched
+    assert forbidden not in latest_by_path(archive_url)
+    assert runs(archive_url)[-1].stats.get("robotstxt/forbidden", 0) >= 1
+
+
+def _sites_declaring(key: str) -> list[str]:
+    from crawl_helpers import FIXTURES
+
+    return sorted(p.parent.name for p in FIXTURES.glob("*/expected.json") if expected(p.parent.name).get(key))
+
+
+def test_fixture_sites_cover_every_discovery_path() -> None:
+    """Guard for the parametrised tests below: each has at least one site to run on."""
+    for key in ("multipage", "sitemap_only", "feed_only"):
+        assert _sites_declaring(key), f"no fixture site declares {key!r} in expected.json"
+
+
+@pytest.mark.parametrize("site", _sites_declaring("multipage"))
+def test_multipage_article_is_archived_as_one(archive_url: str, tmp_path: Path, site: str) -> None:
+    with FixtureSite(copy_site(site, tmp_path)) as server:
+        result = cqnews(["crawl", site, "--base-url", server.base_url], archive_url, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    stored = latest_by_path(archive_url)
+    for article in expected(site)["multipage"]:
+        text = stored[article["first"]].text
+        for phrase in article["must_contain_from_each_part"]:
+            assert phrase in text
+        for part in article["parts"]:
+            if part != article["first"]:
+                assert part not in stored  # a part is not an article of its own
+
+
+@pytest.mark.parametrize("site", sorted(set(_sites_declaring("sitemap_only") + _sites_declaring("feed_only"))))
+def test_articles_announced_only_by_sitemap_or_feed_are_found(archive_url: str, tmp_path: Path, site: str) -> None:
+    with FixtureSite(copy_site(site, tmp_path)) as server:
+        result = cqnews(["crawl", site, "--base-url", server.base_url], archive_url, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    stored = latest_by_path(archive_url)
+    spec = expected(site)
+    for path in spec.get("sitemap_only", []) + spec.get("feed_only", []):
+        assert path in stored, f"{path} (announced only in a sitemap or feed) was not archived"

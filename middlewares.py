@@ -1,0 +1,129 @@
+"""IncrementalMiddleware: archived articles are fetched again only when their revisit is due, conditionally.
+
+At spider open it loads, for the spider's site, every archived article URL (and alias) with its
+``next_visit_at`` and the validators (ETag, Last-Modified) and body hash of the page its latest version came
+from. Then, for article requests only (listing pages, sitemaps and feeds are always fetched):
+- not due, or never again (NULL): the request is dropped before download (``cqnews/incremental/not_due``);
+- due: it is sent with If-None-Match / If-Modified-Since; a 304, or a body identical to the stored one,
+  marks the response ``cqnews_not_modified`` so that nothing is extracted and the archive only records the
+  visit.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from sqlalchemy import and_, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from db.models import Article, ArticleVersion, Page, Site, UrlAlias
+from db.session import make_engine, make_sessionmaker
+from urls import url_key
+
+log = logging.getLogger(__name__)
+
+ARTICLE_META = "cqnews_article"
+NOT_MODIFIED_META = "cqnews_not_modified"
+
+
+@dataclass(frozen=True)
+class Known:
+    next_visit_at: datetime | None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_sha256: str | None = None
+
+
+def load_known(database_url: str, site: str) -> dict[str, Known]:
+    """Every archived URL key of ``site`` with what a conditional revisit needs."""
+    engine = make_engine(database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            rows = session.execute(
+                select(Article.id, Article.url_key, Article.next_visit_at, Page.headers, Page.blob_sha256)
+                .join(Site, Site.id == Article.site_id)
+                .join(ArticleVersion, and_(ArticleVersion.article_id == Article.id,
+                                           ArticleVersion.version_no == Article.version_count))
+                .outerjoin(Page, Page.id == ArticleVersion.page_id)
+                .where(Site.name == site)
+            ).all()
+            known: dict[str, Known] = {}
+            by_id: dict[int, datetime | None] = {}
+            for article_id, key, next_at, headers, sha in rows:
+                headers = headers or {}
+                known[key] = Known(next_at, headers.get("etag"), headers.get("last-modified"), sha)
+                by_id[article_id] = next_at
+            if by_id:
+                aliases = session.execute(
+                    select(UrlAlias.url_key, UrlAlias.article_id).where(UrlAlias.article_id.in_(by_id.keys()))
+                ).all()
+                for key, article_id in aliases:
+                    known.setdefault(key, Known(by_id[article_id]))
+            return known
+    finally:
+        engine.dispose()
+
+
+class IncrementalMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.database_url: str = crawler.settings["CQNEWS_DATABASE_URL"]
+        self.enabled = crawler.settings.getbool("CQNEWS_INCREMENTAL", True)
+        self.known: dict[str, Known] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
+        mw = cls(crawler)
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        return mw
+
+    def spider_opened(self, spider: Spider) -> None:
+        if not self.enabled:
+            return
+        try:
+            self.known = load_known(self.database_url, spider.name)
+        except SQLAlchemyError as exc:  # the store refuses such an archive too, and says why
+            log.error("incremental crawling off: cannot read the archive (%s)", str(exc).splitlines()[0])
+            return
+        log.info("incremental: %d archived URLs known for %s", len(self.known), spider.name)
+
+    def _count(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"cqnews/incremental/{key}")
+
+    def process_request(self, request: Request) -> None:
+        if not request.meta.get(ARTICLE_META) or not self.known:
+            return None
+        known = self.known.get(url_key(request.url))
+        if known is None:
+            return None
+        if known.next_visit_at is None or known.next_visit_at > datetime.now(UTC):
+            self._count("not_due")
+            raise IgnoreRequest(f"archived, revisit not due: {request.url}")
+        self._count("revisit")
+        if known.etag:
+            request.headers.setdefault("If-None-Match", known.etag)
+        if known.last_modified:
+            request.headers.setdefault("If-Modified-Since", known.last_modified)
+        request.meta["handle_httpstatus_list"] = [*request.meta.get("handle_httpstatus_list", []), 304]
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not request.meta.get(ARTICLE_META) or not self.known:
+            return response
+        known = self.known.get(url_key(request.url)) or self.known.get(url_key(response.url))
+        if known is None:
+            return response
+        if response.status == 304:
+            self._count("not_modified_304")
+            request.meta[NOT_MODIFIED_META] = True
+        elif known.body_sha256 and hashlib.sha256(response.body).hexdigest() == known.body_sha256:
+            self._count("same_body")
+            request.meta[NOT_MODIFIED_META] = True
+        return response
