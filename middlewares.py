@@ -127,3 +127,32 @@ class IncrementalMiddleware:
             self._count("same_body")
             request.meta[NOT_MODIFIED_META] = True
         return response
+
+
+class RedirectLoopMiddleware:
+    """A redirect back to a URL already in the chain is a loop: stop it and count it as a failed fetch.
+
+    Scrapy would otherwise end the loop silently, by filtering the repeated URL as a duplicate request.
+    Placed just after RedirectMiddleware in the settings, so it sees each 3xx first.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectLoopMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if not (300 <= response.status < 400 and location):
+            return response
+        target = url_key(response.urljoin(location.decode("latin-1")))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if target in {url_key(u) for u in chain}:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("cqnews/fetch/failed/redirect_loop")
+            self.crawler.stats.inc_value("cqnews/fetch/errors")
+            log.warning("redirect loop: %s -> %s", " -> ".join(chain), target)
+            raise IgnoreRequest(f"redirect loop at {request.url}")
+        return response

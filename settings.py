@@ -44,6 +44,7 @@ CQNEWS_REVISIT_LADDER = os.environ.get("CQNEWS_REVISIT_LADDER", "1h,6h,1d,3d")  
 CQNEWS_REVISIT_MAX_AGE_DAYS = float(os.environ.get("CQNEWS_REVISIT_MAX_AGE_DAYS", "30"))
 DOWNLOADER_MIDDLEWARES = {
     "middlewares.IncrementalMiddleware": 560,  # after robots.txt, before retries and redirects
+    "middlewares.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600) follows it
 }
 
 # -- extraction ---------------------------------------------------------------------------------------

@@ -295,3 +295,33 @@ def test_articles_announced_only_by_sitemap_or_feed_are_found(archive_url: str, 
     spec = expected(site)
     for path in spec.get("sitemap_only", []) + spec.get("feed_only", []):
         assert path in stored, f"{path} (announced only in a sitemap or feed) was not archived"
+
+
+def test_redirect_loop_and_oversized_page_are_counted_not_fatal(archive_url: str, tmp_path: Path) -> None:
+    import json
+
+    root = copy_site("cbg", tmp_path)
+    spec = expected("cbg")
+    base = spec["articles"][0]["path"].rsplit("/", 1)[0]
+    loop_a, loop_b, huge = (f"{base}/{c * 32}.html" for c in "abc")
+    manifest = json.loads((root / "site.json").read_text("utf-8"))
+    manifest["routes"].update({
+        loop_a: {"status": 302, "location": loop_b},
+        loop_b: {"status": 302, "location": loop_a},
+        huge: {"file": "huge.html", "content_type": "text/html; charset=utf-8"},
+    })
+    (root / "site.json").write_text(json.dumps(manifest), "utf-8")
+    (root / "huge.html").write_bytes(b"<html><body>" + "<p>重庆新闻</p>".encode() * 200_000 + b"</body></html>")
+    listing = root / spec["start_paths"][0].lstrip("/")
+    links = "".join(f'<li><a href="{p}">x</a></li>' for p in (loop_a, huge))
+    listing.write_text(listing.read_text("utf-8").replace("</body>", f"<ul>{links}</ul></body>"), "utf-8")
+    with FixtureSite(root) as server:
+        result = cqnews(["crawl", "cbg", "--base-url", server.base_url], archive_url, tmp_path,
+                        env={"CQNEWS_DOWNLOAD_MAXSIZE": str(1024 * 1024)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = runs(archive_url)[-1]
+    assert run.status == "finished"
+    assert run.stats.get("cqnews/fetch/failed/redirect_loop") == 1
+    assert run.stats.get("cqnews/fetch/failed/DownloadCancelledError") == 1  # over DOWNLOAD_MAXSIZE
+    assert run.errors >= 3  # the loop and the oversized page, besides the fixture's own 404
+    assert run.articles_new == len(expected_articles("cbg"))  # the rest of the site is archived all the same
