@@ -36,6 +36,7 @@ from twisted.python.failure import Failure
 
 from items import RawPage
 from middlewares import ARTICLE_META, NOT_MODIFIED_META
+from urls import url_key
 
 MAX_ARTICLE_PARTS = 20
 
@@ -61,6 +62,7 @@ class NewsSpider(scrapy.Spider):
         self._listing_res = [re.compile(p) for p in self.listing_patterns]
         self._deny_res = [re.compile(p) for p in self.deny_patterns]
         self._links = LinkExtractor(tags=("a", "area"), attrs=("href",), unique=True)
+        self._start_keys = {url_key(self.localize(u)) for u in self.start_urls}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_urls:
@@ -103,8 +105,8 @@ class NewsSpider(scrapy.Spider):
             kind = self.classify(url)
             if kind == "article":
                 yield self.article_request(url)
-            elif kind == "listing" and depth < max_depth:
-                yield self.listing_request(url, depth + 1)
+            elif kind == "listing" and depth < max_depth and url_key(url) not in self._start_keys:
+                yield self.listing_request(url, depth + 1)  # start pages are fetched once, at depth 0
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """A robots.txt (its Sitemap: lines), a sitemap index (its sitemaps) or a urlset (its articles)."""
