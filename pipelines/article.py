@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -32,7 +33,7 @@ def _trafilatura_version() -> str:
 
 
 # Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/1+trafilatura-{_trafilatura_version()}"
+EXTRACTOR_VERSION = f"cqnews-extract/2+trafilatura-{_trafilatura_version()}"
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -139,7 +140,7 @@ def _extract(
     page_text = visible_text(tree)
 
     raw_text = _body_text(tree, url or page_url, body_selector)
-    text = chinese.strip_boilerplate(raw_text)
+    text = chinese.first_post(chinese.strip_boilerplate(raw_text))
     if not text.strip():
         raise NotAnArticle("empty")
     if len(re.sub(r"\s", "", text)) < min_chars:
@@ -153,16 +154,19 @@ def _extract(
     title = chinese.clean_title(_raw_title(tree), headings) or next((h for h in headings if h), None)
 
     anchor, body_start, body_end = _anchors(page_text, title, text)
-    published = _published(tree, page_text, anchor, page_url or url)
+    published = _published(tree, page_text, anchor, page_url or url, body_start)
     byline = _byline(page_text, anchor, body_start, body_end, raw_text)
+    raw_title = _raw_title(tree) or ""
     author = (
         byline.author
+        or chinese.dateline_author("\n".join(text.splitlines()[:3]))
         or chinese.signature(raw_text)
-        or _signature_in_page(page_text, anchor)
-        or _name_under_title(page_text, title, body_start)
+        or _signature_in_page(page_text, body_start, body_end)
+        or _name_before_body(page_text, body_start, text, raw_title)
+        or _name_under_title(page_text, title, body_start, raw_title)
         or chinese.author_from_metadata(tree)
         # Many Chinese news pages credit only the 责任编辑; the editor is then the page's byline.
-        or byline.editor
+        or None
     )
 
     extracted = Extracted(
@@ -217,10 +221,11 @@ def _parse(text: str) -> HtmlElement:
     return tree
 
 
-def visible_text(tree: HtmlElement) -> str:
-    """The page's rendered text with one line per block element (byline labels stay with their values)."""
+def visible_text(tree: HtmlElement, whole: bool = False) -> str:
+    """The page's rendered text with one line per block element (byline labels stay with their values);
+    ``whole`` renders ``tree`` itself rather than the <body> inside it."""
     parts: list[str] = []
-    root = tree.find(".//body")
+    root = None if whole else tree.find(".//body")
     if root is None:
         root = tree
     for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
@@ -238,7 +243,7 @@ def visible_text(tree: HtmlElement) -> str:
         else:
             if tag in _BLOCK_TAGS:
                 parts.append("\n")
-            if el.tail and tag not in _SKIP_TAGS and not _in_skipped(el.getparent()):
+            if el.tail and el is not root and tag not in _SKIP_TAGS and not _in_skipped(el.getparent()):
                 parts.append(el.tail)
     text = "".join(parts).replace("\r", "")
     text = re.sub(r"[ \t\u3000\xa0]+", " ", text)
@@ -258,9 +263,147 @@ def _body_text(tree: HtmlElement, url: str | None, body_selector: str | None) ->
         text = _selected_text(tree, body_selector, url)
         if text:
             return text
-    doc = _trafilatura(tree, url)
-    text = doc or ""
+    text = _trafilatura(tree, url)
+    block = _prose_block(tree)
+    if block is not None:
+        candidate = _block_text(block)
+        if _prefer_block(candidate, text, tree):
+            return candidate
     return text
+
+
+# Sentence punctuation of Chinese prose (and the ASCII forms old pages type); headline links rarely carry it.
+_SENT_PUNCT_RE = re.compile(r"[，。！？；：、“”,.!?;]")
+# Elements that hold paragraphs (the text inside inline tags belongs to the nearest one of these).
+_CONTAINER_TAGS = _BLOCK_TAGS - {"br", "hr", "tr", "tbody", "thead", "ul", "ol", "dl", "form"}
+
+
+def _prose_block(tree: HtmlElement) -> HtmlElement | None:
+    """The element holding the most Chinese prose, readability-style: each text run scores its sentence
+    punctuation to its nearest container, 0.9 of it to that container's parent container and 0.45 to the
+    grandparent, so a cell or div of many paragraphs beats both a single paragraph and the layout table
+    around it; link text scores nothing. Used to check trafilatura on old table layouts, where it returns
+    the whole layout table (nav, ads and related-story lists included)."""
+    root = tree.find(".//body")
+    if root is None:
+        return None
+    scores: dict[HtmlElement, float] = {}
+    containers: dict[HtmlElement, HtmlElement | None] = {}
+
+    def container_of(el: HtmlElement | None) -> HtmlElement | None:
+        while el is not None and not (isinstance(el.tag, str) and el.tag in _CONTAINER_TAGS):
+            el = el.getparent()
+        return el
+
+    for el in root.iter():
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if not tag or tag in _SKIP_TAGS:
+            continue
+        pieces = [el.text or ""] + [c.tail or "" for c in el if not (isinstance(c.tag, str) and c.tag in _SKIP_TAGS)]
+        own = "".join(pieces)
+        if len(own) < 10:
+            continue
+        points = len(_SENT_PUNCT_RE.findall(own))
+        if not points:
+            continue
+        if any(a.tag == "a" for a in el.iterancestors("a")) or tag == "a":
+            continue
+        box = container_of(el)
+        for share in (1.0, 0.9, 0.45):
+            if box is None:
+                break
+            scores[box] = scores.get(box, 0.0) + share * points
+            if box not in containers:
+                containers[box] = container_of(box.getparent())
+            box = containers[box]
+    if not scores:
+        return None
+    best = max(scores, key=scores.__getitem__)
+    return best if scores[best] >= 8 else None
+
+
+def _block_text(block: HtmlElement) -> str:
+    """The prose of one element: the best run of its children (paragraphs, subheadings and captions
+    between them), so that lists, share bars and related-story tables in the same cell stay out."""
+    units: list[tuple[str, float]] = []  # (text, score); score < 0 breaks a run
+    if block.text and block.text.strip():
+        units.append((block.text, _unit_score(block.text, 0)))
+    for child in block:
+        if not isinstance(child.tag, str) or child.tag in _SKIP_TAGS:
+            text = ""
+        else:
+            text = _element_text(child)
+            links = sum(len(a.text_content()) for a in child.iter("a"))
+            if child.tag == "a":
+                links = len(text)
+        if text.strip():
+            units.append((text, _unit_score(text, links if isinstance(child.tag, str) else 0)))
+        if child.tail and child.tail.strip():
+            units.append((child.tail, _unit_score(child.tail, 0)))
+    best: tuple[float, int, int] = (0.0, 0, 0)
+    start, total = 0, 0.0
+    for i, (_, score) in enumerate(units):
+        if score < 0:
+            start, total = i + 1, 0.0
+            continue
+        total += score
+        if total > best[0]:
+            best = (total, start, i + 1)
+    text = "\n".join(t.strip() for t, _ in units[best[1] : best[2]])
+    return chinese.strip_boilerplate(re.sub(r"[ \t\u3000\xa0]+", " ", text))
+
+
+def _unit_score(text: str, link_chars: int) -> float:
+    """Sentence punctuation of a paragraph; 0 for short neutral lines (subheadings, captions); -1 for link
+    lists and long unpunctuated runs (menus, tag clouds), which end a run of prose."""
+    size = len(re.sub(r"\s", "", text))
+    if size and link_chars / size > 0.4:
+        return -1.0
+    points = _punct(text) - _punct(text) * link_chars / max(size, 1)
+    if points >= 1:
+        return points
+    return 0.0 if size <= 40 else -1.0
+
+
+def _element_text(el: HtmlElement) -> str:
+    """Rendered text of one element (without its tail), one line per block."""
+    return visible_text(el, whole=True)
+
+
+def _punct(text: str) -> int:
+    return len(_SENT_PUNCT_RE.findall(text))
+
+
+_CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def _bigrams(text: str) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for run in _CJK_RUN_RE.findall(text):
+        out.update(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def _prefer_block(block_text: str, text: str, tree: HtmlElement) -> bool:
+    """Take the densest block over trafilatura's text when trafilatura's text holds much more, and what
+    it holds beyond the block is mostly link text (navigation, related-story lists, ads) rather than prose
+    the block missed."""
+    if not block_text.strip():
+        return False
+    trafilatura_text = chinese.strip_boilerplate(text)
+    ours, theirs = _bigrams(block_text), _bigrams(trafilatura_text)
+    if not theirs:
+        return bool(ours)
+    if sum(ours.values()) > sum(theirs.values()):
+        return False
+    extra = theirs - ours
+    if sum(extra.values()) <= 0.05 * sum(theirs.values()):
+        return True  # the same text, but from one element rather than a layout table's rows
+    links: Counter[str] = Counter()
+    for a in tree.iter("a"):
+        links.update(_bigrams(a.text_content()))
+    in_links = sum(min(n, links[k]) for k, n in extra.items())
+    return in_links >= 0.5 * sum(extra.values())
 
 
 def _trafilatura(tree: HtmlElement, url: str | None, **kwargs: Any) -> str:
@@ -335,7 +478,9 @@ def _find_loose(haystack: str, needle: str, start: int = 0) -> int:
 
 def _anchors(page_text: str, title: str | None, text: str) -> tuple[int, int, int]:
     """Where the title, the body's start and the body's end sit in the page text (-1 when not found)."""
-    lines = [ln.strip() for ln in text.splitlines() if len(re.sub(r"\s", "", ln)) >= 8]
+    # table rows come out of trafilatura as "| cell | cell |": search for cells, not rows
+    cells = [c.strip() for ln in text.splitlines() for c in re.split(r"(?:^|\s)\|(?:\s|$)", ln)]
+    lines = [c for c in cells if len(re.sub(r"\s", "", c)) >= 8]
     body_start = _find_loose(page_text, lines[0]) if lines else -1
     body_end = -1
     if lines:
@@ -355,17 +500,25 @@ def _anchors(page_text: str, title: str | None, text: str) -> tuple[int, int, in
     return anchor, body_start, body_end
 
 
-def _published(tree: HtmlElement, page_text: str, anchor: int, url: str | None) -> datetime | None:
+_TIME_RE = re.compile(r"(?P<H>[01]?\d|2[0-3])\s*[:：]\s*(?P<M>[0-5]\d)(?:\s*[:：]\s*(?P<S>[0-5]\d))?(?!\d)")
+
+
+def _published(tree: HtmlElement, page_text: str, anchor: int, url: str | None, body_start: int = -1
+               ) -> datetime | None:
     value = chinese.date_from_metadata(tree)
-    if value is not None:
-        return value
-    value = chinese.date_from_text(page_text, anchor)
-    if value is not None:
-        return value
-    value = chinese.date_from_url(url)
-    if value is not None:
-        return value
-    return _htmldate(tree, url)
+    if value is None:
+        value = chinese.date_from_text(page_text, anchor)
+    if value is None:
+        value = chinese.date_from_url(url)
+    if value is None:
+        return _htmldate(tree, url)
+    if (value.hour, value.minute, value.second) == (0, 0, 0) and 0 <= anchor < body_start:
+        # a day without a time (a date-only <meta>, the URL): the time printed between title and body,
+        # as templates that split "2017 | 12/10 | 14:32:16" into separate elements show it
+        m = _TIME_RE.search(page_text[anchor : min(body_start, anchor + 400)])
+        if m:
+            value = value.replace(hour=int(m["H"]), minute=int(m["M"]), second=int(m["S"] or 0))
+    return value
 
 
 def _htmldate(tree: HtmlElement, url: str | None) -> datetime | None:
@@ -397,17 +550,41 @@ def _byline(page_text: str, anchor: int, body_start: int, body_end: int, text: s
     return chinese.find_byline(lines)
 
 
-def _signature_in_page(page_text: str, anchor: int) -> str | None:
-    """A closing "（袁源）" on a paragraph of the page after the title, when the extracted text lost it."""
-    for line in page_text[anchor:].split("\n"):
-        if len(line) >= 30 and line.rstrip().endswith(("）", ")")):
+def _signature_in_page(page_text: str, body_start: int, body_end: int) -> str | None:
+    """A closing "（袁源）" at the end of the body's last paragraph or on its own line right after it, when
+    the extracted text lost it."""
+    if body_start < 0 or body_end < 0:
+        return None
+    window = page_text[max(body_start, body_end - 300) : body_end + 120].split("\n")
+    for line in window:
+        line = line.strip()
+        if line.endswith(("）", ")")) and (len(line) >= 30 or chinese.signature(line) and len(line) <= 16):
             name = chinese.signature(line)
             if name:
                 return name
     return None
 
 
-def _name_under_title(page_text: str, title: str | None, body_start: int) -> str | None:
+def _name_before_body(page_text: str, body_start: int, text: str, raw_title: str) -> str | None:
+    """An author printed alone on one of the two lines just above the first paragraph of prose (under
+    a title or a subtitle); a pen name counts when the page's header also uses it ("茉莉：标题")."""
+    cells = (c.strip() for ln in text.splitlines() for c in re.split(r"(?:^|\s)\|(?:\s|$)", ln))
+    first = next((c for c in cells if len(c) >= 20 and _PROSE_PUNCT_RE.search(c)), "")
+    pos = _find_loose(page_text, first.strip(), max(body_start, 0)) if first else -1
+    if pos < 0:
+        pos = body_start
+    if pos <= 0:
+        return None
+    head = page_text[max(0, pos - 600) : pos].split("\n")
+    above = head[-3:-1] if head and head[-1].strip() == "" else head[-2:]
+    for line in reversed(above):
+        name = chinese.bare_name(line, "\n".join([raw_title, *(ln for ln in head if ln != line)]))
+        if name:
+            return name
+    return None
+
+
+def _name_under_title(page_text: str, title: str | None, body_start: int, raw_title: str = "") -> str | None:
     """An author printed alone on a line right under the title (essays, blogs, columns); the title
     occurrence nearest the body is tried first."""
     if not title:
@@ -419,7 +596,7 @@ def _name_under_title(page_text: str, title: str | None, body_start: int) -> str
         pos = _find_loose(page_text, title, pos + 1)
     for pos in reversed(positions):
         for line in page_text[pos:].split("\n")[1:4]:
-            name = chinese.bare_name(line)
+            name = chinese.bare_name(line, raw_title)
             if name:
                 return name
     return None

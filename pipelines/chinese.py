@@ -38,7 +38,9 @@ _DMY_DATE = (
 )
 _DATE_RES = (re.compile(_ZH_DATE), re.compile(_NUM_DATE), re.compile(_DMY_DATE))
 # Labels that mark the publication time rather than any date on the page.
-_DATE_LABEL_RE = re.compile(r"(发布时间|发表时间|发布日期|发表日期|发表于|发布于|时间|日期|更新时间|Date|发表)\s*[:：]?\s*$")
+_DATE_LABEL_RE = re.compile(
+    r"(发布时间|发表时间|发布日期|发表日期|发表于|发布于|时间|日期|更新时间|Date|发表)\s*[:：]?\s*$"
+)
 _DATE_SKIP_LABEL_RE = re.compile(r"(更新|修改|截止|截至|最后|访问|注册|登录|今天是|今日)\s*[:：]?\s*$")
 _DATE_META_NAMES = (
     "article:published_time", "og:article:published_time", "og:published_time", "publishdate", "pubdate",
@@ -144,9 +146,9 @@ def date_from_metadata(tree: HtmlElement) -> datetime | None:
             value = parse_date_string(el.get("content") or "")
             if value is not None:
                 return value
-    for value in _jsonld_values(tree, ("datePublished", "dateCreated")):
-        if isinstance(value, str):
-            parsed = parse_date_string(value)
+    for found in _jsonld_values(tree, ("datePublished", "dateCreated")):
+        if isinstance(found, str):
+            parsed = parse_date_string(found)
             if parsed is not None:
                 return parsed
     for el in tree.iterfind(".//time"):
@@ -211,7 +213,9 @@ SURNAMES = set(
     "哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
     "張劉陳楊黃趙吳許韓馮鄧蕭葉蘇魏呂盧薑鍾譚陸範賈閻雷龍陶賀顧龔錢嚴湯聶魯嶽關蘭祝寧紀梅塗駱藍鮑饒麥婁竇"
 )
-_COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯")
+_COMPOUND_SURNAMES = (
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯",
+)
 
 
 def is_person_name(name: str) -> bool:
@@ -231,13 +235,17 @@ _UI_WORDS = {
     "首页", "关注", "分享", "评论", "收藏", "打印", "关闭", "返回", "登录", "注册", "专栏", "正文", "原创", "转载",
     "推荐", "阅读", "点赞", "举报", "更多", "目录", "简介", "相关", "标签", "热门", "最新", "全文", "导航", "搜索",
     "视频", "图片", "新闻", "资讯", "博客", "论坛", "社区", "频道", "栏目", "上一篇", "下一篇", "返回顶部", "加关注",
-    "个人专栏", "个人主页", "人物", "时政", "财经", "国际", "国内", "社会", "体育", "娱乐", "科技", "文化", "评论员",
+    "个人专栏", "个人主页", "人物", "公告", "通知", "摘要", "导读", "提要", "编者按", "按语", "前言", "引言", "概述",
+    "留言", "跟帖", "回复", "楼主", "沙发",
+    "时政", "财经", "国际", "国内", "社会", "体育", "娱乐", "科技", "文化", "评论员",
 }
 _SOURCE_RE = re.compile(
     r"(?:来源|來源|稿源|出处|来自|转自|稿件来源|文章来源|本文来源|信息来源)\s*[:：]\s*"
     r"(?P<n>[^\s|｜丨:：()（）\[\]【】]{1,30}?)"
-    r"(?=\s|$|[|｜丨()（）\[\]【】]|作者|记者|编辑|责任编辑|发布|时间|日期|\d{4})"
+    r"(?=\s|$|[|｜丨()（）\[\]【】]|作者|记者|编辑|责任编辑|发布|时间|日期|字体|字号|浏览|点击|阅读|分享|\d{4})"
 )
+# "上游新闻 2022-06-14 10:25 记者：唐中明": an unlabelled outlet opening the byline line, before its date.
+_LEADING_OUTLET_RE = re.compile(r"^\s*(?P<n>[^\s\d:：|｜()（）\[\]【】]{2,12})\s+(?:19|20)\d{2}\s*[-/.年]")
 _EDITOR_RE = re.compile(
     rf"(?:责任编辑|責任編輯|责编|責編|值班编辑|编辑|編輯|审核|校对)\s*[:：]\s*(?P<n>{_NAMES}){_STOP}"
 )
@@ -310,6 +318,10 @@ def find_byline(lines: list[str]) -> Byline:
             m = _SOURCE_RE.search(line)
             if m and not re.search(r"[=\"'<>]", m.group("n")):
                 source = m.group("n").strip(" ，,。.;；") or None
+            elif len(line) <= 60 and re.search(r"作者|记者|编辑|来源", line):
+                m = _LEADING_OUTLET_RE.match(line)
+                if m and _OUTLET_RE.search(m.group("n")) and m.group("n") not in _NOT_NAMES:
+                    source = m.group("n")
         if editor is None:
             m = _EDITOR_RE.search(line)
             if m:
@@ -321,21 +333,69 @@ def find_byline(lines: list[str]) -> Byline:
     return Byline(author, source, editor)
 
 
-def bare_name(line: str) -> str | None:
-    """The names on a line that holds nothing else (an essay's author under its title), else None."""
+# A dateline opening a report: "本报讯（记者 张三）", "人民网重庆5月8日电（胡虹）",
+# "新华社北京5月8日电（记者 张三 李四 通讯员 王五）", "本报重庆讯 （记者 张三 实习生 李四）".
+_DATELINE_RE = re.compile(
+    r"(?:(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*日\s*(?:电|讯|消息)|讯|电讯)\s*"
+    r"[（(]\s*(?P<body>[^（()）\n]{2,60}?)\s*[）)]"
+)
+_DATELINE_LABEL_RE = re.compile(
+    r"(?:本报|本网|本台|本刊|特约|见习|实习|首席|全媒体|融媒体)?(?:记者|通讯员|实习生|特约撰稿人?|撰稿)\s*[:：]?"
+)
+
+
+def dateline_author(text: str) -> str | None:
+    """The reporters a dateline names at the start of a report; ``text`` is the report's first lines.
+
+    Labelled names (记者/通讯员/实习生) are taken in order; an unlabelled name ("电（胡虹）") must look like a
+    personal name. "（记者 张三 摄）", "报道" and "发自…" endings are dropped.
+    """
+    m = _DATELINE_RE.search(text[:300])
+    if not m:
+        return None
+    body = re.sub(r"(?:摄影?|报道|发自\S*|综合报道|整理)$", "", m.group("body").strip()).strip()
+    labelled = bool(_DATELINE_LABEL_RE.search(body))
+    names: list[str] = []
+    for part in re.split(r"\s*[、，,；;/和及与]\s*|\s+", _DATELINE_LABEL_RE.sub(" ", body)):
+        part = part.strip("·•")
+        if not part:
+            continue
+        if part in _NOT_NAMES or not re.fullmatch(_HAN_NAME, part):
+            return None  # not a list of names: "（图）", "（上）", "（2020年）", an outlet, a remark
+        if not labelled and not is_person_name(part):
+            return None
+        names.append(part)
+    return " ".join(dict.fromkeys(names)) or None
+
+
+def bare_name(line: str, also_in: str = "") -> str | None:
+    """The names on a line that holds nothing else (an essay's author under its title), else None.
+
+    Each name must look like a personal name, except that a list of several names needs only one such
+    ("赵延东、风笑天"), and a single pen name is accepted when ``also_in`` (the page's <title>) names it too.
+    """
     m = _BARE_NAMES_RE.match(line.replace("\u3000", " "))
     if not m:
         return None
     names = _clean_names(m.group("n"))
-    if not names or not all(is_person_name(n) for n in names.split()):
+    if not names:
         return None
-    if any(n in _UI_WORDS or _OUTLET_RE.search(n) for n in names.split()):
+    parts = names.split()
+    if any(n in _UI_WORDS or _OUTLET_RE.search(n) for n in parts):
         return None
-    return names
+    if all(is_person_name(n) for n in parts):
+        return names
+    if len(parts) >= 2 and re.search(r"[、，,]", m.group("n")) and any(is_person_name(n) for n in parts):
+        return names
+    edge = r"[\s:：|｜_\-—]"
+    if len(parts) == 1 and also_in and re.search(rf"(?:^|{edge}){re.escape(parts[0])}(?:$|{edge})", also_in):
+        return names
+    return None
 
 
 def signature(text: str) -> str | None:
-    """A report's closing attribution, "（袁源）" or "（记者 张三）", on its last line."""
+    """A report's closing attribution, "（袁源）" or "（记者 张三）", on its last line; unlabelled names
+    must look like personal names ("（图）", "（汽车）" and "（完）" are not signatures)."""
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     if not lines:
         return None
@@ -344,6 +404,9 @@ def signature(text: str) -> str | None:
         return None
     names = _clean_names(m.group("n"))
     if not names or any(n in _UI_WORDS or _OUTLET_RE.search(n) for n in names.split()):
+        return None
+    labelled = re.search(r"(记者|通讯员|作者|文)\s*[:：]?\s*$", m.group(0)[: m.start("n") - m.start()])
+    if not labelled and not all(is_person_name(n) for n in names.split()):
         return None
     return names
 
@@ -396,6 +459,13 @@ def clean_title(title: str | None, headings: list[str] | tuple[str, ...] = ()) -
             rest = title[len(heading) :]
             if _TITLE_SEP_RE.match(rest) and _TITLE_SEP_RE.match(rest).end() > 0:  # type: ignore[union-attr]
                 return heading
+    # "标题_上游新闻·汇聚向上的力量": a site name followed by its slogan; cut at the separator before it
+    for sep in re.finditer(r"\s*(?:_|\||｜|--|——)\s*", title):
+        head, tail = title[: sep.start()], title[sep.end() :]
+        first = _TITLE_SEP_RE.split(tail, maxsplit=1)[0]
+        if len(head) >= 4 and tail != first and len(tail) <= 30 and len(first) <= 12 and _SITE_WORD_RE.search(first):
+            title = head.strip()
+            break
     while True:
         parts = list(_TITLE_SEP_RE.finditer(title))
         if not parts:
@@ -417,7 +487,7 @@ def clean_title(title: str | None, headings: list[str] | tuple[str, ...] = ()) -
 # ------------------------------------------------------------------------------------------ boilerplate
 
 _CUT_FROM_RE = re.compile(
-    r"^[\s【\[（(]*(版权声明|免责声明|版权所有|声明\s*[:：]|特别声明|郑重声明|法律声明|Copyright|©|\(c\)|凡本网注明|"
+    r"^[\s【\[（(]*(版权声明|免责声明|反侵权公告|侵权声明|版权所有|声明\s*[:：]|特别声明|郑重声明|法律声明|Copyright|©|\(c\)|凡本网注明|"
     r"本网站?所刊登|本文系.{0,20}原创|未经.{0,12}(授权|许可).{0,10}(转载|复制|使用))",
     re.I,
 )
@@ -497,6 +567,37 @@ def strip_boilerplate(text: str) -> str:
         ):
             tail.pop()
     return "\n".join(tail).strip()
+
+
+def _is_post_header(line: str) -> bool:
+    """A blog or forum post's header: a short line holding a date with a time (and perhaps a title)."""
+    line = line.strip(" |\t")
+    if not line or len(line) > 100 or _SENTENCE_END_RE.search(line):
+        return False
+    hits = [h for h in find_dates(line) if h.has_time]
+    return bool(hits) and len(re.sub(r"[\d\s:：/\-.年月日|]", "", line)) <= 60
+
+
+def first_post(text: str) -> str:
+    """The first post of a page that holds several (a blog's front page, a forum thread): when at least
+    three date-and-time headers each open a stretch of prose, keep the text before the second one (and
+    the second post's title line when it sits just above its date)."""
+    lines = text.split("\n")
+    headers = [i for i, line in enumerate(lines) if _is_post_header(line)]
+    if len(headers) < 3:
+        return text
+
+    def prose(a: int, b: int) -> int:
+        return sum(len(ln.strip()) for ln in lines[a + 1 : b] if len(ln.strip()) >= 20)
+
+    before = prose(-1, headers[0])
+    if prose(headers[0], headers[1]) < 80 or prose(headers[1], headers[2]) < 80 or before >= 200:
+        return text
+    cut = headers[1]
+    above = lines[cut - 1].strip() if cut - 1 > headers[0] else ""
+    if above and len(above) <= 40 and not _SENTENCE_END_RE.search(above):
+        cut -= 1
+    return "\n".join(lines[:cut]).strip()
 
 
 # ---------------------------------------------------------------------------------------------- helpers

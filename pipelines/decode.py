@@ -143,9 +143,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
         return _result(body.decode("ascii", errors="replace"), enc, declared, overridden=False)
 
     # 1. A clean UTF-8 decode is decisive: legacy CJK bytes almost never happen to be valid UTF-8.
-    text = _strict(body, "utf-8")
-    if text is not None:
-        return _result(text, "utf-8", declared)
+    strict = _strict(body, "utf-8")
+    if strict is not None:
+        return _result(strict, "utf-8", declared)
 
     # 2. The declarations, header first, each verified (strictly, or with a tiny share of bad bytes).
     for enc in dict.fromkeys(e for e in (from_header, from_meta) if e and e != "utf-8" and e not in _WEAK):

@@ -52,8 +52,9 @@ def test_search_filters_and_show(demo_archive: str, tmp_path: Path) -> None:
     assert recent and all(h["published_at"] >= "2020-05-12" for h in recent)
     assert len(recent) < len(everything)
 
-    # LIKE wildcards are searched for literally, not as patterns.
-    assert _json_lines(cqnews(["search", "%", "--format", "json"], demo_archive, tmp_path).stdout) == []
+    # LIKE wildcards are searched for literally, not as patterns ("重%庆" would match most articles).
+    assert _json_lines(cqnews(["search", "重%庆", "--format", "json"], demo_archive, tmp_path).stdout) == []
+    assert _json_lines(cqnews(["search", "重_", "--format", "json"], demo_archive, tmp_path).stdout) == []
 
     shown = cqnews(["show", str(hits[0]["id"]), "--format", "json"], demo_archive, tmp_path)
     article = json.loads(shown.stdout)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -78,6 +80,43 @@ def test_a_stray_bad_byte_keeps_the_declared_charset_and_is_counted() -> None:
     decoded = decode_html(good[:at] + b"\xff0" + good[at + 2 :], "text/html; charset=gbk")
     assert decoded.encoding == "gb18030"
     assert decoded.replacement_chars == 1
+
+
+@pytest.mark.parametrize(
+    ("opening", "author"),
+    [
+        ("人民网重庆5月8日电（胡虹）8日，中国共产党重庆市渝北区委员会召开全会。", "胡虹"),
+        ("本报讯（记者 周立）5月10日，记者从市住房城乡建委获悉。", "周立"),
+        ("新华社重庆12月10日电（记者 赵宇飞、李四 通讯员 王五）在重庆市潼南区。", "赵宇飞 李四 王五"),
+        ("本报讯（重庆日报）5月10日，记者获悉。", None),
+        ("中新网5月8日电 据报道，重庆市今日发布通知。", None),
+    ],
+)
+def test_dateline_names_the_reporters(opening: str, author: str | None) -> None:
+    assert chinese.dateline_author(opening) == author
+
+
+def test_closing_signature_must_be_a_person() -> None:
+    assert chinese.signature(f"{PROSE}\n（袁源）") == "袁源"
+    assert chinese.signature("美女如何与车亲密接触，赛纳、中华狂降4万元(汽车)") is None
+
+
+def test_only_the_first_of_several_blog_posts_is_kept() -> None:
+    posts = [f"第{i}篇博文 | 2005-06-1{i} 03:25:55\n{PROSE * 3}" for i in range(1, 5)]
+    assert chinese.first_post("\n".join(posts)) == posts[0]
+    article = f"2020-05-08 18:43 来源：华龙网\n{PROSE * 3}\n相关新闻\n·重庆启动防汛演练（2020-05-07 10:00）"
+    assert chinese.first_post(article) == article
+
+
+def test_layout_table_page_keeps_the_prose_cell_only() -> None:
+    links = "".join(f'<a href="/n/{i}.html">重庆第{i}条推荐新闻标题来了</a><br>' for i in range(40))
+    paragraphs = "".join(f"<p>{PROSE}这是第{i}段。</p>" for i in range(8))
+    page = (
+        f"<html><body><table><tr><td>{links}</td><td><b>重庆轨道交通新线开通</b>{paragraphs}"
+        f"<p>编辑：王五</p><table><tr><td>{links}</td></tr></table></td></tr></table></body></html>"
+    ).encode()
+    art = extract_article(page)
+    assert art.text.count(PROSE) == 8 and "推荐新闻" not in art.text and art.editor == "王五"
 
 
 # -- Chinese metadata rules ------------------------------------------------------------------------------
@@ -188,7 +227,8 @@ def test_title_without_site_suffix(raw: str, clean: str) -> None:
 
 
 def test_title_prefers_heading_that_starts_the_title() -> None:
-    assert chinese.clean_title("两江新区 - 产业新政出台_重庆日报", ["两江新区 - 产业新政出台"]) == "两江新区 - 产业新政出台"
+    heading = "两江新区 - 产业新政出台"
+    assert chinese.clean_title(f"{heading}_重庆日报", [heading]) == heading
 
 
 # -- boilerplate ---------------------------------------------------------------------------------------
@@ -285,7 +325,8 @@ def test_not_an_article_reasons(body: bytes, content_type: str | None, reason: s
         fixture("binary_junk.bin"),
         b"<html>" + b"<div>" * 20000 + "重庆".encode() * 100,
         b"<html><body>" + b"\xff\xfe\x00\x81" * 5000 + b"</body></html>",
-        b"<?xml version='1.0' encoding='gbk'?><html><body><p>" + "重庆新闻报道".encode("gbk") * 50 + b"</p></body></html>",
+        b"<?xml version='1.0' encoding='gbk'?><html><body><p>" + "重庆新闻报道".encode("gbk") * 50
+        + b"</p></body></html>",
         b"<html><body><p>" + "重庆".encode() * 2_000_000 + b"</p></body></html>",
     ],
 )
@@ -330,3 +371,59 @@ def test_extractor_version_names_trafilatura() -> None:
 
     assert EXTRACTOR_VERSION.startswith("cqnews-extract/")
     assert trafilatura.__version__ in EXTRACTOR_VERSION
+
+
+# -- the recorded fixture sites ------------------------------------------------------------------------
+# Every article in tests/fixtures/<site>/expected.json (and every bad input that is still a real article,
+# such as a mislabelled charset) must come out of extract_article with all its fields, from the bytes and
+# Content-Type the fixture server sends. Generic over sites, so a newly recorded site is covered at once.
+
+SITES = Path(__file__).parent / "fixtures"
+_HTML_SUFFIXES = {".html", ".htm", ".shtml", ""}
+
+
+def _site_articles() -> list[tuple[str, str, dict[str, object]]]:
+    cases = []
+    for expected_file in sorted(SITES.glob("*/expected.json")):
+        expected = json.loads(expected_file.read_text("utf-8"))
+        site = expected_file.parent.name
+        for article in expected.get("articles", []):
+            cases.append((site, article["path"], article))
+        for bad in expected.get("bad_inputs", []):
+            if bad.get("outcome") == "mislabelled_encoding":
+                cases.append((site, bad["path"], bad))
+    return cases
+
+
+def _served(site: str, path: str) -> tuple[bytes, str]:
+    """The bytes and Content-Type the fixture server sends for ``path`` (see fixture_server.FixtureSite)."""
+    root = SITES / site
+    manifest = root / "site.json"
+    routes = json.loads(manifest.read_text("utf-8")).get("routes", {}) if manifest.exists() else {}
+    route = routes.get(path, {})
+    file = root / unquote(route.get("file") or path).lstrip("/")
+    if file.is_dir():
+        file = file / "index.html"
+    default = "text/html; charset=utf-8" if file.suffix.lower() in _HTML_SUFFIXES else "application/octet-stream"
+    return file.read_bytes(), route.get("content_type") or default
+
+
+def _names(value: object) -> str:
+    """Names compared without their separators: "胡虹、刘政宁" and "胡虹 刘政宁" are the same credit."""
+    return re.sub(r"[\s、，,;；/|]+", "", str(value or ""))
+
+
+@pytest.mark.parametrize(("site", "path", "expected"), _site_articles(), ids=lambda v: v if isinstance(v, str) else "")
+def test_fixture_site_article_extracts_every_field(site: str, path: str, expected: dict[str, object]) -> None:
+    body, content_type = _served(site, path)
+    art = extract_article(body, url=f"http://127.0.0.1{path}", content_type=content_type)
+    assert art.title == expected["title"]
+    assert art.published_at is not None and art.published_at.isoformat() == expected["published_at"]
+    for field in ("author", "source", "editor"):
+        if field in expected:
+            assert _names(getattr(art, field)) == _names(expected[field]), field
+    for phrase in expected.get("must_contain", []):  # type: ignore[union-attr]
+        assert phrase in art.text
+    for phrase in expected.get("must_not_contain", []):  # type: ignore[union-attr]
+        assert phrase not in art.text
+    assert art.replacement_chars == 0
