@@ -49,6 +49,9 @@ class ExtractPipeline:
         self.stats.inc_value("cqnews/extract/ok")
         if extracted.encoding_overridden:
             self.stats.inc_value("cqnews/extract/encoding_overridden")
+        if extracted.replacement_chars:  # bytes that decoded to U+FFFD: a page worth a look
+            self.stats.inc_value("cqnews/extract/replacement_chars", extracted.replacement_chars)
+            self.stats.inc_value("cqnews/extract/pages_with_replacement_chars")
         return Article(
             page=item,
             extracted=extracted,

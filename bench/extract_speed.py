@@ -1,0 +1,64 @@
+"""Extraction speed: cqnews's extractor against bare trafilatura on the same pages, in one process.
+
+Usage: python bench/extract_speed.py DATASET_DIR [DATASET_DIR ...] [--rounds 3]
+(a dataset is a folder of .html files, or one with cases.jsonl as in ../shared/eval/datasets/).
+Prints ms/page for both (best of the rounds, warm: imports and first-call costs excluded) and the ratio;
+the floor of the extraction issue is ratio <= 1.5.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import trafilatura  # noqa: E402
+
+from pipelines.article import NotAnArticle, extract_article  # noqa: E402
+
+
+def pages(folders: list[Path]) -> list[bytes]:
+    out = []
+    for folder in folders:
+        out += [p.read_bytes() for p in sorted(folder.rglob("*.htm*"))]
+    return out
+
+
+def best_ms_per_page(func, bodies: list[bytes], rounds: int) -> float:  # type: ignore[no-untyped-def]
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for body in bodies:
+            func(body)
+        best = min(best, (time.perf_counter() - start) * 1000 / len(bodies))
+    return best
+
+
+def ours(body: bytes) -> None:
+    try:
+        extract_article(body)
+    except NotAnArticle:
+        pass
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("datasets", nargs="+", type=Path)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    bodies = pages(args.datasets)
+    if not bodies:
+        print("no .html pages found", file=sys.stderr)
+        return 2
+    ours(bodies[0])
+    trafilatura.extract(bodies[0])
+    bare = best_ms_per_page(trafilatura.extract, bodies, args.rounds)
+    mine = best_ms_per_page(ours, bodies, args.rounds)
+    print(f"pages={len(bodies)} trafilatura_bare_ms={bare:.1f} cqnews_ms={mine:.1f} ratio={mine / bare:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
