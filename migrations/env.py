@@ -1,10 +1,13 @@
 """Alembic environment: uses the engine handed over by ``db.migrate`` or the URL in the config."""
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import Engine
 
-from db.models import Base
+from db.fulltext import include_name
+from db.models import Base, UTCDateTime
 from db.session import make_engine
 
 config = context.config
@@ -23,6 +26,13 @@ def _engine() -> Engine:
     return make_engine(url)
 
 
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Autogenerate writes our UTC type as the plain column type it stores, so revisions import nothing of ours."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_migrations_offline() -> None:
     url = config.get_main_option("sqlalchemy.url")
     context.configure(url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
@@ -38,6 +48,8 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            render_item=render_item,
+            include_name=include_name,  # the search index's FTS5 table, tsvector columns and GIN index
         )
         with context.begin_transaction():
             context.run_migrations()
