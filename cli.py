@@ -24,7 +24,9 @@ examples:
   cqnews demo                          crawl the bundled fixture sites offline into ./data/archive.db
   cqnews db upgrade                    create or migrate the archive (Alembic upgrade head)
   cqnews crawl cq_people cbg           crawl the live sites (cqnews sites lists them)
-  cqnews search 渝北 --since 2020-05-01  find articles
+  cqnews search 渝北 --since 2020-05-01  find articles (Chinese full text; 經濟 finds 经济)
+  cqnews diff 12                       what changed between the last two versions of article 12
+  cqnews export --format warc -o cq.warc.gz --site cq_people
   cqnews show 12                       one article: metadata, text, versions
   cqnews history http://cq.people.com.cn/n2/2020/0508/c365401-33998868.html
   cqnews extract page.html --format jsonl
@@ -312,6 +314,15 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.db_command == "upgrade":
         migrate.upgrade(engine, args.revision)
         print(f"{shown}: at revision {migrate.current_revision(engine)}")
+        if migrate.current_revision(engine) == migrate.head_revision(engine):
+            from db.fulltext import missing
+            from db.session import make_sessionmaker
+
+            with make_sessionmaker(engine)() as session:
+                unindexed = missing(session)
+            if unindexed:
+                print(f"cqnews: {unindexed:,} article(s) are not in the search index yet: run `cqnews reindex`",
+                      file=sys.stderr)
     elif args.db_command == "downgrade":
         migrate.downgrade(engine, args.revision)
         print(f"{shown}: at revision {migrate.current_revision(engine) or 'base (empty)'}")
@@ -326,23 +337,143 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _filters(args: argparse.Namespace) -> Any:
+    from db.search import Filters
+
+    return Filters(site=args.site, since=args.since, until=args.until, dates=args.dates, author=args.author,
+                   source=args.source)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
-    from db.search import search
+    import csv
+
+    from db.fulltext import QuerySyntaxError
+    from db.search import SearchIndexMissing, search
     from db.session import make_sessionmaker
 
+    if args.limit < 1 or args.offset < 0 or args.page < 1:
+        raise CliError("--limit and --page must be at least 1, --offset at least 0", 2)
     engine = _ready_engine(args)
     with make_sessionmaker(engine)() as session:
-        hits = search(session, args.text, site=args.site, since=args.since, until=args.until,
-                      limit=args.limit, offset=args.offset)
+        try:
+            hits = search(session, args.text, _filters(args), sort=args.sort, limit=args.limit,
+                          offset=args.offset + (args.page - 1) * args.limit)
+        except QuerySyntaxError as exc:
+            raise CliError(f"bad query: {exc}", 2) from None
+        except SearchIndexMissing as exc:
+            raise CliError(str(exc), 2) from None
+    records = [{"id": h.article_id, "site": h.site, "url": h.url, "title": h.title,
+                "published_at": _iso(h.published_at), "archived_at": _iso(h.first_seen), "author": h.author,
+                "source": h.source, "versions": h.version_count, "title_matches": h.score, "snippet": h.snippet}
+               for h in hits]
     if args.format == "json":
-        for h in hits:
-            print(json.dumps({"id": h.article_id, "site": h.site, "url": h.url, "title": h.title,
-                              "published_at": _iso(h.published_at), "versions": h.version_count,
-                              "snippet": h.snippet}, ensure_ascii=False))
+        for record in records:
+            print(json.dumps(record, ensure_ascii=False))
+    elif args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else ["id"])
+        writer.writeheader()
+        writer.writerows(records)
     else:
         _print_table([[str(h.article_id), _local(h.published_at), h.site, (h.title or "")[:40], h.url]
                       for h in hits], ["id", "published", "site", "title", "url"])
         print(f"{len(hits)} result(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    import time as clock
+
+    from db.fulltext import rebuild
+
+    engine = _ready_engine(args)
+    started = clock.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        rate = done / max(clock.monotonic() - started, 1e-6)
+        eta = (total - done) / rate if rate else 0
+        print(f"\rindexing [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} "
+              f"{rate:,.0f}/s, {eta:,.0f} s left ", end="", file=sys.stderr, flush=True)
+
+    count = rebuild(engine, batch=args.batch, workers=args.workers, progress=progress)
+    print(file=sys.stderr)
+    print(f"indexed {count:,} article(s) in {clock.monotonic() - started:.1f} s")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from db.search import get_article, paragraph_diff, version_pair
+    from db.session import make_sessionmaker
+
+    if (args.v1 is None) != (args.v2 is None):
+        raise CliError("give two versions to compare (V1 V2), or none for the last two", 2)
+    engine = _ready_engine(args)
+    with make_sessionmaker(engine)() as session:
+        article = get_article(session, args.id)
+        if article is None or not article.versions:
+            raise CliError(f"no article with id {args.id}")
+        try:
+            old, new = version_pair(article, args.v1, args.v2)
+        except KeyError as exc:
+            raise CliError(str(exc.args[0])) from None
+        fields = [(f, getattr(old, f), getattr(new, f)) for f in ("title", "published_at", "author", "source",
+                                                                  "editor") if getattr(old, f) != getattr(new, f)]
+        lines = paragraph_diff(old.text, new.text, context=args.context)
+        if args.format == "json":
+            print(json.dumps({"id": article.id, "url": article.url, "from": _version_dict(old),
+                              "to": _version_dict(new),
+                              "fields": {f: [_iso(a) if isinstance(a, datetime) else a,
+                                             _iso(b) if isinstance(b, datetime) else b] for f, a, b in fields},
+                              "paragraphs": [{"kind": x.kind, "text": x.text} for x in lines]},
+                             ensure_ascii=False, indent=1))
+            return 0
+        print(f"article {article.id}: {article.url}")
+        print(f"--- v{old.version_no}  {_local(old.first_seen)}  {old.content_hash[:12]}")
+        print(f"+++ v{new.version_no}  {_local(new.first_seen)}  {new.content_hash[:12]}")
+        for name, a, b in fields:
+            show = _local if name == "published_at" else (lambda v: v or "-")
+            print(f"{name}: {show(a)} → {show(b)}")
+        if old.version_no == new.version_no:
+            print(f"(article {article.id} has one version: nothing to compare)")
+        elif not any(x.kind != " " for x in lines):
+            print("(the text is the same)")
+        else:
+            for line in lines:
+                print(f"{line.kind} {line.text}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from db import export
+    from db.fulltext import QuerySyntaxError
+    from db.search import SearchIndexMissing, select_articles
+    from db.session import make_sessionmaker
+
+    filters = _filters(args)
+    engine = _ready_engine(args)
+    target = Path(args.output)
+    if not target.parent.is_dir():
+        raise CliError(f"{target.parent}: no such folder", 2)
+    with make_sessionmaker(engine)() as session:
+        try:
+            ids = select_articles(session, filters, args.query)
+        except QuerySyntaxError as exc:
+            raise CliError(f"bad query: {exc}", 2) from None
+        except SearchIndexMissing as exc:
+            raise CliError(str(exc), 2) from None
+        unfiltered = not args.query and filters == type(filters)()
+        if args.format == "warc":
+            pages = export.page_ids(session, None if unfiltered else ids)
+            with target.open("wb") as out:
+                count = export.write_warc(session, pages, out, gzip=target.suffix == ".gz", filename=target.name)
+            what = "response record(s)"
+        else:
+            with target.open("w", encoding="utf-8", newline="") as out:
+                write = export.write_jsonl if args.format == "jsonl" else export.write_csv
+                count = write(session, ids, out)
+            what = "article(s)"
+    print(f"wrote {count:,} {what} to {target}", file=sys.stderr)
     return 0
 
 
@@ -498,14 +629,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a setting")
 
-    p = add("search", cmd_search, "find articles whose latest version contains all the words of TEXT")
-    p.add_argument("text")
-    p.add_argument("--site")
-    p.add_argument("--since", type=_day, metavar="DATE", help="published on or after (YYYY-MM-DD)")
-    p.add_argument("--until", type=_day, metavar="DATE", help="published before (YYYY-MM-DD)")
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--offset", type=int, default=0)
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    def add_filters(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--site", help="only this site (see `cqnews sites`)")
+        p.add_argument("--since", type=_day, metavar="DATE", help="on or after DATE (YYYY-MM-DD, Asia/Shanghai)")
+        p.add_argument("--until", type=_day, metavar="DATE", help="before DATE")
+        p.add_argument("--dates", choices=["published", "archived"], default="published",
+                       help="which date --since/--until (and --sort date) use (default: %(default)s)")
+        p.add_argument("--author", help="author contains this (traditional or simplified)")
+        p.add_argument("--source", help="source contains this (traditional or simplified)")
+
+    p = add("search", cmd_search, "full-text search of the latest version of every article (Chinese words, "
+            "traditional or simplified)")
+    p.add_argument("text", help='words, all required; "a b" one word; A OR B; -word excludes')
+    add_filters(p)
+    p.add_argument("--sort", choices=["relevance", "date"], default="relevance",
+                   help="relevance: query words in the title first, then newest; date: newest first")
+    p.add_argument("--limit", type=int, default=20, help="results per page (default: %(default)s)")
+    p.add_argument("--page", type=int, default=1, help="page number, from 1")
+    p.add_argument("--offset", type=int, default=0, help="skip this many results first")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+    p = add("reindex", cmd_reindex, "rebuild the full-text search index from the latest versions (progress on stderr)")
+    p.add_argument("--batch", type=int, default=500, help="articles per transaction (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=1, help="processes that segment text (default: %(default)s)")
+
+    p = add("diff", cmd_diff, "what changed between two versions of an article, by paragraph (default: the last two)")
+    p.add_argument("id", type=int)
+    p.add_argument("v1", type=int, nargs="?", metavar="V1")
+    p.add_argument("v2", type=int, nargs="?", metavar="V2")
+    p.add_argument("--context", type=int, default=1, help="unchanged paragraphs shown around changes")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+
+    p = add("export", cmd_export, "write articles (JSONL, CSV) or their stored responses (WARC) to a file")
+    p.add_argument("--format", choices=["jsonl", "csv", "warc"], required=True)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE (WARC: gzipped if it ends in .gz)")
+    p.add_argument("--query", metavar="TEXT", help="only the articles a search for TEXT finds")
+    add_filters(p)
 
     p = add("show", cmd_show, "one article: metadata, latest text and its versions")
     p.add_argument("id", type=int)

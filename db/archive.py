@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import items
+from db import fulltext
 from db.models import Article, ArticleVersion, Page, RawBlob, Site, UrlAlias
 from db.revisit import next_visit, parse_ladder
 from db.session import make_sessionmaker
@@ -82,7 +83,10 @@ class Archive:
                     page_id = store_page(session, article.page, article.extracted)
                     for url, body in article.page.parts:
                         store_page(session, _part_page(article.page, url, body), article.extracted)
-                    return _record_article(session, article, site_id, page_id, self.revisit)
+                    recorded = _record_article(session, article, site_id, page_id, self.revisit)
+                    if recorded.outcome in (Outcome.NEW, Outcome.NEW_VERSION):
+                        fulltext.index_article(session, recorded.article_id)  # same transaction
+                    return recorded
             except IntegrityError:
                 if attempt == 2:
                     raise

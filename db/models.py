@@ -207,3 +207,28 @@ class CrawlLock(Base):
     run_id: Mapped[int | None] = mapped_column(Integer)
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class SearchDoc(Base):
+    """The full-text index's row for an article: which version is indexed, and the columns search filters on.
+
+    Kept in sync by ``db.fulltext`` in the transaction that writes a version. The index itself is hand-written
+    per backend and not part of this model: on SQLite the FTS5 table ``search_fts`` (rowid = the indexed
+    ``article_versions.id``), on PostgreSQL the ``tsvector`` columns ``title_terms``/``terms`` of this table
+    and their GIN index. ``author``/``source`` hold folded (simplified, lower-case) copies for filtering.
+    """
+
+    __tablename__ = "search_docs"
+    __table_args__ = (
+        Index("ix_search_docs_site_published_at", "site", "published_at"),
+        Index("ix_search_docs_archived_at", "archived_at"),
+    )
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"), unique=True)
+    site: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    archived_at: Mapped[datetime]  # the article's first capture
+    author: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(200))
+    segmenter: Mapped[str] = mapped_column(String(80))  # what segmented it; `cqnews reindex` after a change

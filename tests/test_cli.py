@@ -52,9 +52,17 @@ def test_search_filters_and_show(demo_archive: str, tmp_path: Path) -> None:
     assert recent and all(h["published_at"] >= "2020-05-12" for h in recent)
     assert len(recent) < len(everything)
 
-    # LIKE wildcards are searched for literally, not as patterns ("重%庆" would match most articles).
+    # Wildcards are not patterns ("重%庆" would match most articles): they are punctuation between words.
     assert _json_lines(cqnews(["search", "重%庆", "--format", "json"], demo_archive, tmp_path).stdout) == []
-    assert _json_lines(cqnews(["search", "重_", "--format", "json"], demo_archive, tmp_path).stdout) == []
+    assert _json_lines(cqnews(["search", "重_", "--format", "json"], demo_archive, tmp_path).stdout) == \
+        _json_lines(cqnews(["search", "重", "--format", "json"], demo_archive, tmp_path).stdout)
+    # Traditional finds simplified; a broken query is one line and exit 2.
+    traditional = _json_lines(cqnews(["search", "重慶", "--format", "json", "--limit", "100"], demo_archive,
+                                     tmp_path).stdout)
+    assert {h["id"] for h in traditional} == {h["id"] for h in everything}
+    bad = cqnews(["search", '"渝北'], demo_archive, tmp_path)
+    assert bad.returncode == 2 and bad.stderr.startswith("cqnews: bad query: unbalanced")
+    assert "Traceback" not in bad.stderr
 
     shown = cqnews(["show", str(hits[0]["id"]), "--format", "json"], demo_archive, tmp_path)
     article = json.loads(shown.stdout)

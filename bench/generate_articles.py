@@ -1,0 +1,155 @@
+"""Fill an archive with N realistic (synthetic) Chongqing news articles, then build the search index.
+
+Usage: python bench/generate_articles.py --database-url URL --n 100000 [--workers 2] [--seed 1]
+
+Articles are written straight into ``sites``/``articles``/``article_versions`` (no raw pages: the search
+benchmark does not need them), then ``db.fulltext.rebuild`` indexes them as ``cqnews reindex`` would. Each
+article is about one or two places and one to three topics (drawn with a Zipf-like skew: a few are in many
+articles, most in few), written as Chinese news sentences with institutions, figures and quotes; 5% of
+articles are in traditional characters. Prints
+the time spent writing and indexing.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert, select  # noqa: E402
+
+from db import fulltext, migrate  # noqa: E402
+from db.models import Article, ArticleVersion, Site  # noqa: E402
+from db.session import make_engine, make_sessionmaker  # noqa: E402
+
+SITES = ["cq_people", "cbg", "cqnews", "cqcb", "xinhua_cq", "cq_gov"]
+PLACES = ("重庆 重庆市 渝中区 渝北区 江北区 南岸区 九龙坡区 沙坪坝区 大渡口区 巴南区 北碚区 两江新区 万州区 涪陵区 "
+          "永川区 江津区 合川区 綦江区 大足区 璧山区 铜梁区 潼南区 荣昌区 开州区 梁平区 武隆区 石柱县 秀山县 酉阳县 "
+          "彭水县 奉节县 巫山县 云阳县 忠县 丰都县 垫江县 城口县 解放碑 观音桥 西部科学城 成都 四川 川渝").split()
+ACTORS = ("市委 市政府 市人大常委会 市政协 市发展改革委 市经济信息委 市教委 市科技局 市交通局 市卫生健康委 "
+          "市生态环境局 市文化旅游委 市商务委 市农业农村委 区委 区政府 街道 社区 企业 高校 重庆大学 西南大学 "
+          "市民 游客 志愿者 村民 专家 工作人员").split()
+TOPICS = ("成渝地区双城经济圈 高质量发展 乡村振兴 数字经济 智能制造 新能源汽车 轨道交通 城市更新 生态环境保护 "
+          "长江经济带 西部陆海新通道 中欧班列 营商环境 科技创新 疫情防控 民生保障 就业创业 教育改革 医疗卫生 "
+          "文化旅游 夜间经济 火锅产业 山城步道 防汛抗旱 安全生产 基层治理 老旧小区改造 消费市场 对外开放 "
+          "招商引资 人才引进 养老服务 垃圾分类 交通拥堵 中心城区 物流枢纽 内陆开放高地 数字政府").split()
+VERBS = ("召开 推进 部署 启动 举行 发布 开展 加快 实施 落实 建设 打造 提升 优化 完善 深化 推动 助力 聚焦 签约").split()
+OBJECTS = ("会议 项目 工作 活动 方案 政策 行动 平台 工程 示范区 试点 产业园 服务中心 专项行动 合作协议 规划 "
+           "重点任务 改革举措 基础设施 公共服务").split()
+FILLER = ("据了解 记者获悉 据介绍 与此同时 下一步 截至目前 今年以来 近年来 此外 在此基础上 值得一提的是 "
+          "据统计 会上 会议指出 会议强调 相关负责人表示 业内人士认为").split()
+NUMBERS = ["一", "两", "三", "五", "十", "百", "千", "万", "亿"]
+
+
+def _zipf(items: list[str], rng: random.Random) -> str:
+    weights = [1 / (i + 1) for i in range(len(items))]
+    return rng.choices(items, weights)[0]
+
+
+def sentence(rng: random.Random, places: list[str], topics: list[str]) -> str:
+    """A news sentence about the article's own places and topics (now and then another one)."""
+    def place() -> str:
+        return rng.choice(places) if rng.random() < 0.85 else _zipf(PLACES, rng)
+
+    def topic() -> str:
+        return rng.choice(topics) if rng.random() < 0.85 else _zipf(TOPICS, rng)
+
+    kind = rng.random()
+    if kind < 0.4:
+        return f"{_zipf(FILLER, rng)}，{place()}{_zipf(ACTORS, rng)}{_zipf(VERBS, rng)}{topic()}{_zipf(OBJECTS, rng)}。"
+    if kind < 0.7:
+        return (f"{place()}将{_zipf(VERBS, rng)}{rng.randint(2, 99)}个{_zipf(OBJECTS, rng)}，"
+                f"总投资{rng.randint(1, 900)}{rng.choice(NUMBERS)}元，进一步{_zipf(VERBS, rng)}{topic()}。")
+    return (f"“{topic()}是{place()}的重要{_zipf(OBJECTS, rng)}，”{_zipf(ACTORS, rng)}"
+            f"负责人说，“我们将{_zipf(VERBS, rng)}{topic()}，让{_zipf(ACTORS, rng)}有更多获得感。”")
+
+
+def article(rng: random.Random, to_traditional: object | None) -> tuple[str, str]:
+    """An article is about one or two places and one to three topics, like a real news story."""
+    places = [_zipf(PLACES, rng) for _ in range(rng.randint(1, 2))]
+    topics = [_zipf(TOPICS, rng) for _ in range(rng.randint(1, 3))]
+    title = f"{places[0]}{_zipf(VERBS, rng)}{topics[0]}{_zipf(OBJECTS, rng)}"
+    paragraphs = []
+    for _ in range(rng.randint(3, 8)):
+        paragraphs.append("".join(sentence(rng, places, topics) for _ in range(rng.randint(2, 5))))
+    text = "\n\n".join(paragraphs)
+    if to_traditional is not None:
+        title, text = to_traditional.convert(title), to_traditional.convert(text)  # type: ignore[attr-defined]
+    return title, text
+
+
+def generate(database_url: str, n: int, seed: int, batch: int) -> None:
+    import opencc
+
+    rng = random.Random(seed)
+    s2t = opencc.OpenCC("s2t")
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        for name in SITES:
+            if session.scalar(select(Site.id).where(Site.name == name)) is None:
+                session.add(Site(name=name, title=name))
+    with sessions() as session:
+        site_ids = [session.scalar(select(Site.id).where(Site.name == name)) for name in SITES]
+        start = int(session.scalar(select(Article.id).order_by(Article.id.desc()).limit(1)) or 0)
+    t0 = time.monotonic()
+    epoch = datetime(2018, 1, 1, tzinfo=UTC)
+    chars = 0
+    for first in range(start + 1, start + n + 1, batch):
+        ids = range(first, min(first + batch, start + n + 1))
+        articles, versions = [], []
+        for i in ids:
+            published = epoch + timedelta(minutes=rng.randint(0, 8 * 365 * 24 * 60))
+            seen = published + timedelta(hours=rng.randint(1, 48))
+            title, text = article(rng, s2t if rng.random() < 0.05 else None)
+            chars += len(title) + len(text)
+            articles.append({"id": i, "site_id": rng.choice(site_ids), "url": f"http://bench.example/{i}.html",
+                             "url_key": f"bench.example/{i}.html", "first_seen": seen, "last_seen": seen,
+                             "version_count": 1, "revisit_step": 0})
+            versions.append({"article_id": i, "version_no": 1, "title": title, "text": text, "published_at": published,
+                             "author": rng.choice(["胡虹", "王新", "李静", "張偉", "陈曦", None]),
+                             "source": rng.choice(["人民网-重庆频道", "视界网", "华龙网", "上游新闻", "新華網"]),
+                             "editor": None, "language": "zh", "content_hash": f"{i:064x}",
+                             "text_hash": f"{i:064x}", "text_length": len(text), "extractor_version": "bench",
+                             "first_seen": seen, "last_seen": seen, "seen_count": 1})
+        with sessions.begin() as session:
+            session.execute(insert(Article), articles)
+            session.execute(insert(ArticleVersion), versions)
+        print(f"\rwritten {ids[-1] - start:,}/{n:,}", end="", file=sys.stderr, flush=True)
+    if engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequence past them
+        with engine.begin() as connection:
+            connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('articles', 'id'), max(id)) FROM articles")
+    written = time.monotonic() - t0
+    print(f"\nwrote {n:,} articles ({chars:,} characters) in {written:.0f} s", file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2, help="processes that segment while indexing")
+    parser.add_argument("--no-index", action="store_true", help="only write the articles")
+    args = parser.parse_args()
+    generate(args.database_url, args.n, args.seed, args.batch)
+    if args.no_index:
+        return
+    engine = make_engine(args.database_url)
+    t0 = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        rate = done / max(time.monotonic() - t0, 1e-9)
+        print(f"\rindexed {done:,}/{total:,} ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
+
+    count = fulltext.rebuild(engine, workers=args.workers, progress=progress)
+    print(f"\nindexed {count:,} articles in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Search latency and index size on a filled archive (see bench/generate_articles.py).
+
+Usage: python bench/search_bench.py --database-url URL [--rounds 5]
+
+Runs 20 typical queries (1 to 4 Chinese words, some traditional, with and without filters) through
+``db.search.search`` as the CLI does (first page of 20, relevance order), each ``--rounds`` times after one
+warm-up, and prints p50/p95 in ms for all queries, for those without filters and for those with filters;
+then the size of the search index against the size of the stored text (title + body of latest versions).
+The floors of the search issue: p95 < 100 ms; index no larger than the text.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import Engine, text  # noqa: E402
+
+from db.search import Filters, search  # noqa: E402
+from db.session import make_engine, make_sessionmaker  # noqa: E402
+
+SH = ZoneInfo("Asia/Shanghai")
+QUERIES: list[tuple[str, Filters, str]] = [
+    ("重庆", Filters(), "date"),
+    ("渝北", Filters(), "relevance"),
+    ("双城经济圈", Filters(), "relevance"),
+    ("經濟", Filters(), "relevance"),
+    ("乡村振兴 合川区", Filters(), "relevance"),
+    ("轨道交通 建设", Filters(), "relevance"),
+    ("数字经济 两江新区 项目", Filters(), "relevance"),
+    ("中欧班列 物流枢纽 对外开放 西部陆海新通道", Filters(), "relevance"),
+    ("火锅产业 OR 夜间经济", Filters(), "relevance"),
+    ("科技创新 -疫情防控", Filters(), "relevance"),
+    ("重庆", Filters(site="cbg"), "relevance"),
+    ("渝北", Filters(since=datetime(2024, 1, 1, tzinfo=SH)), "date"),
+    ("城市更新", Filters(site="cq_people", since=datetime(2022, 1, 1, tzinfo=SH),
+                      until=datetime(2023, 1, 1, tzinfo=SH)), "relevance"),
+    ("高质量发展 长江经济带", Filters(author="胡虹"), "relevance"),
+    ("营商环境", Filters(source="华龙网"), "date"),
+    ("老舊小區改造", Filters(site="cqnews"), "relevance"),
+    ("养老服务 社区", Filters(dates="archived", since=datetime(2025, 6, 1, tzinfo=SH)), "relevance"),
+    ("防汛抗旱 巫山县", Filters(site="xinhua_cq", author="张伟"), "relevance"),
+    ("人才引进 高校 重庆大学", Filters(since=datetime(2020, 1, 1, tzinfo=SH),
+                                  until=datetime(2021, 1, 1, tzinfo=SH)), "date"),
+    ("垃圾分类 志愿者 街道 社区", Filters(site="cq_gov"), "relevance"),
+]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def sizes(engine: Engine) -> dict[str, int]:
+    with engine.connect() as c:
+        if engine.dialect.name == "sqlite":
+            index = c.execute(text("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search_fts%'")).scalar_one()
+            docs = c.execute(text("SELECT sum(pgsize) FROM dbstat WHERE name IN "
+                                  "(SELECT name FROM sqlite_master WHERE tbl_name = 'search_docs')")).scalar_one()
+            text_bytes = c.execute(text("SELECT sum(length(CAST(coalesce(title, '') AS BLOB)) + "
+                                        "length(CAST(text AS BLOB))) FROM latest_articles")).scalar_one()
+            stored = c.execute(text("SELECT sum(pgsize) FROM dbstat WHERE name = 'article_versions'")).scalar_one()
+        else:
+            index = c.execute(text("SELECT sum(pg_column_size(terms) + pg_column_size(title_terms)) FROM search_docs")
+                              ).scalar_one() + c.execute(text("SELECT pg_relation_size('ix_search_docs_terms')")
+                                                         ).scalar_one()
+            docs = c.execute(text("SELECT pg_total_relation_size('search_docs')")).scalar_one()
+            text_bytes = c.execute(text("SELECT sum(octet_length(coalesce(title, '')) + octet_length(text)) "
+                                        "FROM latest_articles")).scalar_one()
+            stored = c.execute(text("SELECT pg_total_relation_size('article_versions')")).scalar_one()
+        articles = c.execute(text("SELECT count(*) FROM articles")).scalar_one()
+    return {"articles": int(articles), "index_bytes": int(index or 0), "search_docs_bytes": int(docs or 0),
+            "text_bytes": int(text_bytes or 0), "article_versions_bytes": int(stored or 0)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--verbose", action="store_true", help="one line per query")
+    args = parser.parse_args()
+    engine = make_engine(args.database_url)
+    timings: dict[int, list[float]] = {}
+    with make_sessionmaker(engine)() as session:
+        for i, (query, filters, sort) in enumerate(QUERIES):
+            hits = search(session, query, filters, sort=sort)  # warm-up (and jieba's first load)
+            timings[i] = []
+            for _ in range(args.rounds):
+                t0 = time.perf_counter()
+                search(session, query, filters, sort=sort)
+                timings[i].append((time.perf_counter() - t0) * 1000)
+            if args.verbose:
+                print(f"{statistics.median(timings[i]):8.1f} ms  {len(hits):2d} hits  {query}  {filters}  {sort}")
+    plain = [t for i, ts in timings.items() for t in ts if QUERIES[i][1] == Filters()]
+    filtered = [t for i, ts in timings.items() for t in ts if QUERIES[i][1] != Filters()]
+    size = sizes(engine)
+    print(f"backend {engine.dialect.name}, {size['articles']:,} articles, "
+          f"{args.rounds} rounds x {len(QUERIES)} queries")
+    for name, values in (("all", plain + filtered), ("no filters", plain), ("with filters", filtered)):
+        print(f"  {name:13s} p50 {percentile(values, 50):7.1f} ms   p95 {percentile(values, 95):7.1f} ms   "
+              f"max {max(values):7.1f} ms")
+    mib = 1024 * 1024
+    print(f"  search index {size['index_bytes'] / mib:,.1f} MiB vs stored text {size['text_bytes'] / mib:,.1f} MiB "
+          f"(ratio {size['index_bytes'] / max(size['text_bytes'], 1):.2f}); search_docs table with its indexes "
+          f"{size['search_docs_bytes'] / mib:,.1f} MiB; "
+          f"article_versions {size['article_versions_bytes'] / mib:,.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,426 @@
+"""The cqnews daemon: per-site schedules (APScheduler 3.x), each crawl in a process of its own.
+
+Twisted's reactor cannot restart, so every crawl is ``python -m cli crawl SITE`` in a child process, with a
+timeout, its output in a per-run log file, and ``-s CQNEWS_RUN_TRIGGER=scheduled`` so its ``crawl_runs`` row
+says who started it. The crawl itself takes the site's lock (extensions.py), so a manual ``cqnews crawl``
+and a scheduled one never run together: the later one is recorded ``skipped``.
+
+Schedules come from a TOML file (CQNEWS_SCHEDULE_FILE, default ``cqnews.toml``, optional)::
+
+    timezone = "Asia/Shanghai"        # of cron expressions; CQNEWS_TIMEZONE overrides it
+    default = "cron: 7 */3 * * *"     # for sites not listed; "off" schedules only the listed ones
+    misfire_grace_time = 3600         # seconds; also per site
+    [sites.cq_people]
+    cron = "7 */2 * * *"              # crontab: minute hour day month weekday
+    [sites.cbg]
+    every = "3h"                      # or an interval: 90s, 45m, 3h, 1d, 1h30m
+    base_url = "http://mirror:8080"   # crawl a mirror (passed as --base-url)
+    timeout = 1800                    # kill the crawl process after this many seconds
+    settings = { DOWNLOAD_DELAY = 1 } # Scrapy settings for this site's crawls (-s KEY=VALUE)
+
+Jobs live in APScheduler's memory store and are rebuilt from that file at every start: the file is the
+truth about schedules and ``crawl_runs`` the truth about what ran, so there is no pickled job state to go
+stale. At start, a run that fell due while the daemon was down is run at once if still within its grace
+time, else recorded ``missed``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from db import locks
+from db.models import CrawlRun
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_SCHEDULE_FILE = "cqnews.toml"  # may be missing; any other configured file must exist
+SITE_KEYS = {"cron", "every", "base_url", "timeout", "misfire_grace_time", "settings", "enabled"}
+TOP_KEYS = {"timezone", "default", "misfire_grace_time", "timeout", "sites"}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class ScheduleError(Exception):
+    """The schedule configuration cannot be used; the message says where and why."""
+
+
+class DaemonError(Exception):
+    """The daemon cannot start (another daemon runs on this archive...)."""
+
+
+@dataclass
+class SiteSchedule:
+    site: str
+    trigger: BaseTrigger
+    description: str
+    misfire_grace_time: int
+    timeout: int
+    base_url: str | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def interval(self) -> timedelta | None:
+        return self.trigger.interval if isinstance(self.trigger, IntervalTrigger) else None
+
+    def due_after(self, last_start: datetime) -> datetime | None:
+        """When the crawl after one that started at ``last_start`` is due (intervals count from the last run)."""
+        if self.interval is not None:
+            return last_start + self.interval
+        fire = self.trigger.get_next_fire_time(None, last_start + timedelta(seconds=1))
+        return fire.astimezone(UTC) if fire else None
+
+    def next_run(self, last_start: datetime | None, now: datetime) -> datetime | None:
+        """The next time the daemon will start this crawl (if it runs)."""
+        if self.interval is not None and last_start is not None:
+            due = last_start + self.interval
+            return due if due > now else now
+        fire = self.trigger.get_next_fire_time(None, now)
+        return fire.astimezone(UTC) if fire else None
+
+
+@dataclass
+class DaemonConfig:
+    timezone: ZoneInfo
+    sites: dict[str, SiteSchedule]
+    source: str
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``90s``, ``45m``, ``3h``, ``1d``, ``1h30m`` -> seconds."""
+    text = str(text).strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = _DURATION.findall(text)
+    if not parts or _DURATION.sub("", text).strip():
+        raise ScheduleError(f"not a duration: {text!r} (use e.g. 90s, 45m, 3h, 1d)")
+    return sum(float(n) * _UNITS[u] for n, u in parts)
+
+
+def parse_schedule(text: str, tz: ZoneInfo) -> tuple[BaseTrigger, str]:
+    """``cron: M H DOM MON DOW`` or ``every: DURATION`` -> an APScheduler trigger and a description."""
+    kind, sep, rest = text.partition(":")
+    kind, rest = kind.strip().lower(), rest.strip()
+    if not sep or kind not in ("cron", "every"):
+        raise ScheduleError(f"not a schedule: {text!r} (use 'cron: 7 */3 * * *' or 'every: 3h')")
+    if kind == "cron":
+        try:
+            return CronTrigger.from_crontab(rest, timezone=tz), f"cron {rest} ({tz.key})"
+        except ValueError as exc:
+            raise ScheduleError(f"bad cron expression {rest!r}: {exc}") from None
+    seconds = parse_duration(rest)
+    if seconds <= 0:
+        raise ScheduleError(f"an interval must be positive: {text!r}")
+    return IntervalTrigger(seconds=seconds, timezone=tz), f"every {rest}"
+
+
+def load_config(settings: Any, known_sites: list[str], path: str | None = None) -> DaemonConfig:
+    """Schedules for the known sites from the settings and the schedule file (see the module docstring)."""
+    path = path or settings.get("CQNEWS_SCHEDULE_FILE") or DEFAULT_SCHEDULE_FILE
+    data: dict[str, Any] = {}
+    file = Path(path)
+    if file.is_file():
+        try:
+            data = tomllib.loads(file.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ScheduleError(f"{path}: not valid TOML: {exc}") from None
+        source = str(file)
+    elif path != DEFAULT_SCHEDULE_FILE:
+        raise ScheduleError(f"schedule file not found: {path}")
+    else:
+        source = "defaults (no cqnews.toml)"
+    unknown = set(data) - TOP_KEYS
+    if unknown:
+        raise ScheduleError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; "
+                            f"known: {', '.join(sorted(TOP_KEYS))}")
+    tz_name = settings.get("CQNEWS_TIMEZONE") or data.get("timezone") or DEFAULT_TIMEZONE
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(f"unknown time zone {tz_name!r} (use e.g. Asia/Shanghai)") from None
+    grace = int(data.get("misfire_grace_time", settings.getint("CQNEWS_MISFIRE_GRACE_SECONDS", 3600)))
+    timeout = int(data.get("timeout", settings.getint("CQNEWS_CRAWL_TIMEOUT", 5400)))
+    default = str(data.get("default", settings.get("CQNEWS_SCHEDULE") or "off"))
+    listed: dict[str, Any] = data.get("sites", {})
+    strangers = [s for s in listed if s not in known_sites]
+    if strangers:
+        raise ScheduleError(f"{path}: unknown site(s) {', '.join(strangers)}; known: {', '.join(known_sites)}")
+    sites: dict[str, SiteSchedule] = {}
+    for site in known_sites:
+        spec = listed.get(site)
+        if spec is None:
+            if default.strip().lower() == "off":
+                continue
+            spec = {"schedule": default}
+        elif not isinstance(spec, dict) or set(spec) - SITE_KEYS:
+            raise ScheduleError(f"{path}: [sites.{site}] accepts {', '.join(sorted(SITE_KEYS))}")
+        if not spec.get("enabled", True):
+            continue
+        if "cron" in spec and "every" in spec:
+            raise ScheduleError(f"{path}: [sites.{site}] has both cron and every; choose one")
+        text = (f"cron: {spec['cron']}" if "cron" in spec else f"every: {spec['every']}" if "every" in spec
+                else spec.get("schedule", default))
+        if text.strip().lower() == "off":
+            continue
+        trigger, description = parse_schedule(text, tz)
+        sites[site] = SiteSchedule(
+            site=site, trigger=trigger, description=description,
+            misfire_grace_time=int(spec.get("misfire_grace_time", grace)), timeout=int(spec.get("timeout", timeout)),
+            base_url=spec.get("base_url"), settings={str(k): str(v) for k, v in spec.get("settings", {}).items()},
+        )
+    return DaemonConfig(timezone=tz, sites=sites, source=source)
+
+
+def last_started(engine: Engine, site: str) -> datetime | None:
+    """When the latest crawl of ``site`` that actually ran (not skipped, not missed) started."""
+    with engine.connect() as conn:
+        return conn.execute(select(CrawlRun.started_at).where(
+            CrawlRun.site == site, CrawlRun.status.in_(("running", "finished", "failed")),
+        ).order_by(CrawlRun.started_at.desc()).limit(1)).scalar_one_or_none()
+
+
+def record_run(engine: Engine, site: str, status: str, reason: str, started_at: datetime,
+               stats: dict[str, Any] | None = None) -> None:
+    """A crawl_runs row for a run that did not happen (``missed``, ``skipped``)."""
+    with engine.begin() as conn:
+        conn.execute(CrawlRun.__table__.insert().values(  # type: ignore[attr-defined]
+            site=site, started_at=started_at, finished_at=datetime.now(UTC), status=status,
+            finish_reason=reason, trigger="scheduled", stats=stats or {},
+        ))
+
+
+class Daemon:
+    """Runs the schedules until SIGTERM/SIGINT, then stops the running crawls cleanly and returns 0."""
+
+    def __init__(self, config: DaemonConfig, settings: Any, engine: Engine, overrides: list[str]) -> None:
+        self.config = config
+        self.engine = engine
+        self.overrides = overrides  # -s KEY=VALUE given to the daemon, passed on to every crawl
+        self.log_dir = Path(settings.get("CQNEWS_LOG_DIR") or "data/logs")
+        self.log_keep = settings.getint("CQNEWS_LOG_KEEP", 500)
+        self.stop_timeout = settings.getfloat("CQNEWS_STOP_TIMEOUT", 60)
+        self.lease = settings.getfloat("CQNEWS_LOCK_LEASE_SECONDS", 300)
+        self.holder = locks.new_holder()
+        self.stopping = threading.Event()
+        self._guard = threading.Lock()
+        self._children: dict[str, subprocess.Popen[bytes]] = {}
+        self._stopped: dict[int, str] = {}  # pid -> why we stopped it (timeout, shutdown)
+        self.scheduler: BackgroundScheduler | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        if not locks.acquire(self.engine, locks.DAEMON, self.holder, self.lease):
+            other = locks.current(self.engine, locks.DAEMON)
+            raise DaemonError(f"another cqnews daemon ({other.holder if other else '?'}) runs on this archive; "
+                              f"its lease ends {other.expires_at.isoformat() if other else '?'}")
+        try:
+            return self._run()
+        finally:
+            locks.release(self.engine, locks.DAEMON, self.holder)
+
+    def _run(self) -> int:
+        for run_id in locks.fail_stale_runs(self.engine, self.lease):
+            log.warning("run %s was left running by a crawl that died: marked failed", run_id)
+        sites = self.config.sites
+        scheduler = BackgroundScheduler(
+            timezone=self.config.timezone,
+            executors={"default": ThreadPoolExecutor(max_workers=max(len(sites), 1) + 1)},  # a thread per site
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
+        self.scheduler = scheduler
+        now = datetime.now(UTC)
+        for site, sched in sites.items():
+            scheduler.add_job(self.crawl, sched.trigger, args=[site], id=site, name=f"crawl {site}",
+                              coalesce=True, max_instances=1, misfire_grace_time=sched.misfire_grace_time,
+                              next_run_time=self._first_run(sched, now))
+        maintenance = max(min(self.lease / 3, 60.0), 1.0)
+        scheduler.add_job(self.maintain, "interval", seconds=maintenance, id="__maintenance__",
+                          coalesce=True, max_instances=1, misfire_grace_time=None)
+        scheduler.add_listener(self.on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        scheduler.start()
+        log.info("cqnews daemon started (pid %d): %d site(s) from %s", os.getpid(), len(sites), self.config.source)
+        for job in scheduler.get_jobs():
+            if job.id in sites:
+                log.info("  %s: %s, next run %s", job.id, sites[job.id].description,
+                         job.next_run_time.isoformat() if job.next_run_time else "never")
+        try:
+            while not self.stopping.wait(3600):
+                pass
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        log.info("stopping: no new crawls; stopping the running ones (up to %ss)", self.stop_timeout)
+        scheduler.pause()
+        self._stop_children()
+        scheduler.shutdown(wait=True)
+        log.info("cqnews daemon stopped")
+        return 0
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        self.stopping.set()
+
+    def _first_run(self, sched: SiteSchedule, now: datetime) -> datetime | None:
+        """Catch up at start: run now what fell due while the daemon was down, or record it missed."""
+        last = last_started(self.engine, sched.site)
+        if last is None:
+            return sched.next_run(None, now)
+        due = sched.due_after(last)
+        if due is None or due > now:
+            return sched.next_run(last, now)
+        late = (now - due).total_seconds()
+        if late <= sched.misfire_grace_time:
+            log.info("%s: a crawl was due %s (%.0fs ago): running it now", sched.site, due.isoformat(), late)
+            return now
+        log.warning("%s: the crawl due %s was missed while the daemon was not running", sched.site, due.isoformat())
+        record_run(self.engine, sched.site, "missed", "daemon_not_running", due, {"late_by_seconds": round(late)})
+        fire = sched.trigger.get_next_fire_time(None, now)
+        return fire if sched.interval is None else now + sched.interval
+
+    # -- jobs ----------------------------------------------------------------------------------------------
+
+    def maintain(self) -> None:
+        """Keep the daemon's lease, and mark failed the runs whose crawl died (their lock expired)."""
+        try:
+            if not locks.acquire(self.engine, locks.DAEMON, self.holder, self.lease):
+                log.error("the daemon lock was taken over by another daemon: stopping")
+                self.stopping.set()
+                return
+            for run_id in locks.fail_stale_runs(self.engine, self.lease):
+                log.warning("run %s was left running by a crawl that died: marked failed", run_id)
+        except SQLAlchemyError as exc:  # the archive is down for a while: crawls will say so in their logs
+            log.error("cannot reach the archive: %s", str(exc).splitlines()[0])
+
+    def crawl(self, site: str) -> None:
+        """One scheduled crawl of ``site`` in a child process; returns when it has ended."""
+        sched = self.config.sites[site]
+        started = datetime.now(UTC)
+        log_path = self._log_path(site, started)
+        command = [sys.executable, "-m", "cli", "crawl", site, "-s", "CQNEWS_RUN_TRIGGER=scheduled",
+                   "-s", f"CQNEWS_RUN_LOG_PATH={log_path}"]
+        if sched.base_url:
+            command += ["--base-url", sched.base_url]
+        for pair in self.overrides + [f"{k}={v}" for k, v in sched.settings.items()]:
+            command += ["-s", pair]
+        with self._guard:
+            if self.stopping.is_set():
+                return
+            with open(log_path, "ab") as out:
+                child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)  # our signals, not the terminal's, stop it
+            self._children[site] = child
+        log.info("%s: crawl started (pid %d), log %s", site, child.pid, log_path)
+        try:
+            child.wait(timeout=sched.timeout)
+        except subprocess.TimeoutExpired:
+            log.error("%s: crawl still running after %ss: stopping it", site, sched.timeout)
+            self._stop(child, "timeout")
+        finally:
+            with self._guard:
+                self._children.pop(site, None)
+        try:
+            self._after(site, child, started, self._stopped.get(child.pid, "killed"))
+        except SQLAlchemyError as exc:
+            log.error("%s: cannot read or mark the crawl's run in the archive: %s", site, exc)
+        self._prune_logs(site)
+
+    def _after(self, site: str, child: subprocess.Popen[bytes], started: datetime, why: str) -> None:
+        """Log how the crawl ended, from its crawl_runs row; a crawl killed before closing is marked failed."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(CrawlRun).where(
+                CrawlRun.site == site, CrawlRun.pid == child.pid, CrawlRun.started_at >= started - timedelta(seconds=5),
+            ).order_by(CrawlRun.id.desc()).limit(1)).first()
+            if row is not None and row.status == "running":
+                conn.execute(update(CrawlRun).where(CrawlRun.id == row.id, CrawlRun.status == "running").values(
+                    status="failed", finish_reason=why, finished_at=datetime.now(UTC)))
+                conn.execute(locks.CrawlLock.__table__.delete().where(  # type: ignore[attr-defined]
+                    locks.CrawlLock.site == site, locks.CrawlLock.run_id == row.id))
+        if row is None:
+            log.error("%s: crawl process exited %s without recording a run (see its log)", site, child.returncode)
+        elif row.status == "running":
+            log.error("%s: run %s was %s (exit %s): marked failed", site, row.id, why, child.returncode)
+        else:
+            log.info("%s: run %s %s (%s): %d pages, %d new, %d new versions, %d errors", site, row.id, row.status,
+                     row.finish_reason, row.pages_fetched, row.articles_new, row.articles_updated, row.errors)
+
+    def on_event(self, event: JobEvent) -> None:
+        """Misfires and overlaps become visible crawl_runs rows, not just log lines."""
+        if event.job_id not in self.config.sites:
+            return
+        site = event.job_id
+        if event.code == EVENT_JOB_MISSED:
+            when = event.scheduled_run_time  # type: ignore[attr-defined]
+            late = (datetime.now(UTC) - when).total_seconds()
+            log.warning("%s: the crawl due %s was missed (%.0fs late)", site, when.isoformat(), late)
+            record_run(self.engine, site, "missed", "misfire", when.astimezone(UTC), {"late_by_seconds": round(late)})
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            times = [t.isoformat() for t in event.scheduled_run_times]  # type: ignore[attr-defined]
+            log.warning("%s: the previous scheduled crawl is still running: skipping %s", site, ", ".join(times))
+            record_run(self.engine, site, "skipped", "still_running", datetime.now(UTC), {"scheduled_for": times})
+        elif event.code == EVENT_JOB_ERROR:
+            log.error("%s: the scheduled crawl could not run: %r", site, event.exception)  # type: ignore[attr-defined]
+
+    # -- stopping --------------------------------------------------------------------------------------------
+
+    def _stop(self, child: subprocess.Popen[bytes], why: str) -> None:
+        """SIGTERM once (Scrapy closes the spider and records the run), then SIGKILL after CQNEWS_STOP_TIMEOUT."""
+        with self._guard:
+            first = child.pid not in self._stopped
+            self._stopped.setdefault(child.pid, why)
+        if first and child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=self.stop_timeout)
+        except subprocess.TimeoutExpired:
+            log.error("crawl pid %d did not stop in %ss: killing it", child.pid, self.stop_timeout)
+            child.kill()
+            child.wait()
+
+    def _stop_children(self) -> None:
+        with self._guard:
+            children = list(self._children.values())
+        threads = [threading.Thread(target=self._stop, args=(c, "shutdown")) for c in children]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    # -- logs ----------------------------------------------------------------------------------------------
+
+    def _log_path(self, site: str, started: datetime) -> Path:
+        folder = self.log_dir / site
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = started.astimezone(self.config.timezone).strftime("%Y%m%d-%H%M%S")
+        path = folder / f"{stamp}.log"
+        n = 1
+        while path.exists():
+            n += 1
+            path = folder / f"{stamp}-{n}.log"
+        return path.resolve()
+
+    def _prune_logs(self, site: str) -> None:
+        logs = sorted((self.log_dir / site).glob("*.log"), key=lambda p: p.stat().st_mtime)
+        for old in logs[: max(len(logs) - self.log_keep, 0)]:
+            old.unlink(missing_ok=True)

@@ -1,0 +1,205 @@
+"""The daemon as a user runs it: a real process on short schedules, real crawls of recorded sites, real signals."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from crawl_helpers import copy_site, cqnews, runs
+from sqlalchemy import func, select
+
+from db.models import Article, ArticleVersion, CrawlLock, CrawlRun
+from db.session import make_engine, make_sessionmaker
+from fixture_server import FixtureSite
+from runner import project_settings
+from scheduler import ScheduleError, load_config, parse_duration, parse_schedule
+
+SITES = ["cbg", "cq_people"]
+
+
+# -- configuration ---------------------------------------------------------------------------------------
+
+
+def test_durations_and_schedules() -> None:
+    assert [parse_duration(t) for t in ("90", "90s", "45m", "3h", "1d", "1h30m")] == [
+        90, 90, 2700, 10800, 86400, 5400]
+    tz = ZoneInfo("Asia/Shanghai")
+    cron, text = parse_schedule("cron: 7 */3 * * *", tz)
+    assert isinstance(cron, CronTrigger) and text == "cron 7 */3 * * * (Asia/Shanghai)"
+    fire = cron.get_next_fire_time(None, datetime(2026, 5, 1, 0, 0, tzinfo=tz))
+    assert fire == datetime(2026, 5, 1, 0, 7, tzinfo=tz)
+    every, _ = parse_schedule("every: 3h", tz)
+    assert isinstance(every, IntervalTrigger) and every.interval == timedelta(hours=3)
+    for bad in ("hourly", "cron: 61 * * * *", "every: soon", "every: 0s"):
+        with pytest.raises(ScheduleError):
+            parse_schedule(bad, tz)
+
+
+def _config(tmp_path: Path, text: str, **overrides: str) -> object:
+    path = tmp_path / "cqnews.toml"
+    path.write_text(text, "utf-8")
+    return load_config(project_settings(dict(overrides)), SITES, str(path))
+
+
+def test_config_file_env_and_defaults(tmp_path: Path) -> None:
+    config = _config(tmp_path, 'timezone = "Europe/Paris"\nmisfire_grace_time = 120\n'
+                               '[sites.cbg]\nevery = "45m"\nbase_url = "http://127.0.0.1:9"\ntimeout = 60\n'
+                               'settings = { DOWNLOAD_DELAY = 2 }\n', CQNEWS_SCHEDULE="cron: 0 4 * * *")
+    assert config.timezone.key == "Europe/Paris"  # type: ignore[attr-defined]
+    cbg, people = config.sites["cbg"], config.sites["cq_people"]  # type: ignore[attr-defined]
+    assert (cbg.description, cbg.base_url, cbg.timeout, cbg.misfire_grace_time, cbg.settings) == (
+        "every 45m", "http://127.0.0.1:9", 60, 120, {"DOWNLOAD_DELAY": "2"})
+    assert people.description == "cron 0 4 * * * (Europe/Paris)"  # the default schedule, for unlisted sites
+    # the environment (CQNEWS_TIMEZONE) beats the file; "off" schedules only the listed sites
+    config = _config(tmp_path, 'timezone = "Europe/Paris"\n[sites.cbg]\ncron = "0 4 * * *"\n',
+                     CQNEWS_TIMEZONE="UTC", CQNEWS_SCHEDULE="off")
+    assert list(config.sites) == ["cbg"] and config.timezone.key == "UTC"  # type: ignore[attr-defined]
+    for bad in ('[sites.nosuch]\nevery = "1h"\n', '[sites.cbg]\nevery = "1h"\ncron = "0 * * * *"\n',
+                '[sites.cbg]\nevry = "1h"\n', 'timezone = "Mars/Olympus"\n', "sites = [", "colour = 1\n"):
+        with pytest.raises(ScheduleError):
+            _config(tmp_path, bad)
+    with pytest.raises(ScheduleError, match="not found"):
+        load_config(project_settings(), SITES, str(tmp_path / "missing.toml"))
+
+
+def test_default_schedule_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no cqnews.toml here: that is fine, the default applies
+    config = load_config(project_settings({"CQNEWS_TIMEZONE": ""}), SITES)
+    assert set(config.sites) == set(SITES) and config.timezone.key == "Asia/Shanghai"
+    assert config.sites["cbg"].misfire_grace_time == 3600 and config.source.startswith("defaults")
+
+
+# -- the daemon process ------------------------------------------------------------------------------------
+
+
+def _env(database_url: str, config: Path) -> dict[str, str]:
+    return dict(os.environ, CQNEWS_DATABASE_URL=database_url, CQNEWS_SCHEDULE_FILE=str(config),
+                CQNEWS_DOWNLOAD_DELAY="0", CQNEWS_AUTOTHROTTLE="0", CQNEWS_RETRY_TIMES="0",
+                CQNEWS_LOCK_LEASE_SECONDS="5", CQNEWS_LOCK_RENEW_SECONDS="1", CQNEWS_STOP_TIMEOUT="20",
+                CQNEWS_LOG_DIR=str(config.parent / "logs"))
+
+
+@contextmanager
+def daemon(database_url: str, config: Path) -> Iterator[subprocess.Popen[str]]:
+    log = (config.parent / "daemon.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "cli", "daemon"], cwd=config.parent, text=True,
+                               env=_env(database_url, config), stdout=log, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}" + (f"\n{log.read_text()[-4000:]}" if log else ""))
+        time.sleep(0.2)
+
+
+def test_daemon_refuses_an_archive_not_at_head(database_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "cqnews.toml"
+    config.write_text('[sites.cbg]\nevery = "1s"\n', "utf-8")
+    result = subprocess.run([sys.executable, "-m", "cli", "daemon"], cwd=tmp_path, env=_env(database_url, config),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "cqnews db upgrade" in result.stderr and "Traceback" not in result.stderr
+    assert "cqnews daemon started" not in result.stderr
+
+
+def test_daemon_runs_schedules_refuses_an_overlapping_manual_crawl_and_stops_cleanly(
+        archive_url: str, tmp_path: Path) -> None:
+    with FixtureSite(copy_site("cq_people", tmp_path)) as people, FixtureSite(copy_site("cbg", tmp_path)) as cbg:
+        config = tmp_path / "cqnews.toml"
+        config.write_text(
+            'default = "off"\nmisfire_grace_time = 30\n'
+            f'[sites.cq_people]\nevery = "4s"\nbase_url = "{people.base_url}"\n'
+            f'[sites.cbg]\nevery = "5s"\nbase_url = "{cbg.base_url}"\n'
+            'settings = { DOWNLOAD_DELAY = "1" }\n', "utf-8")  # cbg crawls slowly: we crawl it by hand meanwhile
+        log = tmp_path / "daemon.log"
+
+        def scheduled(site: str, status: str) -> list[CrawlRun]:
+            return [r for r in runs(archive_url) if (r.site, r.trigger, r.status) == (site, "scheduled", status)]
+
+        with daemon(archive_url, config) as process:
+            wait_for(lambda: scheduled("cbg", "running"), 40, "a scheduled cbg crawl", log)
+            manual = cqnews(["crawl", "cbg", "--base-url", cbg.base_url], archive_url, tmp_path,
+                            env={"CQNEWS_LOCK_LEASE_SECONDS": "5"})
+            assert manual.returncode == 1
+            assert "crawl refused: another crawl of this site is running" in manual.stderr
+            wait_for(lambda: len(scheduled("cq_people", "finished")) >= 2, 60, "two scheduled cq_people runs", log)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(60) == 0, log.read_text()[-4000:]
+        text = log.read_text()
+        assert "received SIGTERM" in text and "cqnews daemon stopped" in text and "Traceback" not in text
+
+    all_runs = runs(archive_url)
+    refused = [r for r in all_runs if r.trigger == "manual"]
+    assert [(r.site, r.status, r.finish_reason) for r in refused] == [("cbg", "skipped", "locked")]
+    cbg_scheduled = {r.id for r in all_runs if (r.site, r.trigger) == ("cbg", "scheduled")}
+    assert refused[0].stats["cqnews/lock/held_by_run"] in cbg_scheduled  # refused by the scheduled crawl
+    people_runs = scheduled("cq_people", "finished")
+    assert len(people_runs) >= 2 and people_runs[0].articles_new > 0
+    for r in people_runs:  # each scheduled run has its own log file, with Scrapy's output
+        assert r.pid and r.log_path and Path(r.log_path).is_file() and "Spider closed" in Path(r.log_path).read_text()
+    # a consistent archive: nothing left running or locked, every run ended, versions counted right
+    assert all(r.status in ("finished", "failed", "skipped", "missed") and r.finished_at for r in all_runs)
+    assert all(r.finish_reason == "shutdown" for r in all_runs if r.status == "failed")
+    engine = make_engine(archive_url)
+    with make_sessionmaker(engine)() as session:
+        assert session.scalars(select(CrawlLock)).all() == []
+        counts = {article_id: n for article_id, n in session.execute(
+            select(ArticleVersion.article_id, func.count()).group_by(ArticleVersion.article_id))}
+        articles = session.scalars(select(Article)).all()
+        assert articles and all(counts.get(a.id) == a.version_count for a in articles)
+    engine.dispose()
+
+    status = cqnews(["status", "--format", "json"], archive_url, tmp_path,
+                    env={"CQNEWS_SCHEDULE_FILE": str(config)})
+    assert "daemon" in status.stdout and '"daemon": null' in status.stdout  # stopped: its lock is gone
+
+
+def test_daemon_catches_up_a_run_due_while_it_was_down_or_records_it_missed(
+        archive_url: str, tmp_path: Path) -> None:
+    engine = make_engine(archive_url)
+    now = datetime.now(UTC)
+    with make_sessionmaker(engine).begin() as session:
+        # cq_people was last crawled 3 hours ago, hourly with 60 s of grace: that run is missed.
+        session.add(CrawlRun(site="cq_people", started_at=now - timedelta(hours=3), status="finished",
+                             finished_at=now - timedelta(hours=3), finish_reason="finished", trigger="scheduled"))
+        # cbg is hourly with an hour of grace, last crawled 61 minutes ago: it runs at once.
+        session.add(CrawlRun(site="cbg", started_at=now - timedelta(minutes=61), status="finished",
+                             finished_at=now - timedelta(minutes=60), finish_reason="finished", trigger="scheduled"))
+    engine.dispose()
+    with FixtureSite(copy_site("cbg", tmp_path)) as cbg:
+        config = tmp_path / "cqnews.toml"
+        # cq_people points at a closed local port: should it ever be crawled here, it must not reach the internet.
+        config.write_text('default = "off"\n[sites.cq_people]\nevery = "1h"\nmisfire_grace_time = 60\n'
+                          'base_url = "http://127.0.0.1:9"\n'
+                          f'[sites.cbg]\nevery = "1h"\nmisfire_grace_time = 3600\nbase_url = "{cbg.base_url}"\n',
+                          "utf-8")
+        log = tmp_path / "daemon.log"
+        with daemon(archive_url, config) as process:
+            wait_for(lambda: any(r.site == "cbg" and r.status == "finished" and r.started_at > now
+                                 for r in runs(archive_url)), 60, "the catch-up crawl of cbg", log)
+            process.send_signal(signal.SIGINT)
+            assert process.wait(60) == 0, log.read_text()[-4000:]
+    missed = [r for r in runs(archive_url) if r.status == "missed"]
+    assert [(r.site, r.finish_reason, r.trigger) for r in missed] == [("cq_people", "daemon_not_running", "scheduled")]
+    assert abs((missed[0].started_at - (now - timedelta(hours=2))).total_seconds()) < 5  # when it was due
+    assert not [r for r in runs(archive_url) if r.site == "cq_people" and r.started_at > now]

@@ -1,0 +1,186 @@
+"""Full-text search on real archives (filled through Archive.record), on SQLite and PostgreSQL alike."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import _postgres_database
+from sqlalchemy import Engine, text
+
+from db import fulltext
+from db.archive import Archive
+from db.fulltext import QuerySyntaxError
+from db.migrate import upgrade
+from db.search import Filters, SearchIndexMissing, search
+from db.session import make_engine, make_sessionmaker
+from items import Article as ArticleItem
+from items import Extracted, RawPage
+from pipelines.dedup import content_fingerprint, text_fingerprint
+from urls import canonical_url
+
+SH = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+# (site, path, title, text, published day, author, source)
+CORPUS = [
+    ("cq_people", "a1", "渝北:努力成为新动力源",
+     "渝北区将对标“两中心两地”战略目标。\n\n据了解，渝北区作为重庆主城北大门。",
+     "2020-05-08", "胡虹", "人民网-重庆频道"),
+    ("cq_people", "a2", "成渝地区双城经济圈建设提速",
+     "推动成渝地区双城经济圈建设，川渝两地签署合作协议。\n\n重庆市经济发展稳中向好。",
+     "2020-05-10", "王新", "人民网-重庆频道"),
+    ("cbg", "b1", "雙城經濟圈：重慶與成都攜手", "成渝地區雙城經濟圈建設加快推進，經濟總量再上台階。",
+     "2020-05-12", "張偉", "視界網"),
+    ("cbg", "b2", "沙坪坝大学城迎来新生", "沙坪坝区大学城各高校迎来新生报到，重庆大学新生超过一万人。",
+     "2020-05-20", "李静", "视界网"),
+    ("cbg", "b3", "解放碑夜间经济火热", "解放碑步行街夜间经济持续升温，火锅店排起长队。重庆夜景吸引游客。",
+     "2020-06-01", None, "视界网"),
+    ("cq_people", "a3", "轻轨3号线延长段开通", "轨道交通3号线北延伸段开通运营，渝北区市民出行更便捷。",
+     "2020-06-03", "胡虹", "人民网-重庆频道"),
+]
+
+
+def item(site: str, path: str, title: str, body: str, day: str, author: str | None, source: str,
+         at: datetime = T0) -> ArticleItem:
+    url = f"http://{site}.example.cn/{path}.html"
+    page = RawPage(site=site, url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
+                   body=f"<html><title>{title}</title><body>{body}</body></html>".encode(), fetched_at=at)
+    extracted = Extracted(text=body, title=title, author=author, source=source,
+                          published_at=datetime.fromisoformat(day).replace(hour=9, tzinfo=SH))
+    article = ArticleItem(page=page, extracted=extracted, canonical_url=canonical_url(url), extractor_version="test")
+    article.text_hash = text_fingerprint(body)
+    article.content_hash = content_fingerprint(extracted)
+    return article
+
+
+def fill(engine: Engine) -> None:
+    archive = Archive(engine)
+    for n, row in enumerate(CORPUS):
+        archive.record(item(*row, at=T0 + timedelta(days=n)), row[0])
+
+
+@pytest.fixture
+def filled(archive_engine: Engine) -> Engine:
+    fill(archive_engine)
+    return archive_engine
+
+
+def titles(engine: Engine, query: str, filters: Filters | None = None, **kwargs: object) -> list[str]:
+    with make_sessionmaker(engine)() as session:
+        return [h.title or "" for h in search(session, query, filters or Filters(), **kwargs)]  # type: ignore[arg-type]
+
+
+def test_two_character_words_and_phrases(filled: Engine) -> None:
+    assert set(titles(filled, "渝北")) == {"渝北:努力成为新动力源", "轻轨3号线延长段开通"}
+    assert titles(filled, "渝北")[0] == "渝北:努力成为新动力源"  # in the title: first
+    assert len(titles(filled, "重庆")) == 5  # 重庆市, 重庆大学, 重慶 (traditional) all count
+    assert set(titles(filled, "双城经济圈")) == {"成渝地区双城经济圈建设提速", "雙城經濟圈：重慶與成都攜手"}
+    assert titles(filled, "沙坪坝 大学城") == ["沙坪坝大学城迎来新生"]
+    assert titles(filled, "火锅 夜间经济 解放碑") == ["解放碑夜间经济火热"]
+    assert titles(filled, "渝北 火锅") == []  # every word is required
+
+
+def test_traditional_and_simplified_find_each_other(filled: Engine) -> None:
+    both = {"成渝地区双城经济圈建设提速", "雙城經濟圈：重慶與成都攜手"}
+    assert set(titles(filled, "雙城經濟圈")) == both
+    assert set(titles(filled, "经济圈 成都")) == {"雙城經濟圈：重慶與成都攜手"}
+    assert set(titles(filled, "經濟")) == set(titles(filled, "经济"))
+    assert "雙城經濟圈：重慶與成都攜手" in titles(filled, "经济")
+
+
+def test_or_and_exclusion(filled: Engine) -> None:
+    assert set(titles(filled, "火锅 OR 大学城")) == {"解放碑夜间经济火热", "沙坪坝大学城迎来新生"}
+    assert "雙城經濟圈：重慶與成都攜手" not in titles(filled, "重庆 -成都")
+
+
+def test_filters(filled: Engine) -> None:
+    assert set(titles(filled, "重庆", Filters(site="cbg"))) == {
+        "雙城經濟圈：重慶與成都攜手", "沙坪坝大学城迎来新生", "解放碑夜间经济火热"}
+    since = datetime(2020, 5, 12, tzinfo=SH)
+    until = datetime(2020, 6, 1, tzinfo=SH)
+    assert set(titles(filled, "重庆", Filters(since=since, until=until))) == {
+        "雙城經濟圈：重慶與成都攜手", "沙坪坝大学城迎来新生"}
+    assert titles(filled, "渝北", Filters(author="胡虹")) == titles(filled, "渝北")
+    assert titles(filled, "重庆", Filters(author="张伟")) == ["雙城經濟圈：重慶與成都攜手"]  # folded
+    assert titles(filled, "经济", Filters(source="視界")) == titles(filled, "经济", Filters(source="视界网"))
+    archived = Filters(dates="archived", since=T0 + timedelta(days=4))  # the last two recorded
+    assert set(titles(filled, "重庆 OR 渝北", archived)) == {"解放碑夜间经济火热", "轻轨3号线延长段开通"}
+
+
+def test_sorting_and_pages(filled: Engine) -> None:
+    by_date = titles(filled, "重庆", sort="date")
+    assert by_date[0] == "解放碑夜间经济火热" and by_date[-1] == "渝北:努力成为新动力源"
+    pages = [titles(filled, "重庆", sort="date", limit=2, offset=o) for o in (0, 2, 4)]
+    assert sum(pages, []) == by_date
+    relevance = titles(filled, "重庆")
+    assert relevance[0] == "雙城經濟圈：重慶與成都攜手"  # the only one with 重庆 in its title
+
+
+def test_the_index_follows_new_versions(filled: Engine) -> None:
+    archive = Archive(filled)
+    row = CORPUS[3]
+    archive.record(item(row[0], row[1], row[2], "磁器口古镇游客如织。", row[4], row[5], row[6],
+                        at=T0 + timedelta(days=30)))
+    assert titles(filled, "磁器口") == ["沙坪坝大学城迎来新生"]
+    assert titles(filled, "新生 报到") == []  # the old version is not searched any more
+    fulltext.rebuild(filled)
+    assert titles(filled, "磁器口") == ["沙坪坝大学城迎来新生"] and titles(filled, "新生 报到") == []
+    assert len(titles(filled, "重庆")) == 4
+
+
+@pytest.mark.parametrize("query", ['重庆" OR "*', "NEAR(重庆 渝北)", "渝北*", "title:渝北", "{body}:重庆",
+                                   "'; DROP TABLE articles; --", "重庆 AND", "^渝北", "渝北)"])
+def test_operators_cannot_break_or_inject(filled: Engine, query: str) -> None:
+    titles(filled, query)  # runs: no database error
+    with filled.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM articles")).scalar_one() == len(CORPUS)
+
+
+def test_invalid_syntax_is_a_clear_error(filled: Engine) -> None:
+    with pytest.raises(QuerySyntaxError, match="unbalanced"):
+        titles(filled, '"渝北')
+    with pytest.raises(QuerySyntaxError, match="nothing to search"):
+        titles(filled, "-渝北")
+
+
+def test_an_archive_without_index_says_reindex(filled: Engine) -> None:
+    with filled.begin() as conn:
+        conn.execute(text("DELETE FROM search_docs"))
+    with pytest.raises(SearchIndexMissing, match="cqnews reindex"):
+        titles(filled, "重庆")
+    with make_sessionmaker(filled)() as session:
+        assert fulltext.missing(session) == len(CORPUS)
+    assert fulltext.rebuild(filled, batch=2) == len(CORPUS)
+    assert len(titles(filled, "重庆")) == 5
+
+
+@pytest.fixture
+def both_backends(tmp_path: Path) -> Iterator[tuple[Engine, Engine]]:
+    pg = _postgres_database()
+    engines = (make_engine(f"sqlite:///{tmp_path / 'a.db'}"), make_engine(next(pg)))
+    for engine in engines:
+        upgrade(engine)
+        fill(engine)
+    yield engines
+    for engine in engines:
+        engine.dispose()
+    pg.close()
+
+
+QUERIES = ["渝北", "重庆", "经济", "經濟", "双城经济圈", "沙坪坝 大学城", "火锅 OR 大学城", "重庆 -成都", "新生",
+           "轨道交通", "成渝 川渝", "重庆 渝北 大学城 火锅"]
+
+
+def test_same_results_on_sqlite_and_postgresql(both_backends: tuple[Engine, Engine]) -> None:
+    lite, pg = both_backends
+    for query in QUERIES:
+        for sort in ("relevance", "date"):
+            for filters in (Filters(), Filters(site="cbg"), Filters(author="胡虹"),
+                            Filters(since=datetime(2020, 5, 10, tzinfo=SH))):
+                with make_sessionmaker(lite)() as a, make_sessionmaker(pg)() as b:
+                    left = [(h.url, h.score, h.snippet) for h in search(a, query, filters, sort=sort)]  # type: ignore[arg-type]
+                    right = [(h.url, h.score, h.snippet) for h in search(b, query, filters, sort=sort)]  # type: ignore[arg-type]
+                assert left == right, (query, sort, filters)
