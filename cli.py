@@ -209,11 +209,21 @@ def cmd_sites(args: argparse.Namespace) -> int:
     from runner import spider_class, spider_names
 
     settings = _settings(args)
-    rows = []
+    sites = []
     for name in spider_names(settings):
         cls = spider_class(settings, name)
-        rows.append([name, cls.site_title, ", ".join(cls.allowed_domains), " ".join(cls.start_urls)])
-    _print_table(rows, ["site", "title", "domains", "start pages"])
+        sites.append({"site": name, "title": cls.site_title, "domains": list(cls.allowed_domains),
+                      "listing_pages": list(cls.start_urls), "sitemaps": list(cls.sitemap_urls),
+                      "feeds": list(cls.feed_urls)})
+    if args.format == "json":
+        for site in sites:
+            print(json.dumps(site, ensure_ascii=False))
+        return 0
+    for site in sites:
+        print(f"{site['site']}  {site['title']}  ({', '.join(site['domains'])})")
+        for kind in ("listing_pages", "sitemaps", "feeds"):
+            for url in site[kind]:
+                print(f"    {kind.replace('_', ' ')[:-1]:<13} {url}")
     return 0
 
 
@@ -607,7 +617,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
 
-    add("sites", cmd_sites, "list the sites cqnews can crawl")
+    p = add("sites", cmd_sites, "list the sites cqnews can crawl, with where each one announces its articles")
+    p.add_argument("--format", choices=["text", "json"], default="text")
 
     p = add("db", cmd_db, "create, migrate or check the archive's schema (Alembic)")
     db_sub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)

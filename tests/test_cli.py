@@ -132,3 +132,14 @@ def test_extract_prints_the_scorer_contract(tmp_path: Path) -> None:
     assert record["path"] == str(page)
     assert record["published_at"].startswith("2020-05-08T18:43") and record["published_at"].endswith("+08:00")
     assert "渝北" in record["title"] and "责编" not in record["text"]
+
+
+def test_sites_lists_every_spider_with_its_discovery_sources(tmp_path: Path) -> None:
+    result = cqnews(["sites", "--format", "json"], f"sqlite:///{tmp_path / 'a.db'}", tmp_path)
+    assert result.returncode == 0, result.stderr
+    sites = {s["site"]: s for s in _json_lines(result.stdout)}
+    assert set(sites) == {"cbg", "cq_gov", "cq_people", "cqcb", "cqnews", "xinhua_cq"}
+    assert all(s["listing_pages"] for s in sites.values())
+    assert sites["xinhua_cq"]["feeds"] and sites["cqnews"]["sitemaps"]
+    text = cqnews(["sites"], f"sqlite:///{tmp_path / 'a.db'}", tmp_path).stdout
+    assert "人民网重庆频道" in text and "sitemap " in text and "feed " in text
