@@ -45,3 +45,26 @@ def test_constraint_names_follow_the_naming_convention(database_url: str) -> Non
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM latest_articles")).scalar_one() == 0
     engine.dispose()
+
+
+def test_archived_data_survives_downgrade_and_upgrade(database_url: str) -> None:
+    """Rebuilding a table (SQLite batch mode) must not cascade-delete the rows that refer to it."""
+    from datetime import UTC, datetime
+
+    from test_archive import URL, make_item
+
+    from db.archive import Archive
+
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    Archive(engine).record(make_item(URL, at=datetime(2026, 11, 1, tzinfo=UTC)))
+    for revision in ("0001", "head"):
+        if revision == "head":
+            migrate.upgrade(engine)
+        else:
+            migrate.downgrade(engine, revision)
+        with engine.connect() as conn:
+            counts = [conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                      for t in ("articles", "article_versions", "pages", "raw_blobs")]
+        assert counts == [1, 1, 1, 1], (revision, counts)
+    engine.dispose()
