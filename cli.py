@@ -506,7 +506,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         latest = article.versions[-1]
         if args.format == "json":
             print(json.dumps({"id": article.id, "site": article.site.name, "url": article.url,
-                              "aliases": [a.url for a in article.aliases], "text": latest.text,
+                              "aliases": [a.url for a in article.aliases], "duplicate_of": article.duplicate_of,
+                              "text": latest.text,
                               "versions": [_version_dict(v) for v in article.versions]},
                              ensure_ascii=False, indent=1))
             return 0
@@ -514,6 +515,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"id {article.id} · {article.site.name} · {article.url}")
         for alias in article.aliases:
             print(f"also at {alias.url}")
+        if article.duplicate_of:
+            print(f"near-duplicate of article {article.duplicate_of} (the same story, first archived there)")
         print(f"published {_local(latest.published_at)} · author {latest.author or '-'} · "
               f"source {latest.source or '-'} · editor {latest.editor or '-'}")
         print(f"archived {_local(article.first_seen)} · last seen {_local(article.last_seen)} · "

@@ -58,4 +58,5 @@ class Article:
     extractor_version: str
     content_hash: str = ""
     text_hash: str = ""
+    simhash: int | None = None  # near-duplicate fingerprint of the text (pipelines.neardup)
     extra: dict[str, str] = field(default_factory=dict)

@@ -51,6 +51,19 @@ def extraction_alone(site: GeneratedSite, processes: int) -> tuple[float, float]
     return len(bodies) / wall, cpu * 1000 / len(bodies)
 
 
+def simhash_cost(site: GeneratedSite, sample: int = 500) -> float:
+    """CPU ms per article of the SimHash the dedup pipeline computes (on the extracted text)."""
+    from pipelines.article import extract_article
+    from pipelines.dedup import normalise
+    from pipelines.neardup import simhash
+
+    texts = [normalise(extract_article(site.article(i)).text) for i in range(min(sample, site.articles))]
+    start = time.process_time()
+    for text in texts:
+        simhash(text)
+    return (time.process_time() - start) * 1000 / len(texts)
+
+
 def tree_rss_kib(pid: int) -> int:
     """Resident memory of a process and all its descendants, in KiB."""
     total, todo = 0, [pid]
@@ -132,6 +145,7 @@ def main() -> int:
         alone_rate, alone_cpu = extraction_alone(site, args.processes)
         print(f"pages={args.pages} processes={args.processes} page_kb={len(site.article(0)) / 1024:.0f}")
         print(f"extraction alone (trafilatura): {alone_rate:.1f} pages/s, {alone_cpu:.1f} CPU ms/page")
+        print(f"near-duplicate fingerprint (SimHash): {simhash_cost(site):.2f} CPU ms/page")
         print(f"{'backend':<11}{'run':<8}{'pages/s':>9}{'CPU ms/pg':>11}{'peak RSS MiB':>14}{'requests':>10}"
               f"{'vs alone':>10}{'speed-up':>10}")
         for backend in args.backends.split(","):

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 import items
 from db import fulltext
 from db.models import Article, ArticleVersion, Page, RawBlob, Site, UrlAlias
+from db.neardup import fingerprint_article
 from db.revisit import next_visit, parse_ladder
 from db.session import make_sessionmaker
 from urls import url_key
@@ -86,6 +87,10 @@ class Archive:
                     recorded = _record_article(session, article, site_id, page_id, self.revisit)
                     if recorded.outcome in (Outcome.NEW, Outcome.NEW_VERSION):
                         fulltext.index_article(session, recorded.article_id)  # same transaction
+                        if article.simhash is not None:
+                            stored = session.get(Article, recorded.article_id)
+                            assert stored is not None
+                            fingerprint_article(session, stored, article.simhash, len(article.extracted.text))
                     return recorded
             except IntegrityError:
                 if attempt == 2:

@@ -1,8 +1,9 @@
 """DedupPipeline: fingerprints an article's content, and drops repeats of the same page within one crawl.
 
-Two fingerprints: ``text_hash`` (the body alone, whitespace-normalised) finds the same story under another
-URL; ``content_hash`` (title + body + publication date) decides whether a known URL changed. Dedup across
-crawls happens in the archive, against stored fingerprints.
+Three fingerprints: ``text_hash`` (the body alone, whitespace-normalised) finds the same text under another
+URL; ``content_hash`` (title + body + publication date) decides whether a known URL changed; ``simhash``
+(``pipelines.neardup``) lets the archive link reposts of a story across outlets. Dedup across crawls happens
+in the archive, against stored fingerprints.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
 from items import Article, Extracted
+from pipelines.neardup import simhash
 from urls import url_key
 
 _SPACE = re.compile(r"\s+")
@@ -51,6 +53,7 @@ class DedupPipeline:
             return item
         item.text_hash = text_fingerprint(item.extracted.text)
         item.content_hash = content_fingerprint(item.extracted)
+        item.simhash = simhash(normalise(item.extracted.text))
         key = (url_key(item.canonical_url), item.content_hash)
         if key in self._seen:
             self.stats.inc_value("cqnews/dedup/repeat_in_crawl")

@@ -12,7 +12,8 @@ from db.models import Article, ArticleVersion, Page, RawBlob, UrlAlias
 from db.session import make_sessionmaker
 from items import Article as ArticleItem
 from items import Extracted, RawPage
-from pipelines.dedup import content_fingerprint, text_fingerprint
+from pipelines.dedup import content_fingerprint, normalise, text_fingerprint
+from pipelines.neardup import simhash
 from urls import canonical_url
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -34,6 +35,7 @@ def make_item(url: str, text: str = BODY, title: str = "渝北:努力成为新�
     item = ArticleItem(page=page, extracted=extracted, canonical_url=canonical_url(url), extractor_version="test")
     item.text_hash = text_fingerprint(extracted.text)
     item.content_hash = content_fingerprint(extracted)
+    item.simhash = simhash(normalise(extracted.text))
     return item
 
 
@@ -146,3 +148,30 @@ def test_naive_timestamps_are_refused(archive_engine) -> None:  # type: ignore[n
     with pytest.raises(Exception, match="timezone-aware"):
         Archive(archive_engine).record(make_item(URL, at=datetime(2026, 1, 1)))
     assert count(archive_engine, Article) == 0  # nothing half-written
+
+
+XINHUA = (
+    "新华社重庆5月9日电 重庆主城都市区工作座谈会9日召开，研究推进主城都市区发展问题。会议指出，推进主城都市区发展，"
+    "是推动新时代重庆高质量发展的重要部署，对于加快推动“一区两群”协调发展和成渝地区双城经济圈建设、更好融入和服务"
+    "全国发展大局具有十分重大的意义。会议要求，要强化中心城区带动作用，提升主城新区综合承载能力，推动产业协同发展，"
+    "加快交通基础设施互联互通，促进公共服务共建共享，构建生态环境保护新格局。会议强调，各区县要把思想和行动统一到"
+    "市委决策部署上来，坚持一盘棋思维，在规划统筹、政策协同、产业协作、设施联通等方面下功夫，努力在推动高质量发展、"
+    "创造高品质生活上走在前列，为全市发展大局作出更大贡献。"
+)
+
+
+def test_a_repost_on_another_site_is_linked_to_the_first_story(archive_engine) -> None:  # type: ignore[no-untyped-def]
+    archive = Archive(archive_engine)
+    first = archive.record(make_item(URL, text=XINHUA, title="重庆主城都市区工作座谈会召开"))
+    repost_item = make_item("https://www.cbg.cn/a/705/20200509/0a1b2c3d.html",
+                            text=XINHUA.replace("新华社重庆5月9日电 ", ""), title="主城都市区工作座谈会召开",
+                            at=T0 + timedelta(hours=2))
+    repost_item.page.site = "cbg"
+    repost = archive.record(repost_item)
+    other = archive.record(make_item("http://cq.people.com.cn/n2/other.html", at=T0 + timedelta(hours=3)))
+    assert repost.outcome is Outcome.NEW and repost.article_id != first.article_id  # kept, not merged
+    with make_sessionmaker(archive_engine)() as session:
+        by_id = {a.id: a for a in session.scalars(select(Article))}
+    assert by_id[repost.article_id].duplicate_of == first.article_id
+    assert by_id[first.article_id].duplicate_of is None
+    assert by_id[other.article_id].duplicate_of is None
