@@ -53,7 +53,8 @@ class DedupPipeline:
             return item
         item.text_hash = text_fingerprint(item.extracted.text)
         item.content_hash = content_fingerprint(item.extracted)
-        item.simhash = simhash(normalise(item.extracted.text))
+        if item.simhash is None:  # ExtractPipeline's workers usually computed it already
+            item.simhash = simhash(normalise(item.extracted.text))
         key = (url_key(item.canonical_url), item.content_hash)
         if key in self._seen:
             self.stats.inc_value("cqnews/dedup/repeat_in_crawl")

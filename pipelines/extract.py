@@ -24,6 +24,8 @@ from scrapy.statscollectors import StatsCollector
 
 from items import Article, Extracted, RawPage
 from pipelines.article import EXTRACTOR_VERSION, NotAnArticle, extract_article
+from pipelines.dedup import normalise
+from pipelines.neardup import simhash
 from urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ class Outcome:
     extracted: Extracted | None = None
     rejected: str | None = None
     part_rejections: list[str] = field(default_factory=list)
+    simhash: int | None = None  # the near-duplicate fingerprint, computed here to keep its CPU off the reactor
 
 
 def extract_page(body: bytes, url: str, content_type: str | None, body_selector: str | None, min_chars: int,
@@ -55,6 +58,7 @@ def extract_page(body: bytes, url: str, content_type: str | None, body_selector:
         except NotAnArticle as exc:
             outcome.part_rejections.append(exc.reason)
     extracted.text = "\n".join(texts)
+    outcome.simhash = simhash(normalise(extracted.text))
     return outcome
 
 
@@ -144,4 +148,5 @@ class ExtractPipeline:
             extracted=extracted,
             canonical_url=canonical_url(item.url),
             extractor_version=EXTRACTOR_VERSION,
+            simhash=outcome.simhash,
         )

@@ -173,8 +173,13 @@ class NewsSpider(scrapy.Spider):
         stem, ext = posixpath.splitext(here.path)
         pattern = re.compile(re.escape(stem) + r"[-_](\d{1,2})" + re.escape(ext) + "$")
         numbered: dict[int, str] = {}
-        for link in self._links.extract_links(response):
-            url = self.localize(link.url)
+        name = posixpath.basename(stem)
+        # Only hrefs that name this page are candidates: article pages carry hundreds of related-news links,
+        # and running the full link extractor over them cost more CPU than fetching the page.
+        for href in response.selector.root.xpath("//a/@href"):  # plain lxml: no Selector per link
+            if name not in href:
+                continue
+            url = self.localize(response.urljoin(href.strip()))
             parts = urlsplit(url)
             match = pattern.match(parts.path)
             if match and parts.netloc == here.netloc and int(match[1]) > 0:
