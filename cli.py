@@ -31,6 +31,7 @@ examples:
   cqnews history http://cq.people.com.cn/n2/2020/0508/c365401-33998868.html
   cqnews extract page.html --format jsonl
   cqnews daemon                        crawl on the schedules of cqnews.toml until stopped
+  cqnews crawl cbg --distributed       crawl cbg from a queue in Redis; `cqnews worker cbg` on more machines
   cqnews status                        per site: next run, last runs, verdict (exit 1 if unhealthy)
 
 configuration (environment):
@@ -168,7 +169,54 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if unknown:
         raise CliError(f"unknown site {', '.join(unknown)}; known: {', '.join(known)}", 2)
     spider_args = {s: {"base_url": args.base_url} for s in sites} if args.base_url else {}
+    if getattr(args, "distributed", False):
+        if len(sites) != 1:
+            raise CliError("--distributed crawls one site: name exactly one", 2)
+        _ready_engine(args).dispose()  # refuse an archive not at head before touching Redis
+        _join_distributed(settings, sites[0], worker=False)
     return _crawl_and_report(args, sites, spider_args, settings)
+
+
+def _join_distributed(settings: Any, site: str, worker: bool) -> None:
+    """Make this crawl a worker of the site's distributed crawl in Redis: a new one (seeding), or the running one."""
+    import distributed
+
+    url = settings["CQNEWS_REDIS_URL"]
+    keys = distributed.Keys(settings["CQNEWS_REDIS_PREFIX"], site)
+    try:
+        client = distributed.connect(url)
+        if worker:
+            idle = settings.getfloat("CQNEWS_WORKER_IDLE_SECONDS")
+            crawl_id = distributed.wait_for_crawl(client, keys, idle)
+            if crawl_id is None:
+                raise CliError(f"no distributed crawl of {site} began within {idle:g}s; start one with "
+                               f"`cqnews crawl {site} --distributed`")
+        else:
+            crawl_id = distributed.begin(client, keys)
+        client.close()
+    except distributed.RedisError as exc:
+        raise CliError(f"Redis cannot be reached at {distributed.safe_url(url)} (CQNEWS_REDIS_URL): {exc}") from None
+    except distributed.CrawlInProgress as exc:
+        raise CliError(str(exc)) from None
+    distributed.configure(settings, crawl_id, worker=worker)
+    print(f"{'joining' if worker else 'starting'} distributed crawl {crawl_id} of {site} "
+          f"(queue in {distributed.safe_url(url)})", file=sys.stderr)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from runner import spider_names
+
+    settings = _settings(args)
+    settings.set("LOG_LEVEL", args.log_level or settings.get("LOG_LEVEL"), priority="cmdline")
+    if args.idle_timeout is not None:
+        settings.set("CQNEWS_WORKER_IDLE_SECONDS", args.idle_timeout, priority="cmdline")
+    known = spider_names(settings)
+    if args.site not in known:
+        raise CliError(f"unknown site {args.site}; known: {', '.join(known)}", 2)
+    _ready_engine(args).dispose()
+    _join_distributed(settings, args.site, worker=True)
+    spider_args = {args.site: {"base_url": args.base_url}} if args.base_url else {}
+    return _crawl_and_report(args, [args.site], spider_args, settings)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -617,6 +665,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sites", nargs="*", metavar="SITE", help="spider names (see `cqnews sites`)")
     p.add_argument("--all", action="store_true", help="crawl every site")
     p.add_argument("--base-url", metavar="URL", help="fetch from this mirror (e.g. a recorded copy on 127.0.0.1)")
+    p.add_argument("--distributed", action="store_true",
+                   help="start a distributed crawl of one site: its queue in Redis ($CQNEWS_REDIS_URL), seeded with "
+                        "its start pages; crawl as one worker while `cqnews worker SITE` processes join")
+    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
+
+    p = add("worker", cmd_worker, "join the distributed crawl of SITE (see crawl --distributed) and work its queue "
+            "until no work is left")
+    p.add_argument("site", metavar="SITE", help="spider name (see `cqnews sites`)")
+    p.add_argument("--base-url", metavar="URL", help="fetch from this mirror (as crawl --base-url)")
+    p.add_argument("--idle-timeout", type=float, metavar="S",
+                   help="wait this long for a crawl to begin, and exit once no work has been left for this long "
+                        "(default: $CQNEWS_WORKER_IDLE_SECONDS or 30)")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
 

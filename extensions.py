@@ -8,6 +8,11 @@ It also holds the site's crawl lock (db/locks.py) for the crawl's lifetime: take
 (a crawl that cannot take it closes at once with finish reason ``locked`` and status ``skipped``), renewed
 every CQNEWS_LOCK_RENEW_SECONDS, given back when the spider closes. A killed crawl stops renewing; its lock
 expires after CQNEWS_LOCK_LEASE_SECONDS and the next crawl marks its ``running`` row ``failed``.
+
+The workers of one distributed crawl (distributed.py) share the lock: CQNEWS_LOCK_HOLDER names a holder common
+to them all, so each one's ``acquire`` extends it rather than being refused, each renews it, and none of them
+releases it here: the last worker to leave does (distributed.RedisScheduler). They do not mark stale runs
+``failed``: the lock row names only one of the sibling runs, so the others would look dead.
 """
 from __future__ import annotations
 
@@ -61,7 +66,9 @@ class CrawlRunRecorder:
         self.log_path: str | None = settings.get("CQNEWS_RUN_LOG_PATH") or None
         self.lease = settings.getfloat("CQNEWS_LOCK_LEASE_SECONDS", 300)
         self.renew_every = settings.getfloat("CQNEWS_LOCK_RENEW_SECONDS", 60)
-        self.holder = locks.new_holder()
+        shared_holder: str = settings.get("CQNEWS_LOCK_HOLDER") or ""
+        self.holder = shared_holder or locks.new_holder()
+        self.shared_lock = bool(shared_holder)  # held together by the workers of one distributed crawl
         self.site: str | None = None
         self.locked = False
         self.renewer: LoopingCall | None = None
@@ -107,7 +114,7 @@ class CrawlRunRecorder:
                             spider.name, other.holder if other else "?", other.run_id if other else "?")
                 raise CloseSpider("locked")
             stats.set_value("cqnews/lock/holder", self.holder)
-            for stale in locks.fail_stale_runs(self.engine, self.lease, spider.name):
+            for stale in [] if self.shared_lock else locks.fail_stale_runs(self.engine, self.lease, spider.name):
                 log.warning("run %s of %s was left running by a crawl that died: marked failed", stale, spider.name)
         except SQLAlchemyError as exc:
             log.error("cannot record the crawl run in the archive: %s", exc)
@@ -161,7 +168,7 @@ class CrawlRunRecorder:
             log.error("cannot record the end of crawl run %s: %s", self.run_id, exc)
         finally:
             try:
-                if self.locked:  # after the row is written, so the next crawl sees this one finished
+                if self.locked and not self.shared_lock:  # after the row is written: the next crawl sees it finished
                     locks.release(self.engine, spider.name, self.holder)
             except SQLAlchemyError as exc:
                 log.error("cannot release the crawl lock of %s (it expires by itself): %s", spider.name, exc)

@@ -70,6 +70,13 @@ CQNEWS_HEALTH_EMPTY_RATE = float(os.environ.get("CQNEWS_HEALTH_EMPTY_RATE", "0.5
 CQNEWS_HEALTH_ERROR_RATE = float(os.environ.get("CQNEWS_HEALTH_ERROR_RATE", "0.2"))  # errors / requests
 CQNEWS_HEALTH_OVERDUE_SLACK = int(os.environ.get("CQNEWS_HEALTH_OVERDUE_SLACK", "900"))  # beyond the grace
 
+# -- distributed mode (distributed.py): `cqnews crawl SITE --distributed`, `cqnews worker SITE` -------------
+CQNEWS_REDIS_URL = os.environ.get("CQNEWS_REDIS_URL", "redis://127.0.0.1:6379/0")  # shared queue and seen requests
+CQNEWS_REDIS_PREFIX = os.environ.get("CQNEWS_REDIS_PREFIX", "cqnews")  # keys PREFIX:SITE:...; one per deployment
+CQNEWS_WORKER_LEASE_SECONDS = float(os.environ.get("CQNEWS_WORKER_LEASE_SECONDS", "30"))  # dead worker's work requeued
+CQNEWS_WORKER_IDLE_SECONDS = float(os.environ.get("CQNEWS_WORKER_IDLE_SECONDS", "30"))  # no work left so long: exit
+CQNEWS_LOCK_HOLDER = ""  # set by distributed mode: the crawl_locks holder the workers of one distributed crawl share
+
 # -- the pipeline: extract -> dedup -> store ---------------------------------------------------------
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,

@@ -1,0 +1,435 @@
+"""Distributed crawling: several crawler processes (on several machines) work one site's queue in Redis.
+
+``cqnews crawl SITE --distributed`` starts a *distributed crawl*: a fresh request queue and set of seen-request
+fingerprints for SITE in Redis (keys ``PREFIX:SITE:...``), seeded with the spider's start requests, and works
+it as one worker. ``cqnews worker SITE`` joins the running one. Articles go to the archive database as in any
+crawl, so the workers of several machines share one PostgreSQL archive.
+
+From scrapy-redis (0.9.1) we use its Redis dupefilter (``RFPDupeFilter``: one ``SADD`` per request, atomic
+across workers) and its priority queue's request encoding (``PriorityQueue``: a sorted set of pickled
+request dicts). Its ``Scheduler`` we do not use: it pops destructively (a killed worker loses what it held),
+and on Scrapy >= 2.19 it passes the deprecated ``spider`` argument to ``StatsCollector.inc_value`` on every
+request. :class:`RedisScheduler` here is a reliable queue instead:
+
+- a pop atomically *moves* a request from the queue into the worker's in-flight set (a Lua script);
+- once Scrapy is done with it (downloaded, parsed, its items through the pipelines, its links enqueued),
+  the worker removes it (an *ack*);
+- every worker keeps an ``alive`` key with a TTL (CQNEWS_WORKER_LEASE_SECONDS) that it renews; when a
+  worker's key has expired, or its process is gone from this host, any survivor moves that worker's
+  in-flight requests back into the queue. So a SIGKILLed worker loses nothing; a request is fetched twice
+  only when its worker died (or stalled past its lease) before the ack, and the archive's unique
+  constraints make a second pass harmless.
+
+A worker exits (finish reason ``finished``) once no work is left anywhere — the queue is empty and no live
+worker holds a request in flight — for CQNEWS_WORKER_IDLE_SECONDS. The last worker to leave deletes the
+crawl's keys (when nothing is left to do) and releases the site's crawl lock, which the workers of one
+distributed crawl hold together under one holder name (``distributed/<crawl id>``, see extensions.py).
+
+Requests are pickled (as scrapy-redis does): the Redis server must be reachable only by the crawlers.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from redis.exceptions import RedisError, WatchError
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
+from scrapy.settings import Settings
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
+from twisted.internet.task import LoopingCall
+
+from db import locks
+
+log = logging.getLogger(__name__)
+
+__all__ = ["RedisError", "CrawlInProgress", "Keys", "RedisScheduler", "WorkersDoNotSeed", "begin", "configure",
+           "connect", "wait_for_crawl"]
+
+# Move the best request (lowest score: scrapy-redis scores by -priority) into this worker's in-flight set.
+_POP = """
+local r = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #r == 0 then return false end
+redis.call('ZREM', KEYS[1], r[1])
+redis.call('ZADD', KEYS[2], r[2], r[1])
+return r[1]
+"""
+
+# Put a (dead) worker's in-flight requests back into the queue, with their priority, and forget the worker.
+_REQUEUE = """
+local items = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #items, 2 do redis.call('ZADD', KEYS[2], items[i + 1], items[i]) end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[3], ARGV[1])
+return #items / 2
+"""
+
+
+class CrawlInProgress(Exception):
+    """A distributed crawl of the site still has live workers: join it instead of starting another."""
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The Redis keys of one site's distributed crawl."""
+
+    prefix: str
+    site: str
+
+    def _key(self, name: str) -> str:
+        return f"{self.prefix}:{self.site}:{name}"
+
+    @property
+    def crawl(self) -> str:  # the crawl id; exists while a distributed crawl of the site is under way
+        return self._key("crawl")
+
+    @property
+    def queue(self) -> str:  # sorted set of pickled requests
+        return self._key("requests")
+
+    @property
+    def seen(self) -> str:  # set of request fingerprints (scrapy-redis RFPDupeFilter)
+        return self._key("seen")
+
+    @property
+    def workers(self) -> str:  # set of worker ids (host:pid:nonce)
+        return self._key("workers")
+
+    def alive(self, worker: str) -> str:  # exists while the worker renews its lease
+        return self._key(f"alive:{worker}")
+
+    def inflight(self, worker: str) -> str:  # sorted set: requests the worker popped and has not finished
+        return self._key(f"inflight:{worker}")
+
+
+def connect(url: str) -> redis.Redis:
+    """A client on CQNEWS_REDIS_URL that has answered a PING (raises RedisError otherwise)."""
+    client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10, health_check_interval=30)
+    client.ping()
+    return client
+
+
+def safe_url(url: str) -> str:
+    """The Redis URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def lock_holder(crawl_id: str) -> str:
+    """The crawl_locks holder shared by the workers of one distributed crawl (no host:pid: only the lease
+    tells whether it is alive, as it may span machines)."""
+    return f"distributed/{crawl_id}"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def live_workers(client: Any, keys: Keys) -> list[str]:
+    """Registered workers whose lease runs and whose process, when on this host, exists."""
+    return [w for w in map(_text, client.smembers(keys.workers))
+            if client.exists(keys.alive(w)) and not locks.holder_is_dead(w)]
+
+
+def begin(client: redis.Redis, keys: Keys) -> str:
+    """Start a new distributed crawl of the site: empty queue, no fingerprints; return its id.
+
+    Refuses (CrawlInProgress) while workers of the current one are alive. A crawl whose workers all died is
+    discarded: the new one rediscovers its pages from the start pages.
+    """
+    for _ in range(5):
+        with client.pipeline() as pipe:
+            try:
+                pipe.watch(keys.crawl, keys.workers)
+                old = pipe.get(keys.crawl)
+                live = live_workers(pipe, keys)
+                if old is not None and live:
+                    raise CrawlInProgress(
+                        f"a distributed crawl of {keys.site} is running (crawl {_text(old)}, {len(live)} live "
+                        f"worker(s)): join it with `cqnews worker {keys.site}`")
+                stale = [_text(w) for w in pipe.smembers(keys.workers)]
+                crawl_id = uuid.uuid4().hex[:12]
+                pipe.multi()
+                pipe.delete(keys.queue, keys.seen, keys.workers,
+                            *[keys.inflight(w) for w in stale], *[keys.alive(w) for w in stale])
+                pipe.set(keys.crawl, crawl_id)
+                pipe.execute()
+                return crawl_id
+            except WatchError:  # a worker joined or another crawl began meanwhile: look again
+                continue
+    raise CrawlInProgress(f"the distributed crawl state of {keys.site} keeps changing; try again")
+
+
+def requeue(client: redis.Redis, keys: Keys, worker: str) -> int:
+    """Move what ``worker`` has in flight back into the queue and forget the worker; return how many requests."""
+    script = client.register_script(_REQUEUE)
+    return int(script(keys=[keys.inflight(worker), keys.queue, keys.workers], args=[worker]))
+
+
+def reap(client: redis.Redis, keys: Keys, me: str) -> dict[str, int]:
+    """Requeue the requests of every other worker that is dead: lease expired, or process gone from this host.
+
+    Returns {worker: requests requeued} for those that held any. Safe when several survivors reap at once:
+    the move is one script, and the second finds nothing left.
+    """
+    done: dict[str, int] = {}
+    for worker in map(_text, client.smembers(keys.workers)):
+        if worker == me or (client.exists(keys.alive(worker)) and not locks.holder_is_dead(worker)):
+            continue
+        n = requeue(client, keys, worker)
+        if n:
+            done[worker] = n
+    return done
+
+
+def work_left(client: redis.Redis, keys: Keys) -> bool:
+    """Anything queued, or in flight at a worker (which may still add requests, or die and give them back)."""
+    if client.zcard(keys.queue):
+        return True
+    return any(client.zcard(keys.inflight(w)) for w in map(_text, client.smembers(keys.workers)))
+
+
+def wait_for_crawl(client: redis.Redis, keys: Keys, timeout: float) -> str | None:
+    """The id of the site's distributed crawl, waiting up to ``timeout`` seconds for one to begin."""
+    deadline = time.monotonic() + timeout
+    while True:
+        crawl_id = client.get(keys.crawl)
+        if crawl_id is not None:
+            return _text(crawl_id)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.2)
+
+
+def configure(settings: Settings, crawl_id: str, *, worker: bool) -> None:
+    """Make a crawl one worker of distributed crawl ``crawl_id``; a worker does not seed start requests."""
+    settings.set("SCHEDULER", "distributed.RedisScheduler", priority="cmdline")
+    settings.set("CQNEWS_DISTRIBUTED_CRAWL", crawl_id, priority="cmdline")
+    settings.set("CQNEWS_LOCK_HOLDER", lock_holder(crawl_id), priority="cmdline")
+    if worker:
+        middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
+        middlewares["distributed.WorkersDoNotSeed"] = 10
+        settings.set("SPIDER_MIDDLEWARES", middlewares, priority="cmdline")
+
+
+class WorkersDoNotSeed:
+    """Spider middleware of ``cqnews worker``: the start requests were seeded by ``crawl --distributed``."""
+
+    async def process_start(self, start: Any) -> Any:
+        await start.aclose()
+        return
+        yield  # an async generator that yields nothing
+
+
+class ReliableQueue(PriorityQueue):
+    """scrapy-redis's priority queue, popped into this worker's in-flight set instead of away."""
+
+    def __init__(self, server: redis.Redis, spider: Spider, key: str, inflight_key: str) -> None:
+        super().__init__(server, spider, key.replace("%", "%%"))
+        self.inflight_key = inflight_key
+        self._pop = server.register_script(_POP)
+
+    def pop_reliably(self) -> tuple[Request, bytes] | None:
+        data = self._pop(keys=[self.key, self.inflight_key])
+        if not data:
+            return None
+        try:
+            return self._decode_request(data), data
+        except Exception:  # a request this code cannot rebuild (spider changed): drop it, loudly
+            log.exception("cannot decode a queued request; dropped")
+            self.server.zrem(self.inflight_key, data)
+            return self.pop_reliably()
+
+
+class RedisScheduler:
+    """Scrapy scheduler on the site's shared Redis queue, with in-flight bookkeeping (see the module doc)."""
+
+    def __init__(self, crawler: Crawler, client: redis.Redis, keys: Keys) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.client = client
+        self.keys = keys
+        self.crawl_id: str = settings.get("CQNEWS_DISTRIBUTED_CRAWL") or ""
+        self.lease = settings.getfloat("CQNEWS_WORKER_LEASE_SECONDS", 30)
+        self.idle_timeout = settings.getfloat("CQNEWS_WORKER_IDLE_SECONDS", 30)
+        self.worker = locks.new_holder()
+        self.inflight: dict[Request, bytes] = {}
+        self.idle_since: float | None = None
+        self.heartbeat: LoopingCall | None = None
+        self.queue: ReliableQueue | None = None
+        self.df: RFPDupeFilter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedisScheduler:
+        settings = crawler.settings
+        assert crawler.spidercls is not None
+        keys = Keys(settings.get("CQNEWS_REDIS_PREFIX") or "cqnews", crawler.spidercls.name)
+        scheduler = cls(crawler, connect(settings["CQNEWS_REDIS_URL"]), keys)
+        crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
+        # Connected after CrawlRunRecorder's handler (extensions are built first): runs after the run row is written.
+        crawler.signals.connect(scheduler.spider_closed, signal=signals.spider_closed)
+        return scheduler
+
+    def _count(self, key: str, n: int = 1) -> None:
+        if self.crawler.stats is not None and n:
+            self.crawler.stats.inc_value(f"cqnews/distributed/{key}", n)
+
+    # -- the Scrapy scheduler interface ---------------------------------------------------------------
+
+    def open(self, spider: Spider) -> None:
+        self.queue = ReliableQueue(self.client, spider, self.keys.queue, self.keys.inflight(self.worker))
+        self.df = RFPDupeFilter(self.client, key=self.keys.seen, debug=spider.settings.getbool("DUPEFILTER_DEBUG"))
+        self._renew()
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("cqnews/distributed/worker", self.worker)
+        self.crawler.stats.set_value("cqnews/distributed/crawl", self.crawl_id)
+        log.info("worker %s joined distributed crawl %s of %s (%d requests queued)", self.worker, self.crawl_id,
+                 spider.name, len(self.queue))
+        self.heartbeat = LoopingCall(self._beat)
+        self.heartbeat.start(min(self.lease / 3, 1.0), now=False).addErrback(
+            lambda failure: log.error("worker heartbeat stopped: %s", failure.value))
+
+    def close(self, reason: str) -> None:
+        """Scrapy has finished every request it took (the engine waits for them): ack them, leave the crawl."""
+        if self.heartbeat is not None and self.heartbeat.running:
+            self.heartbeat.stop()
+        self._ack(list(self.inflight))
+        # Anything still in our in-flight set (an ack that failed) goes back to the queue, not away.
+        requeue(self.client, self.keys, self.worker)
+        self.client.delete(self.keys.alive(self.worker))
+
+    def has_pending_requests(self) -> bool:
+        return self.queue is not None and len(self.queue) > 0
+
+    def enqueue_request(self, request: Request) -> bool:
+        assert self.queue is not None and self.df is not None
+        if not request.dont_filter and self.df.request_seen(request):
+            self._count("filtered")
+            return False
+        self.queue.push(request)
+        self._count("enqueued")
+        return True
+
+    def next_request(self) -> Request | None:
+        assert self.queue is not None
+        self._ack_finished()
+        popped = self.queue.pop_reliably()
+        if popped is None:
+            return None
+        request, data = popped
+        self.inflight[request] = data  # the engine adds it to its in-progress set before anything else runs
+        self._count("dequeued")
+        return request
+
+    # -- acks, leases, dead workers ------------------------------------------------------------------
+
+    def _in_progress(self) -> set[Request] | None:
+        """The requests Scrapy's engine is still working on (downloading, or scraping: callback, pipelines).
+
+        Scrapy has no public "request finished" signal; the engine's slot keeps this set and drops a request
+        only after its output is fully processed. None if a future Scrapy moves it: then acks wait for idle or
+        close, and a killed worker's whole share is fetched again (more duplicates, still nothing lost).
+        """
+        slot = getattr(self.crawler.engine, "_slot", None)
+        inprogress = getattr(slot, "inprogress", None)
+        return inprogress if isinstance(inprogress, set) else None
+
+    def _ack(self, requests: list[Request]) -> None:
+        if not requests:
+            return
+        data = {self.inflight.pop(r) for r in requests}
+        self.client.zrem(self.keys.inflight(self.worker), *data)
+        self._count("acked", len(requests))
+
+    def _ack_finished(self) -> None:
+        inprogress = self._in_progress()
+        if inprogress is not None and self.inflight:
+            self._ack([r for r in self.inflight if r not in inprogress])
+
+    def _renew(self) -> None:
+        with self.client.pipeline() as pipe:
+            pipe.set(self.keys.alive(self.worker), self.crawl_id or "1", px=int(self.lease * 1000))
+            pipe.sadd(self.keys.workers, self.worker)
+            pipe.execute()
+
+    def _beat(self) -> None:
+        try:
+            if not self.client.exists(self.keys.alive(self.worker)):
+                log.warning("worker %s: its lease lapsed (stalled longer than %ss); requests it holds may be fetched "
+                            "twice", self.worker, self.lease)
+            self._renew()
+            self._ack_finished()
+            self.reap()
+        except RedisError as exc:  # the lease outlives a short outage; try again next beat
+            log.warning("worker %s cannot reach Redis: %s", self.worker, exc)
+        self._wake_engine()
+
+    def _wake_engine(self) -> None:
+        """Have the engine look at the queue now: on its own an idle engine looks every 5 s, while the other
+        workers take everything another worker queues (same private slot as :meth:`_in_progress`)."""
+        nextcall = getattr(getattr(self.crawler.engine, "_slot", None), "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
+
+    def reap(self) -> int:
+        """Put back in the queue what dead workers held; return how many requests."""
+        total = 0
+        for worker, n in reap(self.client, self.keys, self.worker).items():
+            log.warning("worker %s is gone: its %d unfinished request(s) are queued again", worker, n)
+            total += n
+        self._count("requeued", total)
+        return total
+
+    # -- signals ------------------------------------------------------------------------------------------
+
+    def spider_idle(self, spider: Spider) -> None:
+        """Stay while there is work anywhere, then for CQNEWS_WORKER_IDLE_SECONDS more; then let Scrapy close."""
+        self._ack(list(self.inflight))  # idle: the engine holds nothing, so everything we took is finished
+        self.reap()
+        now = time.monotonic()
+        if work_left(self.client, self.keys):
+            self.idle_since = None
+            raise DontCloseSpider
+        if self.idle_since is None:
+            self.idle_since = now
+        if now - self.idle_since < self.idle_timeout:
+            raise DontCloseSpider
+        log.info("no work left in distributed crawl %s for %ss: worker %s leaves", self.crawl_id, self.idle_timeout,
+                 self.worker)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """The last worker out cleans up: the crawl's keys (if it is done) and the shared crawl lock."""
+        try:
+            if live_workers(self.client, self.keys):
+                return
+            self.reap()
+            if not work_left(self.client, self.keys):
+                if _text(self.client.get(self.keys.crawl) or b"") == self.crawl_id:
+                    self.client.delete(self.keys.crawl, self.keys.queue, self.keys.seen, self.keys.workers)
+                    log.info("distributed crawl %s of %s is complete", self.crawl_id, spider.name)
+            else:
+                log.warning("distributed crawl %s of %s left unfinished (%d queued): `cqnews worker %s` resumes it",
+                            self.crawl_id, spider.name, self.client.zcard(self.keys.queue), spider.name)
+        except RedisError as exc:
+            log.error("cannot clean up distributed crawl %s: %s", self.crawl_id, exc)
+        holder = self.crawler.settings.get("CQNEWS_LOCK_HOLDER")
+        if holder:
+            from db.session import make_engine
+
+            engine = make_engine(self.crawler.settings["CQNEWS_DATABASE_URL"])
+            try:
+                locks.release(engine, spider.name, holder)
+            except Exception as exc:  # it expires by itself
+                log.error("cannot release the crawl lock of %s: %s", spider.name, exc)
+            finally:
+                engine.dispose()

@@ -1,0 +1,286 @@
+"""Distributed mode (distributed.py): crawler processes share a site's queue in Redis and an archive in PostgreSQL.
+
+Redis comes from CQNEWS_TEST_REDIS_URL (default: the local server); every test uses its own key prefix and
+deletes its keys afterwards.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+import scrapy
+from crawl_helpers import copy_site, cqnews, expected, expected_articles, runs
+from sqlalchemy import select
+
+from db import locks
+from db.models import Article, ArticleVersion
+from db.session import make_engine, make_sessionmaker
+from distributed import CrawlInProgress, Keys, ReliableQueue, begin, reap, work_left
+from fixture_server import FixtureSite
+
+REDIS_URL = os.environ.get("CQNEWS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+SITE = "cq_people"  # two start pages, pagination, a duplicate, bad inputs: the most varied fixture site
+postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
+@pytest.fixture
+def client() -> Iterator[redis.Redis]:
+    connection = redis.Redis.from_url(REDIS_URL)
+    connection.ping()
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def prefix(client: redis.Redis) -> Iterator[str]:
+    """A Redis key prefix of this test's own; its keys are deleted afterwards."""
+    name = f"cqnews-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    leftover = list(client.scan_iter(f"{name}:*"))
+    if leftover:
+        client.delete(*leftover)
+
+
+# -- the reliable queue, without a crawl ---------------------------------------------------------------
+
+
+def _queue(client: redis.Redis, keys: Keys, worker: str) -> ReliableQueue:
+    return ReliableQueue(client, scrapy.Spider(name=keys.site), keys.queue, keys.inflight(worker))
+
+
+def _register(client: redis.Redis, keys: Keys, worker: str, lease_ms: int = 60_000) -> None:
+    client.set(keys.alive(worker), "1", px=lease_ms)
+    client.sadd(keys.workers, worker)
+
+
+def test_a_pop_is_held_in_flight_until_acked_and_a_dead_workers_requests_are_queued_again(
+        client: redis.Redis, prefix: str) -> None:
+    keys = Keys(prefix, "t")
+    dead, survivor = "elsewhere:101:aaaa", "elsewhere:102:bbbb"  # another host: only the lease can tell
+    _register(client, keys, dead)
+    _register(client, keys, survivor)
+    queue = _queue(client, keys, dead)
+    for n, priority in ((1, 0), (2, 5), (3, 0)):
+        queue.push(scrapy.Request(f"http://127.0.0.1/{n}.html", priority=priority))
+
+    popped = queue.pop_reliably()
+    assert popped is not None and popped[0].url == "http://127.0.0.1/2.html"  # the highest priority first
+    assert client.zcard(keys.queue) == 2 and client.zcard(keys.inflight(dead)) == 1
+    assert work_left(client, keys)
+
+    assert reap(client, keys, survivor) == {}  # its lease runs: it is working, not dead
+    client.pexpire(keys.alive(dead), 1)
+    time.sleep(0.05)
+    assert reap(client, keys, survivor) == {dead: 1}
+    assert reap(client, keys, survivor) == {}  # a second survivor finds nothing left to move
+    assert client.zcard(keys.inflight(dead)) == 0 and dead.encode() not in client.smembers(keys.workers)
+
+    again = _queue(client, keys, survivor).pop_reliably()
+    assert again is not None and again[0].url == "http://127.0.0.1/2.html"  # back, with its priority
+    client.zrem(keys.inflight(survivor), again[1])  # the ack
+
+
+def test_a_killed_worker_on_this_host_is_reaped_without_waiting_for_its_lease(client: redis.Redis, prefix: str) -> None:
+    keys = Keys(prefix, "t")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    worker = f"{socket.gethostname()}:{gone.pid}:cccc"
+    _register(client, keys, worker)  # its lease would run for another minute
+    _queue(client, keys, worker).push(scrapy.Request("http://127.0.0.1/a.html"))
+    assert _queue(client, keys, worker).pop_reliably() is not None
+    assert reap(client, keys, "elsewhere:1:dddd") == {worker: 1}
+    assert client.zcard(keys.queue) == 1
+
+
+def test_a_new_distributed_crawl_waits_for_live_workers_and_replaces_a_dead_one(client: redis.Redis,
+                                                                              prefix: str) -> None:
+    keys = Keys(prefix, "t")
+    first = begin(client, keys)
+    worker = "elsewhere:7:eeee"
+    _register(client, keys, worker)
+    _queue(client, keys, worker).push(scrapy.Request("http://127.0.0.1/a.html"))
+    with pytest.raises(CrawlInProgress, match="cqnews worker t"):
+        begin(client, keys)
+    client.delete(keys.alive(worker))  # every worker of the first crawl died
+    second = begin(client, keys)
+    assert second != first and client.get(keys.crawl) == second.encode()
+    assert client.zcard(keys.queue) == 0 and not client.exists(keys.workers)
+
+
+# -- the CLI's one-line errors ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_unreachable_redis_and_no_crawl_to_join_are_one_clear_line(archive_url: str, tmp_path: Path,
+                                                                   prefix: str) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    down = cqnews(["crawl", "cbg", "--distributed"], archive_url, tmp_path,
+                  env={"CQNEWS_REDIS_URL": f"redis://:secret@127.0.0.1:{closed}/0"})
+    assert down.returncode == 1 and "Redis cannot be reached at redis://:***@127.0.0.1" in down.stderr, down.stderr
+    assert "Traceback" not in down.stderr and "secret" not in down.stderr
+
+    alone = cqnews(["worker", "cbg", "--idle-timeout", "0.5"], archive_url, tmp_path,
+                   env={"CQNEWS_REDIS_URL": REDIS_URL, "CQNEWS_REDIS_PREFIX": prefix})
+    assert alone.returncode == 1 and "no distributed crawl of cbg began" in alone.stderr, alone.stderr
+    assert "Traceback" not in alone.stderr
+
+    several = cqnews(["crawl", "cbg", "cq_gov", "--distributed"], archive_url, tmp_path)
+    assert several.returncode == 2 and "one site" in several.stderr
+
+
+# -- real crawls: two processes, one fixture site, one PostgreSQL archive ---------------------------------
+
+
+def _env(archive_url: str, prefix: str, delay: float) -> dict[str, str]:
+    return dict(os.environ) | {
+        "CQNEWS_DATABASE_URL": archive_url,
+        "CQNEWS_REDIS_URL": REDIS_URL,
+        "CQNEWS_REDIS_PREFIX": prefix,
+        "CQNEWS_DOWNLOAD_DELAY": str(delay),  # slow enough that the queue is shared, and a kill lands mid-crawl
+        "CQNEWS_AUTOTHROTTLE": "0",
+        "CQNEWS_RETRY_TIMES": "0",
+        "CQNEWS_CONCURRENT_REQUESTS": "2",  # a worker holds at most two requests: the rest wait in Redis
+        "CQNEWS_CONCURRENCY_PER_DOMAIN": "1",
+        "CQNEWS_WORKER_LEASE_SECONDS": "3",
+        "CQNEWS_WORKER_IDLE_SECONDS": "3",
+        "CQNEWS_LOG_LEVEL": "INFO",
+    }
+
+
+def _start(args: list[str], env: dict[str, str], tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
+    script = Path(sys.executable).with_name("cqnews")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
+    with open(tmp_path / f"{name}.out", "wb") as out, open(tmp_path / f"{name}.err", "wb") as err:
+        return subprocess.Popen(command + args, cwd=tmp_path, env=env, stdout=out, stderr=err,
+                                stdin=subprocess.DEVNULL)
+
+
+def _finish(proc: subprocess.Popen[bytes], tmp_path: Path, name: str) -> tuple[int, str]:
+    try:
+        code = proc.wait(timeout=180)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+    return code, (tmp_path / f"{name}.err").read_text("utf-8", "replace")[-3000:]
+
+
+def _articles(archive_url: str) -> list[tuple[str, list[int]]]:
+    """Every archived article's URL path with its version numbers."""
+    engine = make_engine(archive_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            rows = session.execute(select(Article.url, ArticleVersion.version_no)
+                                   .join(ArticleVersion, ArticleVersion.article_id == Article.id)).all()
+    finally:
+        engine.dispose()
+    versions: dict[str, list[int]] = {}
+    for url, version_no in rows:
+        versions.setdefault(urlsplit(url).path, []).append(version_no)
+    return sorted(versions.items())
+
+
+def _assert_archived_once(archive_url: str) -> None:
+    archived = _articles(archive_url)
+    articles = expected_articles(SITE)
+    assert len(archived) == len(articles), archived  # an article, not one per fetch
+    assert all(versions == [1] for _, versions in archived), archived
+    paths = {path for path, _ in archived}
+    for pair in expected(SITE)["duplicates"]:  # which URL of a duplicate pair is the article depends on timing
+        paths |= {pair["original"]} if pair["copy"] in paths else set()
+    assert {a["path"] for a in articles} <= paths, sorted(paths)
+
+
+def _assert_crawl_cleaned_up(client: redis.Redis, prefix: str, archive_url: str) -> None:
+    assert list(client.scan_iter(f"{prefix}:*")) == []  # the last worker deleted the finished crawl's keys
+    engine = make_engine(archive_url)
+    try:
+        assert locks.current(engine, SITE) is None  # and gave the shared crawl lock back
+    finally:
+        engine.dispose()
+
+
+@postgresql_only
+def test_two_workers_fetch_and_archive_every_article_once(archive_url: str, tmp_path: Path, client: redis.Redis,
+                                                          prefix: str) -> None:
+    env = _env(archive_url, prefix, delay=0.3)
+    with FixtureSite(copy_site(SITE, tmp_path)) as server:
+        started = time.monotonic()
+        seeder = _start(["crawl", SITE, "--distributed", "--base-url", server.base_url], env, tmp_path, "seeder")
+        worker = _start(["worker", SITE, "--base-url", server.base_url, "--idle-timeout", "3"], env, tmp_path,
+                        "worker")
+        (seeder_code, seeder_log), (worker_code, worker_log) = (_finish(seeder, tmp_path, "seeder"),
+                                                                _finish(worker, tmp_path, "worker"))
+        elapsed = time.monotonic() - started
+        hits = Counter(path for _, path, _ in server.hits if path != "/robots.txt")
+    assert seeder_code == 0, seeder_log
+    assert worker_code == 0, worker_log
+    assert elapsed < 60
+
+    fetched_twice = {path: n for path, n in hits.items() if n > 1}
+    assert not fetched_twice, fetched_twice  # every page, articles included, fetched by one worker once
+    assert {a["path"] for a in expected_articles(SITE)} <= set(hits)
+    _assert_archived_once(archive_url)
+
+    both = runs(archive_url)
+    assert [(r.status, r.finish_reason) for r in both] == [("finished", "finished")] * 2
+    assert all(r.stats["cqnews/distributed/dequeued"] >= 1 for r in both), [r.stats for r in both]  # shared
+    assert len({r.stats["cqnews/distributed/worker"] for r in both}) == 2
+    assert len({r.stats["cqnews/distributed/crawl"] for r in both}) == 1
+    assert sum(r.articles_new for r in both) == len(expected_articles(SITE))
+    assert sum(r.stats["cqnews/distributed/dequeued"] for r in both) == sum(hits.values())
+    _assert_crawl_cleaned_up(client, prefix, archive_url)
+
+
+def _held_by(client: redis.Redis, prefix: str, pid: int) -> tuple[str, list[bytes]] | None:
+    """The in-flight key of the worker running as process ``pid``, and what it holds, if it holds anything."""
+    for key in client.scan_iter(f"{prefix}:{SITE}:inflight:{socket.gethostname()}:{pid}:*"):
+        held = client.zrange(key, 0, -1)
+        if held:
+            return key.decode(), held
+    return None
+
+
+@postgresql_only
+def test_a_worker_killed_mid_crawl_loses_nothing(archive_url: str, tmp_path: Path, client: redis.Redis,
+                                                 prefix: str) -> None:
+    env = _env(archive_url, prefix, delay=0.5)
+    with FixtureSite(copy_site(SITE, tmp_path)) as server:
+        seeder = _start(["crawl", SITE, "--distributed", "--base-url", server.base_url], env, tmp_path, "seeder")
+        victim = _start(["worker", SITE, "--base-url", server.base_url], env, tmp_path, "victim")
+        deadline = time.monotonic() + 60
+        held: tuple[str, list[bytes]] | None = None
+        while held is None and time.monotonic() < deadline and victim.poll() is None:
+            held = _held_by(client, prefix, victim.pid)
+            time.sleep(0.02)
+        victim.kill()  # SIGKILL: no close, no ack, no goodbye
+        victim.wait()
+        hits_at_kill = len(server.hits)
+        assert held is not None, "the worker never held a request: " + _finish(victim, tmp_path, "victim")[1]
+        lost_with_it = {urlsplit(pickle.loads(data)["url"]).path for data in held[1]}
+
+        seeder_code, seeder_log = _finish(seeder, tmp_path, "seeder")
+        after_kill = {path for _, path, _ in server.hits[hits_at_kill:]}
+    assert seeder_code == 0, seeder_log
+    assert lost_with_it <= after_kill, (lost_with_it, after_kill)  # the survivor fetched what the dead one held
+    _assert_archived_once(archive_url)
+
+    killed = next(r for r in runs(archive_url) if r.pid == victim.pid)
+    survivor = next(r for r in runs(archive_url) if r.pid == seeder.pid)
+    assert (survivor.status, survivor.finish_reason) == ("finished", "finished")
+    assert survivor.stats["cqnews/distributed/requeued"] >= len(held[1])
+    assert killed.status == "running"  # visible as never finished, as any killed crawl
+    _assert_crawl_cleaned_up(client, prefix, archive_url)
