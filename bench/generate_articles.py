@@ -1,9 +1,12 @@
 """Fill an archive with N realistic (synthetic) Chongqing news articles, then build the search index.
 
-Usage: python bench/generate_articles.py --database-url URL --n 100000 [--workers 2] [--seed 1]
+Usage: python bench/generate_articles.py --database-url URL [--database-url URL2] --n 100000 [--workers 2]
 
 Articles are written straight into ``sites``/``articles``/``article_versions`` (no raw pages: the search
-benchmark does not need them), then ``db.fulltext.rebuild`` indexes them as ``cqnews reindex`` would. Each
+benchmark does not need them) and indexed as ``cqnews reindex`` would (``db.fulltext``: empty the index,
+segment, ``write_docs`` in batches, then build the GIN index / optimize FTS5). ``--workers`` processes write
+and segment the articles; the main process only stores them. Given two database URLs (SQLite and
+PostgreSQL), the same articles go to both, segmented once. Each
 article is about one or two places and one to three topics (drawn with a Zipf-like skew: a few are in many
 articles, most in few), written as Chinese news sentences with institutions, figures and quotes; 5% of
 articles are in traditional characters. Prints
@@ -15,12 +18,15 @@ import argparse
 import random
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import Engine, func, insert, select  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from db import fulltext, migrate  # noqa: E402
 from db.models import Article, ArticleVersion, Site  # noqa: E402
@@ -82,12 +88,15 @@ def article(rng: random.Random, to_traditional: object | None) -> tuple[str, str
     return title, text
 
 
-def generate(database_url: str, n: int, seed: int, batch: int) -> None:
-    import opencc
+@dataclass
+class Target:
+    engine: Engine
+    sessions: sessionmaker[Session]
+    site_ids: dict[str, int]
 
-    rng = random.Random(seed)
-    s2t = opencc.OpenCC("s2t")
-    engine = make_engine(database_url)
+
+def open_target(url: str) -> Target:
+    engine = make_engine(url)
     migrate.upgrade(engine)
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
@@ -95,60 +104,88 @@ def generate(database_url: str, n: int, seed: int, batch: int) -> None:
             if session.scalar(select(Site.id).where(Site.name == name)) is None:
                 session.add(Site(name=name, title=name))
     with sessions() as session:
-        site_ids = [session.scalar(select(Site.id).where(Site.name == name)) for name in SITES]
-        start = int(session.scalar(select(Article.id).order_by(Article.id.desc()).limit(1)) or 0)
-    t0 = time.monotonic()
+        site_ids = {name: int(session.scalar(select(Site.id).where(Site.name == name)) or 0) for name in SITES}
+        if session.scalar(select(func.count()).select_from(Article)):
+            raise SystemExit(f"{engine.url.render_as_string()} already has articles: give an empty database")
+    return Target(engine, sessions, site_ids)
+
+
+Batch = tuple[list[dict[str, Any]], list[dict[str, Any]], list[fulltext.IndexDoc], int]
+
+
+def make_batch(task: tuple[int, int, int]) -> Batch:
+    """Articles ``first``..``last`` (ids given: article i has version i), written and segmented in a worker."""
+    import opencc
+
+    first, last, seed = task
+    rng = random.Random(seed * 1_000_003 + first)
+    s2t = opencc.OpenCC("s2t")
     epoch = datetime(2018, 1, 1, tzinfo=UTC)
-    chars = 0
-    for first in range(start + 1, start + n + 1, batch):
-        ids = range(first, min(first + batch, start + n + 1))
-        articles, versions = [], []
-        for i in ids:
-            published = epoch + timedelta(minutes=rng.randint(0, 8 * 365 * 24 * 60))
-            seen = published + timedelta(hours=rng.randint(1, 48))
-            title, text = article(rng, s2t if rng.random() < 0.05 else None)
-            chars += len(title) + len(text)
-            articles.append({"id": i, "site_id": rng.choice(site_ids), "url": f"http://bench.example/{i}.html",
-                             "url_key": f"bench.example/{i}.html", "first_seen": seen, "last_seen": seen,
-                             "version_count": 1, "revisit_step": 0})
-            versions.append({"article_id": i, "version_no": 1, "title": title, "text": text, "published_at": published,
-                             "author": rng.choice(["胡虹", "王新", "李静", "張偉", "陈曦", None]),
-                             "source": rng.choice(["人民网-重庆频道", "视界网", "华龙网", "上游新闻", "新華網"]),
-                             "editor": None, "language": "zh", "content_hash": f"{i:064x}",
-                             "text_hash": f"{i:064x}", "text_length": len(text), "extractor_version": "bench",
-                             "first_seen": seen, "last_seen": seen, "seen_count": 1})
-        with sessions.begin() as session:
-            session.execute(insert(Article), articles)
-            session.execute(insert(ArticleVersion), versions)
-        print(f"\rwritten {ids[-1] - start:,}/{n:,}", end="", file=sys.stderr, flush=True)
-    if engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequence past them
-        with engine.begin() as connection:
-            connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('articles', 'id'), max(id)) FROM articles")
-    written = time.monotonic() - t0
-    print(f"\nwrote {n:,} articles ({chars:,} characters) in {written:.0f} s", file=sys.stderr)
+    articles, versions, docs, chars = [], [], [], 0
+    for i in range(first, last + 1):
+        published = epoch + timedelta(minutes=rng.randint(0, 8 * 365 * 24 * 60))
+        seen = published + timedelta(hours=rng.randint(1, 48))
+        title, text = article(rng, s2t if rng.random() < 0.05 else None)
+        chars += len(title) + len(text)
+        site = rng.choice(SITES)
+        author = rng.choice(["胡虹", "王新", "李静", "張偉", "陈曦", None])
+        source = rng.choice(["人民网-重庆频道", "视界网", "华龙网", "上游新闻", "新華網"])
+        articles.append({"id": i, "site": site, "url": f"http://bench.example/{i}.html",
+                         "url_key": f"bench.example/{i}.html", "first_seen": seen, "last_seen": seen,
+                         "version_count": 1, "revisit_step": 0})
+        versions.append({"id": i, "article_id": i, "version_no": 1, "title": title, "text": text,
+                         "published_at": published, "author": author, "source": source, "editor": None,
+                         "language": "zh", "content_hash": f"{i:064x}", "text_hash": f"{i:064x}",
+                         "text_length": len(text), "extractor_version": "bench", "first_seen": seen,
+                         "last_seen": seen, "seen_count": 1})
+        docs.append(fulltext.make_doc(i, i, site, title, text, published, seen, author, source))
+    return articles, versions, docs, chars
+
+
+def generate(database_urls: list[str], n: int, seed: int, batch: int, workers: int) -> None:
+    import multiprocessing
+
+    targets = [open_target(url) for url in database_urls]
+    for target in targets:
+        with target.sessions.begin() as session:
+            fulltext.empty_for_bulk_load(session)
+    tasks = [(first, min(first + batch - 1, n), seed) for first in range(1, n + 1, batch)]
+    t0 = time.monotonic()
+    done = chars = 0
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for articles, versions, docs, count in pool.imap(make_batch, tasks):
+            for target in targets:
+                rows = [{**{k: v for k, v in a.items() if k != "site"}, "site_id": target.site_ids[a["site"]]}
+                        for a in articles]
+                with target.sessions.begin() as session:
+                    session.execute(insert(Article), rows)
+                    session.execute(insert(ArticleVersion), versions)
+                    fulltext.write_docs(session, docs)
+            done += len(articles)
+            chars += count
+            rate = done / max(time.monotonic() - t0, 1e-9)
+            print(f"\rwritten and indexed {done:,}/{n:,} ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
+    for target in targets:
+        if target.engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequences past them
+            with target.engine.begin() as connection:
+                for table in ("articles", "article_versions"):
+                    connection.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}")
+        fulltext.finish_bulk_load(target.engine)
+    print(f"\n{n:,} articles ({chars:,} characters) in {len(targets)} database(s) in "
+          f"{time.monotonic() - t0:.0f} s", file=sys.stderr)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--database-url", required=True, action="append",
+                        help="an empty archive; repeat to fill several with the same articles")
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--batch", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=2, help="processes that segment while indexing")
-    parser.add_argument("--no-index", action="store_true", help="only write the articles")
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2, help="processes that write and segment articles")
     args = parser.parse_args()
-    generate(args.database_url, args.n, args.seed, args.batch)
-    if args.no_index:
-        return
-    engine = make_engine(args.database_url)
-    t0 = time.monotonic()
-
-    def progress(done: int, total: int) -> None:
-        rate = done / max(time.monotonic() - t0, 1e-9)
-        print(f"\rindexed {done:,}/{total:,} ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
-
-    count = fulltext.rebuild(engine, workers=args.workers, progress=progress)
-    print(f"\nindexed {count:,} articles in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+    generate(args.database_url, args.n, args.seed, args.batch, args.workers)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,12 @@ the same results on both backends.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Row, Select, and_, exists, func, select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
@@ -69,7 +70,7 @@ def _escape_like(text: str) -> str:
 
 
 def _filtered(statement: Select, filters: Filters) -> Select:
-    date = SearchDoc.archived_at if filters.dates == "archived" else SearchDoc.published_at
+    date = _date(filters)
     if filters.site:
         statement = statement.where(SearchDoc.site == filters.site)
     if filters.since:
@@ -82,34 +83,87 @@ def _filtered(statement: Select, filters: Filters) -> Select:
     return statement
 
 
+# Past this many matches a query is answered from the newest articles first (``_newest_first``): sorting
+# every match of a word that is in most articles (重庆) takes time that grows with the archive; a window of
+# the newest FIRST_WINDOW articles, grown WINDOW_GROWTH times until it holds the page, does not.
+FEW_MATCHES = 5000
+FIRST_WINDOW = 4000
+WINDOW_GROWTH = 4
+
+
+def _date(filters: Filters) -> Any:
+    return SearchDoc.archived_at if filters.dates == "archived" else SearchDoc.published_at
+
+
 def search_ids(session: Session, text: str, filters: Filters = Filters(), *, sort: SortOrder = "relevance",
                limit: int | None = 20, offset: int = 0) -> list[tuple[int, int]]:
-    """(article id, title score) of the matches, best first; raises ``fulltext.QuerySyntaxError``."""
+    """(article id, title score) of the matches, best first; raises ``fulltext.QuerySyntaxError``.
+
+    A page of a query with few matches sorts them all. One with many is run over the newest articles
+    first (by the date the filters use), in windows grown until one holds the whole page and nothing older
+    could rank higher (sorted by date: the page is full; by relevance: every article on it has all the
+    words in its title), so the answer is the one sorting every match would give.
+    """
     query = fulltext.parse_query(text)
     dialect = session.get_bind().dialect.name
     score = fulltext.title_score(query, dialect).label("score")
-    date = SearchDoc.archived_at if filters.dates == "archived" else SearchDoc.published_at
-    base: Select = select(SearchDoc.article_id, score)
-    statement = _filtered(fulltext.restrict(base, query, dialect), filters)
+    date = _date(filters)
+    matching = _filtered(fulltext.restrict(select(SearchDoc.article_id), query, dialect), filters)
+    ranked = _filtered(fulltext.restrict(select(SearchDoc.article_id, score), query, dialect), filters)
     order: list[Any] = [date.desc().nulls_last(), SearchDoc.article_id.desc()]
-    statement = statement.order_by(*([score.desc(), *order] if sort == "relevance" else order))
-    if limit is not None:
-        statement = statement.limit(limit)
-    if dialect == "postgresql":
-        # Always go through the GIN index: its matches need no recheck, whereas the planner prices re-making
-        # each row's tsvector as cheap and picks a sequential scan that does exactly that (20x slower).
-        session.execute(sql("SET LOCAL enable_seqscan = off"))
-        session.execute(sql("SET LOCAL enable_indexscan = off"))
-    try:
-        rows = [(int(a), int(s)) for a, s in session.execute(statement.offset(offset)).all()]
-    finally:
-        if dialect == "postgresql":
-            session.execute(sql("RESET enable_seqscan"))
-            session.execute(sql("RESET enable_indexscan"))
+    ranked = ranked.order_by(*([score.desc(), *order] if sort == "relevance" else order))
+    if limit is None:
+        rows = _matches(session, ranked.offset(offset))
+    elif _matches(session, select(func.count()).select_from(matching.limit(FEW_MATCHES).subquery()))[0][0] \
+            < FEW_MATCHES:
+        rows = _matches(session, ranked.limit(limit).offset(offset))
+    else:
+        rows = _newest_first(session, ranked, filters, len(query.groups) if sort == "relevance" else None,
+                             offset + limit)[offset:]
     if not rows and not session.scalar(select(exists().where(SearchDoc.article_id.is_not(None)))) \
             and session.scalar(select(exists().where(Article.version_count > 0))):
         raise SearchIndexMissing("the search index is empty but the archive has articles: run `cqnews reindex`")
-    return rows
+    return [(int(a), int(s)) for a, s in rows]
+
+
+def _newest_first(session: Session, ranked: Select, filters: Filters, best_score: int | None,
+                  needed: int) -> Sequence[Row[Any]]:
+    """The first ``needed`` rows of ``ranked``, looked for among ever more of the newest articles.
+
+    A window is "dated on or after the date of the n-th newest article": counted in articles, not days,
+    so a burst of news or one article dated 2099 does not make it empty or huge.
+    """
+    date = _date(filters)
+    window = FIRST_WINDOW
+    while True:
+        newest = select(date).where(date.is_not(None)).order_by(date.desc()).offset(window - 1).limit(1)
+        if filters.until:
+            newest = newest.where(date < filters.until)
+        floor = session.scalar(newest)
+        if floor is None or (filters.since is not None and floor <= filters.since):
+            break  # the window would be every article the filters allow
+        rows = _matches(session, ranked.where(date >= floor).limit(needed))
+        if len(rows) == needed and (best_score is None or rows[-1][1] == best_score):
+            return rows
+        window *= WINDOW_GROWTH
+    return _matches(session, ranked.limit(needed))
+
+
+def _matches(session: Session, statement: Select) -> Sequence[Row[Any]]:
+    """Run a statement over the full-text index; on PostgreSQL, always reading it by bitmap scans.
+
+    The GIN index's matches need no recheck, whereas the planner prices testing each row's tsvector as
+    cheap and picks a sequential scan or a walk along a date index that tests every row (20x slower).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return session.execute(statement).all()
+    session.execute(sql("SET LOCAL enable_seqscan = off"))
+    session.execute(sql("SET LOCAL enable_indexscan = off"))
+    try:
+        return session.execute(statement).all()
+    finally:
+        session.execute(sql("RESET enable_seqscan"))
+        session.execute(sql("RESET enable_indexscan"))
 
 
 def search(session: Session, text: str, filters: Filters = Filters(), *, sort: SortOrder = "relevance",
