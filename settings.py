@@ -50,6 +50,8 @@ DOWNLOADER_MIDDLEWARES = {
 # -- extraction ---------------------------------------------------------------------------------------
 CQNEWS_MIN_TEXT_CHARS = int(os.environ.get("CQNEWS_MIN_TEXT_CHARS", "60"))
 CQNEWS_EXTRACT_PROCESSES = int(os.environ.get("CQNEWS_EXTRACT_PROCESSES", str(os.cpu_count() or 1)))  # 0/1: in-process
+# At most this many articles per store transaction (what arrives while a batch is written makes the next one).
+CQNEWS_STORE_BATCH = int(os.environ.get("CQNEWS_STORE_BATCH", "100"))
 
 # -- the daemon, locks and health (scheduler.py, db/locks.py, db/health.py) --------------------------
 CQNEWS_SCHEDULE_FILE = os.environ.get("CQNEWS_SCHEDULE_FILE", "cqnews.toml")  # per-site schedules (TOML); optional

@@ -10,9 +10,9 @@ The rules (the meaning of "versioned archive"):
 Each write also sets the article's place on the revisit ladder (``db.revisit``): a new or changed article
 starts again at the first rung, an unchanged one climbs a rung.
 
-Each call is one transaction. Uniqueness is enforced by the database (``articles.url_key``,
+A batch is one transaction, each item in a savepoint of its own. Uniqueness is enforced by the database (``articles.url_key``,
 ``url_aliases.url_key``, ``article_versions(article_id, version_no)``), so two crawls racing on the same
-article cannot both write: the loser's transaction fails, is retried once, and then sees the winner's rows.
+article cannot both write: the loser's savepoint fails, is retried once, and then sees the winner's rows.
 """
 from __future__ import annotations
 
@@ -20,13 +20,14 @@ import enum
 import hashlib
 import logging
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 import items
@@ -77,47 +78,92 @@ class Archive:
 
     def record(self, article: items.Article, site_title: str = "") -> Recorded:
         """Store one article (and its raw page) in one transaction; retried once after a lost race."""
-        for attempt in (1, 2):
-            try:
-                with self.sessions.begin() as session:
-                    site_id = self._site_id(session, article.page.site, site_title)
-                    page_id = store_page(session, article.page, article.extracted)
-                    for url, body in article.page.parts:
-                        store_page(session, _part_page(article.page, url, body), article.extracted)
-                    recorded = _record_article(session, article, site_id, page_id, self.revisit)
-                    if recorded.outcome in (Outcome.NEW, Outcome.NEW_VERSION):
-                        fulltext.index_article(session, recorded.article_id)  # same transaction
-                        if article.simhash is not None:
-                            stored = session.get(Article, recorded.article_id)
-                            assert stored is not None
-                            fingerprint_article(session, stored, article.simhash, len(article.extracted.text))
-                    return recorded
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-                log.info("concurrent write on %s; retrying", article.canonical_url)
-        raise AssertionError("unreachable")
+        return _raise_or_return(self.record_batch([article], site_title)[0])
 
     def record_not_modified(self, page: items.RawPage) -> Recorded:
         """The crawler saw an archived page unchanged: the visit is recorded, nothing is extracted."""
-        with self.sessions.begin() as session:
-            article = _find(session, url_key(page.url), page.fetched_at)
-            if article is None:
-                return Recorded(Outcome.UNKNOWN, 0, 0)
-            if page.status != 304:  # the same bytes again: count the fetch on the stored capture
-                store_page(session, page)
-            latest = _latest(session, article)
-            latest.last_seen = max(latest.last_seen, page.fetched_at)
-            latest.seen_count += 1
-            article.last_seen = max(article.last_seen, page.fetched_at)
-            self.revisit.schedule(article, article.revisit_step + 1, page.fetched_at)
-            return Recorded(Outcome.NOT_MODIFIED, article.id, latest.version_no)
+        return _raise_or_return(self.record_batch([page])[0])
 
-    def _site_id(self, session: Session, name: str, title: str) -> int:
+    def record_batch(self, batch: Sequence[items.Article | items.RawPage],
+                     site_title: str = "") -> list[Recorded | Exception]:
+        """Store many articles and not-modified visits in one transaction: what the crawl's store does.
+
+        Each item is written inside its own savepoint, so one that fails (a value the database refuses, a
+        race lost twice) is rolled back and returned as its exception while the others are kept; a failure
+        of the transaction itself (the database went away) raises, and nothing of the batch is written.
+        """
+        for site in {item.page.site if isinstance(item, items.Article) else item.site for item in batch}:
+            self._site_id(site, site_title)
+        results: list[Recorded | Exception] = []
+        with self.sessions.begin() as session:
+            if session.get_bind().dialect.name == "sqlite":
+                # pysqlite begins a transaction only at the first INSERT or UPDATE: a SAVEPOINT before it
+                # would be the outermost, and releasing it would commit. IMMEDIATE: take the write lock now,
+                # waiting (busy timeout) for another crawl's batch rather than failing when upgrading later.
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            for item in batch:
+                results.append(self._in_savepoint(session, item))
+        return results
+
+    def _in_savepoint(self, session: Session, item: items.Article | items.RawPage) -> Recorded | Exception:
+        for attempt in (1, 2):
+            try:
+                with session.begin_nested():
+                    if isinstance(item, items.Article):
+                        return self._write_article(session, item)
+                    return self._write_not_modified(session, item)
+            except IntegrityError as exc:
+                if attempt == 2:
+                    return exc
+                log.info("concurrent write on %s; retrying", getattr(item, "canonical_url", None) or item.url)
+            except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise
+                log.warning("could not store %s: %s", getattr(item, "canonical_url", None) or item.url, exc.orig)
+                return exc
+        raise AssertionError("unreachable")
+
+    def _write_article(self, session: Session, article: items.Article) -> Recorded:
+        site_id = self._site_ids[article.page.site]
+        page_id = store_page(session, article.page, article.extracted)
+        for url, body in article.page.parts:
+            store_page(session, _part_page(article.page, url, body), article.extracted)
+        recorded = _record_article(session, article, site_id, page_id, self.revisit)
+        if recorded.outcome in (Outcome.NEW, Outcome.NEW_VERSION):
+            fulltext.index_article(session, recorded.article_id)  # same transaction
+            if article.simhash is not None:
+                stored = session.get(Article, recorded.article_id)
+                assert stored is not None
+                fingerprint_article(session, stored, article.simhash, len(article.extracted.text))
+        return recorded
+
+    def _write_not_modified(self, session: Session, page: items.RawPage) -> Recorded:
+        article = _find(session, url_key(page.url), page.fetched_at)
+        if article is None:
+            return Recorded(Outcome.UNKNOWN, 0, 0)
+        if page.status != 304:  # the same bytes again: count the fetch on the stored capture
+            store_page(session, page)
+        latest = _latest(session, article)
+        latest.last_seen = max(latest.last_seen, page.fetched_at)
+        latest.seen_count += 1
+        article.last_seen = max(article.last_seen, page.fetched_at)
+        self.revisit.schedule(article, article.revisit_step + 1, page.fetched_at)
+        session.flush()
+        return Recorded(Outcome.NOT_MODIFIED, article.id, latest.version_no)
+
+    def _site_id(self, name: str, title: str) -> int:
+        """The site's row id, created in its own transaction: a cached id must never be one rolled back."""
         if name not in self._site_ids:
-            _insert_ignoring_conflict(session, Site, {"name": name, "title": title}, ["name"])
-            self._site_ids[name] = session.scalars(select(Site.id).where(Site.name == name)).one()
+            with self.sessions.begin() as session:
+                _insert_ignoring_conflict(session, Site, {"name": name, "title": title}, ["name"])
+                self._site_ids[name] = session.scalars(select(Site.id).where(Site.name == name)).one()
         return self._site_ids[name]
+
+
+def _raise_or_return(result: Recorded | Exception) -> Recorded:
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def store_page(session: Session, page: items.RawPage, extracted: items.Extracted | None = None) -> int:

@@ -1,9 +1,17 @@
-"""StorePipeline: writes each article to the versioned archive and counts what happened to it.
+"""StorePipeline: writes articles to the versioned archive in batches, and counts what happened to each.
 
 It also takes the pages the crawler found unchanged (``RawPage.not_modified``), which only record a visit.
+
+Writes run in a thread, one batch (one transaction) at a time: while a batch is written the crawl goes on
+fetching and extracting, and what arrives meanwhile becomes the next batch (at most
+``CQNEWS_STORE_BATCH`` items). So a fast crawl writes in large transactions and a slow one writes each
+article at once. An item's ``process_item`` returns only when its batch has committed: Scrapy holds the
+response until then (its scraper slot bounds the memory), and a distributed worker acknowledges the
+request only once the article is in the archive, so a crash loses nothing that was reported stored.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -11,7 +19,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from db.archive import Archive, RevisitPolicy
+from db.archive import Archive, Recorded, RevisitPolicy
 from db.migrate import require_head
 from db.revisit import parse_ladder
 from db.session import make_engine
@@ -19,14 +27,20 @@ from items import Article, RawPage
 
 log = logging.getLogger(__name__)
 
+Storable = Article | RawPage
+
 
 class StorePipeline:
-    def __init__(self, stats: StatsCollector, database_url: str, revisit: RevisitPolicy, site_title: str = "") -> None:
+    def __init__(self, stats: StatsCollector, database_url: str, revisit: RevisitPolicy, site_title: str = "",
+                 batch_size: int = 100) -> None:
         self.stats = stats
         self.database_url = database_url
         self.revisit = revisit
         self.site_title = site_title
+        self.batch_size = max(1, batch_size)
         self.archive: Archive | None = None
+        self.waiting: list[tuple[Storable, asyncio.Future[Recorded | Exception]]] = []
+        self.writer: asyncio.Task[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -37,7 +51,8 @@ class StorePipeline:
             max_age=timedelta(days=settings.getfloat("CQNEWS_REVISIT_MAX_AGE_DAYS", 30)),
         )
         site_title = getattr(crawler.spider, "site_title", "") or ""
-        return cls(crawler.stats, settings["CQNEWS_DATABASE_URL"], revisit, site_title)
+        return cls(crawler.stats, settings["CQNEWS_DATABASE_URL"], revisit, site_title,
+                   settings.getint("CQNEWS_STORE_BATCH", 100))
 
     def open_spider(self) -> None:
         engine = make_engine(self.database_url)
@@ -45,18 +60,40 @@ class StorePipeline:
         self.archive = Archive(engine, self.revisit)
 
     def close_spider(self) -> None:
+        # Scrapy closes the pipelines only once every item is processed: nothing is waiting any more.
         if self.archive is not None:
             self.archive.engine.dispose()
 
-    def process_item(self, item: Any) -> Any:
-        if self.archive is None:
+    async def process_item(self, item: Any) -> Any:
+        if self.archive is None or not (isinstance(item, Article) or (isinstance(item, RawPage) and
+                                                                       item.not_modified)):
             return item
-        if isinstance(item, RawPage) and item.not_modified:
-            recorded, url = self.archive.record_not_modified(item), item.url
-        elif isinstance(item, Article):
-            recorded, url = self.archive.record(item, self.site_title), item.canonical_url
-        else:
-            return item
+        stored: asyncio.Future[Recorded | Exception] = asyncio.get_running_loop().create_future()
+        self.waiting.append((item, stored))
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.ensure_future(self._write_waiting())
+        recorded = await stored
+        url = item.canonical_url if isinstance(item, Article) else item.url
+        if isinstance(recorded, Exception):
+            self.stats.inc_value("cqnews/store/failed")
+            raise recorded
         self.stats.inc_value(f"cqnews/store/{recorded.outcome.value}")
         log.debug("%s %s (article %s v%s)", recorded.outcome, url, recorded.article_id, recorded.version_no)
         return item
+
+    async def _write_waiting(self) -> None:
+        """Write what is waiting, batch after batch, until nothing is left."""
+        assert self.archive is not None
+        while self.waiting:
+            batch, self.waiting = self.waiting[: self.batch_size], self.waiting[self.batch_size :]
+            items = [item for item, _ in batch]
+            try:
+                results = await asyncio.to_thread(self.archive.record_batch, items, self.site_title)
+            except Exception as exc:  # the transaction failed: none of the batch is stored
+                log.error("could not store a batch of %d items: %s", len(items), exc)
+                results = [exc] * len(items)
+            else:
+                self.stats.inc_value("cqnews/store/batches")
+                self.stats.max_value("cqnews/store/largest_batch", len(items))
+            for (_, stored), result in zip(batch, results, strict=True):
+                stored.set_result(result)

@@ -175,3 +175,57 @@ def test_a_repost_on_another_site_is_linked_to_the_first_story(archive_engine) -
     assert by_id[repost.article_id].duplicate_of == first.article_id
     assert by_id[first.article_id].duplicate_of is None
     assert by_id[other.article_id].duplicate_of is None
+
+
+def test_a_batch_keeps_every_good_item_when_one_is_refused(archive_engine) -> None:  # type: ignore[no-untyped-def]
+    archive = Archive(archive_engine)
+    good = make_item(URL)
+    refused = make_item("http://cq.people.com.cn/n2/refused.html", text="另一篇文章的正文，数据库不会接受它。",
+                        html=_page_html("refused", "只属于被拒绝的那一篇"))
+    refused.content_hash = None  # type: ignore[assignment]  # NOT NULL: the database refuses it, twice
+    later = make_item("http://cq.people.com.cn/n2/later.html", text="第三篇文章。重庆江北区新闻。", title="江北")
+    results = archive.record_batch([good, refused, later], "人民网重庆频道")
+    assert [getattr(r, "outcome", None) for r in results] == [Outcome.NEW, None, Outcome.NEW]
+    assert isinstance(results[1], Exception)
+    assert count(archive_engine, Article) == 2 and count(archive_engine, ArticleVersion) == 2
+    with make_sessionmaker(archive_engine)() as session:  # the refused item's page went with its savepoint
+        assert session.scalar(select(func.count()).select_from(Page).where(Page.url.like("%refused%"))) == 0
+        assert session.scalar(select(func.count()).select_from(RawBlob)) == 2
+    assert archive.record_batch([make_item(URL, at=T0 + timedelta(hours=2))])[0].outcome is Outcome.UNCHANGED
+
+
+CRASH_MID_BATCH = """
+import os, sys
+sys.path[:0] = [{repo!r}, {tests!r}]
+from datetime import timedelta
+from sqlalchemy import event
+from db.archive import Archive
+from db.session import make_engine
+from test_archive import URL, T0, make_item
+engine = make_engine({url!r})
+archive = Archive(engine)
+flushes = []
+def crash(session, context):
+    flushes.append(1)
+    if len(flushes) == 6:  # well into the batch: two articles written, the third under way
+        os._exit(9)
+event.listen(archive.sessions, "after_flush", crash)
+archive.record_batch([make_item(URL.replace(".html", f"-{{i}}.html"), text=f"第{{i}}篇。重庆新闻正文。",
+                                at=T0 + timedelta(minutes=i)) for i in range(5)])
+"""
+
+
+def test_a_crash_in_the_middle_of_a_batch_writes_none_of_it(archive_engine, archive_url) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    Archive(archive_engine).record(make_item(URL))  # committed before: must survive
+    tests = Path(__file__).resolve().parent
+    script = CRASH_MID_BATCH.format(repo=str(tests.parent), tests=str(tests), url=archive_url)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 9, done.stderr
+    assert count(archive_engine, Article) == 1 and count(archive_engine, ArticleVersion) == 1
+    assert count(archive_engine, Page) == 1
+    with make_sessionmaker(archive_engine)() as session:
+        assert session.scalar(text("SELECT count(*) FROM search_docs")) == 1
