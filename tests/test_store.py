@@ -1,0 +1,84 @@
+"""The store pipeline on a real archive: batches, what a refused item does, and that every item waits for its commit."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.test import get_crawler
+from sqlalchemy import func, select
+from test_archive import URL, count, make_item
+
+from db.archive import RevisitPolicy
+from db.models import Article
+from db.session import make_sessionmaker
+from pipelines.store import StorePipeline
+
+
+def pipeline(url: str, batch_size: int) -> tuple[StorePipeline, MemoryStatsCollector]:
+    stats = MemoryStatsCollector(get_crawler())
+    store = StorePipeline(stats, url, RevisitPolicy(), "人民网重庆频道", batch_size=batch_size)
+    store.open_spider()
+    return store, stats
+
+
+def items(n: int) -> list[Any]:
+    return [make_item(URL.replace(".html", f"-{i}.html"), text=f"第{i}篇。重庆市渝北区新闻正文。", title=f"标题{i}")
+            for i in range(n)]
+
+
+def test_items_arriving_together_are_written_in_batches(archive_engine, archive_url) -> None:  # type: ignore[no-untyped-def]
+    store, stats = pipeline(archive_url, batch_size=4)
+
+    async def crawl() -> list[Any]:
+        return await asyncio.gather(*(store.process_item(item) for item in items(10)))
+
+    assert len(asyncio.run(crawl())) == 10
+    store.close_spider()
+    assert count(archive_engine, Article) == 10
+    assert stats.get_value("cqnews/store/new") == 10
+    assert stats.get_value("cqnews/store/batches") == 3  # 4 + 4 + 2, not 10 transactions
+    assert stats.get_value("cqnews/store/largest_batch") == 4
+
+
+def test_an_item_returns_only_once_stored_and_a_refused_one_fails_alone(archive_engine, archive_url) -> None:  # type: ignore[no-untyped-def]
+    store, stats = pipeline(archive_url, batch_size=100)
+    batch = items(3)
+    batch[1].content_hash = None  # the database refuses it (NOT NULL)
+    seen_in_archive: list[int] = []
+
+    async def one(item: Any) -> Any:
+        result = await store.process_item(item)
+        with make_sessionmaker(archive_engine)() as session:  # committed by the time the pipeline returns
+            seen_in_archive.append(int(session.scalar(select(func.count()).select_from(Article)) or 0))
+        return result
+
+    async def crawl() -> list[Any]:
+        return await asyncio.gather(*(one(item) for item in batch), return_exceptions=True)
+
+    results = asyncio.run(crawl())
+    store.close_spider()
+    assert isinstance(results[1], Exception) and results[0] is batch[0] and results[2] is batch[2]
+    assert seen_in_archive and min(seen_in_archive) == 2
+    assert stats.get_value("cqnews/store/new") == 2 and stats.get_value("cqnews/store/failed") == 1
+
+
+def test_a_database_that_went_away_fails_the_items_and_stores_none(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from db.migrate import upgrade
+    from db.session import make_engine
+
+    url = f"sqlite:///{tmp_path / 'gone.db'}"
+    upgrade(make_engine(url))
+    store, stats = pipeline(url, batch_size=100)
+    store.archive.engine.dispose()  # type: ignore[union-attr]
+    for leftover in tmp_path.glob("gone.db*"):
+        leftover.unlink()
+    (tmp_path / "gone.db").write_bytes(b"this is not an archive any more\n" * 200)
+
+    async def crawl() -> list[Any]:
+        return await asyncio.gather(*(store.process_item(item) for item in items(3)), return_exceptions=True)
+
+    results = asyncio.run(crawl())
+    store.close_spider()
+    assert all(isinstance(r, Exception) for r in results)
+    assert stats.get_value("cqnews/store/failed") == 3 and stats.get_value("cqnews/store/new") is None
