@@ -6,9 +6,12 @@
 4. crawls the unchanged site again;
 and prints pages/s, CPU ms/page, peak RSS (the crawl's whole process tree) and the ratios the floors are
 about: full crawl >= 0.90 x extraction alone; unchanged re-crawl >= 10 x faster than the first.
+5. with ``--scale-to N``: a first crawl of an N-page site into SQLite, and how much its peak RSS grew over
+   the first SQLite crawl of ``--pages`` pages (floor: less than 20% from 2,000 to 20,000 pages).
 
 Usage: python bench/crawl_bench.py [--pages 2000] [--processes 2] [--backends sqlite,postgresql]
                                    [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+                                   [--scale-to 20000]
 """
 from __future__ import annotations
 
@@ -138,11 +141,14 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--scale-to", type=int, default=0, metavar="N",
+                        help="also crawl an N-page site into SQLite and compare peak RSS with the --pages crawl")
     args = parser.parse_args()
 
     from db.migrate import upgrade
     from db.session import make_engine
 
+    peaks: dict[str, float] = {}
     with GeneratedSite(args.pages) as site, tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         alone_rate, alone_cpu = extraction_alone(site, args.processes)
@@ -168,6 +174,19 @@ def main() -> int:
                   f"{second['cpu'] * 1000 / args.pages:>11.1f}{second['peak_rss_mib']:>14.0f}"
                   f"{second['requests']:>10.0f}{'':>10}{first['wall'] / second['wall']:>10.1f}")
             print(f"  first crawl summary: {first['summary']}")
+            peaks[backend] = first["peak_rss_mib"]
+    if args.scale_to:
+        with GeneratedSite(args.scale_to) as big, tempfile.TemporaryDirectory() as tmp:
+            url, _ = fresh_database("sqlite", args.pg_url, Path(tmp))
+            engine = make_engine(url)
+            upgrade(engine)
+            engine.dispose()
+            large = crawl(big, url, args.processes, Path(tmp))
+        base = peaks.get("sqlite")
+        growth = f", {(large['peak_rss_mib'] / base - 1) * 100:+.1f}% over {args.pages} pages" if base else ""
+        print(f"sqlite     {args.scale_to} pages: {args.scale_to / large['wall']:.1f} pages/s, "
+              f"peak RSS {large['peak_rss_mib']:.0f} MiB{growth}")
+        print(f"  summary: {large['summary']}")
     return 0
 
 
