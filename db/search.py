@@ -69,17 +69,39 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(statement: Select, filters: Filters) -> Select:
-    date = _date(filters)
+@dataclass(frozen=True)
+class FilterColumns:
+    """Where each filter applies: the search index's columns, or the archive's own (exports without a query)."""
+
+    site: Any
+    published: Any
+    archived: Any
+    author: Any
+    source: Any
+    folded: bool  # the columns hold folded text (the index): fold the filter value the same way
+
+
+INDEX_COLUMNS = FilterColumns(SearchDoc.site, SearchDoc.published_at, SearchDoc.archived_at, SearchDoc.author,
+                              SearchDoc.source, folded=True)
+ARCHIVE_COLUMNS = FilterColumns(Site.name, ArticleVersion.published_at, Article.first_seen, ArticleVersion.author,
+                                ArticleVersion.source, folded=False)
+
+
+def _filtered(statement: Select, filters: Filters, columns: FilterColumns = INDEX_COLUMNS) -> Select:
+    date = columns.archived if filters.dates == "archived" else columns.published
     if filters.site:
-        statement = statement.where(SearchDoc.site == filters.site)
+        statement = statement.where(columns.site == filters.site)
     if filters.since:
         statement = statement.where(date >= filters.since)
     if filters.until:
         statement = statement.where(date < filters.until)
-    for col, value in ((SearchDoc.author, filters.author), (SearchDoc.source, filters.source)):
+    for col, value in ((columns.author, filters.author), (columns.source, filters.source)):
         if value and value.strip():
-            statement = statement.where(col.like(f"%{_escape_like(fulltext.fold(value.strip()))}%", escape="\\"))
+            if columns.folded:
+                pattern, target = fulltext.fold(value.strip()), col
+            else:
+                pattern, target = value.strip().lower(), func.lower(col)
+            statement = statement.where(target.like(f"%{_escape_like(pattern)}%", escape="\\"))
     return statement
 
 
@@ -202,24 +224,13 @@ def select_articles(session: Session, filters: Filters = Filters(), text: str | 
     """Ids of the articles an export takes: the matches of ``text`` if given, else all that pass the filters."""
     if text:
         return [i for i, _ in search_ids(session, text, filters, sort="date", limit=None)]
-    date = Article.first_seen if filters.dates == "archived" else ArticleVersion.published_at
     statement = (
         select(Article.id)
         .join(ArticleVersion, and_(ArticleVersion.article_id == Article.id,
                                    ArticleVersion.version_no == Article.version_count))
         .join(Site, Site.id == Article.site_id)
     )
-    if filters.site:
-        statement = statement.where(Site.name == filters.site)
-    if filters.since:
-        statement = statement.where(date >= filters.since)
-    if filters.until:
-        statement = statement.where(date < filters.until)
-    for col, value in ((ArticleVersion.author, filters.author), (ArticleVersion.source, filters.source)):
-        if value and value.strip():
-            statement = statement.where(func.lower(col).like(f"%{_escape_like(value.strip().lower())}%",
-                                                             escape="\\"))
-    return list(session.scalars(statement.order_by(Article.id)))
+    return list(session.scalars(_filtered(statement, filters, ARCHIVE_COLUMNS).order_by(Article.id)))
 
 
 def get_article(session: Session, article_id: int) -> Article | None:
