@@ -1,8 +1,9 @@
 """Chinese full-text search: segmentation, simplified/traditional folding, the index per backend, queries.
 
 Text is folded (NFKC, OpenCC traditional → simplified, lower case) and segmented by jieba in search mode
-(each word, plus the dictionary words inside longer words: 重庆市 → 重庆 重庆市), without jieba's HMM so
-that a word segments the same way in a query and in the text around it. A query is segmented the same way,
+(each word, plus the dictionary words inside longer words: 重庆市 → 重庆 重庆市) and in full mode (every
+dictionary word its characters hold: 重庆大学城 → … 大学城), without jieba's HMM so that a word segments the
+same way in a query and in the text around it. A query is segmented the same way,
 word by word (jieba's precise mode), and every word of it must be in an article (title or body).
 
 The index holds, per article, its latest version only:
@@ -120,7 +121,7 @@ def segmenter_id() -> str:
     import opencc
 
     words = hashlib.sha1("\n".join(DOMAIN_WORDS).encode()).hexdigest()[:8]
-    return f"jieba {jieba.__version__} search/noHMM; opencc {getattr(opencc, '__version__', '?')} t2s; +{words}"
+    return f"jieba {jieba.__version__} search+full/noHMM; opencc {getattr(opencc, '__version__', '?')} t2s; +{words}"
 
 
 def fold(value: str) -> str:
@@ -134,10 +135,20 @@ def _pieces(words: Iterable[str]) -> Iterator[str]:
 
 
 def index_terms(value: str | None) -> list[str]:
-    """The index tokens of a text, in order: folded, segmented in search mode (words and their sub-words)."""
+    """The index tokens of a text: folded, segmented in search mode (words and their sub-words), then every
+    other dictionary word the characters hold (jieba's full mode), once each, at the end.
+
+    Full mode is what makes a word findable wherever its characters stand: precise segmentation reads
+    重庆大学城 as 重庆大学 + 城 and 重庆市民 as 重庆 + 市民, so 大学城 and 重庆市 would never match there; the
+    extra words are about 7% more distinct tokens per article.
+    """
     if not value:
         return []
-    return list(_pieces(_tokenizer().cut_for_search(fold(value), HMM=False)))
+    folded = fold(value)
+    terms = list(_pieces(_tokenizer().cut_for_search(folded, HMM=False)))
+    known = set(terms)
+    extra = (t for t in _pieces(_tokenizer().cut(folded, cut_all=True, HMM=False)) if t not in known)
+    return terms + list(dict.fromkeys(extra))
 
 
 def query_terms(word: str) -> list[str]:
@@ -423,6 +434,19 @@ def finish_bulk_load(engine: Engine) -> None:
             connection.execute(text("CREATE INDEX IF NOT EXISTS ix_search_docs_terms ON search_docs "
                                     "USING gin (terms)"))
             connection.execute(text("ANALYZE search_docs"))
+
+
+def stale(session: Session) -> int:
+    """How many index rows another segmentation made (jieba, OpenCC or the word list changed): reindex them."""
+    return int(session.scalar(select(func.count()).select_from(SearchDoc).where(
+        SearchDoc.segmenter != segmenter_id())) or 0)
+
+
+def outdated(session: Session) -> bool:
+    """Whether the index was made by another segmentation, read from its oldest row alone (cheap enough for
+    every search): ``rebuild`` redoes every row, so rows made before a change are always the oldest."""
+    oldest = session.scalar(select(SearchDoc.segmenter).order_by(SearchDoc.article_id).limit(1))
+    return oldest is not None and oldest != segmenter_id()
 
 
 def missing(session: Session) -> int:

@@ -79,3 +79,11 @@ def test_expressions_for_both_backends() -> None:
 def test_segmenter_is_loaded_once_and_fingerprinted() -> None:
     assert fulltext._tokenizer() is fulltext._tokenizer()
     assert "jieba" in fulltext.segmenter_id() and "t2s" in fulltext.segmenter_id()
+
+
+def test_a_word_is_found_wherever_its_characters_stand() -> None:
+    # precise segmentation reads these as 重庆大学+城 and 重庆+市民: the words inside must still be indexed
+    assert set(query_terms("大学城")) <= set(index_terms("重庆大学城迎来新生"))
+    assert set(query_terms("重庆市")) <= set(index_terms("重庆市民出行更便捷"))
+    assert set(query_terms("重庆大学")) <= set(index_terms("重庆大学城迎来新生"))
+    assert index_terms("重庆大学城，大学城").count("大学城") == 1  # already a word of the text: not added again

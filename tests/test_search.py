@@ -236,3 +236,17 @@ def test_newest_window_first_gives_the_same_pages_as_sorting_every_match(archive
             answered_in_window += filters == Filters() and ">=" in last_ranking
     assert len(calls) == len(cases)
     assert answered_in_window >= 5  # the windows did answer, not only the fall-back to every match
+
+
+def test_an_index_made_by_another_segmentation_is_reported_until_reindexed(filled: Engine) -> None:
+    sessions = make_sessionmaker(filled)
+    with sessions() as session:
+        assert not fulltext.outdated(session) and fulltext.stale(session) == 0
+    with filled.begin() as connection:  # as if indexed before jieba, OpenCC or the word list changed
+        connection.execute(text("UPDATE search_docs SET segmenter = 'jieba 0.41 search/noHMM'"
+                                " WHERE article_id IN (SELECT min(article_id) FROM search_docs)"))
+    with sessions() as session:
+        assert fulltext.outdated(session) and fulltext.stale(session) == 1
+    fulltext.rebuild(filled)
+    with sessions() as session:
+        assert not fulltext.outdated(session) and fulltext.stale(session) == 0
