@@ -32,6 +32,7 @@ examples:
   cqnews extract page.html --format jsonl
   cqnews daemon                        crawl on the schedules of cqnews.toml until stopped
   cqnews crawl cbg --distributed       crawl cbg from a queue in Redis; `cqnews worker cbg` on more machines
+  cqnews worker cbg --forever          a service: join every distributed crawl of cbg until SIGTERM
   cqnews status                        per site: next run, last runs, verdict (exit 1 if unhealthy)
 
 configuration (environment):
@@ -119,7 +120,7 @@ def _report(engine: Any, results: list[Any]) -> int:
     from db.models import CrawlRun
     from db.session import make_sessionmaker
 
-    rows, problems = [], []
+    rows, problems, notes = [], [], []
     with make_sessionmaker(engine)() as session:
         for result in results:
             run = session.get(CrawlRun, result.run_id) if result.run_id else None
@@ -131,7 +132,9 @@ def _report(engine: Any, results: list[Any]) -> int:
             rows.append([run.site, f"{run.status} ({run.finish_reason})", str(run.pages_fetched),
                          str(run.articles_new), str(run.articles_updated), str(run.articles_unchanged),
                          str(run.articles_duplicate), str(run.articles_rejected), str(not_due), str(run.errors)])
-            if run.status == "skipped" and run.finish_reason == "locked":
+            if _had_no_work(run):
+                notes.append(_NO_WORK.format(site=run.site))
+            elif run.status == "skipped" and run.finish_reason == "locked":
                 holder = (run.stats or {}).get("cqnews/lock/held_by_run")
                 problems.append(f"{run.site}: crawl refused: another crawl of this site is running (run {holder});"
                                 f" recorded as run {run.id}, skipped")
@@ -141,9 +144,21 @@ def _report(engine: Any, results: list[Any]) -> int:
                 problems.append(f"{run.site}: no page could be fetched ({run.errors} errors); is the site reachable?")
     _print_table(rows, ["site", "status", "pages", "new", "updated", "unchanged", "duplicate", "rejected",
                         "not_due", "errors"])
-    for problem in problems:
-        print(f"cqnews: {problem}", file=sys.stderr)
+    for line in notes + problems:
+        print(f"cqnews: {line}", file=sys.stderr)
     return 1 if problems else 0
+
+
+_NO_WORK = "worker: the distributed crawl of {site} had no work left for this worker"
+
+
+def _had_no_work(run: Any) -> bool:
+    """A worker of a distributed crawl that took no request, the others having drained the queue: a normal end,
+    unlike a crawl that took requests and could fetch none of them (dead site, errors)."""
+    stats = run.stats or {}
+    ended_idle = (run.status, run.finish_reason) in {("finished", "finished"), ("skipped", "no_work_left")}
+    return (ended_idle and bool(stats.get("cqnews/distributed/crawl")) and not stats.get("cqnews/distributed/dequeued")
+            and run.pages_fetched == 0 and run.errors == 0)
 
 
 def _crawl_and_report(args: argparse.Namespace, sites: list[str], spider_args: dict[str, dict[str, str]],
@@ -177,15 +192,20 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return _crawl_and_report(args, sites, spider_args, settings)
 
 
-def _join_distributed(settings: Any, site: str, worker: bool) -> None:
-    """Make this crawl a worker of the site's distributed crawl in Redis: a new one (seeding), or the running one."""
+def _join_distributed(settings: Any, site: str, worker: bool, crawl_id: str | None = None) -> str | None:
+    """Make this crawl a worker of the site's distributed crawl in Redis: a new one (seeding), or the running one
+    (``crawl_id``: only that one). Returns the crawl's id; None if crawl ``crawl_id`` is no longer under way."""
     import distributed
 
     url = settings["CQNEWS_REDIS_URL"]
     keys = distributed.Keys(settings["CQNEWS_REDIS_PREFIX"], site)
     try:
         client = distributed.connect(url)
-        if worker:
+        if worker and crawl_id is not None:
+            if distributed.current_crawl(client, keys) != crawl_id:
+                client.close()
+                return None
+        elif worker:
             idle = settings.getfloat("CQNEWS_WORKER_IDLE_SECONDS")
             crawl_id = distributed.wait_for_crawl(client, keys, idle)
             if crawl_id is None:
@@ -201,6 +221,7 @@ def _join_distributed(settings: Any, site: str, worker: bool) -> None:
     distributed.configure(settings, crawl_id, worker=worker)
     print(f"{'joining' if worker else 'starting'} distributed crawl {crawl_id} of {site} "
           f"(queue in {distributed.safe_url(url)})", file=sys.stderr)
+    return crawl_id
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -214,9 +235,52 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.site not in known:
         raise CliError(f"unknown site {args.site}; known: {', '.join(known)}", 2)
     _ready_engine(args).dispose()
-    _join_distributed(settings, args.site, worker=True)
+    if args.forever:
+        return _work_forever(args, settings)
+    if _join_distributed(settings, args.site, worker=True, crawl_id=args.crawl_id) is None:
+        print(f"cqnews: {_NO_WORK.format(site=args.site)} (crawl {args.crawl_id} has ended)", file=sys.stderr)
+        return 0
     spider_args = {args.site: {"base_url": args.base_url}} if args.base_url else {}
     return _crawl_and_report(args, [args.site], spider_args, settings)
+
+
+def _work_forever(args: argparse.Namespace, settings: Any) -> int:
+    """``worker --forever``: a service joining every distributed crawl of the site until SIGTERM/SIGINT."""
+    import logging
+
+    import distributed
+
+    logging.basicConfig(level=args.log_level or "INFO", stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    url = settings["CQNEWS_REDIS_URL"]
+    try:
+        client = distributed.connect(url)
+    except distributed.RedisError as exc:
+        raise CliError(f"Redis cannot be reached at {distributed.safe_url(url)} (CQNEWS_REDIS_URL): {exc}") from None
+    print(f"worker for {args.site}: joining each distributed crawl of it (queue in {distributed.safe_url(url)}) "
+          f"until SIGTERM/SIGINT", file=sys.stderr)
+    keys = distributed.Keys(settings["CQNEWS_REDIS_PREFIX"], args.site)
+    service = distributed.StandingWorker(client, keys, lambda crawl_id: _worker_command(args, crawl_id),
+                                         stop_timeout=settings.getfloat("CQNEWS_STOP_TIMEOUT", 60))
+    try:
+        return service.run()
+    finally:
+        client.close()
+
+
+def _worker_command(args: argparse.Namespace, crawl_id: str) -> list[str]:
+    """The command line of one worker of crawl ``crawl_id``, with this worker's options (the archive and other
+    settings come with the environment, which the child inherits)."""
+    command = [sys.executable, "-m", "cli", "worker", args.site, "--crawl-id", crawl_id]
+    if args.base_url:
+        command += ["--base-url", args.base_url]
+    if args.idle_timeout is not None:
+        command += ["--idle-timeout", str(args.idle_timeout)]
+    if args.log_level:
+        command += ["--log-level", args.log_level]
+    for pair in args.set or []:
+        command += ["-s", pair]
+    return command
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -373,14 +437,17 @@ def cmd_db(args: argparse.Namespace) -> int:
         migrate.upgrade(engine, args.revision)
         print(f"{shown}: at revision {migrate.current_revision(engine)}")
         if migrate.current_revision(engine) == migrate.head_revision(engine):
-            from db.fulltext import missing
+            from db.fulltext import missing, stale
             from db.session import make_sessionmaker
 
             with make_sessionmaker(engine)() as session:
-                unindexed = missing(session)
+                unindexed, old = missing(session), stale(session)
             if unindexed:
                 print(f"cqnews: {unindexed:,} article(s) are not in the search index yet: run `cqnews reindex`",
                       file=sys.stderr)
+            if old:
+                print(f"cqnews: {old:,} article(s) were indexed by another version of the segmentation: "
+                      "run `cqnews reindex`", file=sys.stderr)
     elif args.db_command == "downgrade":
         migrate.downgrade(engine, args.revision)
         print(f"{shown}: at revision {migrate.current_revision(engine) or 'base (empty)'}")
@@ -405,7 +472,7 @@ def _filters(args: argparse.Namespace) -> Any:
 def cmd_search(args: argparse.Namespace) -> int:
     import csv
 
-    from db.fulltext import QuerySyntaxError
+    from db.fulltext import QuerySyntaxError, outdated
     from db.search import SearchIndexMissing, search
     from db.session import make_sessionmaker
 
@@ -420,6 +487,9 @@ def cmd_search(args: argparse.Namespace) -> int:
             raise CliError(f"bad query: {exc}", 2) from None
         except SearchIndexMissing as exc:
             raise CliError(str(exc), 2) from None
+        if outdated(session):
+            print("cqnews: the search index was made by another version of the segmentation (jieba, OpenCC or "
+                  "the word list): results may miss articles until `cqnews reindex`", file=sys.stderr)
     records = [{"id": h.article_id, "site": h.site, "url": h.url, "title": h.title,
                 "published_at": _iso(h.published_at), "archived_at": _iso(h.first_seen), "author": h.author,
                 "source": h.source, "versions": h.version_count, "title_matches": h.score, "snippet": h.snippet}
@@ -676,8 +746,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("site", metavar="SITE", help="spider name (see `cqnews sites`)")
     p.add_argument("--base-url", metavar="URL", help="fetch from this mirror (as crawl --base-url)")
     p.add_argument("--idle-timeout", type=float, metavar="S",
-                   help="wait this long for a crawl to begin, and exit once no work has been left for this long "
-                        "(default: $CQNEWS_WORKER_IDLE_SECONDS or 30)")
+                   help="wait this long for a crawl to begin, and leave a crawl once no work has been left for this "
+                        "long (default: $CQNEWS_WORKER_IDLE_SECONDS or 30)")
+    once = p.add_mutually_exclusive_group()
+    once.add_argument("--forever", action="store_true",
+                      help="run as a service: wait for each distributed crawl of SITE (as the daemon starts them), "
+                           "work it, then wait for the next; stop cleanly on SIGTERM/SIGINT (exit 0)")
+    once.add_argument("--crawl-id", help=argparse.SUPPRESS)  # --forever's children: join this crawl or none
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
 

@@ -24,14 +24,23 @@ A worker exits (finish reason ``finished``) once no work is left anywhere — th
 worker holds a request in flight — for CQNEWS_WORKER_IDLE_SECONDS. The last worker to leave deletes the
 crawl's keys (when nothing is left to do) and releases the site's crawl lock, which the workers of one
 distributed crawl hold together under one holder name (``distributed/<crawl id>``, see extensions.py).
+A ``cqnews worker`` that took no request at all (it joined a queue the others had drained) records its run
+``skipped`` with reason ``no_work_left``: it did not crawl, so health checks must not read it as a dead site.
+
+:class:`StandingWorker` is ``cqnews worker SITE --forever``: a service that joins every distributed crawl of
+the site, each in a child process, until SIGTERM/SIGINT.
 
 Requests are pickled (as scrapy-redis does): the Redis server must be reachable only by the crawlers.
 """
 from __future__ import annotations
 
 import logging
+import signal
+import subprocess
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -50,8 +59,8 @@ from db import locks
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RedisError", "CrawlInProgress", "Keys", "RedisScheduler", "WorkersDoNotSeed", "begin", "configure",
-           "connect", "wait_for_crawl"]
+__all__ = ["RedisError", "CrawlInProgress", "Keys", "RedisScheduler", "StandingWorker", "WorkersDoNotSeed", "begin",
+           "configure", "connect", "current_crawl", "wait_for_crawl"]
 
 # Move the best request (lowest score: scrapy-redis scores by -priority) into this worker's in-flight set.
 _POP = """
@@ -199,16 +208,27 @@ def work_left(client: redis.Redis, keys: Keys) -> bool:
     return any(client.zcard(keys.inflight(w)) for w in map(_text, client.smembers(keys.workers)))
 
 
-def wait_for_crawl(client: redis.Redis, keys: Keys, timeout: float) -> str | None:
-    """The id of the site's distributed crawl, waiting up to ``timeout`` seconds for one to begin."""
-    deadline = time.monotonic() + timeout
+def current_crawl(client: redis.Redis, keys: Keys) -> str | None:
+    """The id of the site's distributed crawl under way (or left unfinished), if any."""
+    crawl_id = client.get(keys.crawl)
+    return None if crawl_id is None else _text(crawl_id)
+
+
+def wait_for_crawl(client: redis.Redis, keys: Keys, timeout: float | None, *, after: str | None = None,
+                   stop: threading.Event | None = None, poll: float = 0.2) -> str | None:
+    """The id of the site's distributed crawl, waiting up to ``timeout`` seconds (None: until ``stop`` is set)
+    for one to begin; a crawl whose id is ``after`` (one this worker has already worked) does not count."""
+    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        crawl_id = client.get(keys.crawl)
-        if crawl_id is not None:
-            return _text(crawl_id)
-        if time.monotonic() >= deadline:
+        crawl_id = current_crawl(client, keys)
+        if crawl_id is not None and crawl_id != after:
+            return crawl_id
+        if deadline is not None and time.monotonic() >= deadline:
             return None
-        time.sleep(0.2)
+        if stop is None:
+            time.sleep(poll)
+        elif stop.wait(poll):
+            return None
 
 
 def configure(settings: Settings, crawl_id: str, *, worker: bool) -> None:
@@ -216,6 +236,7 @@ def configure(settings: Settings, crawl_id: str, *, worker: bool) -> None:
     settings.set("SCHEDULER", "distributed.RedisScheduler", priority="cmdline")
     settings.set("CQNEWS_DISTRIBUTED_CRAWL", crawl_id, priority="cmdline")
     settings.set("CQNEWS_LOCK_HOLDER", lock_holder(crawl_id), priority="cmdline")
+    settings.set("CQNEWS_DISTRIBUTED_WORKER", worker, priority="cmdline")
     if worker:
         middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
         middlewares["distributed.WorkersDoNotSeed"] = 10
@@ -262,6 +283,8 @@ class RedisScheduler:
         self.crawl_id: str = settings.get("CQNEWS_DISTRIBUTED_CRAWL") or ""
         self.lease = settings.getfloat("CQNEWS_WORKER_LEASE_SECONDS", 30)
         self.idle_timeout = settings.getfloat("CQNEWS_WORKER_IDLE_SECONDS", 30)
+        self.joined = settings.getbool("CQNEWS_DISTRIBUTED_WORKER")  # `cqnews worker`, not the seeding crawl
+        self.dequeued = 0
         self.worker = locks.new_holder()
         self.inflight: dict[Request, bytes] = {}
         self.idle_since: float | None = None
@@ -328,6 +351,7 @@ class RedisScheduler:
             return None
         request, data = popped
         self.inflight[request] = data  # the engine adds it to its in-progress set before anything else runs
+        self.dequeued += 1
         self._count("dequeued")
         return request
 
@@ -410,26 +434,134 @@ class RedisScheduler:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """The last worker out cleans up: the crawl's keys (if it is done) and the shared crawl lock."""
         try:
-            if live_workers(self.client, self.keys):
-                return
-            self.reap()
-            if not work_left(self.client, self.keys):
-                if _text(self.client.get(self.keys.crawl) or b"") == self.crawl_id:
-                    self.client.delete(self.keys.crawl, self.keys.queue, self.keys.seen, self.keys.workers)
-                    log.info("distributed crawl %s of %s is complete", self.crawl_id, spider.name)
-            else:
-                log.warning("distributed crawl %s of %s left unfinished (%d queued): `cqnews worker %s` resumes it",
-                            self.crawl_id, spider.name, self.client.zcard(self.keys.queue), spider.name)
+            last = self._leave(spider.name)
         except RedisError as exc:
             log.error("cannot clean up distributed crawl %s: %s", self.crawl_id, exc)
-        holder = self.crawler.settings.get("CQNEWS_LOCK_HOLDER")
-        if holder:
-            from db.session import make_engine
+            last = True  # cannot tell: give the lock back rather than block the site for a lease
+        from db.session import make_engine
 
-            engine = make_engine(self.crawler.settings["CQNEWS_DATABASE_URL"])
+        engine = make_engine(self.crawler.settings["CQNEWS_DATABASE_URL"])
+        try:
+            self._record_no_work(engine, reason)
+            if last:
+                self._release_lock(engine, spider.name)
+        finally:
+            engine.dispose()
+
+    def _leave(self, site: str) -> bool:
+        """Delete the crawl's keys if we are the last worker and nothing is left; False if others still work."""
+        if live_workers(self.client, self.keys):
+            return False
+        self.reap()
+        if not work_left(self.client, self.keys):
+            if current_crawl(self.client, self.keys) == self.crawl_id:
+                self.client.delete(self.keys.crawl, self.keys.queue, self.keys.seen, self.keys.workers)
+                log.info("distributed crawl %s of %s is complete", self.crawl_id, site)
+        else:
+            log.warning("distributed crawl %s of %s left unfinished (%d queued): `cqnews worker %s` resumes it",
+                        self.crawl_id, site, self.client.zcard(self.keys.queue), site)
+        return True
+
+    def _record_no_work(self, engine: Any, reason: str) -> None:
+        """A joining worker that took no request did not crawl: its run becomes ``skipped`` (``no_work_left``),
+        which health checks ignore, instead of a finished crawl that fetched nothing (a dead site's signature).
+        Runs after CrawlRunRecorder has written the row (see from_crawler)."""
+        run_id = self.crawler.stats.get_value("cqnews/crawl_run_id") if self.crawler.stats else None
+        if not (self.joined and reason == "finished" and self.dequeued == 0 and run_id):
+            return
+        from sqlalchemy import update
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from db.models import CrawlRun
+
+        try:
+            with engine.begin() as conn:
+                conn.execute(update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == "finished",
+                                                    CrawlRun.pages_fetched == 0)
+                             .values(status="skipped", finish_reason="no_work_left"))
+        except SQLAlchemyError as exc:  # the row stays "finished": only health checks read it differently
+            log.error("cannot mark run %s as having had no work: %s", run_id, exc)
+
+    def _release_lock(self, engine: Any, site: str) -> None:
+        holder = self.crawler.settings.get("CQNEWS_LOCK_HOLDER")
+        if not holder:
+            return
+        try:
+            locks.release(engine, site, holder)
+        except Exception as exc:  # it expires by itself
+            log.error("cannot release the crawl lock of %s: %s", site, exc)
+
+
+class StandingWorker:
+    """``cqnews worker SITE --forever``: join each distributed crawl of SITE as it begins, until SIGTERM/SIGINT.
+
+    Every crawl runs in a child process (Twisted's reactor cannot restart); between crawls this process only
+    polls Redis for the next crawl id. The id of a crawl it has worked is remembered: the crawl's key outlives
+    this worker until the last worker leaves, and joining it again would only find it drained. A signal stops the
+    wait at once, or is passed on to the running crawl (SIGTERM once: Scrapy closes the spider, the scheduler
+    gives back what it held), which is killed after ``stop_timeout`` seconds; either way the exit code is 0.
+    """
+
+    def __init__(self, client: redis.Redis, keys: Keys, command: Callable[[str], list[str]], *,
+                 stop_timeout: float = 60, poll: float = 1.0, retry: float = 10.0) -> None:
+        self.client = client
+        self.keys = keys
+        self.command = command  # crawl id -> the command line of one worker joining that crawl
+        self.stop_timeout = stop_timeout
+        self.poll = poll
+        self.retry = retry  # seconds between attempts while Redis cannot be reached
+        self.stopping = threading.Event()
+
+    def run(self) -> int:
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            worked: str | None = None
+            while (crawl_id := self._next_crawl(worked)) is not None:
+                self._work(crawl_id)
+                worked = crawl_id
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        log.info("worker for %s stopped", self.keys.site)
+        return 0
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        self.stopping.set()
+
+    def _next_crawl(self, worked: str | None) -> str | None:
+        """The next crawl to join (not ``worked``); None once asked to stop. Outlives Redis outages."""
+        if not self.stopping.is_set():
+            log.info("waiting for a distributed crawl of %s", self.keys.site)
+        while not self.stopping.is_set():
             try:
-                locks.release(engine, spider.name, holder)
-            except Exception as exc:  # it expires by itself
-                log.error("cannot release the crawl lock of %s: %s", spider.name, exc)
-            finally:
-                engine.dispose()
+                return wait_for_crawl(self.client, self.keys, None, after=worked, stop=self.stopping, poll=self.poll)
+            except RedisError as exc:
+                log.warning("cannot reach Redis (%s): trying again in %ss", exc, self.retry)
+                self.stopping.wait(self.retry)
+        return None
+
+    def _work(self, crawl_id: str) -> None:
+        """Run one worker of crawl ``crawl_id`` in a child process, until it ends or we are asked to stop."""
+        log.info("joining distributed crawl %s of %s", crawl_id, self.keys.site)
+        # A session of its own: a terminal's Ctrl-C reaches only us, and we stop the crawl once, cleanly.
+        child = subprocess.Popen(self.command(crawl_id), stdin=subprocess.DEVNULL, start_new_session=True)
+        while True:
+            try:
+                code = child.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if self.stopping.is_set():
+                    code = self._stop(child)
+                    break
+        log.info("distributed crawl %s of %s: this worker's part ended (exit %s)", crawl_id, self.keys.site, code)
+
+    def _stop(self, child: subprocess.Popen[bytes]) -> int:
+        log.info("stopping the crawl (pid %d), up to %ss", child.pid, self.stop_timeout)
+        child.send_signal(signal.SIGTERM)
+        try:
+            return child.wait(timeout=self.stop_timeout)
+        except subprocess.TimeoutExpired:
+            log.error("crawl pid %d did not stop in %ss: killing it", child.pid, self.stop_timeout)
+            child.kill()
+            return child.wait()

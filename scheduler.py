@@ -17,6 +17,14 @@ Schedules come from a TOML file (CQNEWS_SCHEDULE_FILE, default ``cqnews.toml``, 
     base_url = "http://mirror:8080"   # crawl a mirror (passed as --base-url)
     timeout = 1800                    # kill the crawl process after this many seconds
     settings = { DOWNLOAD_DELAY = 1 } # Scrapy settings for this site's crawls (-s KEY=VALUE)
+    [sites.cqnews]
+    every = "6h"
+    distributed = true                # run `crawl SITE --distributed` (the coordinator) instead
+
+A distributed site's scheduled crawl seeds the site's queue in Redis (CQNEWS_REDIS_URL, from the environment,
+the daemon's ``-s`` or the site's ``settings``; checked when the file is read) and works it together with the
+workers that join it, typically ``cqnews worker SITE --forever`` services on other machines. To the daemon it
+is a crawl like any other: one child process, one timeout, one ``crawl_runs`` row (each worker records its own).
 
 Jobs live in APScheduler's memory store and are rebuilt from that file at every start: the file is the
 truth about schedules and ``crawl_runs`` the truth about what ran, so there is no pickled job state to go
@@ -37,6 +45,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
@@ -55,7 +64,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_SCHEDULE_FILE = "cqnews.toml"  # may be missing; any other configured file must exist
-SITE_KEYS = {"cron", "every", "base_url", "timeout", "misfire_grace_time", "settings", "enabled"}
+SITE_KEYS = {"cron", "every", "base_url", "timeout", "misfire_grace_time", "settings", "enabled", "distributed"}
+REDIS_SCHEMES = ("redis", "rediss", "unix")  # what redis.Redis.from_url accepts
 TOP_KEYS = {"timezone", "default", "misfire_grace_time", "timeout", "sites"}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -78,6 +88,7 @@ class SiteSchedule:
     timeout: int
     base_url: str | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    distributed: bool = False  # run `crawl SITE --distributed`: seed a Redis queue that workers share
 
     @property
     def interval(self) -> timedelta | None:
@@ -183,12 +194,54 @@ def load_config(settings: Any, known_sites: list[str], path: str | None = None) 
         if text.strip().lower() == "off":
             continue
         trigger, description = parse_schedule(text, tz)
+        site_settings = {str(k): str(v) for k, v in spec.get("settings", {}).items()}
         sites[site] = SiteSchedule(
             site=site, trigger=trigger, description=description,
             misfire_grace_time=int(spec.get("misfire_grace_time", grace)), timeout=int(spec.get("timeout", timeout)),
-            base_url=spec.get("base_url"), settings={str(k): str(v) for k, v in spec.get("settings", {}).items()},
+            base_url=spec.get("base_url"), settings=site_settings,
+            distributed=_distributed(spec, site_settings, settings, f"{path}: [sites.{site}]"),
         )
     return DaemonConfig(timezone=tz, sites=sites, source=source)
+
+
+def _distributed(spec: dict[str, Any], site_settings: dict[str, str], settings: Any, where: str) -> bool:
+    """A site's ``distributed`` flag; a distributed site needs a usable Redis URL (checked now, not at 3 a.m.)."""
+    flag = spec.get("distributed", False)
+    if not isinstance(flag, bool):
+        raise ScheduleError(f"{where} distributed must be true or false, not {flag!r}")
+    if flag:
+        redis_url(site_settings.get("CQNEWS_REDIS_URL", settings.get("CQNEWS_REDIS_URL") or ""), where)
+    return flag
+
+
+def redis_url(url: str, where: str) -> str:
+    """``url`` if it names a Redis server as redis-py reads it (raises ScheduleError otherwise)."""
+    url = url.strip()
+    if not url:
+        raise ScheduleError(f"{where} distributed = true needs a Redis server: set CQNEWS_REDIS_URL "
+                            f"(e.g. redis://redishost:6379/0), the one the site's workers use")
+    parts = urlsplit(url)
+    if parts.scheme not in REDIS_SCHEMES or not (parts.netloc or parts.path):
+        shown = url if parts.password is None else url.replace(parts.password, "***")
+        raise ScheduleError(f"{where} distributed = true: CQNEWS_REDIS_URL {shown!r} is not a Redis URL "
+                            f"(use redis://host:6379/0, rediss://... or unix:///path)")
+    return url
+
+
+def crawl_command(sched: SiteSchedule, overrides: list[str], log_path: Path) -> list[str]:
+    """The child process of one scheduled crawl: a plain crawl, or the coordinator of a distributed one.
+
+    ``overrides`` are the daemon's own ``-s KEY=VALUE``; the site's settings come after them and win.
+    """
+    command = [sys.executable, "-m", "cli", "crawl", sched.site]
+    if sched.distributed:
+        command.append("--distributed")
+    command += ["-s", "CQNEWS_RUN_TRIGGER=scheduled", "-s", f"CQNEWS_RUN_LOG_PATH={log_path}"]
+    if sched.base_url:
+        command += ["--base-url", sched.base_url]
+    for pair in overrides + [f"{k}={v}" for k, v in sched.settings.items()]:
+        command += ["-s", pair]
+    return command
 
 
 def last_started(engine: Engine, site: str) -> datetime | None:
@@ -263,7 +316,8 @@ class Daemon:
         log.info("cqnews daemon started (pid %d): %d site(s) from %s", os.getpid(), len(sites), self.config.source)
         for job in scheduler.get_jobs():
             if job.id in sites:
-                log.info("  %s: %s, next run %s", job.id, sites[job.id].description,
+                log.info("  %s: %s%s, next run %s", job.id, sites[job.id].description,
+                         ", distributed" if sites[job.id].distributed else "",
                          job.next_run_time.isoformat() if job.next_run_time else "never")
         try:
             while not self.stopping.wait(3600):
@@ -318,12 +372,7 @@ class Daemon:
         sched = self.config.sites[site]
         started = datetime.now(UTC)
         log_path = self._log_path(site, started)
-        command = [sys.executable, "-m", "cli", "crawl", site, "-s", "CQNEWS_RUN_TRIGGER=scheduled",
-                   "-s", f"CQNEWS_RUN_LOG_PATH={log_path}"]
-        if sched.base_url:
-            command += ["--base-url", sched.base_url]
-        for pair in self.overrides + [f"{k}={v}" for k, v in sched.settings.items()]:
-            command += ["-s", pair]
+        command = crawl_command(sched, self.overrides, log_path)
         with self._guard:
             if self.stopping.is_set():
                 return
@@ -331,7 +380,8 @@ class Daemon:
                 child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True)  # our signals, not the terminal's, stop it
             self._children[site] = child
-        log.info("%s: crawl started (pid %d), log %s", site, child.pid, log_path)
+        log.info("%s: %scrawl started (pid %d), log %s", site, "distributed " if sched.distributed else "",
+                 child.pid, log_path)
         try:
             child.wait(timeout=sched.timeout)
         except subprocess.TimeoutExpired:

@@ -10,9 +10,10 @@ The rules (the meaning of "versioned archive"):
 Each write also sets the article's place on the revisit ladder (``db.revisit``): a new or changed article
 starts again at the first rung, an unchanged one climbs a rung.
 
-A batch is one transaction, each item in a savepoint of its own. Uniqueness is enforced by the database (``articles.url_key``,
-``url_aliases.url_key``, ``article_versions(article_id, version_no)``), so two crawls racing on the same
-article cannot both write: the loser's savepoint fails, is retried once, and then sees the winner's rows.
+A batch is one transaction, each item in a savepoint of its own. Uniqueness is enforced by the database
+(``articles.url_key``, ``url_aliases.url_key``, ``article_versions(article_id, version_no)``), so two crawls
+racing on the same article cannot both write: the loser's savepoint fails, is retried once, and then sees
+the winner's rows.
 """
 from __future__ import annotations
 
@@ -115,11 +116,11 @@ class Archive:
             except IntegrityError as exc:
                 if attempt == 2:
                     return exc
-                log.info("concurrent write on %s; retrying", getattr(item, "canonical_url", None) or item.url)
+                log.info("concurrent write on %s; retrying", _url_of(item))
             except DBAPIError as exc:
                 if exc.connection_invalidated:
                     raise
-                log.warning("could not store %s: %s", getattr(item, "canonical_url", None) or item.url, exc.orig)
+                log.warning("could not store %s: %s", _url_of(item), exc.orig)
                 return exc
         raise AssertionError("unreachable")
 
@@ -158,6 +159,10 @@ class Archive:
                 _insert_ignoring_conflict(session, Site, {"name": name, "title": title}, ["name"])
                 self._site_ids[name] = session.scalars(select(Site.id).where(Site.name == name)).one()
         return self._site_ids[name]
+
+
+def _url_of(item: items.Article | items.RawPage) -> str:
+    return item.canonical_url if isinstance(item, items.Article) else item.url
 
 
 def _raise_or_return(result: Recorded | Exception) -> Recorded:

@@ -285,8 +285,9 @@ def _fts_title_condition(i: int, single: Query) -> ColumnElement[bool]:
     """Probed per candidate row (rowid and MATCH together): a set of all title matches would be as large as
     the number of titles with the word, however few articles the whole query matches."""
     titles = _FTS.alias(f"title_fts_{i}")
-    return exists().where(titles.c.rowid == SearchDoc.version_id, text(f"title_fts_{i}.{FTS_TABLE} MATCH :title_{i}").bindparams(
-        **{f"title_{i}": fts5_expression(single, "title")}))
+    match = text(f"title_fts_{i}.{FTS_TABLE} MATCH :title_{i}").bindparams(
+        **{f"title_{i}": fts5_expression(single, "title")})
+    return exists().where(titles.c.rowid == SearchDoc.version_id, match)
 
 
 # -- writing the index -----------------------------------------------------------------------------------

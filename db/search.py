@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, Select, and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
@@ -149,7 +149,7 @@ def search_ids(session: Session, text: str, filters: Filters = Filters(), *, sor
 
 
 def _newest_first(session: Session, ranked: Select, filters: Filters, best_score: int | None,
-                  needed: int) -> Sequence[Row[Any]]:
+                  needed: int) -> Sequence[Any]:
     """The first ``needed`` rows of ``ranked``, looked for among ever more of the newest articles.
 
     A window is "dated on or after the date of the n-th newest article": counted in articles, not days,
@@ -171,7 +171,7 @@ def _newest_first(session: Session, ranked: Select, filters: Filters, best_score
     return _matches(session, ranked.limit(needed))
 
 
-def _matches(session: Session, statement: Select) -> Sequence[Row[Any]]:
+def _matches(session: Session, statement: Select) -> Sequence[Any]:
     """Run a statement over the full-text index; on PostgreSQL, always reading it by bitmap scans.
 
     The GIN index's matches need no recheck, whereas the planner prices testing each row's tsvector as

@@ -191,7 +191,7 @@ def test_a_batch_keeps_every_good_item_when_one_is_refused(archive_engine) -> No
     with make_sessionmaker(archive_engine)() as session:  # the refused item's page went with its savepoint
         assert session.scalar(select(func.count()).select_from(Page).where(Page.url.like("%refused%"))) == 0
         assert session.scalar(select(func.count()).select_from(RawBlob)) == 2
-    assert archive.record_batch([make_item(URL, at=T0 + timedelta(hours=2))])[0].outcome is Outcome.UNCHANGED
+    assert archive.record(make_item(URL, at=T0 + timedelta(hours=2))).outcome is Outcome.UNCHANGED
 
 
 CRASH_MID_BATCH = """

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,7 +26,8 @@ from crawl_helpers import copy_site, cqnews, expected, expected_articles, runs
 from sqlalchemy import select
 
 from db import locks
-from db.models import Article, ArticleVersion
+from db.health import Thresholds, judge
+from db.models import Article, ArticleVersion, CrawlRun
 from db.session import make_engine, make_sessionmaker
 from distributed import CrawlInProgress, Keys, ReliableQueue, begin, reap, work_left
 from fixture_server import FixtureSite
@@ -121,12 +124,17 @@ def test_a_new_distributed_crawl_waits_for_live_workers_and_replaces_a_dead_one(
 # -- the CLI's one-line errors ------------------------------------------------------------------------------
 
 
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_unreachable_redis_and_no_crawl_to_join_are_one_clear_line(archive_url: str, tmp_path: Path,
                                                                    prefix: str) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
+    closed = _closed_port()
     down = cqnews(["crawl", "cbg", "--distributed"], archive_url, tmp_path,
                   env={"CQNEWS_REDIS_URL": f"redis://:secret@127.0.0.1:{closed}/0"})
     assert down.returncode == 1 and "Redis cannot be reached at redis://:***@127.0.0.1" in down.stderr, down.stderr
@@ -283,4 +291,161 @@ def test_a_worker_killed_mid_crawl_loses_nothing(archive_url: str, tmp_path: Pat
     assert (survivor.status, survivor.finish_reason) == ("finished", "finished")
     assert survivor.stats["cqnews/distributed/requeued"] >= len(held[1])
     assert killed.status == "running"  # visible as never finished, as any killed crawl
+    _assert_crawl_cleaned_up(client, prefix, archive_url)
+
+
+# -- a worker with nothing left to do, a crawl that can fetch nothing -------------------------------------------
+
+
+def _wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def _drained(client: redis.Redis, keys: Keys, server: FixtureSite) -> bool:
+    """The crawl is under way (its key exists) but every article was fetched and no work is left anywhere."""
+    fetched = {path for _, path, _ in server.hits}
+    return (client.exists(keys.crawl) and client.scard(keys.seen) > 0 and not work_left(client, keys)
+            and {a["path"] for a in expected_articles(SITE)} <= fetched)
+
+
+@postgresql_only
+def test_a_worker_that_finds_the_queue_drained_exits_0_with_a_note(archive_url: str, tmp_path: Path,
+                                                                    client: redis.Redis, prefix: str) -> None:
+    env = _env(archive_url, prefix, delay=0.1)
+    keys = Keys(prefix, SITE)
+    with FixtureSite(copy_site(SITE, tmp_path)) as server:
+        # The seeder stays long after its work is done, so that the late worker joins a crawl still under way.
+        seeder = _start(["crawl", SITE, "--distributed", "--base-url", server.base_url],
+                        env | {"CQNEWS_WORKER_IDLE_SECONDS": "20"}, tmp_path, "seeder")
+        try:
+            _wait_until(lambda: _drained(client, keys, server), 90, "the seeder to drain the queue")
+            time.sleep(0.5)
+            assert _drained(client, keys, server)
+            late = cqnews(["worker", SITE, "--base-url", server.base_url, "--idle-timeout", "1"], archive_url, tmp_path,
+                          env={"CQNEWS_REDIS_URL": REDIS_URL, "CQNEWS_REDIS_PREFIX": prefix})
+            assert client.exists(keys.crawl), "the seeder left before the late worker was done: " + late.stderr[-2000:]
+        finally:
+            seeder_code, seeder_log = _finish(seeder, tmp_path, "seeder")
+    assert late.returncode == 0, late.stderr[-3000:]
+    assert f"cqnews: worker: the distributed crawl of {SITE} had no work left for this worker" in late.stderr
+    assert "no page could be fetched" not in late.stderr and "Traceback" not in late.stderr
+    assert seeder_code == 0, seeder_log
+
+    rows = runs(archive_url)
+    idle = next(r for r in rows if r.pid != seeder.pid)
+    first = next(r for r in rows if r.pid == seeder.pid)
+    assert (first.status, first.finish_reason) == ("finished", "finished") and first.articles_new > 0
+    # Recorded as a run that did not crawl, so that health checks do not take it for a dead site.
+    assert (idle.status, idle.finish_reason, idle.pages_fetched) == ("skipped", "no_work_left", 0)
+    assert idle.stats["cqnews/distributed/crawl"] == first.stats["cqnews/distributed/crawl"]
+    assert "cqnews/distributed/dequeued" not in idle.stats
+    assert judge(sorted(rows, key=lambda r: r.started_at, reverse=True), None, datetime.now(UTC), Thresholds()) == []
+    _assert_crawl_cleaned_up(client, prefix, archive_url)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_distributed_crawl_that_can_fetch_nothing_still_fails(archive_url: str, tmp_path: Path,
+                                                                prefix: str) -> None:
+    closed = _closed_port()
+    env = {"CQNEWS_REDIS_URL": REDIS_URL, "CQNEWS_REDIS_PREFIX": prefix, "CQNEWS_WORKER_IDLE_SECONDS": "0.5"}
+    dead = cqnews(["crawl", "cbg", "--distributed", "--base-url", f"http://127.0.0.1:{closed}"], archive_url,
+                  tmp_path, env=env)
+    assert dead.returncode == 1, dead.stderr[-3000:]
+    assert "cbg: no page could be fetched" in dead.stderr and "no work left for this worker" not in dead.stderr
+
+    # A worker of --forever started for a crawl that has ended by the time it looks: nothing to do, not an error.
+    ended = cqnews(["worker", "cbg", "--crawl-id", "0123456789ab"], archive_url, tmp_path, env=env)
+    assert ended.returncode == 0, ended.stderr
+    assert ended.stderr.strip() == ("cqnews: worker: the distributed crawl of cbg had no work left for this worker "
+                                    "(crawl 0123456789ab has ended)")
+
+
+# -- a worker service and the daemon's distributed crawls ----------------------------------------------------
+
+
+@postgresql_only
+def test_a_forever_worker_joins_two_scheduled_distributed_crawls_and_stops_on_sigterm(
+        archive_url: str, tmp_path: Path, client: redis.Redis, prefix: str) -> None:
+    # Every crawl fetches every page (no revisit ladder), slowly enough that the worker gets a share of each.
+    env = _env(archive_url, prefix, delay=1.0) | {"CQNEWS_INCREMENTAL": "0"}
+    with FixtureSite(copy_site(SITE, tmp_path)) as server:
+        config = tmp_path / "cqnews.toml"
+        config.write_text(f'default = "off"\n[sites.{SITE}]\nevery = "3s"\ndistributed = true\n'
+                          f'base_url = "{server.base_url}"\n', "utf-8")
+        worker = _start(["worker", SITE, "--forever", "--base-url", server.base_url, "--idle-timeout", "2"], env,
+                        tmp_path, "worker")
+        daemon_env = env | {"CQNEWS_SCHEDULE_FILE": str(config), "CQNEWS_LOG_DIR": str(tmp_path / "logs")}
+        daemon = _start(["daemon"], daemon_env, tmp_path, "daemon")
+        try:
+            def coordinators() -> list[CrawlRun]:
+                return [r for r in runs(archive_url) if r.trigger == "scheduled" and r.status == "finished"]
+
+            _wait_until(lambda: len(coordinators()) >= 2, 180, "two scheduled distributed crawls")
+            daemon.send_signal(signal.SIGTERM)
+            daemon_code, daemon_log = _finish(daemon, tmp_path, "daemon")
+            crawls = [r.stats["cqnews/distributed/crawl"] for r in coordinators()[:2]]
+
+            def worked() -> dict[str, CrawlRun]:
+                return {r.stats.get("cqnews/distributed/crawl"): r for r in runs(archive_url)
+                        if r.trigger == "manual" and r.status != "running"}
+
+            _wait_until(lambda: set(crawls) <= set(worked()), 60, "the worker's part of both crawls to end")
+            worker.send_signal(signal.SIGTERM)
+            worker_code, worker_log = _finish(worker, tmp_path, "worker")
+        finally:
+            for proc in (daemon, worker):
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+    assert daemon_code == 0, daemon_log
+    assert "distributed crawl started" in daemon_log and "Traceback" not in daemon_log
+    assert worker_code == 0, worker_log
+    assert "received SIGTERM" in worker_log and f"worker for {SITE} stopped" in worker_log
+    assert "Traceback" not in worker_log
+    assert crawls[0] != crawls[1]
+    parts = worked()
+    for crawl in crawls:  # the worker took part in both crawls, in a process of its own each time
+        part = parts[crawl]
+        assert (part.status, part.finish_reason) == ("finished", "finished"), part.stats
+        assert part.pid != worker.pid and part.stats["cqnews/distributed/dequeued"] >= 1
+        assert part.pages_fetched >= 1
+    assert parts[crawls[0]].pid != parts[crawls[1]].pid
+    joins = (tmp_path / "worker.err").read_text("utf-8", "replace")
+    assert all(f"joining distributed crawl {crawl} of {SITE}" in joins for crawl in crawls)
+    assert list(client.scan_iter(f"{prefix}:*:alive:*")) == []  # no worker left registered
+
+
+@postgresql_only
+def test_a_forever_worker_stopped_mid_crawl_gives_its_requests_back_and_exits_0(
+        archive_url: str, tmp_path: Path, client: redis.Redis, prefix: str) -> None:
+    env = _env(archive_url, prefix, delay=1.0)
+    with FixtureSite(copy_site(SITE, tmp_path)) as server:
+        worker = _start(["worker", SITE, "--forever", "--base-url", server.base_url], env, tmp_path, "worker")
+        try:
+            time.sleep(1)  # waiting: the crawl below is new to it
+            seeder = _start(["crawl", SITE, "--distributed", "--base-url", server.base_url], env, tmp_path, "seeder")
+
+            def child_holds_work() -> bool:
+                keys = client.keys(f"{prefix}:{SITE}:inflight:*")
+                return any(f":{seeder.pid}:".encode() not in key and client.zcard(key) for key in keys)
+
+            _wait_until(child_holds_work, 90, "the worker's crawl to hold a request")
+            worker.send_signal(signal.SIGTERM)
+            worker_code, worker_log = _finish(worker, tmp_path, "worker")
+            seeder_code, seeder_log = _finish(seeder, tmp_path, "seeder")
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+    assert worker_code == 0, worker_log
+    assert "stopping the crawl" in worker_log and f"worker for {SITE} stopped" in worker_log
+    assert "Traceback" not in worker_log
+    assert seeder_code == 0, seeder_log
+    stopped = next(r for r in runs(archive_url) if r.pid != seeder.pid)
+    assert (stopped.status, stopped.finish_reason) == ("failed", "shutdown")  # as any crawl stopped by a signal
+    _assert_archived_once(archive_url)  # the seeder did what the stopped worker left
     _assert_crawl_cleaned_up(client, prefix, archive_url)

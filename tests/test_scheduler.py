@@ -22,7 +22,7 @@ from db.models import Article, ArticleVersion, CrawlLock, CrawlRun
 from db.session import make_engine, make_sessionmaker
 from fixture_server import FixtureSite
 from runner import project_settings
-from scheduler import ScheduleError, load_config, parse_duration, parse_schedule
+from scheduler import ScheduleError, crawl_command, load_config, parse_duration, parse_schedule
 
 SITES = ["cbg", "cq_people"]
 
@@ -77,6 +77,50 @@ def test_default_schedule_without_a_file(tmp_path: Path, monkeypatch: pytest.Mon
     config = load_config(project_settings({"CQNEWS_TIMEZONE": ""}), SITES)
     assert set(config.sites) == set(SITES) and config.timezone.key == "Asia/Shanghai"
     assert config.sites["cbg"].misfire_grace_time == 3600 and config.source.startswith("defaults")
+
+
+def test_distributed_sites_need_a_redis_url(tmp_path: Path) -> None:
+    text = ('default = "off"\n[sites.cbg]\nevery = "1h"\ndistributed = true\n'
+            '[sites.cq_people]\nevery = "2h"\ndistributed = false\n')
+    config = _config(tmp_path, text, CQNEWS_REDIS_URL="redis://127.0.0.1:6379/3")
+    assert config.sites["cbg"].distributed and not config.sites["cq_people"].distributed  # type: ignore[attr-defined]
+    with pytest.raises(ScheduleError, match=r"\[sites.cbg\] distributed = true needs a Redis server: set CQNEWS_REDIS"):
+        _config(tmp_path, text, CQNEWS_REDIS_URL="")
+    with pytest.raises(ScheduleError, match=r"'http://:\*\*\*@127.0.0.1:6379/0' is not a Redis URL"):
+        _config(tmp_path, text, CQNEWS_REDIS_URL="http://:secret@127.0.0.1:6379/0")
+    # a site's own settings may name its Redis server: that is the one checked (and the one its crawls use)
+    own = ('default = "off"\n[sites.cbg]\nevery = "1h"\ndistributed = true\n'
+           'settings = { CQNEWS_REDIS_URL = "unix:///run/redis.sock" }\n')
+    assert _config(tmp_path, own, CQNEWS_REDIS_URL="").sites["cbg"].distributed  # type: ignore[attr-defined]
+    with pytest.raises(ScheduleError, match="distributed must be true or false"):
+        _config(tmp_path, '[sites.cbg]\nevery = "1h"\ndistributed = "yes"\n')
+    assert not _config(tmp_path, "", CQNEWS_REDIS_URL="").sites["cbg"].distributed  # type: ignore[attr-defined]
+
+
+def test_the_daemon_starts_a_distributed_site_as_the_coordinator_of_a_distributed_crawl(tmp_path: Path) -> None:
+    config = _config(tmp_path, 'default = "off"\n[sites.cbg]\nevery = "1h"\ndistributed = true\n'
+                               'base_url = "http://127.0.0.1:9"\nsettings = { DOWNLOAD_DELAY = 2 }\n'
+                               '[sites.cq_people]\nevery = "1h"\n')
+    log = tmp_path / "run.log"
+    cbg = crawl_command(config.sites["cbg"], ["CQNEWS_MAX_PAGES=50"], log)  # type: ignore[attr-defined]
+    assert cbg[:2] == [sys.executable, "-m"] and cbg[2:] == [
+        "cli", "crawl", "cbg", "--distributed", "-s", "CQNEWS_RUN_TRIGGER=scheduled",
+        "-s", f"CQNEWS_RUN_LOG_PATH={log}", "--base-url", "http://127.0.0.1:9",
+        "-s", "CQNEWS_MAX_PAGES=50", "-s", "DOWNLOAD_DELAY=2"]
+    people = crawl_command(config.sites["cq_people"], [], log)  # type: ignore[attr-defined]
+    assert people[2:5] == ["cli", "crawl", "cq_people"] and "--distributed" not in people
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_daemon_refuses_a_distributed_site_without_redis_in_one_line(archive_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "cqnews.toml"
+    config.write_text('default = "off"\n[sites.cbg]\nevery = "1h"\ndistributed = true\n', "utf-8")
+    result = subprocess.run([sys.executable, "-m", "cli", "daemon"], cwd=tmp_path, capture_output=True, text=True,
+                            env=_env(archive_url, config) | {"CQNEWS_REDIS_URL": ""}, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"cqnews: {config}: [sites.cbg] distributed = true needs a Redis server: set CQNEWS_REDIS_URL "
+        "(e.g. redis://redishost:6379/0), the one the site's workers use"]
 
 
 # -- the daemon process ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from db import fulltext
 from db.archive import Archive
 from db.fulltext import QuerySyntaxError
 from db.migrate import upgrade
-from db.search import Filters, SearchIndexMissing, search
+from db.search import Filters, SearchIndexMissing, SortOrder, search
 from db.session import make_engine, make_sessionmaker
 from items import Article as ArticleItem
 from items import Extracted, RawPage
@@ -200,7 +200,8 @@ def test_newest_window_first_gives_the_same_pages_as_sorting_every_match(archive
         place, topic = rng.choice(places), rng.choice(topics)
         title = f"{place}{topic}新闻{n}" if rng.random() < 0.3 else f"新闻{n}"
         body = f"{place}推进{topic}建设。重庆{rng.choice(topics)}发展。"
-        day = "2099-01-01" if n == 0 else (datetime(2019, 1, 1) + timedelta(days=rng.randint(0, 1500))).date().isoformat()
+        day = (datetime(2019, 1, 1) + timedelta(days=rng.randint(0, 1500))).date().isoformat()
+        day = "2099-01-01" if n == 0 else day  # one wrong date far in the future
         row = (rng.choice(["cbg", "cq_people"]), f"w{n}", title, body, day, rng.choice(["胡虹", None]), "视界网")
         article = item(*row, at=T0 + timedelta(hours=n))
         if n % 25 == 1:
@@ -215,8 +216,9 @@ def test_newest_window_first_gives_the_same_pages_as_sorting_every_match(archive
 
     monkeypatch.setattr(search_module, "FIRST_WINDOW", 10)
     monkeypatch.setattr(search_module, "WINDOW_GROWTH", 2)
+    sorts: tuple[SortOrder, ...] = ("relevance", "date")
     cases = [(q, sort, filters, offset) for q in ("重庆", "经济", "渝北 火锅", "轻轨 OR 大学城", "重庆 -巴南")
-             for sort in ("relevance", "date")
+             for sort in sorts
              for filters in (Filters(), Filters(site="cbg"), Filters(since=datetime(2020, 1, 1, tzinfo=SH)),
                              Filters(dates="archived"), Filters(until=datetime(2021, 6, 1, tzinfo=SH)))
              for offset in (0, 10)]
