@@ -77,9 +77,46 @@ def empty_rate(stats: dict[str, Any]) -> tuple[float, int]:
     return (rejected / total if total else 0.0), total
 
 
+DISTRIBUTED_CRAWL = "cqnews/distributed/crawl"  # the stat naming the distributed crawl a run took part in
+SUMMED = ("pages_fetched", "errors", "articles_new", "articles_updated", "articles_unchanged", "articles_duplicate",
+          "articles_rejected")
+STATUS_RANK = {"running": 0, "failed": 1, "finished": 2, "skipped": 3, "missed": 4}
+
+
+def one_row_per_crawl(runs: list[CrawlRun]) -> list[CrawlRun]:
+    """The runs (newest first) with the rows of each distributed crawl (its coordinator and every worker)
+    added into one: judged row by row, a worker that came late and found the queue drained would look like
+    a crawl that fetched nothing, and one crawl of three workers like three crawls without new articles."""
+    merged: list[CrawlRun] = []
+    by_crawl: dict[str, CrawlRun] = {}
+    for run in runs:
+        crawl_id = (run.stats or {}).get(DISTRIBUTED_CRAWL)
+        if not crawl_id:
+            merged.append(run)
+            continue
+        whole = by_crawl.get(crawl_id)
+        if whole is None:
+            whole = by_crawl[crawl_id] = CrawlRun(
+                site=run.site, started_at=run.started_at, finished_at=run.finished_at, status=run.status,
+                finish_reason=run.finish_reason, stats=dict(run.stats or {}),
+                **{name: getattr(run, name) or 0 for name in SUMMED})
+            merged.append(whole)
+            continue
+        whole.started_at = min(whole.started_at, run.started_at)
+        if STATUS_RANK.get(run.status, 9) < STATUS_RANK.get(whole.status, 9):
+            whole.status, whole.finish_reason = run.status, run.finish_reason
+        for name in SUMMED:
+            setattr(whole, name, (getattr(whole, name) or 0) + (getattr(run, name) or 0))
+        for key, value in (run.stats or {}).items():
+            if key.startswith(("cqnews/extract/", "downloader/request_count")) and isinstance(value, int):
+                whole.stats[key] = int(whole.stats.get(key, 0) or 0) + value
+    return merged
+
+
 def judge(runs: list[CrawlRun], schedule: Schedule | None, now: datetime, limits: Thresholds) -> list[str]:
     """The problems of one site, from its recent runs (newest first) and its schedule (None: unscheduled)."""
     problems: list[str] = []
+    runs = one_row_per_crawl(runs)
     crawled = [r for r in runs if r.status in CRAWLED]
     # A crawl stopped by a shutdown (the daemon restarted) says nothing about the site: judge the ones before.
     done = [r for r in crawled if r.status != "running" and r.finish_reason != "shutdown"]

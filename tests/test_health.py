@@ -115,3 +115,27 @@ def test_status_flags_a_site_whose_server_is_down(archive_url: str, tmp_path: Pa
     assert report["healthy"] is False and by_site["cq_people"]["ok"] and not by_site["cbg"]["ok"]
     assert by_site["cq_people"]["schedule"] == "every 1h" and by_site["cq_people"]["next_run"].endswith("+08:00")
     assert by_site["cbg"]["runs"][0]["status"] == "finished" and by_site["cbg"]["runs"][0]["pages"] == 0
+
+
+def worker_row(hours_ago: float, crawl: str, pages: int, new: int, status: str = "finished",
+               reason: str = "finished") -> CrawlRun:
+    return run(hours_ago, status=status, new=new, pages=pages, reason=reason,
+               stats={"cqnews/distributed/crawl": crawl, "downloader/request_count": pages,
+                      "cqnews/extract/ok": pages})
+
+
+def test_the_rows_of_one_distributed_crawl_are_judged_as_one_crawl() -> None:
+    # the coordinator got no request (two workers drained the queue), a late worker found nothing left
+    crawl = [worker_row(0.40, "c3", pages=0, new=0), worker_row(0.45, "c3", pages=0, new=0, status="skipped",
+                                                                 reason="no_work_left"),
+             worker_row(0.50, "c3", pages=12, new=4), worker_row(0.50, "c3", pages=9, new=2)]
+    assert judge(crawl, hourly(), NOW, LIMITS) == []
+    # two crawls of two rows each, no new article: a streak of 2 crawls, not 4 runs
+    quiet = [worker_row(0.2, "c2", 5, 0), worker_row(0.2, "c2", 5, 0), worker_row(1.2, "c1", 5, 0),
+             worker_row(1.2, "c1", 5, 0)]
+    assert judge(quiet, hourly(), NOW, LIMITS) == []
+    third = [worker_row(2.2, "c0", 5, 0), worker_row(2.2, "c0", 5, 0)]
+    assert judge(quiet + third, hourly(), NOW, LIMITS) == ["zero new articles for 3 runs"]
+    # every row of a crawl fetched nothing: the crawl did
+    dead = [worker_row(0.3, "c9", 0, 0), worker_row(0.3, "c9", 0, 0)]
+    assert judge(dead, hourly(), NOW, LIMITS)[0].startswith("errors: the last crawl fetched no page")
