@@ -105,70 +105,27 @@ def _filtered(statement: Select, filters: Filters, columns: FilterColumns = INDE
     return statement
 
 
-# Past this many matches a query is answered from the newest articles first (``_newest_first``): sorting
-# every match of a word that is in most articles (重庆) takes time that grows with the archive; a window of
-# the newest FIRST_WINDOW articles, grown WINDOW_GROWTH times until it holds the page, does not.
-FEW_MATCHES = 5000
-FIRST_WINDOW = 4000
-WINDOW_GROWTH = 4
-
-
 def _date(filters: Filters) -> Any:
     return SearchDoc.archived_at if filters.dates == "archived" else SearchDoc.published_at
 
 
 def search_ids(session: Session, text: str, filters: Filters = Filters(), *, sort: SortOrder = "relevance",
                limit: int | None = 20, offset: int = 0) -> list[tuple[int, int]]:
-    """(article id, title score) of the matches, best first; raises ``fulltext.QuerySyntaxError``.
-
-    A page of a query with few matches sorts them all. One with many is run over the newest articles
-    first (by the date the filters use), in windows grown until one holds the whole page and nothing older
-    could rank higher (sorted by date: the page is full; by relevance: every article on it has all the
-    words in its title), so the answer is the one sorting every match would give.
-    """
+    """(article id, title score) of the matches, best first; raises ``fulltext.QuerySyntaxError``."""
     query = fulltext.parse_query(text)
     dialect = session.get_bind().dialect.name
     score = fulltext.title_score(query, dialect).label("score")
     date = _date(filters)
-    matching = _filtered(fulltext.restrict(select(SearchDoc.article_id), query, dialect), filters)
-    ranked = _filtered(fulltext.restrict(select(SearchDoc.article_id, score), query, dialect), filters)
+    statement = _filtered(fulltext.restrict(select(SearchDoc.article_id, score), query, dialect), filters)
     order: list[Any] = [date.desc().nulls_last(), SearchDoc.article_id.desc()]
-    ranked = ranked.order_by(*([score.desc(), *order] if sort == "relevance" else order))
-    if limit is None:
-        rows = _matches(session, ranked.offset(offset))
-    elif _matches(session, select(func.count()).select_from(matching.limit(FEW_MATCHES).subquery()))[0][0] \
-            < FEW_MATCHES:
-        rows = _matches(session, ranked.limit(limit).offset(offset))
-    else:
-        rows = _newest_first(session, ranked, filters, len(query.groups) if sort == "relevance" else None,
-                             offset + limit)[offset:]
+    statement = statement.order_by(*([score.desc(), *order] if sort == "relevance" else order))
+    if limit is not None:
+        statement = statement.limit(limit)
+    rows = _matches(session, statement.offset(offset))
     if not rows and not session.scalar(select(exists().where(SearchDoc.article_id.is_not(None)))) \
             and session.scalar(select(exists().where(Article.version_count > 0))):
         raise SearchIndexMissing("the search index is empty but the archive has articles: run `cqnews reindex`")
     return [(int(a), int(s)) for a, s in rows]
-
-
-def _newest_first(session: Session, ranked: Select, filters: Filters, best_score: int | None,
-                  needed: int) -> Sequence[Any]:
-    """The first ``needed`` rows of ``ranked``, looked for among ever more of the newest articles.
-
-    A window is "dated on or after the date of the n-th newest article": counted in articles, not days,
-    so a burst of news or one article dated 2099 does not make it empty or huge.
-    """
-    date = _date(filters)
-    window = FIRST_WINDOW
-    while True:
-        newest = select(date).where(date.is_not(None)).order_by(date.desc()).offset(window - 1).limit(1)
-        if filters.until:
-            newest = newest.where(date < filters.until)
-        floor = session.scalar(newest)
-        if floor is None or (filters.since is not None and floor <= filters.since):
-            break  # the window would be every article the filters allow
-        rows = _matches(session, ranked.where(date >= floor).limit(needed))
-        if len(rows) == needed and (best_score is None or rows[-1][1] == best_score):
-            return rows
-        window *= WINDOW_GROWTH
-    return _matches(session, ranked.limit(needed))
 
 
 def _matches(session: Session, statement: Select) -> Sequence[Any]:

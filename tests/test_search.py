@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import _postgres_database
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, text
 
 from db import fulltext
 from db.archive import Archive
 from db.fulltext import QuerySyntaxError
 from db.migrate import upgrade
-from db.search import Filters, SearchIndexMissing, SortOrder, search
+from db.search import Filters, SearchIndexMissing, search
 from db.session import make_engine, make_sessionmaker
 from items import Article as ArticleItem
 from items import Extracted, RawPage
@@ -184,60 +184,6 @@ def test_same_results_on_sqlite_and_postgresql(both_backends: tuple[Engine, Engi
                     left = [(h.url, h.score, h.snippet) for h in search(a, query, filters, sort=sort)]  # type: ignore[arg-type]
                     right = [(h.url, h.score, h.snippet) for h in search(b, query, filters, sort=sort)]  # type: ignore[arg-type]
                 assert left == right, (query, sort, filters)
-
-
-def test_newest_window_first_gives_the_same_pages_as_sorting_every_match(archive_engine: Engine,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A query with many matches is answered from the newest dates first; pages must not change."""
-    import random
-
-    from db import search as search_module
-
-    rng = random.Random(7)
-    archive = Archive(archive_engine)
-    places, topics = ["渝北", "重庆", "江北", "巴南"], ["火锅", "经济", "轻轨", "大学城"]
-    for n in range(160):
-        place, topic = rng.choice(places), rng.choice(topics)
-        title = f"{place}{topic}新闻{n}" if rng.random() < 0.3 else f"新闻{n}"
-        body = f"{place}推进{topic}建设。重庆{rng.choice(topics)}发展。"
-        day = (datetime(2019, 1, 1) + timedelta(days=rng.randint(0, 1500))).date().isoformat()
-        day = "2099-01-01" if n == 0 else day  # one wrong date far in the future
-        row = (rng.choice(["cbg", "cq_people"]), f"w{n}", title, body, day, rng.choice(["胡虹", None]), "视界网")
-        article = item(*row, at=T0 + timedelta(hours=n))
-        if n % 25 == 1:
-            article.extracted.published_at = None
-        archive.record(article, row[0])
-    calls: list[int] = []
-    real = search_module._newest_first
-
-    def counted(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(search_module, "FIRST_WINDOW", 10)
-    monkeypatch.setattr(search_module, "WINDOW_GROWTH", 2)
-    sorts: tuple[SortOrder, ...] = ("relevance", "date")
-    cases = [(q, sort, filters, offset) for q in ("重庆", "经济", "渝北 火锅", "轻轨 OR 大学城", "重庆 -巴南")
-             for sort in sorts
-             for filters in (Filters(), Filters(site="cbg"), Filters(since=datetime(2020, 1, 1, tzinfo=SH)),
-                             Filters(dates="archived"), Filters(until=datetime(2021, 6, 1, tzinfo=SH)))
-             for offset in (0, 10)]
-    statements: list[str] = []
-    event.listen(archive_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    answered_in_window = 0
-    with make_sessionmaker(archive_engine)() as session:
-        for query, sort, filters, offset in cases:
-            monkeypatch.setattr(search_module, "FEW_MATCHES", 10**9)
-            everything = search_module.search_ids(session, query, filters, sort=sort, limit=10, offset=offset)
-            monkeypatch.setattr(search_module, "_newest_first", counted)
-            monkeypatch.setattr(search_module, "FEW_MATCHES", 2)
-            windowed = search_module.search_ids(session, query, filters, sort=sort, limit=10, offset=offset)
-            monkeypatch.setattr(search_module, "_newest_first", real)
-            assert windowed == everything, (query, sort, filters, offset)
-            last_ranking = [s for s in statements if "ORDER BY" in s][-1]
-            answered_in_window += filters == Filters() and ">=" in last_ranking
-    assert len(calls) == len(cases)
-    assert answered_in_window >= 5  # the windows did answer, not only the fall-back to every match
 
 
 def test_an_index_made_by_another_segmentation_is_reported_until_reindexed(filled: Engine) -> None:
