@@ -70,9 +70,9 @@ def _warm_worker() -> None:
 class SharedPool:
     """One pool of extraction workers per process, however many crawls the process runs at once.
 
-    Crawls acquire it when they open and release it when they close; the last one out shuts it down.
-    Workers are forked from a forkserver that has already imported the extractor, so they start fast and do
-    not inherit the reactor's threads and sockets, as a plain fork would make them.
+    Crawls acquire it with their first page to extract and release it when they close; the last one out
+    shuts it down. Workers are forked from a forkserver that has already imported the extractor, so they
+    start fast and do not inherit the reactor's threads and sockets, as a plain fork would make them.
     """
 
     _pool: ProcessPoolExecutor | None = None
@@ -111,8 +111,7 @@ class ExtractPipeline:
         return cls(crawler.stats, settings.getint("CQNEWS_MIN_TEXT_CHARS", 60), processes)
 
     def open_spider(self) -> None:
-        if self.processes > 1:
-            self.pool = SharedPool.acquire(self.processes)
+        """The worker pool starts with the first page to extract: a re-crawl that finds nothing new needs none."""
 
     def close_spider(self) -> None:
         if self.pool is not None:
@@ -126,6 +125,8 @@ class ExtractPipeline:
             self.stats.inc_value("cqnews/extract/skipped_not_modified")
             return item
         args = (item.body, item.url, item.content_type, item.body_selector, self.min_chars, item.parts)
+        if self.pool is None and self.processes > 1:
+            self.pool = SharedPool.acquire(self.processes)
         if self.pool is not None:
             outcome = await asyncio.wrap_future(self.pool.submit(extract_page, *args))
         else:
