@@ -80,6 +80,10 @@ class FilterColumns:
     source: Any
     folded: bool  # the columns hold folded text (the index): fold the filter value the same way
 
+    def date(self, filters: Filters) -> Any:
+        """The date column the filters' range and the date order use."""
+        return self.archived if filters.dates == "archived" else self.published
+
 
 INDEX_COLUMNS = FilterColumns(SearchDoc.site, SearchDoc.published_at, SearchDoc.archived_at, SearchDoc.author,
                               SearchDoc.source, folded=True)
@@ -88,7 +92,7 @@ ARCHIVE_COLUMNS = FilterColumns(Site.name, ArticleVersion.published_at, Article.
 
 
 def _filtered(statement: Select, filters: Filters, columns: FilterColumns = INDEX_COLUMNS) -> Select:
-    date = columns.archived if filters.dates == "archived" else columns.published
+    date = columns.date(filters)
     if filters.site:
         statement = statement.where(columns.site == filters.site)
     if filters.since:
@@ -105,17 +109,13 @@ def _filtered(statement: Select, filters: Filters, columns: FilterColumns = INDE
     return statement
 
 
-def _date(filters: Filters) -> Any:
-    return SearchDoc.archived_at if filters.dates == "archived" else SearchDoc.published_at
-
-
 def search_ids(session: Session, text: str, filters: Filters = Filters(), *, sort: SortOrder = "relevance",
                limit: int | None = 20, offset: int = 0) -> list[tuple[int, int]]:
     """(article id, title score) of the matches, best first; raises ``fulltext.QuerySyntaxError``."""
     query = fulltext.parse_query(text)
     dialect = session.get_bind().dialect.name
     score = fulltext.title_score(query, dialect).label("score")
-    date = _date(filters)
+    date = INDEX_COLUMNS.date(filters)
     statement = _filtered(fulltext.restrict(select(SearchDoc.article_id, score), query, dialect), filters)
     order: list[Any] = [date.desc().nulls_last(), SearchDoc.article_id.desc()]
     statement = statement.order_by(*([score.desc(), *order] if sort == "relevance" else order))
