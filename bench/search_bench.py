@@ -67,7 +67,7 @@ def sizes(engine: Engine) -> dict[str, int]:
                                         "length(CAST(text AS BLOB))) FROM latest_articles")).scalar_one()
             stored = c.execute(text("SELECT sum(pgsize) FROM dbstat WHERE name = 'article_versions'")).scalar_one()
         else:
-            index = c.execute(text("SELECT sum(pg_column_size(terms) + pg_column_size(title_terms)) FROM search_docs")
+            index = c.execute(text("SELECT sum(pg_column_size(terms)) FROM search_docs")
                               ).scalar_one() + c.execute(text("SELECT pg_relation_size('ix_search_docs_terms')")
                                                          ).scalar_one()
             docs = c.execute(text("SELECT pg_total_relation_size('search_docs')")).scalar_one()

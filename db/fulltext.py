@@ -7,14 +7,20 @@ same way in a query and in the text around it. A query is segmented the same way
 word by word (jieba's precise mode), and every word of it must be in an article (title or body).
 
 The index holds, per article, its latest version only:
-- SQLite: a contentless FTS5 table ``search_fts(title, body)`` whose rowid is the ``article_versions.id``
-  indexed; rows are only ever added (a new version adds a row, ``search_docs.version_id`` says which row
-  is current), so nothing has to be re-segmented to delete it. ``cqnews reindex`` drops the stale rows.
-- PostgreSQL: ``tsvector`` columns ``title_terms`` and ``terms`` on ``search_docs``, built with
-  ``array_to_tsvector`` (the tokens as they are: no server parser, dictionary or extension; no positions),
-  and a GIN index on ``terms``.
+- SQLite: a contentless FTS5 table ``search_fts(title, body, facets)`` whose rowid is the
+  ``article_versions.id`` indexed; rows are only ever added (a new version adds a row,
+  ``search_docs.version_id`` says which row is current), so nothing has to be re-segmented to delete it.
+  ``cqnews reindex`` drops the stale rows.
+- PostgreSQL: the ``tsvector`` column ``terms`` on ``search_docs``, built with ``array_to_tsvector`` (the
+  tokens as they are: no server parser, dictionary or extension; no positions), and a GIN index on it. It
+  holds the title's and the body's words, the title's words again as ``t:word`` and the facets as
+  ``f:word`` (no word of a text can hold a colon, so neither can be matched by a query's words).
 Both hold the same tokens and both queries are plain AND/OR/NOT of tokens, so the two backends return the
 same articles in the same order. Relevance is: how many of the query's words are in the title, then newest.
+
+Facets are index words for what a search narrows by: the site, and the month (UTC) of the published and of
+the archived date. They let the engine intersect a word's posting list with one month's, so that a search
+for a word in half the archive can read its newest matches without reading all of them (``db.windows``).
 
 The index row is written in the transaction that writes the version (``index_article``, called by
 ``db.archive``); ``rebuild`` re-creates the whole index (``cqnews reindex``).
@@ -28,7 +34,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import combinations
 from typing import Any
 
 from sqlalchemy import (
@@ -63,7 +70,6 @@ HAND_WRITTEN_TABLES = (FTS_TABLE,)
 HAND_WRITTEN_COLUMNS = ("title_terms", "terms")
 HAND_WRITTEN_INDEXES = ("ix_search_docs_terms",)
 TERMS_TSVECTOR = "search_docs.terms"
-TITLE_TSVECTOR = "search_docs.title_terms"
 
 # Words of Chongqing news that jieba's general dictionary lacks or splits; added to it, never removed
 # (changing this list changes the segmentation: the fingerprint changes and `cqnews reindex` is due).
@@ -121,7 +127,8 @@ def segmenter_id() -> str:
     import opencc
 
     words = hashlib.sha1("\n".join(DOMAIN_WORDS).encode()).hexdigest()[:8]
-    return f"jieba {jieba.__version__} search+full/noHMM; opencc {getattr(opencc, '__version__', '?')} t2s; +{words}"
+    return (f"jieba {jieba.__version__} search+full/noHMM; opencc {getattr(opencc, '__version__', '?')} t2s; "
+            f"+{words}; facets 1")
 
 
 def fold(value: str) -> str:
@@ -229,7 +236,11 @@ def _fts5_group(alternatives: Sequence[Sequence[str]]) -> str:
 
 
 def fts5_expression(query: Query, column_name: str | None = None) -> str:
-    """The FTS5 MATCH string: every token a quoted string (so no FTS syntax can come from the user)."""
+    """The FTS5 MATCH string: every token a quoted string (so no FTS syntax can come from the user).
+
+    ``column_name`` restricts it to columns (``"title"``, ``"title body"``); searches always restrict it
+    to the text's columns, so a query's words never match the facets.
+    """
     expr = " AND ".join(_fts5_group(g) for g in query.groups)
     if query.excluded:
         expr = f"({expr}) NOT {_fts5_group(query.excluded)}"
@@ -252,16 +263,106 @@ def tsquery_expression(query: Query) -> str:
     return expr
 
 
+# -- facets and narrowed matches -------------------------------------------------------------------------
+
+TITLE_PREFIX = "t:"  # PostgreSQL: a title word again, in ``terms``
+FACET_PREFIX = "f:"  # PostgreSQL: a facet word, in ``terms`` (SQLite: in the ``facets`` column)
+# How many query groups relevance is answered for level by level (2**n title combinations); beyond it the
+# matches are scored and sorted whole.
+MAX_LEVELLED_GROUPS = 4
+
+
+def month_of(value: datetime) -> str:
+    """The facet month of a timestamp: UTC, ``YYYYMM`` (stored naive timestamps are UTC)."""
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return aware.strftime("%Y%m")
+
+
+def site_facet(site: str) -> str:
+    return "s" + site.encode().hex()  # site names may hold "_", which FTS5's ascii tokenizer splits at
+
+
+def date_facet(field: str, month: str) -> str:
+    """``field`` is ``p`` (published) or ``a`` (archived)."""
+    return field + month
+
+
+def facet_words(site: str, published_at: datetime | None, archived_at: datetime) -> list[str]:
+    words = [site_facet(site), date_facet("a", month_of(archived_at))]
+    if published_at is not None:
+        words.append(date_facet("p", month_of(published_at)))
+    return words
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """What a probe of ``db.windows`` adds to a query, inside the full-text match itself.
+
+    ``title_level``: exactly that many of the query's groups match the title; ``months``: the date ``field``
+    (``p``/``a``) falls in one of these months; ``site``: the article is of this site.
+    """
+
+    title_level: int | None = None
+    months: tuple[str, ...] = ()
+    field: str = "p"
+    site: str | None = None
+
+
+def _fts5_facets(words: Sequence[str]) -> str:
+    return "{facets} : (" + " OR ".join(map(_fts5_token, words)) + ")"
+
+
+def _tsquery_facets(words: Sequence[str]) -> str:
+    return "(" + " | ".join(_tsquery_token(FACET_PREFIX + w) for w in words) + ")"
+
+
+def _title_group(alternatives: Sequence[Sequence[str]], dialect: str) -> str:
+    if dialect == "sqlite":
+        return "{title} : " + _fts5_group(alternatives)
+    return _tsquery_group([[TITLE_PREFIX + t for t in alt] for alt in alternatives])
+
+
+def match_expression(query: Query, dialect: str, narrowing: Narrowing = Narrowing()) -> str:
+    """The MATCH string (SQLite) or tsquery text (PostgreSQL) of a query, narrowed."""
+    lite = dialect == "sqlite"
+    base = fts5_expression(query, "title body") if lite else tsquery_expression(query)
+    AND, OR, NOT = (" AND ", " OR ", " NOT ") if lite else (" & ", " | ", " & !")
+    expr = base
+    if narrowing.title_level is not None:
+        titles = [_title_group(g, dialect) for g in query.groups]
+        alternatives = []
+        for chosen in combinations(range(len(titles)), narrowing.title_level):
+            inside = AND.join([f"({base})", *(f"({titles[i]})" for i in chosen)])
+            rest = [f"({t})" for i, t in enumerate(titles) if i not in chosen]
+            alternatives.append(f"({inside}){NOT}({OR.join(rest)})" if rest else f"({inside})")
+        expr = OR.join(f"({a})" for a in alternatives)
+    facets = []
+    if narrowing.months:
+        facets.append([date_facet(narrowing.field, m) for m in narrowing.months])
+    if narrowing.site is not None:
+        facets.append([site_facet(narrowing.site)])
+    for words in facets:
+        expr = f"({expr}){AND}" + (_fts5_facets(words) if lite else _tsquery_facets(words))
+    return expr
+
+
 _FTS = table(FTS_TABLE, column("rowid", Integer))
 
 
-def restrict(statement: Select, query: Query, dialect: str) -> Select:
+def restrict(statement: Select, query: Query, dialect: str, narrowing: Narrowing = Narrowing()) -> Select:
     """Add the full-text match to a SELECT over ``search_docs``."""
+    expression = match_expression(query, dialect, narrowing)
     if dialect == "sqlite":
         return statement.join(_FTS, _FTS.c.rowid == SearchDoc.version_id).where(
-            text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=fts5_expression(query)))
+            text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=expression))
     terms: ColumnElement[Any] = literal_column(TERMS_TSVECTOR)
-    return statement.where(terms.bool_op("@@")(cast(bindparam("ts_match", tsquery_expression(query)), TSQUERY)))
+    return statement.where(terms.bool_op("@@")(cast(bindparam("ts_match", expression), TSQUERY)))
+
+
+def title_matches(query: Query, title: str | None) -> int:
+    """How many of the query's groups the title holds, from the title itself (segmented as the index is)."""
+    words = set(index_terms(title))
+    return sum(any(set(alt) <= words for alt in group) for group in query.groups)
 
 
 def title_score(query: Query, dialect: str) -> ColumnElement[int]:
@@ -272,8 +373,8 @@ def title_score(query: Query, dialect: str) -> ColumnElement[int]:
         if dialect == "sqlite":
             condition = _fts_title_condition(i, single)
         else:
-            condition = literal_column(TITLE_TSVECTOR).bool_op("@@")(
-                cast(bindparam(f"title_{i}", tsquery_expression(single)), TSQUERY))
+            condition = literal_column(TERMS_TSVECTOR).bool_op("@@")(
+                cast(bindparam(f"title_{i}", _title_group(group, dialect)), TSQUERY))
         parts.append(case((condition, 1), else_=0))
     total: ColumnElement[int] = parts[0]
     for part in parts[1:]:
@@ -305,6 +406,7 @@ class IndexDoc:
     source: str | None
     title_terms: list[str]
     body_terms: list[str]
+    facets: list[str]
 
 
 def make_doc(article_id: int, version_id: int, site: str, title: str | None, body: str,
@@ -312,7 +414,7 @@ def make_doc(article_id: int, version_id: int, site: str, title: str | None, bod
              source: str | None) -> IndexDoc:
     return IndexDoc(article_id, version_id, site, published_at, archived_at,
                     fold(author)[:200] if author else None, fold(source)[:200] if source else None,
-                    index_terms(title), index_terms(body))
+                    index_terms(title), index_terms(body), facet_words(site, published_at, archived_at))
 
 
 def latest_rows() -> Select:
@@ -347,16 +449,21 @@ def write_docs(session: Session, docs: Sequence[IndexDoc]) -> None:
     session.execute(upsert, values)
     if dialect == "postgresql":
         session.execute(
-            text("UPDATE search_docs SET title_terms = array_to_tsvector(CAST(:title AS text[])), "
-                 "terms = array_to_tsvector(CAST(:terms AS text[])) WHERE article_id = :id"),
-            [{"id": d.article_id, "title": list(dict.fromkeys(d.title_terms)),
-              "terms": list(dict.fromkeys(d.title_terms + d.body_terms))} for d in docs])
+            text("UPDATE search_docs SET terms = array_to_tsvector(CAST(:terms AS text[])) WHERE article_id = :id"),
+            [{"id": d.article_id, "terms": pg_terms(d)} for d in docs])
     else:
         fresh = [d for d in docs if current.get(d.article_id) != d.version_id]
         if fresh:
-            session.execute(text(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (:rowid, :title, :body)"),
-                            [{"rowid": d.version_id, "title": " ".join(d.title_terms), "body": " ".join(d.body_terms)}
-                             for d in fresh])
+            session.execute(text(f"INSERT INTO {FTS_TABLE} (rowid, title, body, facets) "
+                                 "VALUES (:rowid, :title, :body, :facets)"),
+                            [{"rowid": d.version_id, "title": " ".join(d.title_terms), "body": " ".join(d.body_terms),
+                              "facets": " ".join(d.facets)} for d in fresh])
+
+
+def pg_terms(doc: IndexDoc) -> list[str]:
+    """The lexemes of an article's ``terms`` tsvector: its words, its title's again as ``t:``, its facets."""
+    return list(dict.fromkeys(doc.title_terms + doc.body_terms + [TITLE_PREFIX + t for t in doc.title_terms]
+                              + [FACET_PREFIX + f for f in doc.facets]))
 
 
 def segment_rows(rows: list[tuple[Any, ...]]) -> list[IndexDoc]:

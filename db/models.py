@@ -222,8 +222,8 @@ class SearchDoc(Base):
 
     Kept in sync by ``db.fulltext`` in the transaction that writes a version. The index itself is hand-written
     per backend and not part of this model: on SQLite the FTS5 table ``search_fts`` (rowid = the indexed
-    ``article_versions.id``), on PostgreSQL the ``tsvector`` columns ``title_terms``/``terms`` of this table
-    and their GIN index. ``author``/``source`` hold folded (simplified, lower-case) copies for filtering.
+    ``article_versions.id``), on PostgreSQL the ``tsvector`` column ``terms`` of this table
+    and its GIN index. ``author``/``source`` hold folded (simplified, lower-case) copies for filtering.
     """
 
     __tablename__ = "search_docs"

@@ -7,16 +7,19 @@ the same results on both backends.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy import text as sql
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
-from db import fulltext
+from db import fulltext, windows
 from db.models import Article, ArticleVersion, CrawlRun, SearchDoc, Site, UrlAlias
 from urls import url_key
 
@@ -85,8 +88,35 @@ class FilterColumns:
         return self.archived if filters.dates == "archived" else self.published
 
 
-INDEX_COLUMNS = FilterColumns(SearchDoc.site, SearchDoc.published_at, SearchDoc.archived_at, SearchDoc.author,
-                              SearchDoc.source, folded=True)
+class _Unindexed(FunctionElement[Any]):
+    """A column SQLite must not read through an index: ``+column`` there (its documented hint), the column
+    elsewhere.
+
+    A search's rows must come from the full-text match, each then looked up by its version id. Offered a
+    site or date index on ``search_docs``, SQLite's planner walks it in date order and probes FTS5 row by
+    row instead (measured: 44 ms against 0.3 ms for one window of 3,000 articles, growing with the archive).
+    """
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _column_as_is(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_Unindexed, "sqlite")
+def _column_without_index(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
+
+
+INDEX_COLUMNS = FilterColumns(_Unindexed(SearchDoc.site), _Unindexed(SearchDoc.published_at),
+                              _Unindexed(SearchDoc.archived_at), _Unindexed(SearchDoc.author),
+                              _Unindexed(SearchDoc.source), folded=True)
 ARCHIVE_COLUMNS = FilterColumns(Site.name, ArticleVersion.published_at, Article.first_seen, ArticleVersion.author,
                                 ArticleVersion.source, folded=False)
 
@@ -111,8 +141,27 @@ def _filtered(statement: Select, filters: Filters, columns: FilterColumns = INDE
 
 def search_ids(session: Session, text: str, filters: Filters = Filters(), *, sort: SortOrder = "relevance",
                limit: int | None = 20, offset: int = 0) -> list[tuple[int, int]]:
-    """(article id, title score) of the matches, best first; raises ``fulltext.QuerySyntaxError``."""
+    """(article id, title score) of the matches, best first; raises ``fulltext.QuerySyntaxError``.
+
+    A page (``limit`` given) is read newest first from the index's month facets (``db.windows``); all
+    matches (``limit=None``, exports) and queries of more groups than relevance levels are worked out for
+    (``fulltext.MAX_LEVELLED_GROUPS``) are sorted whole. Both give the same order.
+    """
     query = fulltext.parse_query(text)
+    with _bitmap_scans(session):
+        if limit is None or (sort == "relevance" and len(query.groups) > fulltext.MAX_LEVELLED_GROUPS):
+            ranked = sorted_ids(session, query, filters, sort=sort, limit=limit, offset=offset)
+        else:
+            ranked = windowed_ids(session, query, filters, sort=sort, limit=limit, offset=offset)
+    if not ranked and not session.scalar(select(exists().where(SearchDoc.article_id.is_not(None)))) \
+            and session.scalar(select(exists().where(Article.version_count > 0))):
+        raise SearchIndexMissing("the search index is empty but the archive has articles: run `cqnews reindex`")
+    return ranked
+
+
+def sorted_ids(session: Session, query: fulltext.Query, filters: Filters, *, sort: SortOrder,
+               limit: int | None, offset: int) -> list[tuple[int, int]]:
+    """Every match scored (title words) and sorted by the database."""
     dialect = session.get_bind().dialect.name
     score = fulltext.title_score(query, dialect).label("score")
     date = INDEX_COLUMNS.date(filters)
@@ -121,25 +170,65 @@ def search_ids(session: Session, text: str, filters: Filters = Filters(), *, sor
     statement = statement.order_by(*([score.desc(), *order] if sort == "relevance" else order))
     if limit is not None:
         statement = statement.limit(limit)
-    rows = _matches(session, statement.offset(offset))
-    if not rows and not session.scalar(select(exists().where(SearchDoc.article_id.is_not(None)))) \
-            and session.scalar(select(exists().where(Article.version_count > 0))):
-        raise SearchIndexMissing("the search index is empty but the archive has articles: run `cqnews reindex`")
-    return [(int(a), int(s)) for a, s in rows]
+    return [(int(a), int(s)) for a, s in session.execute(statement.offset(offset)).all()]
 
 
-def _matches(session: Session, statement: Select) -> Sequence[Any]:
-    """Run a statement over the full-text index; on PostgreSQL, always reading it by bitmap scans.
+def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, sort: SortOrder, limit: int,
+                 offset: int) -> list[tuple[int, int]]:
+    """The page read from the newest months first, level by level of title words for relevance."""
+    dialect = session.get_bind().dialect.name
+    date = INDEX_COLUMNS.date(filters)
+    field = "a" if filters.dates == "archived" else "p"
+    months = _months(session, filters)
+
+    def level_rows(level: int | None, wanted: int) -> list[int]:
+        def probe(window: tuple[str, ...]) -> list[int]:
+            narrowing = fulltext.Narrowing(level, window, field, filters.site)
+            statement = _filtered(fulltext.restrict(select(SearchDoc.article_id), query, dialect, narrowing), filters)
+            statement = statement.order_by(date.desc().nulls_last(), SearchDoc.article_id.desc()).limit(wanted)
+            return [int(a) for a in session.scalars(statement)]
+
+        return windows.newest_first(months, wanted, probe)
+
+    levels: list[int | None] = list(range(len(query.groups), -1, -1)) if sort == "relevance" else [None]
+    page = windows.by_level(levels, offset + limit, level_rows)[offset:]
+    if sort == "relevance":
+        return [(article_id, int(level or 0)) for article_id, level in page]
+    titles = dict(session.execute(
+        select(SearchDoc.article_id, ArticleVersion.title)
+        .join(ArticleVersion, ArticleVersion.id == SearchDoc.version_id)
+        .where(SearchDoc.article_id.in_([a for a, _ in page]))).all())
+    return [(article_id, fulltext.title_matches(query, titles.get(article_id))) for article_id, _ in page]
+
+
+def _months(session: Session, filters: Filters) -> list[str]:
+    """The facet months the filters' date can be in, newest first (none: the archive has no such date)."""
+    date = SearchDoc.archived_at if filters.dates == "archived" else SearchDoc.published_at
+    newest = session.scalar(select(func.max(date)))  # two statements: SQLite reads an index for one alone
+    oldest = session.scalar(select(func.min(date)))
+    if newest is None or oldest is None:
+        return []
+    if filters.until is not None:
+        newest = min(newest, filters.until - timedelta(microseconds=1))
+    if filters.since is not None:
+        oldest = max(oldest, filters.since)
+    return windows.months_between(newest, oldest) if newest >= oldest else []
+
+
+@contextmanager
+def _bitmap_scans(session: Session) -> Iterator[None]:
+    """On PostgreSQL, read the full-text index by bitmap scans only, for the statements inside.
 
     The GIN index's matches need no recheck, whereas the planner prices testing each row's tsvector as
     cheap and picks a sequential scan or a walk along a date index that tests every row (20x slower).
     """
     if session.get_bind().dialect.name != "postgresql":
-        return session.execute(statement).all()
+        yield
+        return
     session.execute(sql("SET LOCAL enable_seqscan = off"))
     session.execute(sql("SET LOCAL enable_indexscan = off"))
     try:
-        return session.execute(statement).all()
+        yield
     finally:
         session.execute(sql("RESET enable_seqscan"))
         session.execute(sql("RESET enable_indexscan"))
