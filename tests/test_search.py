@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from db import fulltext
 from db.archive import Archive
 from db.fulltext import QuerySyntaxError
-from db.migrate import upgrade
+from db.migrate import downgrade, upgrade
 from db.search import Filters, SearchIndexMissing, search
 from db.session import make_engine, make_sessionmaker
 from items import Article as ArticleItem
@@ -155,6 +155,18 @@ def test_an_archive_without_index_says_reindex(filled: Engine) -> None:
         assert fulltext.missing(session) == len(CORPUS)
     assert fulltext.rebuild(filled, batch=2) == len(CORPUS)
     assert len(titles(filled, "重庆")) == 5
+
+
+def test_the_facets_migration_empties_the_index_and_reindex_restores_it(filled: Engine) -> None:
+    before = titles(filled, "重庆", sort="date")
+    downgrade(filled, "0004")  # the index before facets: emptied, its old shape back
+    upgrade(filled)
+    with make_sessionmaker(filled)() as session:
+        assert fulltext.missing(session) == len(CORPUS)
+    with pytest.raises(SearchIndexMissing, match="cqnews reindex"):
+        titles(filled, "重庆")
+    fulltext.rebuild(filled)
+    assert titles(filled, "重庆", sort="date") == before and len(before) == 5
 
 
 @pytest.fixture
