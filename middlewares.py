@@ -3,7 +3,9 @@
 At spider open it loads, for the spider's site, every archived article URL (and alias) with its
 ``next_visit_at`` and the validators (ETag, Last-Modified) and body hash of the page its latest version came
 from. Then, for article requests only (listing pages, sitemaps and feeds are always fetched):
-- not due, or never again (NULL): the request is dropped before download (``cqnews/incremental/not_due``);
+- not due, or never again (NULL): the request is dropped (``cqnews/incremental/not_due``, once per URL) as the
+  spider yields it, by the spider middleware :class:`NotDueFilter`, so that it never reaches the scheduler;
+  the downloader middleware still drops one that arrives another way (a redirect to an archived article);
 - due: it is sent with If-None-Match / If-Modified-Since; a 304, or a body identical to the stored one,
   marks the response ``cqnews_not_modified`` so that nothing is extracted and the archive only records the
   visit.
@@ -19,6 +21,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from sqlalchemy import and_, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -76,6 +79,7 @@ class IncrementalMiddleware:
         self.database_url: str = crawler.settings["CQNEWS_DATABASE_URL"]
         self.enabled = crawler.settings.getbool("CQNEWS_INCREMENTAL", True)
         self.known: dict[str, Known] = {}
+        self.not_due_keys: set[str] = set()  # counted once each, as the scheduler's duplicate filter would
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -93,20 +97,29 @@ class IncrementalMiddleware:
             return
         log.info("incremental: %d archived URLs known for %s", len(self.known), spider.name)
 
-    def _count(self, key: str) -> None:
+    def count(self, key: str) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"cqnews/incremental/{key}")
+
+    def not_due(self, key: str, known: Known) -> bool:
+        """Whether the archived URL ``key`` is not due for a revisit (or never again); counted once per URL."""
+        if known.next_visit_at is not None and known.next_visit_at <= datetime.now(UTC):
+            return False
+        if key not in self.not_due_keys:
+            self.not_due_keys.add(key)
+            self.count("not_due")
+        return True
 
     def process_request(self, request: Request) -> None:
         if not request.meta.get(ARTICLE_META) or not self.known:
             return None
-        known = self.known.get(url_key(request.url))
+        key = url_key(request.url)
+        known = self.known.get(key)
         if known is None:
             return None
-        if known.next_visit_at is None or known.next_visit_at > datetime.now(UTC):
-            self._count("not_due")
+        if self.not_due(key, known):  # NotDueFilter drops most earlier; this one came another way (a redirect)
             raise IgnoreRequest(f"archived, revisit not due: {request.url}")
-        self._count("revisit")
+        self.count("revisit")
         if known.etag:
             request.headers.setdefault("If-None-Match", known.etag)
         if known.last_modified:
@@ -121,12 +134,44 @@ class IncrementalMiddleware:
         if known is None:
             return response
         if response.status == 304:
-            self._count("not_modified_304")
+            self.count("not_modified_304")
             request.meta[NOT_MODIFIED_META] = True
         elif known.body_sha256 and hashlib.sha256(response.body).hexdigest() == known.body_sha256:
-            self._count("same_body")
+            self.count("same_body")
             request.meta[NOT_MODIFIED_META] = True
         return response
+
+
+class NotDueFilter(BaseSpiderMiddleware):
+    """Spider middleware: an archived article not due for a revisit is dropped as the spider yields its request.
+
+    Dropped in the downloader middleware instead, each such request would go through the scheduler, the
+    downloader middlewares and back to the spider's errback as an IgnoreRequest failure: on an unchanged
+    re-crawl that is nearly every article link, and most of the crawl's CPU. The archive, the decision and
+    its count are :class:`IncrementalMiddleware`'s.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.incremental: IncrementalMiddleware | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NotDueFilter:
+        mw = cls(crawler)
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        return mw
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.incremental = self.crawler.get_downloader_middleware(IncrementalMiddleware)
+
+    def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
+        if self.incremental is None or not request.meta.get(ARTICLE_META) or not self.incremental.known:
+            return request
+        key = url_key(request.url)
+        known = self.incremental.known.get(key)
+        if known is None or not self.incremental.not_due(key, known):
+            return request  # new, or due: IncrementalMiddleware makes the revisit conditional
+        return None
 
 
 class RedirectLoopMiddleware:

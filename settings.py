@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 BOT_NAME = "cqnews"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -45,6 +47,9 @@ CQNEWS_REVISIT_MAX_AGE_DAYS = float(os.environ.get("CQNEWS_REVISIT_MAX_AGE_DAYS"
 DOWNLOADER_MIDDLEWARES = {
     "middlewares.IncrementalMiddleware": 560,  # after robots.txt, before retries and redirects
     "middlewares.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600) follows it
+}
+SPIDER_MIDDLEWARES = {
+    "middlewares.NotDueFilter": 950,  # next to the spider: a not-due article link is dropped before all else
 }
 
 # -- extraction ---------------------------------------------------------------------------------------
@@ -88,6 +93,11 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "extensions.CrawlRunRecorder": 500,
 }
+# Scrapy's RemoteControl extension (an HTTP server that runs Python code sent to it) is no more wanted in an
+# unattended archiver than the telnet console. It is left out of the base list rather than set to None in
+# EXTENSIONS, because Scrapy imports every key of that dict, and its module imports aiohttp (~0.15 s a crawl).
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS_BASE = {k: v for k, v in _scrapy_defaults.EXTENSIONS_BASE.items() if not k.endswith(".RemoteControl")}
 
 LOG_LEVEL = os.environ.get("CQNEWS_LOG_LEVEL", "INFO")
 TELNETCONSOLE_ENABLED = False

@@ -78,6 +78,8 @@ def test_crawl_archives_every_article_then_recrawl_adds_nothing(archive_url: str
         assert not second_paths & set(stored), sorted(second_paths & set(stored))
         assert set(expected(site)["start_paths"]) <= second_paths
         assert run2.stats["cqnews/incremental/not_due"] == run1.articles_new + run1.articles_duplicate
+        # They are dropped as the spider yields them: nothing is scheduled that is not then downloaded.
+        assert run2.stats.get("scheduler/enqueued", 0) <= run2.stats["downloader/request_count"]
         assert run2.pages_fetched < run1.pages_fetched
         assert latest_by_path(archive_url).keys() == stored.keys()
         assert len(latest_by_path(archive_url, with_aliases=False)) == len(articles)
@@ -245,6 +247,34 @@ def test_new_listing_entry_is_found_on_the_next_run(archive_url: str, tmp_path: 
     run = runs(archive_url)[-1]
     assert run.articles_new == 1
     assert new_path in latest_by_path(archive_url, with_aliases=False)
+
+
+def test_redirect_to_an_archived_article_not_due_is_not_followed(archive_url: str, tmp_path: Path) -> None:
+    """The one way a not-due article reaches the downloader (a redirect, past the spider middlewares) is closed
+    too, and the article is still counted once under not_due."""
+    import json
+
+    root = copy_site("cbg", tmp_path)
+    spec = expected("cbg")
+    target = spec["articles"][0]["path"]
+    moved = target.rsplit("/", 1)[0] + "/" + "d" * 32 + ".html"
+    listing = root / spec["start_paths"][0].lstrip("/")
+    with FixtureSite(root) as server:
+        assert cqnews(["crawl", "cbg", "--base-url", server.base_url], archive_url, tmp_path).returncode == 0
+        run1 = runs(archive_url)[-1]
+        manifest = json.loads((root / "site.json").read_text("utf-8"))
+        manifest["routes"][moved] = {"status": 301, "location": target}
+        (root / "site.json").write_text(json.dumps(manifest), "utf-8")
+        page = listing.read_text("utf-8")
+        listing.write_text(page.replace("</ul>", f'<li><a href="{moved}">旧地址</a></li></ul>', 1), "utf-8")
+        hits_before = len(server.hits)
+        second = cqnews(["crawl", "cbg", "--base-url", server.base_url], archive_url, tmp_path)
+        assert second.returncode == 0, second.stderr[-3000:]
+        paths = [path for _, path, _ in server.hits[hits_before:]]
+    assert moved in paths and target not in paths
+    run2 = runs(archive_url)[-1]
+    assert run2.stats["cqnews/incremental/not_due"] == run1.articles_new + run1.articles_duplicate
+    assert (run2.articles_new, run2.articles_updated) == (0, 0)
 
 
 def test_robots_txt_disallow_is_obeyed(archive_url: str, tmp_path: Path) -> None:
