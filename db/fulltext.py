@@ -298,14 +298,16 @@ def facet_words(site: str, published_at: datetime | None, archived_at: datetime)
 class Narrowing:
     """What a probe of ``db.windows`` adds to a query, inside the full-text match itself.
 
-    ``title_level``: exactly that many of the query's groups match the title; ``months``: the date ``field``
-    (``p``/``a``) falls in one of these months; ``site``: the article is of this site.
+    ``title_level``: exactly that many of the query's groups match the title (``title_any``: at least one);
+    ``months``: the date ``field`` (``p``/``a``) falls in one of these months; ``site``: the article is of
+    this site.
     """
 
     title_level: int | None = None
     months: tuple[str, ...] = ()
     field: str = "p"
     site: str | None = None
+    title_any: bool = False  # at least one of the query's groups matches the title
 
 
 def _fts5_facets(words: Sequence[str]) -> str:
@@ -328,14 +330,20 @@ def match_expression(query: Query, dialect: str, narrowing: Narrowing = Narrowin
     base = fts5_expression(query, "title body") if lite else tsquery_expression(query)
     AND, OR, NOT = (" AND ", " OR ", " NOT ") if lite else (" & ", " | ", " & !")
     expr = base
-    if narrowing.title_level is not None:
-        titles = [_title_group(g, dialect) for g in query.groups]
+    if narrowing.title_any:
+        expr = f"({base}){AND}(" + OR.join(f"({_title_group(g, dialect)})" for g in query.groups) + ")"
+    elif narrowing.title_level == 0:
+        expr = f"({base}){NOT}({OR.join(f'({_title_group(g, dialect)})' for g in query.groups)})"
+    elif narrowing.title_level is not None:
+        # The query once, ANDed with the title combinations: each combination repeating the query would
+        # have the engine walk its words' posting lists once per combination.
+        titles = [f"({_title_group(g, dialect)})" for g in query.groups]
         alternatives = []
         for chosen in combinations(range(len(titles)), narrowing.title_level):
-            inside = AND.join([f"({base})", *(f"({titles[i]})" for i in chosen)])
-            rest = [f"({t})" for i, t in enumerate(titles) if i not in chosen]
-            alternatives.append(f"({inside}){NOT}({OR.join(rest)})" if rest else f"({inside})")
-        expr = OR.join(f"({a})" for a in alternatives)
+            inside = AND.join(titles[i] for i in chosen)
+            rest = [t for i, t in enumerate(titles) if i not in chosen]
+            alternatives.append(f"({inside}){NOT}({OR.join(rest)})" if rest else inside)
+        expr = f"({base}){AND}(" + OR.join(f"({a})" for a in alternatives) + ")"
     facets = []
     if narrowing.months:
         facets.append([date_facet(narrowing.field, m) for m in narrowing.months])

@@ -148,11 +148,10 @@ def search_ids(session: Session, text: str, filters: Filters = Filters(), *, sor
     (``fulltext.MAX_LEVELLED_GROUPS``) are sorted whole. Both give the same order.
     """
     query = fulltext.parse_query(text)
-    with _bitmap_scans(session):
-        if limit is None or (sort == "relevance" and len(query.groups) > fulltext.MAX_LEVELLED_GROUPS):
-            ranked = sorted_ids(session, query, filters, sort=sort, limit=limit, offset=offset)
-        else:
-            ranked = windowed_ids(session, query, filters, sort=sort, limit=limit, offset=offset)
+    if limit is None or (sort == "relevance" and len(query.groups) > fulltext.MAX_LEVELLED_GROUPS):
+        ranked = sorted_ids(session, query, filters, sort=sort, limit=limit, offset=offset)
+    else:
+        ranked = windowed_ids(session, query, filters, sort=sort, limit=limit, offset=offset)
     if not ranked and not session.scalar(select(exists().where(SearchDoc.article_id.is_not(None)))) \
             and session.scalar(select(exists().where(Article.version_count > 0))):
         raise SearchIndexMissing("the search index is empty but the archive has articles: run `cqnews reindex`")
@@ -170,7 +169,13 @@ def sorted_ids(session: Session, query: fulltext.Query, filters: Filters, *, sor
     statement = statement.order_by(*([score.desc(), *order] if sort == "relevance" else order))
     if limit is not None:
         statement = statement.limit(limit)
-    return [(int(a), int(s)) for a, s in session.execute(statement.offset(offset)).all()]
+    with _bitmap_scans(session):
+        return [(int(a), int(s)) for a, s in session.execute(statement.offset(offset)).all()]
+
+
+# Relevance of a query of several groups: when no more than this many matches have any of its words in the
+# title, they are all read in one probe and ranked by their titles here, instead of one probe per title level.
+TITLED_AT_ONCE = 200
 
 
 def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, sort: SortOrder, limit: int,
@@ -180,18 +185,41 @@ def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, s
     date = INDEX_COLUMNS.date(filters)
     field = "a" if filters.dates == "archived" else "p"
     months = _months(session, filters)
+    need = offset + limit
+
+    def matches(narrowing: fulltext.Narrowing, *columns: Any) -> Select:
+        return _filtered(fulltext.restrict(select(SearchDoc.article_id, *columns), query, dialect, narrowing),
+                         filters)
 
     def level_rows(level: int | None, wanted: int) -> list[int]:
         def probe(window: tuple[str, ...]) -> list[int]:
-            narrowing = fulltext.Narrowing(level, window, field, filters.site)
-            statement = _filtered(fulltext.restrict(select(SearchDoc.article_id), query, dialect, narrowing), filters)
+            statement = matches(fulltext.Narrowing(level, window, field, filters.site))
             statement = statement.order_by(date.desc().nulls_last(), SearchDoc.article_id.desc()).limit(wanted)
             return [int(a) for a in session.scalars(statement)]
 
-        return windows.newest_first(months, wanted, probe)
+        # (several title words together are rare: read such a level whole rather than its newest months first)
+        return windows.newest_first(months, wanted, probe, whole_first=level is not None and level > 1)
 
-    levels: list[int | None] = list(range(len(query.groups), -1, -1)) if sort == "relevance" else [None]
-    page = windows.by_level(levels, offset + limit, level_rows)[offset:]
+    def titled() -> list[tuple[int, int | None]] | None:
+        """Every match with a query word in its title, ranked, if there are few; None if there are many."""
+        statement = matches(fulltext.Narrowing(site=filters.site, title_any=True), date, ArticleVersion.title)
+        statement = statement.join(ArticleVersion, ArticleVersion.id == SearchDoc.version_id)
+        rows = session.execute(statement.limit(TITLED_AT_ONCE + 1)).all()
+        if len(rows) > TITLED_AT_ONCE:
+            return None
+        scored = [(int(a), fulltext.title_matches(query, title), d) for a, d, title in rows]
+        scored.sort(key=lambda r: (-r[1], r[2] is None, -(r[2].timestamp() if r[2] else 0), -r[0]))
+        return [(a, level) for a, level, _ in scored]
+
+    head: list[tuple[int, int | None]] = []
+    levels: list[int | None] = [None]
+    with _bitmap_scans(session):
+        if sort == "relevance":
+            ranked = titled() if len(query.groups) > 1 else None
+            head, levels = (ranked, [0]) if ranked is not None else ([], list(range(len(query.groups), -1, -1)))
+        if len(head) < need:
+            head += windows.by_level(levels, need - len(head), level_rows)
+    page = head[offset:need]
     if sort == "relevance":
         return [(article_id, int(level or 0)) for article_id, level in page]
     titles = dict(session.execute(
@@ -217,7 +245,8 @@ def _months(session: Session, filters: Filters) -> list[str]:
 
 @contextmanager
 def _bitmap_scans(session: Session) -> Iterator[None]:
-    """On PostgreSQL, read the full-text index by bitmap scans only, for the statements inside.
+    """On PostgreSQL, read the full-text index by bitmap scans only, for the statements inside (only those
+    that match words: a min() or max() read from a btree index needs an index scan).
 
     The GIN index's matches need no recheck, whereas the planner prices testing each row's tsvector as
     cheap and picks a sequential scan or a walk along a date index that tests every row (20x slower).

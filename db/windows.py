@@ -35,17 +35,19 @@ def months_between(newest: datetime, oldest: datetime) -> list[str]:
     return out
 
 
-def newest_first(months: Sequence[str], wanted: int, probe: Callable[[tuple[str, ...]], list[T]]) -> list[T]:
+def newest_first(months: Sequence[str], wanted: int, probe: Callable[[tuple[str, ...]], list[T]], *,
+                 whole_first: bool = False) -> list[T]:
     """The newest ``wanted`` results of ``probe``, asking it for as few months as it can.
 
     ``probe(window)`` returns the newest ``wanted`` matches in the months of ``window``, or in all the
     archive (dateless articles included) when ``window`` is empty. After a window with too few matches, the
     next is sized from the rate seen (1.5x what that rate needs, at least twice as wide); a window that
-    would reach the oldest month is the whole archive.
+    would reach half the archive's months is the whole archive (a long list of months costs the engine
+    more than it saves). ``whole_first``: the caller expects few matches; ask for the whole archive at once.
     """
-    width = FIRST_WINDOW
+    width = len(months) if whole_first else FIRST_WINDOW
     while True:
-        window = tuple(months[:width]) if width < len(months) else ()
+        window = tuple(months[:width]) if 2 * width < len(months) else ()
         rows = probe(window)
         if len(rows) >= wanted or not window:
             return rows

@@ -17,7 +17,7 @@ import pytest
 from conftest import _postgres_database
 from sqlalchemy import Engine, event, insert, select
 
-from db import fulltext, windows
+from db import fulltext, search, windows
 from db.migrate import upgrade
 from db.models import Article, ArticleVersion, Site
 from db.search import Filters, search_ids, sorted_ids, windowed_ids
@@ -92,8 +92,11 @@ FILTERS = [Filters(), Filters(site="cbg"), Filters(author="张伟"),
            Filters(dates="archived", since=datetime(2025, 6, 1, tzinfo=UTC))]
 
 
+@pytest.mark.parametrize("titled_at_once", [search.TITLED_AT_ONCE, 3])  # 3: most queries rank level by level
 @pytest.mark.parametrize("sort", ["relevance", "date"])
-def test_the_windowed_page_is_the_sorted_page(engines: tuple[Engine, Engine], sort: str) -> None:
+def test_the_windowed_page_is_the_sorted_page(engines: tuple[Engine, Engine], sort: str, titled_at_once: int,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "TITLED_AT_ONCE", titled_at_once)
     compared = 0
     for query in QUERIES:
         parsed = fulltext.parse_query(query)
@@ -135,17 +138,21 @@ def test_months_between_crosses_years() -> None:
 
 
 def test_windows_widen_until_the_page_is_full_then_take_everything() -> None:
-    months = [f"2025{m:02d}" for m in range(12, 0, -1)]
+    months = [f"{2024 + m // 12}{m % 12 + 1:02d}" for m in range(23, -1, -1)]  # 24 months, newest first
     asked: list[tuple[str, ...]] = []
 
     def probe_for(wanted: int) -> Callable[[tuple[str, ...]], list[int]]:
         def probe(window: tuple[str, ...]) -> list[int]:
             asked.append(window)
-            return [1] * min(wanted, len(window) if window else 9)  # one match a month, 9 in all
+            return [1] * min(wanted, len(window) if window else 24)  # one match a month
         return probe
 
     assert len(windows.newest_first(months, 5, probe_for(5))) == 5
     assert [len(w) for w in asked] == [2, 8]  # 1 a month seen: 1.5 x what 5 needs
+    assert asked[1][0] == "202512" and asked[1][-1] == "202505"  # the newest months
     asked.clear()
-    assert len(windows.newest_first(months, 20, probe_for(20))) == 9
-    assert [len(w) for w in asked] == [2, 0]  # a window reaching the oldest month is the whole archive
+    assert len(windows.newest_first(months, 20, probe_for(20))) == 20
+    assert [len(w) for w in asked] == [2, 0]  # a window of half the months or more is the whole archive
+    asked.clear()
+    assert len(windows.newest_first(months, 5, probe_for(5), whole_first=True)) == 5
+    assert [len(w) for w in asked] == [0]
