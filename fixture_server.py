@@ -49,7 +49,7 @@ class FixtureSite:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host if isinstance(host, str) else host.decode()}:{port}"
 
     def routes(self) -> dict[str, dict[str, Any]]:
         """Read on every request, so a test can change the site between crawls."""

@@ -56,7 +56,7 @@ class GeneratedSite:
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host if isinstance(host, str) else host.decode()}:{port}"
 
     def __enter__(self) -> GeneratedSite:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

@@ -33,7 +33,7 @@ def fingerprint_article(session: Session, article: Article, fingerprint: int, te
         .limit(MAX_CANDIDATES)
     ).all()
     for candidate_id, simhash, root in candidates:
-        if distance(fingerprint, from_signed(simhash)) <= MAX_DISTANCE:
+        if simhash is not None and distance(fingerprint, from_signed(simhash)) <= MAX_DISTANCE:
             article.duplicate_of = root or candidate_id
             return article.duplicate_of
     return None
