@@ -110,13 +110,19 @@ class IncrementalMiddleware:
             self.count("not_due")
         return True
 
-    def process_request(self, request: Request) -> None:
+    def archived(self, request: Request) -> tuple[str, Known] | None:
+        """The URL key and what the archive knows of an article request's URL; None for any other request."""
         if not request.meta.get(ARTICLE_META) or not self.known:
             return None
         key = url_key(request.url)
         known = self.known.get(key)
-        if known is None:
+        return None if known is None else (key, known)
+
+    def process_request(self, request: Request) -> None:
+        found = self.archived(request)
+        if found is None:
             return None
+        key, known = found
         if self.not_due(key, known):  # NotDueFilter drops most earlier; this one came another way (a redirect)
             raise IgnoreRequest(f"archived, revisit not due: {request.url}")
         self.count("revisit")
@@ -165,12 +171,11 @@ class NotDueFilter(BaseSpiderMiddleware):
         self.incremental = self.crawler.get_downloader_middleware(IncrementalMiddleware)
 
     def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
-        if self.incremental is None or not request.meta.get(ARTICLE_META) or not self.incremental.known:
+        if self.incremental is None:
             return request
-        key = url_key(request.url)
-        known = self.incremental.known.get(key)
-        if known is None or not self.incremental.not_due(key, known):
-            return request  # new, or due: IncrementalMiddleware makes the revisit conditional
+        found = self.incremental.archived(request)
+        if found is None or not self.incremental.not_due(*found):
+            return request  # not archived, or due: IncrementalMiddleware makes the revisit conditional
         return None
 
 

@@ -65,7 +65,8 @@ from db.models import Article, ArticleVersion, SearchDoc, Site
 log = logging.getLogger(__name__)
 
 FTS_TABLE = "search_fts"
-# Objects of the index written by hand in migration 0003, not by models: autogenerate must not see them.
+# Objects of the index written by hand in migrations 0003 and 0005, not by models: autogenerate must not see
+# them (``title_terms`` exists on PostgreSQL from 0003 to 0004 only).
 HAND_WRITTEN_TABLES = (FTS_TABLE,)
 HAND_WRITTEN_COLUMNS = ("title_terms", "terms")
 HAND_WRITTEN_INDEXES = ("ix_search_docs_terms",)
@@ -329,15 +330,15 @@ def match_expression(query: Query, dialect: str, narrowing: Narrowing = Narrowin
     lite = dialect == "sqlite"
     base = fts5_expression(query, "title body") if lite else tsquery_expression(query)
     AND, OR, NOT = (" AND ", " OR ", " NOT ") if lite else (" & ", " | ", " & !")
+    titles = [f"({_title_group(g, dialect)})" for g in query.groups]
     expr = base
     if narrowing.title_any:
-        expr = f"({base}){AND}(" + OR.join(f"({_title_group(g, dialect)})" for g in query.groups) + ")"
+        expr = f"({base}){AND}({OR.join(titles)})"
     elif narrowing.title_level == 0:
-        expr = f"({base}){NOT}({OR.join(f'({_title_group(g, dialect)})' for g in query.groups)})"
+        expr = f"({base}){NOT}({OR.join(titles)})"
     elif narrowing.title_level is not None:
         # The query once, ANDed with the title combinations: each combination repeating the query would
         # have the engine walk its words' posting lists once per combination.
-        titles = [f"({_title_group(g, dialect)})" for g in query.groups]
         alternatives = []
         for chosen in combinations(range(len(titles)), narrowing.title_level):
             inside = AND.join(titles[i] for i in chosen)

@@ -101,6 +101,7 @@ class _Unindexed(FunctionElement[Any]):
 
     def __init__(self, column: Any) -> None:
         super().__init__(column)
+        self.column = column  # itself, where an index is wanted (the min and max of a date)
         self.type = column.type
 
 
@@ -231,7 +232,7 @@ def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, s
 
 def _months(session: Session, filters: Filters) -> list[str]:
     """The facet months the filters' date can be in, newest first (none: the archive has no such date)."""
-    date = SearchDoc.archived_at if filters.dates == "archived" else SearchDoc.published_at
+    date = INDEX_COLUMNS.date(filters).column
     newest = session.scalar(select(func.max(date)))  # two statements: SQLite reads an index for one alone
     oldest = session.scalar(select(func.min(date)))
     if newest is None or oldest is None:
