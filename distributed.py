@@ -46,6 +46,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
+from cqnews.db import locks
 from redis.exceptions import RedisError, WatchError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -54,8 +55,6 @@ from scrapy.settings import Settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from twisted.internet.task import LoopingCall
-
-from db import locks
 
 log = logging.getLogger(__name__)
 
@@ -233,13 +232,13 @@ def wait_for_crawl(client: redis.Redis, keys: Keys, timeout: float | None, *, af
 
 def configure(settings: Settings, crawl_id: str, *, worker: bool) -> None:
     """Make a crawl one worker of distributed crawl ``crawl_id``; a worker does not seed start requests."""
-    settings.set("SCHEDULER", "distributed.RedisScheduler", priority="cmdline")
+    settings.set("SCHEDULER", "cqnews.distributed.RedisScheduler", priority="cmdline")
     settings.set("CQNEWS_DISTRIBUTED_CRAWL", crawl_id, priority="cmdline")
     settings.set("CQNEWS_LOCK_HOLDER", lock_holder(crawl_id), priority="cmdline")
     settings.set("CQNEWS_DISTRIBUTED_WORKER", worker, priority="cmdline")
     if worker:
         middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
-        middlewares["distributed.WorkersDoNotSeed"] = 10
+        middlewares["cqnews.distributed.WorkersDoNotSeed"] = 10
         settings.set("SPIDER_MIDDLEWARES", middlewares, priority="cmdline")
 
 
@@ -438,7 +437,7 @@ class RedisScheduler:
         except RedisError as exc:
             log.error("cannot clean up distributed crawl %s: %s", self.crawl_id, exc)
             last = True  # cannot tell: give the lock back rather than block the site for a lease
-        from db.session import make_engine
+        from cqnews.db.session import make_engine
 
         engine = make_engine(self.crawler.settings["CQNEWS_DATABASE_URL"])
         try:
@@ -469,10 +468,9 @@ class RedisScheduler:
         run_id = self.crawler.stats.get_value("cqnews/crawl_run_id") if self.crawler.stats else None
         if not (self.joined and reason == "finished" and self.dequeued == 0 and run_id):
             return
+        from cqnews.db.models import CrawlRun
         from sqlalchemy import update
         from sqlalchemy.exc import SQLAlchemyError
-
-        from db.models import CrawlRun
 
         try:
             with engine.begin() as conn:

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
     """Scrapy settings from ``settings.py`` (which reads the CQNEWS_* environment), plus overrides."""
     settings = Settings()
-    settings.setmodule("settings", priority="project")
+    settings.setmodule("cqnews.settings", priority="project")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings

@@ -1,6 +1,6 @@
 """The cqnews daemon: per-site schedules (APScheduler 3.x), each crawl in a process of its own.
 
-Twisted's reactor cannot restart, so every crawl is ``python -m cli crawl SITE`` in a child process, with a
+Twisted's reactor cannot restart, so every crawl is ``python -P -m cqnews crawl SITE`` in a child process, with a
 timeout, its output in a per-run log file, and ``-s CQNEWS_RUN_TRIGGER=scheduled`` so its ``crawl_runs`` row
 says who started it. The crawl itself takes the site's lock (extensions.py), so a manual ``cqnews crawl``
 and a scheduled one never run together: the later one is recorded ``skipped``.
@@ -38,7 +38,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import tomllib
 from dataclasses import dataclass, field
@@ -54,11 +53,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from cqnews.commands import cqnews_command
+from cqnews.db import locks
+from cqnews.db.models import CrawlRun
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
-
-from db import locks
-from db.models import CrawlRun
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +232,7 @@ def crawl_command(sched: SiteSchedule, overrides: list[str], log_path: Path) -> 
 
     ``overrides`` are the daemon's own ``-s KEY=VALUE``; the site's settings come after them and win.
     """
-    command = [sys.executable, "-m", "cli", "crawl", sched.site]
+    command = cqnews_command("crawl", sched.site)
     if sched.distributed:
         command.append("--distributed")
     command += ["-s", "CQNEWS_RUN_TRIGGER=scheduled", "-s", f"CQNEWS_RUN_LOG_PATH={log_path}"]

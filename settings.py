@@ -10,8 +10,8 @@ import os
 from scrapy.settings import default_settings as _scrapy_defaults
 
 BOT_NAME = "cqnews"
-SPIDER_MODULES = ["spiders"]
-NEWSPIDER_MODULE = "spiders"
+SPIDER_MODULES = ["cqnews.spiders"]
+NEWSPIDER_MODULE = "cqnews.spiders"
 
 # -- where the archive lives -----------------------------------------------------------------------
 CQNEWS_DATABASE_URL = os.environ.get("CQNEWS_DATABASE_URL", "sqlite:///data/archive.db")
@@ -45,11 +45,11 @@ CQNEWS_INCREMENTAL = os.environ.get("CQNEWS_INCREMENTAL", "1") != "0"
 CQNEWS_REVISIT_LADDER = os.environ.get("CQNEWS_REVISIT_LADDER", "1h,6h,1d,3d")  # a spider may override it
 CQNEWS_REVISIT_MAX_AGE_DAYS = float(os.environ.get("CQNEWS_REVISIT_MAX_AGE_DAYS", "30"))
 DOWNLOADER_MIDDLEWARES = {
-    "middlewares.IncrementalMiddleware": 560,  # after robots.txt, before retries and redirects
-    "middlewares.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600) follows it
+    "cqnews.middlewares.IncrementalMiddleware": 560,  # after robots.txt, before retries and redirects
+    "cqnews.middlewares.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600) follows it
 }
 SPIDER_MIDDLEWARES = {
-    "middlewares.NotDueFilter": 950,  # next to the spider: a not-due article link is dropped before all else
+    "cqnews.middlewares.NotDueFilter": 950,  # next to the spider: a not-due article link is dropped before all else
 }
 
 # -- extraction ---------------------------------------------------------------------------------------
@@ -86,12 +86,12 @@ CQNEWS_LOCK_HOLDER = ""  # set by distributed mode: the crawl_locks holder the w
 
 # -- the pipeline: extract -> dedup -> store ---------------------------------------------------------
 ITEM_PIPELINES = {
-    "pipelines.extract.ExtractPipeline": 100,
-    "pipelines.dedup.DedupPipeline": 200,
-    "pipelines.store.StorePipeline": 300,
+    "cqnews.pipelines.extract.ExtractPipeline": 100,
+    "cqnews.pipelines.dedup.DedupPipeline": 200,
+    "cqnews.pipelines.store.StorePipeline": 300,
 }
 EXTENSIONS = {
-    "extensions.CrawlRunRecorder": 500,
+    "cqnews.extensions.CrawlRunRecorder": 500,
 }
 # Scrapy's RemoteControl extension (an HTTP server that runs Python code sent to it) is no more wanted in an
 # unattended archiver than the telnet console. It is left out of the base list rather than set to None in

@@ -55,9 +55,9 @@ def extraction_alone(site: GeneratedSite, processes: int) -> tuple[float, float]
 
 def simhash_cost(site: GeneratedSite, sample: int = 500) -> float:
     """CPU ms per article of the SimHash the dedup pipeline computes (on the extracted text)."""
-    from pipelines.article import extract_article
-    from pipelines.dedup import normalise
-    from pipelines.neardup import simhash
+    from cqnews.pipelines.article import extract_article
+    from cqnews.pipelines.dedup import normalise
+    from cqnews.pipelines.neardup import simhash
 
     texts = [normalise(extract_article(site.article(i)).text) for i in range(min(sample, site.articles))]
     start = time.process_time()
@@ -145,8 +145,8 @@ def main() -> int:
                         help="also crawl an N-page site into SQLite and compare peak RSS with the --pages crawl")
     args = parser.parse_args()
 
-    from db.migrate import upgrade
-    from db.session import make_engine
+    from cqnews.db.migrate import upgrade
+    from cqnews.db.session import make_engine
 
     peaks: dict[str, float] = {}
     with GeneratedSite(args.pages) as site, tempfile.TemporaryDirectory() as tmp:

@@ -15,7 +15,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from fixture_server import FixtureSite  # noqa: E402
+from cqnews.demo.server import FixtureSite  # noqa: E402
 
 
 def main() -> int:

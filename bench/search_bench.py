@@ -20,10 +20,9 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cqnews.db.search import Filters, search  # noqa: E402
+from cqnews.db.session import make_engine, make_sessionmaker  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
-
-from db.search import Filters, search  # noqa: E402
-from db.session import make_engine, make_sessionmaker  # noqa: E402
 
 SH = ZoneInfo("Asia/Shanghai")
 QUERIES: list[tuple[str, Filters, str]] = [

@@ -26,18 +26,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from cqnews import items
+from cqnews.db import fulltext
+from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, Site, UrlAlias
+from cqnews.db.neardup import fingerprint_article
+from cqnews.db.revisit import next_visit, parse_ladder
+from cqnews.db.session import make_sessionmaker
+from cqnews.urls import url_key
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
-
-import items
-from db import fulltext
-from db.models import Article, ArticleVersion, Page, RawBlob, Site, UrlAlias
-from db.neardup import fingerprint_article
-from db.revisit import next_visit, parse_ladder
-from db.session import make_sessionmaker
-from urls import url_key
 
 log = logging.getLogger(__name__)
 

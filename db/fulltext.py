@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from itertools import combinations
 from typing import Any
 
+from cqnews.db.models import Article, ArticleVersion, SearchDoc, Site
 from sqlalchemy import (
     ColumnElement,
     Engine,
@@ -59,8 +60,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
-
-from db.models import Article, ArticleVersion, SearchDoc, Site
 
 log = logging.getLogger(__name__)
 
@@ -487,7 +486,7 @@ def rebuild(engine: Engine, *, batch: int = 500, workers: int = 1,
     crawl may write meanwhile: what it indexes itself is skipped here). ``workers`` > 1 segments in that
     many processes.
     """
-    from db.session import make_sessionmaker
+    from cqnews.db.session import make_sessionmaker
 
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
@@ -571,7 +570,7 @@ def missing(session: Session) -> int:
         Article.version_count > 0, ~exists().where(SearchDoc.article_id == Article.id))) or 0)
 
 
-def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+def include_name(name: str | None, type_: Any, parent_names: Any) -> bool:
     """Alembic ``include_name`` hook: the hand-written index objects are not in the models, on purpose."""
     if type_ == "table":
         return not (name or "").startswith(HAND_WRITTEN_TABLES)

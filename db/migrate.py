@@ -12,9 +12,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from cqnews import migrations
 from sqlalchemy import Engine
-
-import migrations
 
 
 class DatabaseNotAtHead(Exception):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from db.fulltext import month_of
+from cqnews.db.fulltext import month_of
 
 T = TypeVar("T")
 

@@ -1,14 +1,13 @@
 """Alembic environment: uses the engine handed over by ``db.migrate`` or the URL in the config."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from cqnews.db.fulltext import include_name
+from cqnews.db.models import Base, UTCDateTime
+from cqnews.db.session import make_engine
 from sqlalchemy import Engine
-
-from db.fulltext import include_name
-from db.models import Base, UTCDateTime
-from db.session import make_engine
 
 config = context.config
 target_metadata = Base.metadata
@@ -20,13 +19,12 @@ def _engine() -> Engine:
         return engine
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        import settings
-
+        from cqnews import settings
         url = settings.CQNEWS_DATABASE_URL
     return make_engine(url)
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Autogenerate writes our UTC type as the plain column type it stores, so revisions import nothing of ours."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

@@ -16,11 +16,10 @@ from typing import Any
 import lxml.etree
 import lxml.html
 import trafilatura
+from cqnews.items import Extracted
+from cqnews.pipelines import chinese
+from cqnews.pipelines.decode import decode_html
 from lxml.html import HtmlElement
-
-from items import Extracted
-from pipelines import chinese
-from pipelines.decode import decode_html
 
 logger = logging.getLogger(__name__)
 

@@ -18,14 +18,13 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from cqnews.items import Article, Extracted, RawPage
+from cqnews.pipelines.dedup import normalise
+from cqnews.pipelines.neardup import simhash
+from cqnews.urls import canonical_url
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
-
-from items import Article, Extracted, RawPage
-from pipelines.dedup import normalise
-from pipelines.neardup import simhash
-from urls import canonical_url
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,10 @@ class Outcome:
 def extract_page(body: bytes, url: str, content_type: str | None, body_selector: str | None, min_chars: int,
                  parts: list[tuple[str, bytes]]) -> Outcome:
     """The whole extraction of one (possibly multi-page) article; a plain function, so a worker can run it."""
-    from pipelines.article import NotAnArticle, extract_article  # trafilatura: imported where pages are extracted
+    from cqnews.pipelines.article import (  # trafilatura: imported where pages are extracted
+        NotAnArticle,
+        extract_article,
+    )
 
     try:
         extracted = extract_article(body, url=url, content_type=content_type, body_selector=body_selector,
@@ -83,7 +85,7 @@ class SharedPool:
     def acquire(cls, processes: int) -> ProcessPoolExecutor:
         if cls._pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipelines.extract", "pipelines.article"])
+            context.set_forkserver_preload(["cqnews.pipelines.extract", "cqnews.pipelines.article"])
             cls._pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_warm_worker)
             log.info("extracting in %d worker processes", processes)
         cls._users += 1
@@ -138,7 +140,9 @@ class ExtractPipeline:
             self.stats.inc_value(f"cqnews/extract/rejected/{outcome.rejected}")
             self.stats.inc_value("cqnews/extract/rejected")
             raise DropItem(f"not an article ({outcome.rejected}): {item.url}", log_level="INFO")
-        from pipelines.article import EXTRACTOR_VERSION  # a re-crawl that extracts nothing never imports trafilatura
+        from cqnews.pipelines.article import (
+            EXTRACTOR_VERSION,  # a re-crawl that extracts nothing never imports trafilatura
+        )
 
         extracted = outcome.extracted
         self.stats.inc_value("cqnews/extract/ok")

@@ -5,7 +5,7 @@ A site declares ``name``, ``site_title``, ``allowed_domains``, where articles ar
 ``Sitemap:`` lines name them) and ``feed_urls`` (RSS/Atom) — and regexes searched against the URL **path**
 (plus query): ``article_patterns`` for article pages, ``listing_patterns`` for 栏目/listing pages worth
 following, optionally ``deny_patterns`` and a ``body_selector`` hint for extraction. Because the patterns
-never mention the host, the same spider crawls a recorded copy of the site on 127.0.0.1: pass
+never mention the host, the same spider crawls a reconstructed copy of the site on 127.0.0.1: pass
 ``-a base_url=http://127.0.0.1:PORT`` and every link to the site's own domains is rewritten to that server.
 
 Start pages, sitemaps and feeds are fetched on every run: they are how new articles are found. Whether an
@@ -26,6 +26,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import feedparser
 import scrapy
+from cqnews.items import RawPage
+from cqnews.middlewares import ARTICLE_META, NOT_MODIFIED_META
+from cqnews.urls import url_key
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
@@ -33,10 +36,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
-
-from items import RawPage
-from middlewares import ARTICLE_META, NOT_MODIFIED_META
-from urls import url_key
 
 MAX_ARTICLE_PARTS = 20
 
@@ -200,7 +199,7 @@ class NewsSpider(scrapy.Spider):
         """A missing part does not lose the pages already fetched: the article is kept, and counted."""
         self.fetch_failed(failure)
         self.count("article/part_missing")
-        yield failure.request.meta["cqnews_page"]
+        yield failure.request.meta["cqnews_page"]  # type: ignore[attr-defined]  # set by Scrapy on errbacks
 
     def fetch_failed(self, failure: Failure) -> None:
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
@@ -212,7 +211,8 @@ class NewsSpider(scrapy.Spider):
             self.logger.info("HTTP %s for %s", status, failure.value.response.url)
         else:
             self.count(f"fetch/failed/{failure.type.__name__}")
-            self.logger.warning("fetch failed: %s (%s)", failure.request.url, failure.getErrorMessage())
+            url = failure.request.url  # type: ignore[attr-defined]  # Scrapy sets it on errback failures
+            self.logger.warning("fetch failed: %s (%s)", url, failure.getErrorMessage())
         self.count("fetch/errors")
 
     # -- helpers ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ Pages are UTF-8. Only www.cbg.cn is crawled: sj.cbg.cn (手机台), rmtapi.cbg.c
 """
 from __future__ import annotations
 
-from spiders.base import NewsSpider
+from cqnews.spiders.base import NewsSpider
 
 
 class CbgSpider(NewsSpider):

@@ -16,7 +16,7 @@ Department sites (``rlsbj.cq.gov.cn``, ``gzw.cq.gov.cn``...) are other hosts and
 """
 from __future__ import annotations
 
-from spiders.base import NewsSpider
+from cqnews.spiders.base import NewsSpider
 
 
 class CqGovSpider(NewsSpider):

@@ -17,7 +17,7 @@ in the header). One article can sit under several column nodes (c365401-X and c3
 """
 from __future__ import annotations
 
-from spiders.base import NewsSpider
+from cqnews.spiders.base import NewsSpider
 
 
 class CqPeopleSpider(NewsSpider):

@@ -17,7 +17,7 @@ Encoding: UTF-8 (assumed from the site's JSON/app API and current pages; no publ
 """
 from __future__ import annotations
 
-from spiders.base import NewsSpider
+from cqnews.spiders.base import NewsSpider
 
 
 class CqcbSpider(NewsSpider):

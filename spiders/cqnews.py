@@ -25,7 +25,7 @@ per the project brief, not confirmed by a public source. The fixture has one suc
 """
 from __future__ import annotations
 
-from spiders.base import NewsSpider
+from cqnews.spiders.base import NewsSpider
 
 
 class CqnewsSpider(NewsSpider):

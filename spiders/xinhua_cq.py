@@ -19,7 +19,7 @@ the fixture's ``/rss/cqyw.xml`` is a convention); no sitemap is known.
 """
 from __future__ import annotations
 
-from spiders.base import NewsSpider
+from cqnews.spiders.base import NewsSpider
 
 
 class XinhuaCqSpider(NewsSpider):

@@ -7,7 +7,6 @@ backends. Set CQNEWS_TEST_SKIP_PG=1 only to run without a PostgreSQL server (CI 
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +15,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO / "tests" / "fixtures"
 PG_ADMIN_URL = os.environ.get("CQNEWS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]
-
-sys.path.insert(0, str(REPO))
 
 
 def _postgres_database() -> Iterator[str]:
@@ -51,8 +46,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def archive_url(database_url: str) -> str:
     """A database migrated to the schema head (through Alembic, never create_all)."""
-    from db.migrate import upgrade
-    from db.session import make_engine
+    from cqnews.db.migrate import upgrade
+    from cqnews.db.session import make_engine
 
     engine = make_engine(database_url)
     upgrade(engine)
@@ -62,7 +57,7 @@ def archive_url(database_url: str) -> str:
 
 @pytest.fixture
 def archive_engine(archive_url: str) -> Iterator[object]:
-    from db.session import make_engine
+    from cqnews.db.session import make_engine
 
     engine = make_engine(archive_url)
     yield engine

@@ -1,7 +1,7 @@
 """Run one spider against a fixture server and print what it yielded as JSON, in a process of its own.
 
 Twisted's reactor cannot restart, so tests call this script once per crawl instead of crawling in-process:
-``python tests/crawl_fixture.py SPIDER BASE_URL`` (run from the project root, where scrapy.cfg is). The
+``python -P tests/crawl_fixture.py SPIDER BASE_URL``, from any folder. The
 project settings are used as they are, except that the pipelines and extensions are switched off (this
 crawl is about fetching, not storing) and politeness delays are dropped for the loopback server.
 Prints ``{"pages": [...], "stats": {...}}`` on stdout; Scrapy's log goes to stderr.
@@ -13,12 +13,11 @@ import sys
 import warnings
 from typing import Any
 
+from cqnews.items import RawPage
+from cqnews.runner import project_settings
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import ScrapyDeprecationWarning
-from scrapy.utils.project import get_project_settings
-
-from items import RawPage
 
 TEST_OVERRIDES: dict[str, Any] = {
     "ITEM_PIPELINES": {},
@@ -38,7 +37,7 @@ def main(argv: list[str]) -> int:
     spider_name, base_url = argv[1], argv[2]
     warnings.filterwarnings("error", category=ScrapyDeprecationWarning)
 
-    settings = get_project_settings()
+    settings = project_settings()
     settings.setdict(TEST_OVERRIDES, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider_name)

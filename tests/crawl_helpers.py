@@ -1,20 +1,20 @@
-"""Running the real `cqnews` command against recorded sites served on 127.0.0.1, as a user would."""
+"""Running the real `cqnews` command against the reconstructed demo sites served on 127.0.0.1, as a user would."""
 from __future__ import annotations
 
 import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from cqnews.commands import cqnews_command
+from cqnews.db.models import CrawlRun
+from cqnews.db.session import make_engine, make_sessionmaker
+from cqnews.demo import SITES
 from sqlalchemy import select
 
-from db.models import CrawlRun
-from db.session import make_engine, make_sessionmaker
-
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = SITES  # the demo sites: reconstructed copies of the six sites (cqnews/demo/sites/README.md)
 
 
 def cqnews(args: list[str], database_url: str, cwd: Path, timeout: int = 240,
@@ -29,9 +29,7 @@ def cqnews(args: list[str], database_url: str, cwd: Path, timeout: int = 240,
         "CQNEWS_LOG_LEVEL": "INFO",
     })
     full_env.update(env or {})
-    script = Path(sys.executable).with_name("cqnews")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
-    return subprocess.run(command + args, cwd=cwd, env=full_env, capture_output=True, text=True,
+    return subprocess.run(cqnews_command(*args), cwd=cwd, env=full_env, capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)
 
 

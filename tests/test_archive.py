@@ -5,16 +5,15 @@ import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from cqnews.db.archive import Archive, Outcome
+from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, UrlAlias
+from cqnews.db.session import make_sessionmaker
+from cqnews.items import Article as ArticleItem
+from cqnews.items import Extracted, RawPage
+from cqnews.pipelines.dedup import content_fingerprint, normalise, text_fingerprint
+from cqnews.pipelines.neardup import simhash
+from cqnews.urls import canonical_url
 from sqlalchemy import func, select, text
-
-from db.archive import Archive, Outcome
-from db.models import Article, ArticleVersion, Page, RawBlob, UrlAlias
-from db.session import make_sessionmaker
-from items import Article as ArticleItem
-from items import Extracted, RawPage
-from pipelines.dedup import content_fingerprint, normalise, text_fingerprint
-from pipelines.neardup import simhash
-from urls import canonical_url
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 BODY = "人民网重庆5月8日电 渝北区将对标“两中心两地”战略目标。\n\n据了解，渝北区作为重庆主城北大门。"
@@ -199,8 +198,8 @@ import os, sys
 sys.path[:0] = [{repo!r}, {tests!r}]
 from datetime import timedelta
 from sqlalchemy import event
-from db.archive import Archive
-from db.session import make_engine
+from cqnews.db.archive import Archive
+from cqnews.db.session import make_engine
 from test_archive import URL, T0, make_item
 engine = make_engine({url!r})
 archive = Archive(engine)

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cqnews.demo import SITES
 from crawl_helpers import cqnews, runs
 
 
@@ -122,7 +123,7 @@ def test_bad_database_url(tmp_path: Path) -> None:
 
 
 def test_extract_prints_the_scorer_contract(tmp_path: Path) -> None:
-    page = Path(__file__).parent / "fixtures" / "cq_people" / "n2" / "2020" / "0508" / "c365401-33998868.html"
+    page = SITES / "cq_people" / "n2" / "2020" / "0508" / "c365401-33998868.html"
     result = cqnews(["extract", str(page), str(tmp_path / "missing.html"), "--format", "jsonl"],
                     f"sqlite:///{tmp_path / 'a.db'}", tmp_path)
     assert result.returncode == 1  # one file was missing, and said so

@@ -1,20 +1,20 @@
-"""End to end: a real Scrapy crawl over HTTP of recorded sites into a real archive, on both backends."""
+"""End to end: a real Scrapy crawl over HTTP of the reconstructed demo sites into a real archive, on both backends."""
 from __future__ import annotations
 
 import socket
 from pathlib import Path
 
 import pytest
+from cqnews.db.models import Article, ArticleVersion, UrlAlias
+from cqnews.db.session import make_engine, make_sessionmaker
+from cqnews.demo import SITES as DEMO_SITES
+from cqnews.demo.server import FixtureSite
+from cqnews.urls import url_key
 from crawl_helpers import copy_site, cqnews, expected, expected_articles, runs
 from sqlalchemy import select
 
-from db.models import Article, ArticleVersion, UrlAlias
-from db.session import make_engine, make_sessionmaker
-from fixture_server import FixtureSite
-from urls import url_key
-
-# Every recorded site with its answers: adding a fixture site adds it to these crawls.
-SITES = sorted(p.parent.name for p in (Path(__file__).parent / "fixtures").glob("*/expected.json"))
+# Every demo site with its answers: adding a site adds it to these crawls.
+SITES = sorted(p.parent.name for p in DEMO_SITES.glob("*/expected.json"))
 
 
 def _path(url: str) -> str:

@@ -22,15 +22,15 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 import scrapy
+from cqnews.commands import cqnews_command
+from cqnews.db import locks
+from cqnews.db.health import Thresholds, judge
+from cqnews.db.models import Article, ArticleVersion, CrawlRun
+from cqnews.db.session import make_engine, make_sessionmaker
+from cqnews.demo.server import FixtureSite
+from cqnews.distributed import CrawlInProgress, Keys, ReliableQueue, begin, reap, work_left
 from crawl_helpers import copy_site, cqnews, expected, expected_articles, runs
 from sqlalchemy import select
-
-from db import locks
-from db.health import Thresholds, judge
-from db.models import Article, ArticleVersion, CrawlRun
-from db.session import make_engine, make_sessionmaker
-from distributed import CrawlInProgress, Keys, ReliableQueue, begin, reap, work_left
-from fixture_server import FixtureSite
 
 REDIS_URL = os.environ.get("CQNEWS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SITE = "cq_people"  # two start pages, pagination, a duplicate, bad inputs: the most varied fixture site
@@ -169,10 +169,8 @@ def _env(archive_url: str, prefix: str, delay: float) -> dict[str, str]:
 
 
 def _start(args: list[str], env: dict[str, str], tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
-    script = Path(sys.executable).with_name("cqnews")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
     with open(tmp_path / f"{name}.out", "wb") as out, open(tmp_path / f"{name}.err", "wb") as err:
-        return subprocess.Popen(command + args, cwd=tmp_path, env=env, stdout=out, stderr=err,
+        return subprocess.Popen(cqnews_command(*args), cwd=tmp_path, env=env, stdout=out, stderr=err,
                                 stdin=subprocess.DEVNULL)
 
 

@@ -7,16 +7,15 @@ import json
 import zlib
 from pathlib import Path
 
+from cqnews.db import export
+from cqnews.db.fulltext import fold
+from cqnews.db.models import Page, RawBlob
+from cqnews.db.search import Filters, select_articles
+from cqnews.db.session import make_sessionmaker
 from crawl_helpers import cqnews
 from sqlalchemy import Engine, select
 from test_search import CORPUS, fill
 from warcio.archiveiterator import ArchiveIterator
-
-from db import export
-from db.fulltext import fold
-from db.models import Page, RawBlob
-from db.search import Filters, select_articles
-from db.session import make_sessionmaker
 
 
 def stored_pages(engine: Engine) -> dict[str, bytes]:
@@ -77,7 +76,7 @@ def test_cli_export_of_a_demo_archive(tmp_path: Path) -> None:
     assert cqnews(["demo", "--port", "0"], url, tmp_path).returncode == 0
     result = cqnews(["export", "--format", "warc", "-o", str(tmp_path / "all.warc.gz")], url, tmp_path)
     assert result.returncode == 0, result.stderr
-    from db.session import make_engine
+    from cqnews.db.session import make_engine
 
     engine = make_engine(url)
     pages = stored_pages(engine)

@@ -8,10 +8,10 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-
-from pipelines import chinese
-from pipelines.article import EXTRACTOR_VERSION, NotAnArticle, extract_article, extract_file
-from pipelines.decode import decode_html
+from cqnews.demo import SITES as DEMO_SITES
+from cqnews.pipelines import chinese
+from cqnews.pipelines.article import EXTRACTOR_VERSION, NotAnArticle, extract_article, extract_file
+from cqnews.pipelines.decode import decode_html
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 BODY_PHRASE = "轨道交通九号线一期工程已完成全部隧道贯通"
@@ -373,12 +373,12 @@ def test_extractor_version_names_trafilatura() -> None:
     assert trafilatura.__version__ in EXTRACTOR_VERSION
 
 
-# -- the recorded fixture sites ------------------------------------------------------------------------
-# Every article in tests/fixtures/<site>/expected.json (and every bad input that is still a real article,
+# -- the reconstructed demo sites-----------------------------------------------------------------------
+# Every article in cqnews/demo/sites/<site>/expected.json (and every bad input that is still a real article,
 # such as a mislabelled charset) must come out of extract_article with all its fields, from the bytes and
-# Content-Type the fixture server sends. Generic over sites, so a newly recorded site is covered at once.
+# Content-Type the fixture server sends. Generic over sites, so a newly added site is covered at once.
 
-SITES = Path(__file__).parent / "fixtures"
+SITES = DEMO_SITES
 _HTML_SUFFIXES = {".html", ".htm", ".shtml", ""}
 
 

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import pytest
-
-from db import fulltext
-from db.fulltext import (
+from cqnews.db import fulltext
+from cqnews.db.fulltext import (
     QuerySyntaxError,
     fold,
     fts5_expression,

@@ -4,19 +4,18 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cqnews.commands import cqnews_command
+from cqnews.db import locks
+from cqnews.db.models import CrawlLock, CrawlRun
+from cqnews.db.session import make_engine, make_sessionmaker
+from cqnews.demo.server import FixtureSite
 from crawl_helpers import copy_site, cqnews, runs
 from sqlalchemy import Engine, select
-
-from db import locks
-from db.models import CrawlLock, CrawlRun
-from db.session import make_engine, make_sessionmaker
-from fixture_server import FixtureSite
 
 
 def test_acquire_renew_release(archive_engine: Engine) -> None:
@@ -83,7 +82,7 @@ def test_stale_running_rows_are_failed_only_without_a_live_lock(archive_engine: 
 
 def _crawl_process(args: list[str], database_url: str, cwd: Path) -> subprocess.Popen[str]:
     env = dict(os.environ, CQNEWS_DATABASE_URL=database_url, CQNEWS_AUTOTHROTTLE="0", CQNEWS_RETRY_TIMES="0")
-    return subprocess.Popen([sys.executable, "-m", "cli", "crawl", *args], cwd=cwd, env=env, text=True,
+    return subprocess.Popen(cqnews_command("crawl", *args), cwd=cwd, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from db.revisit import next_visit, parse_ladder
+from cqnews.db.revisit import next_visit, parse_ladder
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 LADDER = parse_ladder("1h,6h,1d,3d")

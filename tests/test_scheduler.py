@@ -1,4 +1,4 @@
-"""The daemon as a user runs it: a real process on short schedules, real crawls of recorded sites, real signals."""
+"""The daemon as a user runs it: a real process on short schedules, real crawls of the demo sites, real signals."""
 from __future__ import annotations
 
 import os
@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from cqnews.commands import cqnews_command
+from cqnews.db.models import Article, ArticleVersion, CrawlLock, CrawlRun
+from cqnews.db.session import make_engine, make_sessionmaker
+from cqnews.demo.server import FixtureSite
+from cqnews.runner import project_settings
+from cqnews.scheduler import ScheduleError, crawl_command, load_config, parse_duration, parse_schedule
 from crawl_helpers import copy_site, cqnews, runs
 from sqlalchemy import func, select
-
-from db.models import Article, ArticleVersion, CrawlLock, CrawlRun
-from db.session import make_engine, make_sessionmaker
-from fixture_server import FixtureSite
-from runner import project_settings
-from scheduler import ScheduleError, crawl_command, load_config, parse_duration, parse_schedule
 
 SITES = ["cbg", "cq_people"]
 
@@ -103,19 +103,19 @@ def test_the_daemon_starts_a_distributed_site_as_the_coordinator_of_a_distribute
                                '[sites.cq_people]\nevery = "1h"\n')
     log = tmp_path / "run.log"
     cbg = crawl_command(config.sites["cbg"], ["CQNEWS_MAX_PAGES=50"], log)  # type: ignore[attr-defined]
-    assert cbg[:2] == [sys.executable, "-m"] and cbg[2:] == [
-        "cli", "crawl", "cbg", "--distributed", "-s", "CQNEWS_RUN_TRIGGER=scheduled",
+    assert cbg[:4] == [sys.executable, "-P", "-m", "cqnews"] and cbg[4:] == [
+        "crawl", "cbg", "--distributed", "-s", "CQNEWS_RUN_TRIGGER=scheduled",
         "-s", f"CQNEWS_RUN_LOG_PATH={log}", "--base-url", "http://127.0.0.1:9",
         "-s", "CQNEWS_MAX_PAGES=50", "-s", "DOWNLOAD_DELAY=2"]
     people = crawl_command(config.sites["cq_people"], [], log)  # type: ignore[attr-defined]
-    assert people[2:5] == ["cli", "crawl", "cq_people"] and "--distributed" not in people
+    assert people[4:6] == ["crawl", "cq_people"] and "--distributed" not in people
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_daemon_refuses_a_distributed_site_without_redis_in_one_line(archive_url: str, tmp_path: Path) -> None:
     config = tmp_path / "cqnews.toml"
     config.write_text('default = "off"\n[sites.cbg]\nevery = "1h"\ndistributed = true\n', "utf-8")
-    result = subprocess.run([sys.executable, "-m", "cli", "daemon"], cwd=tmp_path, capture_output=True, text=True,
+    result = subprocess.run(cqnews_command("daemon"), cwd=tmp_path, capture_output=True, text=True,
                             env=_env(archive_url, config) | {"CQNEWS_REDIS_URL": ""}, timeout=60)
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines() == [
@@ -136,7 +136,7 @@ def _env(database_url: str, config: Path) -> dict[str, str]:
 @contextmanager
 def daemon(database_url: str, config: Path) -> Iterator[subprocess.Popen[str]]:
     log = (config.parent / "daemon.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "cli", "daemon"], cwd=config.parent, text=True,
+    process = subprocess.Popen(cqnews_command("daemon"), cwd=config.parent, text=True,
                                env=_env(database_url, config), stdout=log, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL)
     try:
@@ -159,7 +159,7 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str, log: Pa
 def test_daemon_refuses_an_archive_not_at_head(database_url: str, tmp_path: Path) -> None:
     config = tmp_path / "cqnews.toml"
     config.write_text('[sites.cbg]\nevery = "1s"\n', "utf-8")
-    result = subprocess.run([sys.executable, "-m", "cli", "daemon"], cwd=tmp_path, env=_env(database_url, config),
+    result = subprocess.run(cqnews_command("daemon"), cwd=tmp_path, env=_env(database_url, config),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "cqnews db upgrade" in result.stderr and "Traceback" not in result.stderr

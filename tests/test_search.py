@@ -8,18 +8,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import _postgres_database
+from cqnews.db import fulltext
+from cqnews.db.archive import Archive
+from cqnews.db.fulltext import QuerySyntaxError
+from cqnews.db.migrate import downgrade, upgrade
+from cqnews.db.search import Filters, SearchIndexMissing, search
+from cqnews.db.session import make_engine, make_sessionmaker
+from cqnews.items import Article as ArticleItem
+from cqnews.items import Extracted, RawPage
+from cqnews.pipelines.dedup import content_fingerprint, text_fingerprint
+from cqnews.urls import canonical_url
 from sqlalchemy import Engine, text
-
-from db import fulltext
-from db.archive import Archive
-from db.fulltext import QuerySyntaxError
-from db.migrate import downgrade, upgrade
-from db.search import Filters, SearchIndexMissing, search
-from db.session import make_engine, make_sessionmaker
-from items import Article as ArticleItem
-from items import Extracted, RawPage
-from pipelines.dedup import content_fingerprint, text_fingerprint
-from urls import canonical_url
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)

@@ -15,13 +15,12 @@ from typing import Any
 
 import pytest
 from conftest import _postgres_database
+from cqnews.db import fulltext, search, windows
+from cqnews.db.migrate import upgrade
+from cqnews.db.models import Article, ArticleVersion, Site
+from cqnews.db.search import Filters, search_ids, sorted_ids, windowed_ids
+from cqnews.db.session import make_engine, make_sessionmaker
 from sqlalchemy import Engine, event, insert, select
-
-from db import fulltext, search, windows
-from db.migrate import upgrade
-from db.models import Article, ArticleVersion, Site
-from db.search import Filters, search_ids, sorted_ids, windowed_ids
-from db.session import make_engine, make_sessionmaker
 
 SITES = ["cq_people", "cbg", "cqnews"]
 WORDS = ["重庆", "渝北", "经济", "双城经济圈", "大学城", "火锅", "轨道交通", "乡村振兴", "两江新区", "志愿者"]

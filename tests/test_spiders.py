@@ -1,11 +1,10 @@
-"""Spiders: each site file is a well-formed declaration with a recorded site, and a real crawl of that site
+"""Spiders: each site file is a well-formed declaration with a demo site, and a real crawl of that site
 finds every article it holds. No database: the crawl runs with pipelines off and reports its RawPages.
 """
 from __future__ import annotations
 
 import importlib
 import json
-import os
 import re
 import subprocess
 import sys
@@ -13,15 +12,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import cqnews.spiders
 import pytest
+from cqnews.demo import SITES as FIXTURES
+from cqnews.demo.server import FixtureSite
+from cqnews.spiders.base import NewsSpider
 
-from fixture_server import FixtureSite
-from spiders.base import NewsSpider
-
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO / "tests" / "fixtures"
-CRAWL_SCRIPT = REPO / "tests" / "crawl_fixture.py"
-SPIDER_MODULES = sorted(p.stem for p in (REPO / "spiders").glob("*.py") if p.stem not in {"__init__", "base"})
+CRAWL_SCRIPT = Path(__file__).resolve().parent / "crawl_fixture.py"
+SPIDER_MODULES = sorted(p.stem for p in Path(cqnews.spiders.__file__).parent.glob("*.py")
+                        if p.stem not in {"__init__", "base"})
 # sites whose fixture folder says what a crawl must find
 SITES_WITH_EXPECTATIONS = sorted(p.parent.name for p in FIXTURES.glob("*/expected.json"))
 # outcomes of bad inputs that still answer 200 at an article URL, so the spider must fetch and yield them
@@ -29,7 +28,7 @@ YIELDED_OUTCOMES = {"not_html", "no_article", "mislabelled_encoding"}
 
 
 def spider_classes(module_name: str) -> list[type[NewsSpider]]:
-    module = importlib.import_module(f"spiders.{module_name}")
+    module = importlib.import_module(f"cqnews.spiders.{module_name}")
     return [
         obj for obj in vars(module).values()
         if isinstance(obj, type) and issubclass(obj, NewsSpider) and obj.__module__ == module.__name__
@@ -90,7 +89,7 @@ def test_spider_names_are_unique() -> None:
 @pytest.mark.parametrize("module_name", SPIDER_MODULES)
 def test_spider_has_a_fixture_site_named_after_it(module_name: str) -> None:
     folder = FIXTURES / spider_class(module_name).name
-    assert folder.is_dir(), f"missing fixture site {folder.relative_to(REPO)}"
+    assert folder.is_dir(), f"missing demo site {folder}"
     with FixtureSite(folder) as fixture:  # the folder is servable
         assert fixture.base_url.startswith("http://127.0.0.1:")
 
@@ -165,11 +164,9 @@ def test_classify_ignores_other_hosts(site: str) -> None:
 
 def crawl(site: str, base_url: str) -> dict[str, Any]:
     """Run the spider in its own process (Twisted's reactor cannot restart) and read what it yielded."""
-    pythonpath = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "PYTHONPATH": pythonpath}
     result = subprocess.run(
-        [sys.executable, str(CRAWL_SCRIPT), site, base_url],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=180, check=False,
+        [sys.executable, "-P", str(CRAWL_SCRIPT), site, base_url],
+        capture_output=True, text=True, timeout=180, check=False,
     )
     assert result.returncode == 0, result.stderr[-4000:]
     return json.loads(result.stdout)

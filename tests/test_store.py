@@ -4,15 +4,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from cqnews.db.archive import RevisitPolicy
+from cqnews.db.models import Article
+from cqnews.db.session import make_sessionmaker
+from cqnews.pipelines.store import StorePipeline
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 from test_archive import URL, count, make_item
-
-from db.archive import RevisitPolicy
-from db.models import Article
-from db.session import make_sessionmaker
-from pipelines.store import StorePipeline
 
 
 def pipeline(url: str, batch_size: int) -> tuple[StorePipeline, MemoryStatsCollector]:
@@ -64,8 +63,8 @@ def test_an_item_returns_only_once_stored_and_a_refused_one_fails_alone(archive_
 
 
 def test_a_database_that_went_away_fails_the_items_and_stores_none(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from db.migrate import upgrade
-    from db.session import make_engine
+    from cqnews.db.migrate import upgrade
+    from cqnews.db.session import make_engine
 
     url = f"sqlite:///{tmp_path / 'gone.db'}"
     upgrade(make_engine(url))

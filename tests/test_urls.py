@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import pytest
-
-from urls import canonical_url, url_key
+from cqnews.urls import canonical_url, url_key
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from typing import Union
 from alembic import op
 import sqlalchemy as sa
 
-from migrations.views import DROP_LATEST_ARTICLES, LATEST_ARTICLES_V1
+from cqnews.migrations.views import DROP_LATEST_ARTICLES, LATEST_ARTICLES_V1
 
 
 # revision identifiers, used by Alembic.

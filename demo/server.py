@@ -1,4 +1,4 @@
-"""Serve a recorded news site from a folder on 127.0.0.1, so crawls run offline, for tests and ``cqnews demo``.
+"""Serve a demo site from a folder on 127.0.0.1, so crawls run offline, for `cqnews demo` and the tests.
 
 A fixture site is a folder whose files sit at their URL paths (``n2/2020/0508/c1-2.html`` answers
 ``/n2/2020/0508/c1-2.html``; a folder answers with its ``index.html``). An optional ``site.json`` declares what
@@ -35,7 +35,7 @@ _DEFAULT_TYPES = {
 
 
 class FixtureSite:
-    """A recorded site served over real HTTP on an ephemeral loopback port; use as a context manager."""
+    """A demo site served over real HTTP on an ephemeral loopback port; use as a context manager."""
 
     def __init__(self, root: Path | str, host: str = "127.0.0.1", port: int = 0) -> None:
         self.root = Path(root)

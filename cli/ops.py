@@ -1,0 +1,167 @@
+"""Subcommands that operate the archive and its schedules: daemon, status, db, reindex, runs."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from cqnews.cli.common import CliError, engine_of, ready_engine, settings_of
+from cqnews.cli.render import iso_time, local_time, print_table
+
+
+def _schedules(args: argparse.Namespace, settings: Any) -> Any:
+    from cqnews.runner import spider_names
+    from cqnews.scheduler import ScheduleError, load_config
+
+    try:
+        return load_config(settings, spider_names(settings), args.config)
+    except ScheduleError as exc:
+        raise CliError(str(exc), 2) from None
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    import logging
+
+    from cqnews.scheduler import Daemon, DaemonError
+
+    logging.basicConfig(level=args.log_level or "INFO", stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "apscheduler.executors"):  # every job start and end; the daemon logs crawls itself
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = settings_of(args)
+    engine = ready_engine(args)
+    config = _schedules(args, settings)
+    if not config.sites:
+        raise CliError(f"no site is scheduled (schedules from {config.source}; see CQNEWS_SCHEDULE)", 2)
+    try:
+        return Daemon(config, settings, engine, list(args.set or [])).run()
+    except DaemonError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        engine.dispose()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
+    from cqnews.db import locks
+    from cqnews.db.health import Thresholds, site_health, sites_with_runs
+    from cqnews.db.session import make_sessionmaker
+
+    settings = settings_of(args)
+    engine = ready_engine(args)
+    config = _schedules(args, settings)
+    limits = Thresholds.from_settings(settings)
+    now = datetime.now(UTC)
+    daemon = locks.current(engine, locks.DAEMON)
+    with make_sessionmaker(engine)() as session:
+        sites = sorted(set(config.sites) | set(sites_with_runs(session)))
+        health = [site_health(session, site, config.sites.get(site), limits, now) for site in sites]
+    unhealthy = [h for h in health if not h.ok]
+    if args.format == "json":
+        print(json.dumps({
+            "daemon": ({"holder": daemon.holder, "lease_until": iso_time(daemon.expires_at)}
+                       if daemon and daemon.alive(now) else None),
+            "healthy": not unhealthy,
+            "sites": [{"site": h.site, "ok": h.ok, "verdict": h.verdict, "problems": h.problems,
+                       "schedule": h.schedule, "next_run": iso_time(h.next_run),
+                       "runs": [{"id": r.id, "trigger": r.trigger, "status": r.status, "reason": r.finish_reason,
+                                 "started": iso_time(r.started_at), "finished": iso_time(r.finished_at),
+                                 "pages": r.pages_fetched, "new": r.articles_new, "errors": r.errors}
+                                for r in h.runs]} for h in health],
+        }, ensure_ascii=False, indent=1))
+        return 1 if unhealthy else 0
+    if daemon and daemon.alive(now):
+        print(f"daemon: running ({daemon.holder}), since {local_time(daemon.acquired_at)}")
+    else:
+        print("daemon: not running")
+    print(f"schedules: {config.source}\n")
+    print_table([[h.site, h.verdict, h.schedule or "not scheduled", local_time(h.next_run)] for h in health],
+                 ["site", "verdict", "schedule", "next run"])
+    for h in health:
+        print(f"\n{h.site}: last {len(h.runs)} run(s)")
+        print_table([[str(r.id), r.trigger, local_time(r.started_at), r.status, r.finish_reason or "-",
+                       str(r.pages_fetched), str(r.articles_new), str(r.articles_updated), str(r.articles_rejected),
+                       str(r.errors)] for r in h.runs],
+                     ["run", "trigger", "started", "status", "reason", "pages", "new", "updated", "rejected",
+                      "errors"])
+    for h in unhealthy:
+        print(f"cqnews: {h.site}: {h.verdict}", file=sys.stderr)
+    return 1 if unhealthy else 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from alembic import command as alembic_command
+    from cqnews.db import migrate
+
+    engine = engine_of(args)
+    shown = engine.url.render_as_string(hide_password=True)
+    if args.db_command == "upgrade":
+        migrate.upgrade(engine, args.revision)
+        print(f"{shown}: at revision {migrate.current_revision(engine)}")
+        if migrate.current_revision(engine) == migrate.head_revision(engine):
+            from cqnews.db.fulltext import missing, stale
+            from cqnews.db.session import make_sessionmaker
+
+            with make_sessionmaker(engine)() as session:
+                unindexed, old = missing(session), stale(session)
+            if unindexed:
+                print(f"cqnews: {unindexed:,} article(s) are not in the search index yet: run `cqnews reindex`",
+                      file=sys.stderr)
+            if old:
+                print(f"cqnews: {old:,} article(s) were indexed by another version of the segmentation: "
+                      "run `cqnews reindex`", file=sys.stderr)
+    elif args.db_command == "downgrade":
+        migrate.downgrade(engine, args.revision)
+        print(f"{shown}: at revision {migrate.current_revision(engine) or 'base (empty)'}")
+    elif args.db_command == "current":
+        current, head = migrate.current_revision(engine), migrate.head_revision(engine)
+        state = "up to date" if current == head else f"behind: head is {head}, run `cqnews db upgrade`"
+        print(f"{shown}: revision {current or 'none (empty database)'} ({state})")
+        return 0 if current == head else 1
+    elif args.db_command == "check":
+        migrate.require_head(engine)
+        alembic_command.check(migrate.alembic_config(engine))
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    import time as clock
+
+    from cqnews.db.fulltext import rebuild
+
+    engine = ready_engine(args)
+    started = clock.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        rate = done / max(clock.monotonic() - started, 1e-6)
+        eta = (total - done) / rate if rate else 0
+        print(f"\rindexing [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} "
+              f"{rate:,.0f}/s, {eta:,.0f} s left ", end="", file=sys.stderr, flush=True)
+
+    count = rebuild(engine, batch=args.batch, workers=args.workers, progress=progress)
+    print(file=sys.stderr)
+    print(f"indexed {count:,} article(s) in {clock.monotonic() - started:.1f} s")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from cqnews.db.search import recent_runs
+    from cqnews.db.session import make_sessionmaker
+
+    engine = ready_engine(args)
+    with make_sessionmaker(engine)() as session:
+        runs = recent_runs(session, args.site, args.limit)
+    print_table([[str(r.id), r.site, local_time(r.started_at), local_time(r.finished_at), r.status,
+                  r.finish_reason or "-", str(r.pages_fetched), str(r.articles_new), str(r.articles_updated),
+                  str(r.articles_unchanged), str(r.articles_duplicate), str(r.articles_rejected), str(r.errors)]
+                 for r in runs],
+                ["run", "site", "started", "finished", "status", "reason", "pages", "new", "updated",
+                 "unchanged", "dup", "rejected", "errors"])
+    return 0
+
+

@@ -1,0 +1,174 @@
+"""The command line: every subcommand, its options and its help."""
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from cqnews import demo
+from cqnews.cli import crawl, ops, query
+from cqnews.cli.common import parse_day
+
+DESCRIPTION = "cqnews: crawl Chongqing news sites into a versioned archive, and query it."
+
+EPILOG = """\
+examples:
+  cqnews demo                          crawl the bundled fixture sites offline into ./data/archive.db
+  cqnews db upgrade                    create or migrate the archive (Alembic upgrade head)
+  cqnews crawl cq_people cbg           crawl the live sites (cqnews sites lists them)
+  cqnews search 渝北 --since 2020-05-01  find articles (Chinese full text; 經濟 finds 经济)
+  cqnews diff 12                       what changed between the last two versions of article 12
+  cqnews export --format warc -o cq.warc.gz --site cq_people
+  cqnews show 12                       one article: metadata, text, versions
+  cqnews history http://cq.people.com.cn/n2/2020/0508/c365401-33998868.html
+  cqnews extract page.html --format jsonl
+  cqnews daemon                        crawl on the schedules of cqnews.toml until stopped
+  cqnews crawl cbg --distributed       crawl cbg from a queue in Redis; `cqnews worker cbg` on more machines
+  cqnews worker cbg --forever          a service: join every distributed crawl of cbg until SIGTERM
+  cqnews status                        per site: next run, last runs, verdict (exit 1 if unhealthy)
+
+configuration (environment):
+  CQNEWS_DATABASE_URL   archive location (default sqlite:///data/archive.db;
+                        PostgreSQL: postgresql+psycopg://user@host:5432/dbname)
+  CQNEWS_CONTACT, CQNEWS_USER_AGENT, CQNEWS_MAX_PAGES, CQNEWS_LOG_LEVEL ... see settings.py and README
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cqnews", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--database-url", metavar="URL",
+                        help="archive database (default: $CQNEWS_DATABASE_URL or sqlite:///data/archive.db)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("demo", crawl.cmd_demo,
+            "serve the bundled fixture sites on 127.0.0.1 and crawl them into the archive")
+    p.add_argument("--fixtures", default=str(demo.SITES), help="folder of fixture sites (default: %(default)s)")
+    p.add_argument("--port", type=int, default=18400,
+                   help="first port to serve the sites on; 0: any free ports (default: %(default)s)")
+    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
+
+    p = add("crawl", crawl.cmd_crawl,
+            "crawl sites now and store what changed; prints a summary per site")
+    p.add_argument("sites", nargs="*", metavar="SITE", help="spider names (see `cqnews sites`)")
+    p.add_argument("--all", action="store_true", help="crawl every site")
+    p.add_argument("--base-url", metavar="URL", help="fetch from this mirror (e.g. the demo sites on 127.0.0.1)")
+    p.add_argument("--distributed", action="store_true",
+                   help="start a distributed crawl of one site: its queue in Redis ($CQNEWS_REDIS_URL), seeded with "
+                        "its start pages; crawl as one worker while `cqnews worker SITE` processes join")
+    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
+
+    p = add("worker", crawl.cmd_worker,
+            "join the distributed crawl of SITE (see crawl --distributed) and work its queue "
+            "until no work is left")
+    p.add_argument("site", metavar="SITE", help="spider name (see `cqnews sites`)")
+    p.add_argument("--base-url", metavar="URL", help="fetch from this mirror (as crawl --base-url)")
+    p.add_argument("--idle-timeout", type=float, metavar="S",
+                   help="wait this long for a crawl to begin, and leave a crawl once no work has been left for this "
+                        "long (default: $CQNEWS_WORKER_IDLE_SECONDS or 30)")
+    once = p.add_mutually_exclusive_group()
+    once.add_argument("--forever", action="store_true",
+                      help="run as a service: wait for each distributed crawl of SITE (as the daemon starts them), "
+                           "work it, then wait for the next; stop cleanly on SIGTERM/SIGINT (exit 0)")
+    once.add_argument("--crawl-id", help=argparse.SUPPRESS)  # --forever's children: join this crawl or none
+    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
+
+    p = add("sites", crawl.cmd_sites,
+            "list the sites cqnews can crawl, with where each one announces its articles")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+
+    p = add("db", ops.cmd_db,
+            "create, migrate or check the archive's schema (Alembic)")
+    db_sub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = db_sub.add_parser("upgrade", help="migrate to the newest schema (or REVISION)")
+    up.add_argument("revision", nargs="?", default="head")
+    down = db_sub.add_parser("downgrade", help="migrate back to REVISION ('base' empties the archive)")
+    down.add_argument("revision")
+    db_sub.add_parser("current", help="show the schema revision; exit 1 if not at head")
+    db_sub.add_parser("check", help="fail if the models and migrations disagree")
+
+    p = add("daemon", ops.cmd_daemon,
+            "run the crawl schedules in the foreground until SIGTERM/SIGINT (logs to stderr)")
+    p.add_argument("--config", metavar="FILE", help="schedule file (default: $CQNEWS_SCHEDULE_FILE or cqnews.toml)")
+    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE",
+                   help="override a setting, for the daemon and every crawl it starts")
+
+    p = add("status", ops.cmd_status,
+            "per site: next scheduled run, last runs and a verdict; exit 1 if any is unhealthy")
+    p.add_argument("--config", metavar="FILE", help="schedule file (default: $CQNEWS_SCHEDULE_FILE or cqnews.toml)")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a setting")
+
+    def add_filters(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--site", help="only this site (see `cqnews sites`)")
+        p.add_argument("--since", type=parse_day, metavar="DATE", help="on or after DATE (YYYY-MM-DD, Asia/Shanghai)")
+        p.add_argument("--until", type=parse_day, metavar="DATE", help="before DATE")
+        p.add_argument("--dates", choices=["published", "archived"], default="published",
+                       help="which date --since/--until (and --sort date) use (default: %(default)s)")
+        p.add_argument("--author", help="author contains this (traditional or simplified)")
+        p.add_argument("--source", help="source contains this (traditional or simplified)")
+
+    p = add("search", query.cmd_search,
+            "full-text search of the latest version of every article (Chinese words, "
+            "traditional or simplified)")
+    p.add_argument("text", help='words, all required; "a b" one word; A OR B; -word excludes')
+    add_filters(p)
+    p.add_argument("--sort", choices=["relevance", "date"], default="relevance",
+                   help="relevance: query words in the title first, then newest; date: newest first")
+    p.add_argument("--limit", type=int, default=20, help="results per page (default: %(default)s)")
+    p.add_argument("--page", type=int, default=1, help="page number, from 1")
+    p.add_argument("--offset", type=int, default=0, help="skip this many results first")
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table")
+
+    p = add("reindex", ops.cmd_reindex,
+            "rebuild the full-text search index from the latest versions (progress on stderr)")
+    p.add_argument("--batch", type=int, default=500, help="articles per transaction (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=1, help="processes that segment text (default: %(default)s)")
+
+    p = add("diff", query.cmd_diff,
+            "what changed between two versions of an article, by paragraph (default: the last two)")
+    p.add_argument("id", type=int)
+    p.add_argument("v1", type=int, nargs="?", metavar="V1")
+    p.add_argument("v2", type=int, nargs="?", metavar="V2")
+    p.add_argument("--context", type=int, default=1, help="unchanged paragraphs shown around changes")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+
+    p = add("export", query.cmd_export,
+            "write articles (JSONL, CSV) or their stored responses (WARC) to a file")
+    p.add_argument("--format", choices=["jsonl", "csv", "warc"], required=True)
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE (WARC: gzipped if it ends in .gz)")
+    p.add_argument("--query", metavar="TEXT", help="only the articles a search for TEXT finds")
+    add_filters(p)
+
+    p = add("show", query.cmd_show,
+            "one article: metadata, latest text and its versions")
+    p.add_argument("id", type=int)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+
+    p = add("history", query.cmd_history,
+            "every version of the article at URL: when, hash, size, what changed")
+    p.add_argument("url")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+
+    p = add("runs", ops.cmd_runs,
+            "recent crawl runs with their counts")
+    p.add_argument("--site")
+    p.add_argument("--limit", type=int, default=20)
+
+    p = add("extract", query.cmd_extract,
+            "extract article text and metadata from saved HTML files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--format", choices=["jsonl", "text"], default="text")
+    return parser
+
+

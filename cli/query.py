@@ -1,0 +1,216 @@
+"""Subcommands that read the archive: search, show, history, diff, export; and extract, which reads files."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cqnews.cli.common import CliError, ready_engine
+from cqnews.cli.render import iso_time, local_time, print_table, version_dict
+
+
+def _filters(args: argparse.Namespace) -> Any:
+    from cqnews.db.search import Filters
+
+    return Filters(site=args.site, since=args.since, until=args.until, dates=args.dates, author=args.author,
+                   source=args.source)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    import csv
+
+    from cqnews.db.fulltext import QuerySyntaxError, outdated
+    from cqnews.db.search import SearchIndexMissing, search
+    from cqnews.db.session import make_sessionmaker
+
+    if args.limit < 1 or args.offset < 0 or args.page < 1:
+        raise CliError("--limit and --page must be at least 1, --offset at least 0", 2)
+    engine = ready_engine(args)
+    with make_sessionmaker(engine)() as session:
+        try:
+            hits = search(session, args.text, _filters(args), sort=args.sort, limit=args.limit,
+                          offset=args.offset + (args.page - 1) * args.limit)
+        except QuerySyntaxError as exc:
+            raise CliError(f"bad query: {exc}", 2) from None
+        except SearchIndexMissing as exc:
+            raise CliError(str(exc), 2) from None
+        if outdated(session):
+            print("cqnews: the search index was made by another version of the segmentation (jieba, OpenCC or "
+                  "the word list): results may miss articles until `cqnews reindex`", file=sys.stderr)
+    records = [{"id": h.article_id, "site": h.site, "url": h.url, "title": h.title,
+                "published_at": iso_time(h.published_at), "archived_at": iso_time(h.first_seen), "author": h.author,
+                "source": h.source, "versions": h.version_count, "title_matches": h.score, "snippet": h.snippet}
+               for h in hits]
+    if args.format == "json":
+        for record in records:
+            print(json.dumps(record, ensure_ascii=False))
+    elif args.format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else ["id"])
+        writer.writeheader()
+        writer.writerows(records)
+    else:
+        print_table([[str(h.article_id), local_time(h.published_at), h.site, (h.title or "")[:40], h.url]
+                      for h in hits], ["id", "published", "site", "title", "url"])
+        print(f"{len(hits)} result(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from cqnews.db.search import get_article, paragraph_diff, version_pair
+    from cqnews.db.session import make_sessionmaker
+
+    if (args.v1 is None) != (args.v2 is None):
+        raise CliError("give two versions to compare (V1 V2), or none for the last two", 2)
+    engine = ready_engine(args)
+    with make_sessionmaker(engine)() as session:
+        article = get_article(session, args.id)
+        if article is None or not article.versions:
+            raise CliError(f"no article with id {args.id}")
+        try:
+            old, new = version_pair(article, args.v1, args.v2)
+        except KeyError as exc:
+            raise CliError(str(exc.args[0])) from None
+        fields = [(f, getattr(old, f), getattr(new, f)) for f in ("title", "published_at", "author", "source",
+                                                                  "editor") if getattr(old, f) != getattr(new, f)]
+        lines = paragraph_diff(old.text, new.text, context=args.context)
+        if args.format == "json":
+            print(json.dumps({"id": article.id, "url": article.url, "from": version_dict(old),
+                              "to": version_dict(new),
+                              "fields": {f: [iso_time(a) if isinstance(a, datetime) else a,
+                                             iso_time(b) if isinstance(b, datetime) else b] for f, a, b in fields},
+                              "paragraphs": [{"kind": x.kind, "text": x.text} for x in lines]},
+                             ensure_ascii=False, indent=1))
+            return 0
+        print(f"article {article.id}: {article.url}")
+        print(f"--- v{old.version_no}  {local_time(old.first_seen)}  {old.content_hash[:12]}")
+        print(f"+++ v{new.version_no}  {local_time(new.first_seen)}  {new.content_hash[:12]}")
+        for name, a, b in fields:
+            show = local_time if name == "published_at" else (lambda v: v or "-")
+            print(f"{name}: {show(a)} → {show(b)}")
+        if old.version_no == new.version_no:
+            print(f"(article {article.id} has one version: nothing to compare)")
+        elif not any(x.kind != " " for x in lines):
+            print("(the text is the same)")
+        else:
+            for line in lines:
+                print(f"{line.kind} {line.text}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from cqnews.db import export
+    from cqnews.db.fulltext import QuerySyntaxError
+    from cqnews.db.search import SearchIndexMissing, select_articles
+    from cqnews.db.session import make_sessionmaker
+
+    filters = _filters(args)
+    engine = ready_engine(args)
+    target = Path(args.output)
+    if not target.parent.is_dir():
+        raise CliError(f"{target.parent}: no such folder", 2)
+    with make_sessionmaker(engine)() as session:
+        try:
+            ids = select_articles(session, filters, args.query)
+        except QuerySyntaxError as exc:
+            raise CliError(f"bad query: {exc}", 2) from None
+        except SearchIndexMissing as exc:
+            raise CliError(str(exc), 2) from None
+        unfiltered = not args.query and filters == type(filters)()
+        if args.format == "warc":
+            pages = export.page_ids(session, None if unfiltered else ids)
+            with target.open("wb") as out:
+                count = export.write_warc(session, pages, out, gzip=target.suffix == ".gz", filename=target.name)
+            what = "response record(s)"
+        else:
+            with target.open("w", encoding="utf-8", newline="") as out:
+                write = export.write_jsonl if args.format == "jsonl" else export.write_csv
+                count = write(session, ids, out)
+            what = "article(s)"
+    print(f"wrote {count:,} {what} to {target}", file=sys.stderr)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from cqnews.db.search import get_article
+    from cqnews.db.session import make_sessionmaker
+
+    engine = ready_engine(args)
+    with make_sessionmaker(engine)() as session:
+        article = get_article(session, args.id)
+        if article is None:
+            raise CliError(f"no article with id {args.id}")
+        latest = article.versions[-1]
+        if args.format == "json":
+            print(json.dumps({"id": article.id, "site": article.site.name, "url": article.url,
+                              "aliases": [a.url for a in article.aliases], "duplicate_of": article.duplicate_of,
+                              "text": latest.text,
+                              "versions": [version_dict(v) for v in article.versions]},
+                             ensure_ascii=False, indent=1))
+            return 0
+        print(f"# {latest.title or '(untitled)'}")
+        print(f"id {article.id} · {article.site.name} · {article.url}")
+        for alias in article.aliases:
+            print(f"also at {alias.url}")
+        if article.duplicate_of:
+            print(f"near-duplicate of article {article.duplicate_of} (the same story, first archived there)")
+        print(f"published {local_time(latest.published_at)} · author {latest.author or '-'} · "
+              f"source {latest.source or '-'} · editor {latest.editor or '-'}")
+        print(f"archived {local_time(article.first_seen)} · last seen {local_time(article.last_seen)} · "
+              f"{article.version_count} version(s)\n")
+        print(latest.text)
+        print()
+        for v in article.versions:
+            print(f"v{v.version_no}  {local_time(v.first_seen)} → {local_time(v.last_seen)}  {v.text_length} chars  "
+                  f"{v.content_hash[:12]}")
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from cqnews.db.search import find_article_by_url, history
+    from cqnews.db.session import make_sessionmaker
+
+    engine = ready_engine(args)
+    with make_sessionmaker(engine)() as session:
+        article = find_article_by_url(session, args.url)
+        if article is None:
+            raise CliError(f"{args.url} is not in the archive")
+        changes = history(article)
+        if args.format == "json":
+            for c in changes:
+                print(json.dumps(version_dict(c.version) | {"changed": c.changed_fields,
+                                 "paragraphs_added": c.paragraphs_added,
+                                 "paragraphs_removed": c.paragraphs_removed}, ensure_ascii=False))
+            return 0
+        print(f"article {article.id}: {article.url}")
+        rows = []
+        for c in changes:
+            what = "first capture" if c.version.version_no == 1 else (
+                f"{', '.join(c.changed_fields) or 'metadata'}: +{c.paragraphs_added}/-{c.paragraphs_removed} ¶")
+            rows.append([f"v{c.version.version_no}", local_time(c.version.first_seen), local_time(c.version.last_seen),
+                         str(c.version.seen_count), c.version.content_hash[:12], str(c.version.text_length), what])
+        print_table(rows, ["version", "first seen", "last seen", "seen", "hash", "chars", "changed"])
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from cqnews.pipelines.article import extract_file
+
+    failed = 0
+    for path in args.files:
+        if not Path(path).is_file():
+            print(f"cqnews: {path}: no such file", file=sys.stderr)
+            failed += 1
+            continue
+        record = extract_file(path)
+        if args.format == "jsonl":
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        else:
+            print(f"== {path}\ntitle: {record.get('title')}\npublished: {record.get('published_at')}\n"
+                  f"author: {record.get('author')}  source: {record.get('source')}  "
+                  f"editor: {record.get('editor')}\n\n{record.get('text') or record.get('error')}\n")
+    return 1 if failed else 0
+
+
