@@ -46,7 +46,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
-from cqnews.db import locks
 from redis.exceptions import RedisError, WatchError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -55,6 +54,8 @@ from scrapy.settings import Settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from twisted.internet.task import LoopingCall
+
+from cqnews.db import locks
 
 log = logging.getLogger(__name__)
 
@@ -468,9 +469,10 @@ class RedisScheduler:
         run_id = self.crawler.stats.get_value("cqnews/crawl_run_id") if self.crawler.stats else None
         if not (self.joined and reason == "finished" and self.dequeued == 0 and run_id):
             return
-        from cqnews.db.models import CrawlRun
         from sqlalchemy import update
         from sqlalchemy.exc import SQLAlchemyError
+
+        from cqnews.db.models import CrawlRun
 
         try:
             with engine.begin() as conn:

@@ -21,15 +21,16 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from cqnews.db import locks
-from cqnews.db.models import CrawlRun
-from cqnews.db.session import make_engine, make_sessionmaker
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.task import LoopingCall
+
+from cqnews.db import locks
+from cqnews.db.models import CrawlRun
+from cqnews.db.session import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cqnews.db.models import Article, ArticleVersion, Page, Site, UrlAlias
-from cqnews.db.session import make_engine, make_sessionmaker
-from cqnews.urls import url_key
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -27,6 +24,10 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from sqlalchemy import and_, select
 from sqlalchemy.exc import SQLAlchemyError
+
+from cqnews.db.models import Article, ArticleVersion, Page, Site, UrlAlias
+from cqnews.db.session import make_engine, make_sessionmaker
+from cqnews.urls import url_key
 
 log = logging.getLogger(__name__)
 

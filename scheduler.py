@@ -53,11 +53,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
 from cqnews.commands import cqnews_command
 from cqnews.db import locks
 from cqnews.db.models import CrawlRun
-from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
 

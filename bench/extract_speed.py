@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import trafilatura  # noqa: E402
+
 from cqnews.pipelines.article import NotAnArticle, extract_article  # noqa: E402
 
 

@@ -25,11 +25,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import Engine, func, insert, select  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
 from cqnews.db import fulltext, migrate  # noqa: E402
 from cqnews.db.models import Article, ArticleVersion, Site  # noqa: E402
 from cqnews.db.session import make_engine, make_sessionmaker  # noqa: E402
-from sqlalchemy import Engine, func, insert, select  # noqa: E402
-from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 SITES = ["cq_people", "cbg", "cqnews", "cqcb", "xinhua_cq", "cq_gov"]
 PLACES = ("重庆 重庆市 渝中区 渝北区 江北区 南岸区 九龙坡区 沙坪坝区 大渡口区 巴南区 北碚区 两江新区 万州区 涪陵区 "

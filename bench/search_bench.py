@@ -20,9 +20,10 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import Engine, text  # noqa: E402
+
 from cqnews.db.search import Filters, search  # noqa: E402
 from cqnews.db.session import make_engine, make_sessionmaker  # noqa: E402
-from sqlalchemy import Engine, text  # noqa: E402
 
 SH = ZoneInfo("Asia/Shanghai")
 QUERIES: list[tuple[str, Filters, str]] = [

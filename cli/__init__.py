@@ -22,9 +22,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.database_url:
         os.environ["CQNEWS_DATABASE_URL"] = args.database_url
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
     from cqnews.db.migrate import DatabaseNotAtHead
     from cqnews.db.session import ArchiveConfigError
-    from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
     try:
         return int(args.func(args))

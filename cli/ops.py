@@ -94,6 +94,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_db(args: argparse.Namespace) -> int:
     from alembic import command as alembic_command
+
     from cqnews.db import migrate
 
     engine = engine_of(args)

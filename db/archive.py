@@ -26,6 +26,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
 from cqnews import items
 from cqnews.db import fulltext
 from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, Site, UrlAlias
@@ -33,10 +38,6 @@ from cqnews.db.neardup import fingerprint_article
 from cqnews.db.revisit import next_visit, parse_ladder
 from cqnews.db.session import make_sessionmaker
 from cqnews.urls import url_key
-from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,10 @@ from datetime import datetime
 from typing import IO, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, UrlAlias
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, selectinload
+
+from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, UrlAlias
 
 T = TypeVar("T")
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -38,7 +38,6 @@ from datetime import UTC, datetime
 from itertools import combinations
 from typing import Any
 
-from cqnews.db.models import Article, ArticleVersion, SearchDoc, Site
 from sqlalchemy import (
     ColumnElement,
     Engine,
@@ -60,6 +59,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
+
+from cqnews.db.models import Article, ArticleVersion, SearchDoc, Site
 
 log = logging.getLogger(__name__)
 

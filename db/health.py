@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from cqnews.db.models import CrawlRun
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from cqnews.db.models import CrawlRun
 
 CRAWLED = ("running", "finished", "failed")  # runs that crawled; skipped and missed ones did not
 MIN_EXTRACTED = 5  # fewer article pages than this say nothing about an extraction-empty rate

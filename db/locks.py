@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cqnews.db.models import CrawlLock, CrawlRun
 from sqlalchemy import Engine, and_, delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+
+from cqnews.db.models import CrawlLock, CrawlRun
 
 DAEMON = "__daemon__"  # the lock a running `cqnews daemon` holds, so that two daemons never share an archive
 

@@ -12,8 +12,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from cqnews import migrations
 from sqlalchemy import Engine
+
+from cqnews import migrations
 
 
 class DatabaseNotAtHead(Exception):

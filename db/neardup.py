@@ -7,10 +7,11 @@ version stays in the archive.
 """
 from __future__ import annotations
 
-from cqnews.db.models import Article
-from cqnews.pipelines.neardup import MAX_DISTANCE, bands, distance, from_signed, to_signed
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+
+from cqnews.db.models import Article
+from cqnews.pipelines.neardup import MAX_DISTANCE, bands, distance, from_signed, to_signed
 
 MIN_CHARS = 200  # shorter texts (briefs, captions) share too many 3-grams by chance
 MAX_CANDIDATES = 200

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from cqnews.db import fulltext, windows
-from cqnews.db.models import Article, ArticleVersion, CrawlRun, SearchDoc, Site, UrlAlias
-from cqnews.urls import url_key
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy import text as sql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
+
+from cqnews.db import fulltext, windows
+from cqnews.db.models import Article, ArticleVersion, CrawlRun, SearchDoc, Site, UrlAlias
+from cqnews.urls import url_key
 
 DateField = Literal["published", "archived"]
 SortOrder = Literal["relevance", "date"]

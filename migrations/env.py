@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from alembic import context
+from sqlalchemy import Engine
+
 from cqnews.db.fulltext import include_name
 from cqnews.db.models import Base, UTCDateTime
 from cqnews.db.session import make_engine
-from sqlalchemy import Engine
 
 config = context.config
 target_metadata = Base.metadata

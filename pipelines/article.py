@@ -16,10 +16,11 @@ from typing import Any
 import lxml.etree
 import lxml.html
 import trafilatura
+from lxml.html import HtmlElement
+
 from cqnews.items import Extracted
 from cqnews.pipelines import chinese
 from cqnews.pipelines.decode import decode_html
-from lxml.html import HtmlElement
 
 logger = logging.getLogger(__name__)
 

@@ -12,12 +12,13 @@ import re
 import unicodedata
 from typing import Any
 
-from cqnews.items import Article, Extracted
-from cqnews.pipelines.neardup import simhash
-from cqnews.urls import url_key
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
+
+from cqnews.items import Article, Extracted
+from cqnews.pipelines.neardup import simhash
+from cqnews.urls import url_key
 
 _SPACE = re.compile(r"\s+")
 

@@ -18,13 +18,14 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
 from cqnews.items import Article, Extracted, RawPage
 from cqnews.pipelines.dedup import normalise
 from cqnews.pipelines.neardup import simhash
 from cqnews.urls import canonical_url
-from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
-from scrapy.statscollectors import StatsCollector
 
 log = logging.getLogger(__name__)
 

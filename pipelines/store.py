@@ -16,13 +16,14 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
+
 from cqnews.db.archive import Archive, Recorded, RevisitPolicy
 from cqnews.db.migrate import require_head
 from cqnews.db.revisit import parse_ladder
 from cqnews.db.session import make_engine
 from cqnews.items import Article, RawPage
-from scrapy.crawler import Crawler
-from scrapy.statscollectors import StatsCollector
 
 log = logging.getLogger(__name__)
 

@@ -26,9 +26,6 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import feedparser
 import scrapy
-from cqnews.items import RawPage
-from cqnews.middlewares import ARTICLE_META, NOT_MODIFIED_META
-from cqnews.urls import url_key
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
@@ -36,6 +33,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
+
+from cqnews.items import RawPage
+from cqnews.middlewares import ARTICLE_META, NOT_MODIFIED_META
+from cqnews.urls import url_key
 
 MAX_ARTICLE_PARTS = 20
 

@@ -13,11 +13,12 @@ import sys
 import warnings
 from typing import Any
 
-from cqnews.items import RawPage
-from cqnews.runner import project_settings
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import ScrapyDeprecationWarning
+
+from cqnews.items import RawPage
+from cqnews.runner import project_settings
 
 TEST_OVERRIDES: dict[str, Any] = {
     "ITEM_PIPELINES": {},

@@ -8,11 +8,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from cqnews.commands import cqnews_command
 from cqnews.db.models import CrawlRun
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo import SITES
-from sqlalchemy import select
 
 FIXTURES = SITES  # the demo sites: reconstructed copies of the six sites (cqnews/demo/sites/README.md)
 

@@ -5,6 +5,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select, text
+
 from cqnews.db.archive import Archive, Outcome
 from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, UrlAlias
 from cqnews.db.session import make_sessionmaker
@@ -13,7 +15,6 @@ from cqnews.items import Extracted, RawPage
 from cqnews.pipelines.dedup import content_fingerprint, normalise, text_fingerprint
 from cqnews.pipelines.neardup import simhash
 from cqnews.urls import canonical_url
-from sqlalchemy import func, select, text
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 BODY = "人民网重庆5月8日电 渝北区将对标“两中心两地”战略目标。\n\n据了解，渝北区作为重庆主城北大门。"

@@ -5,8 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
-from cqnews.demo import SITES
 from crawl_helpers import cqnews, runs
+
+from cqnews.demo import SITES
 
 
 @pytest.fixture

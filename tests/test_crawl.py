@@ -5,13 +5,14 @@ import socket
 from pathlib import Path
 
 import pytest
+from crawl_helpers import copy_site, cqnews, expected, expected_articles, runs
+from sqlalchemy import select
+
 from cqnews.db.models import Article, ArticleVersion, UrlAlias
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo import SITES as DEMO_SITES
 from cqnews.demo.server import FixtureSite
 from cqnews.urls import url_key
-from crawl_helpers import copy_site, cqnews, expected, expected_articles, runs
-from sqlalchemy import select
 
 # Every demo site with its answers: adding a site adds it to these crawls.
 SITES = sorted(p.parent.name for p in DEMO_SITES.glob("*/expected.json"))

@@ -22,6 +22,9 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 import scrapy
+from crawl_helpers import copy_site, cqnews, expected, expected_articles, runs
+from sqlalchemy import select
+
 from cqnews.commands import cqnews_command
 from cqnews.db import locks
 from cqnews.db.health import Thresholds, judge
@@ -29,8 +32,6 @@ from cqnews.db.models import Article, ArticleVersion, CrawlRun
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo.server import FixtureSite
 from cqnews.distributed import CrawlInProgress, Keys, ReliableQueue, begin, reap, work_left
-from crawl_helpers import copy_site, cqnews, expected, expected_articles, runs
-from sqlalchemy import select
 
 REDIS_URL = os.environ.get("CQNEWS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SITE = "cq_people"  # two start pages, pagination, a duplicate, bad inputs: the most varied fixture site

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+
 from cqnews.demo import SITES as DEMO_SITES
 from cqnews.pipelines import chinese
 from cqnews.pipelines.article import EXTRACTOR_VERSION, NotAnArticle, extract_article, extract_file

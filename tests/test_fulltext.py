@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cqnews.db import fulltext
 from cqnews.db.fulltext import (
     QuerySyntaxError,

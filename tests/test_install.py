@@ -16,9 +16,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
+
 from cqnews.db.models import Article
 from cqnews.db.session import make_engine, make_sessionmaker
-from sqlalchemy import func, select
 
 REPO = Path(__file__).resolve().parent.parent
 HOSTILE = 'raise SystemExit("a stray {name} in the working folder was imported")\n'

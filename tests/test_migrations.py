@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
+from sqlalchemy import inspect, text
+
 from cqnews.db import migrate
 from cqnews.db.session import make_engine
-from sqlalchemy import inspect, text
 
 TABLES = {"sites", "articles", "article_versions", "url_aliases", "raw_blobs", "pages", "crawl_runs"}
 
@@ -50,8 +51,9 @@ def test_archived_data_survives_downgrade_and_upgrade(database_url: str) -> None
     """Rebuilding a table (SQLite batch mode) must not cascade-delete the rows that refer to it."""
     from datetime import UTC, datetime
 
-    from cqnews.db.archive import Archive
     from test_archive import URL, make_item
+
+    from cqnews.db.archive import Archive
 
     engine = make_engine(database_url)
     migrate.upgrade(engine)

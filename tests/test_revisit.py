@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from cqnews.db.revisit import next_visit, parse_ladder
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)

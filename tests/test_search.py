@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import _postgres_database
+from sqlalchemy import Engine, text
+
 from cqnews.db import fulltext
 from cqnews.db.archive import Archive
 from cqnews.db.fulltext import QuerySyntaxError
@@ -18,7 +20,6 @@ from cqnews.items import Article as ArticleItem
 from cqnews.items import Extracted, RawPage
 from cqnews.pipelines.dedup import content_fingerprint, text_fingerprint
 from cqnews.urls import canonical_url
-from sqlalchemy import Engine, text
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)

@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 from conftest import _postgres_database
+from sqlalchemy import Engine, event, insert, select
+
 from cqnews.db import fulltext, search, windows
 from cqnews.db.migrate import upgrade
 from cqnews.db.models import Article, ArticleVersion, Site
 from cqnews.db.search import Filters, search_ids, sorted_ids, windowed_ids
 from cqnews.db.session import make_engine, make_sessionmaker
-from sqlalchemy import Engine, event, insert, select
 
 SITES = ["cq_people", "cbg", "cqnews"]
 WORDS = ["重庆", "渝北", "经济", "双城经济圈", "大学城", "火锅", "轨道交通", "乡村振兴", "两江新区", "志愿者"]

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import cqnews.spiders
 import pytest
+
+import cqnews.spiders
 from cqnews.demo import SITES as FIXTURES
 from cqnews.demo.server import FixtureSite
 from cqnews.spiders.base import NewsSpider

@@ -4,14 +4,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from cqnews.db.archive import RevisitPolicy
-from cqnews.db.models import Article
-from cqnews.db.session import make_sessionmaker
-from cqnews.pipelines.store import StorePipeline
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 from test_archive import URL, count, make_item
+
+from cqnews.db.archive import RevisitPolicy
+from cqnews.db.models import Article
+from cqnews.db.session import make_sessionmaker
+from cqnews.pipelines.store import StorePipeline
 
 
 def pipeline(url: str, batch_size: int) -> tuple[StorePipeline, MemoryStatsCollector]:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from cqnews.urls import canonical_url, url_key
 
 
