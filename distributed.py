@@ -77,6 +77,7 @@ local items = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
 for i = 1, #items, 2 do redis.call('ZADD', KEYS[2], items[i + 1], items[i]) end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[4])
 return #items / 2
 """
 
@@ -180,9 +181,10 @@ def begin(client: redis.Redis, keys: Keys) -> str:
 
 
 def requeue(client: redis.Redis, keys: Keys, worker: str) -> int:
-    """Move what ``worker`` has in flight back into the queue and forget the worker; return how many requests."""
+    """Move what ``worker`` has in flight back into the queue and forget the worker (its lease too, which would
+    otherwise outlive it by up to CQNEWS_WORKER_LEASE_SECONDS); return how many requests."""
     script = client.register_script(_REQUEUE)
-    return int(script(keys=[keys.inflight(worker), keys.queue, keys.workers], args=[worker]))
+    return int(script(keys=[keys.inflight(worker), keys.queue, keys.workers, keys.alive(worker)], args=[worker]))
 
 
 def reap(client: redis.Redis, keys: Keys, me: str) -> dict[str, int]:

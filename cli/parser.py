@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from cqnews import demo
+from cqnews import __version__, demo
 from cqnews.cli import crawl, ops, query
 from cqnews.cli.common import parse_day
 
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cqnews", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"cqnews {__version__}")
     parser.add_argument("--database-url", metavar="URL",
                         help="archive database (default: $CQNEWS_DATABASE_URL or sqlite:///data/archive.db)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -2,20 +2,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from crawl_helpers import cqnews, runs
 
 from cqnews.demo import SITES
 
+from helpers import BACKENDS, cqnews, postgres_database, runs
 
-@pytest.fixture
-def demo_archive(database_url: str, tmp_path: Path) -> str:
-    """An archive filled by `cqnews demo` (which also migrates it)."""
-    result = cqnews(["demo", "--port", "0"], database_url, tmp_path)
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo_archive(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An archive filled by `cqnews demo` (which also migrates it), once per backend for the read-only tests."""
+    work = tmp_path_factory.mktemp("demo")
+    urls = iter([f"sqlite:///{work / 'archive.db'}"]) if request.param == "sqlite" else postgres_database()
+    database_url = next(urls)
+    result = cqnews(["demo", "--port", "0"], database_url, work)
     assert result.returncode == 0, result.stderr[-3000:]
-    return database_url
+    yield database_url
+    next(urls, None)  # drops the PostgreSQL database
 
 
 def test_demo_fills_the_default_sqlite_archive_and_summarises(tmp_path: Path) -> None:
@@ -105,6 +111,16 @@ def test_bad_arguments_exit_2_with_a_message(tmp_path: Path, args: list[str], me
     result = cqnews(args, f"sqlite:///{tmp_path / 'a.db'}", tmp_path)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_version_and_help(tmp_path: Path) -> None:
+    from cqnews import __version__
+
+    version = cqnews(["--version"], f"sqlite:///{tmp_path / 'a.db'}", tmp_path)
+    assert (version.returncode, version.stdout.strip()) == (0, f"cqnews {__version__}")
+    assert __version__ != "0+unknown"  # read from the installed package's metadata
+    helped = cqnews(["search", "--help"], f"sqlite:///{tmp_path / 'a.db'}", tmp_path)
+    assert helped.returncode == 0 and "--since" in helped.stdout and "traditional" in helped.stdout
 
 
 def test_db_current_and_upgrade(tmp_path: Path) -> None:

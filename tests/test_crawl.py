@@ -5,7 +5,6 @@ import socket
 from pathlib import Path
 
 import pytest
-from crawl_helpers import copy_site, cqnews, expected, expected_articles, runs
 from sqlalchemy import select
 
 from cqnews.db.models import Article, ArticleVersion, UrlAlias
@@ -13,6 +12,8 @@ from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo import SITES as DEMO_SITES
 from cqnews.demo.server import FixtureSite
 from cqnews.urls import url_key
+
+from helpers import copy_site, cqnews, expected, expected_articles, runs
 
 # Every demo site with its answers: adding a site adds it to these crawls.
 SITES = sorted(p.parent.name for p in DEMO_SITES.glob("*/expected.json"))
@@ -294,7 +295,7 @@ def test_robots_txt_disallow_is_obeyed(archive_url: str, tmp_path: Path) -> None
 
 
 def _sites_declaring(key: str) -> list[str]:
-    from crawl_helpers import FIXTURES
+    from helpers import FIXTURES
 
     return sorted(p.parent.name for p in FIXTURES.glob("*/expected.json") if expected(p.parent.name).get(key))
 

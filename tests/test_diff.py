@@ -5,13 +5,14 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from crawl_helpers import cqnews
 from test_search import CORPUS, T0, item
 
 from cqnews.db.archive import Archive
 from cqnews.db.migrate import upgrade
 from cqnews.db.search import inline_diff, paragraph_diff
 from cqnews.db.session import make_engine
+
+from helpers import cqnews
 
 OLD = "第一段没有变。\n\n第二段：渝北区GDP增长5%。\n\n第三段也没有变。\n\n第四段。\n\n第五段。"
 NEW = "第一段没有变。\n\n第二段：渝北区GDP增长6%。\n\n第三段也没有变。\n\n第四段。\n\n第五段。\n\n（更正：增速为6%。）"

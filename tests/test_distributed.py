@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 import scrapy
-from crawl_helpers import copy_site, cqnews, expected, expected_articles, runs
 from sqlalchemy import select
 
 from cqnews.commands import cqnews_command
@@ -32,6 +31,8 @@ from cqnews.db.models import Article, ArticleVersion, CrawlRun
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo.server import FixtureSite
 from cqnews.distributed import CrawlInProgress, Keys, ReliableQueue, begin, reap, work_left
+
+from helpers import copy_site, cqnews, expected, expected_articles, runs
 
 REDIS_URL = os.environ.get("CQNEWS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SITE = "cq_people"  # two start pages, pagination, a duplicate, bad inputs: the most varied fixture site
@@ -163,7 +164,9 @@ def _env(archive_url: str, prefix: str, delay: float) -> dict[str, str]:
         "CQNEWS_RETRY_TIMES": "0",
         "CQNEWS_CONCURRENT_REQUESTS": "2",  # a worker holds at most two requests: the rest wait in Redis
         "CQNEWS_CONCURRENCY_PER_DOMAIN": "1",
-        "CQNEWS_WORKER_LEASE_SECONDS": "3",
+        # A lease far longer than a renewal takes on a loaded machine: a live worker must never look dead here.
+        # (A killed worker on this host is reaped by its pid at once; only other hosts wait for the lease.)
+        "CQNEWS_WORKER_LEASE_SECONDS": "30",
         "CQNEWS_WORKER_IDLE_SECONDS": "3",
         "CQNEWS_LOG_LEVEL": "INFO",
     }

@@ -7,7 +7,6 @@ import json
 import zlib
 from pathlib import Path
 
-from crawl_helpers import cqnews
 from sqlalchemy import Engine, select
 from test_search import CORPUS, fill
 from warcio.archiveiterator import ArchiveIterator
@@ -17,6 +16,8 @@ from cqnews.db.fulltext import fold
 from cqnews.db.models import Page, RawBlob
 from cqnews.db.search import Filters, select_articles
 from cqnews.db.session import make_sessionmaker
+
+from helpers import cqnews
 
 
 def stored_pages(engine: Engine) -> dict[str, bytes]:

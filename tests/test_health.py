@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from crawl_helpers import copy_site, cqnews
-
 from cqnews.db.health import Thresholds, judge
 from cqnews.db.models import CrawlRun
 from cqnews.demo.server import FixtureSite
 from cqnews.scheduler import SiteSchedule, parse_schedule
+
+from helpers import copy_site, cqnews
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 LIMITS = Thresholds(runs=5, zero_new_runs=3, empty_rate=0.5, error_rate=0.2, overdue_slack=600)

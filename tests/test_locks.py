@@ -9,7 +9,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crawl_helpers import copy_site, cqnews, runs
 from sqlalchemy import Engine, select
 
 from cqnews.commands import cqnews_command
@@ -17,6 +16,8 @@ from cqnews.db import locks
 from cqnews.db.models import CrawlLock, CrawlRun
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo.server import FixtureSite
+
+from helpers import copy_site, cqnews, runs
 
 
 def test_acquire_renew_release(archive_engine: Engine) -> None:

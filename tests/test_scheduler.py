@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from crawl_helpers import copy_site, cqnews, runs
 from sqlalchemy import func, select
 
 from cqnews.commands import cqnews_command
@@ -24,6 +23,8 @@ from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo.server import FixtureSite
 from cqnews.runner import project_settings
 from cqnews.scheduler import ScheduleError, crawl_command, load_config, parse_duration, parse_schedule
+
+from helpers import copy_site, cqnews, runs
 
 SITES = ["cbg", "cq_people"]
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import _postgres_database
 from sqlalchemy import Engine, text
 
 from cqnews.db import fulltext
@@ -20,6 +19,8 @@ from cqnews.items import Article as ArticleItem
 from cqnews.items import Extracted, RawPage
 from cqnews.pipelines.dedup import content_fingerprint, text_fingerprint
 from cqnews.urls import canonical_url
+
+from helpers import postgres_database
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -171,7 +172,7 @@ def test_the_facets_migration_empties_the_index_and_reindex_restores_it(filled: 
 
 @pytest.fixture
 def both_backends(tmp_path: Path) -> Iterator[tuple[Engine, Engine]]:
-    pg = _postgres_database()
+    pg = postgres_database()
     engines = (make_engine(f"sqlite:///{tmp_path / 'a.db'}"), make_engine(next(pg)))
     for engine in engines:
         upgrade(engine)

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import _postgres_database
 from sqlalchemy import Engine, event, insert, select
 
 from cqnews.db import fulltext, search, windows
@@ -22,6 +21,8 @@ from cqnews.db.migrate import upgrade
 from cqnews.db.models import Article, ArticleVersion, Site
 from cqnews.db.search import Filters, search_ids, sorted_ids, windowed_ids
 from cqnews.db.session import make_engine, make_sessionmaker
+
+from helpers import postgres_database
 
 SITES = ["cq_people", "cbg", "cqnews"]
 WORDS = ["重庆", "渝北", "经济", "双城经济圈", "大学城", "火锅", "轨道交通", "乡村振兴", "两江新区", "志愿者"]
@@ -72,7 +73,7 @@ def fill(engine: Engine, rows: list[dict[str, Any]]) -> None:
 
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, Engine]]:
-    pg = _postgres_database()
+    pg = postgres_database()
     lite = make_engine(f"sqlite:///{tmp_path_factory.mktemp('windows') / 'a.db'}")
     both = (lite, make_engine(next(pg)))
     rows = corpus()
