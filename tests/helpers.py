@@ -6,7 +6,9 @@ import importlib
 import io
 import json
 import os
+import random
 import shutil
+import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -88,6 +90,22 @@ def in_process(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Co
         os.environ.update(saved_env)
         importlib.reload(settings_module)
     return subprocess.CompletedProcess(["cqnews", *args], code, out.getvalue(), err.getvalue())
+
+
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive loopback ports that are free now (for a command run twice on the same
+    ports, such as two demo runs that must see the same URLs), away from the ephemeral range other tests use."""
+    for _ in range(50):
+        first = random.randrange(20000, 30000 - count)
+        try:
+            with contextlib.ExitStack() as stack:
+                for port in range(first, first + count):
+                    sock = stack.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError(f"no {count} consecutive free ports found")
 
 
 def copy_site(name: str, tmp_path: Path) -> Path:

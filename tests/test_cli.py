@@ -9,7 +9,7 @@ import pytest
 
 from cqnews.demo import SITES
 
-from helpers import BACKENDS, cqnews, postgres_database, runs
+from helpers import BACKENDS, cqnews, free_ports, postgres_database, runs
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -26,7 +26,8 @@ def demo_archive(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 def test_demo_fills_the_default_sqlite_archive_and_summarises(tmp_path: Path) -> None:
     default = "sqlite:///data/archive.db"  # relative: the user's working directory
-    first = cqnews(["demo"], default, tmp_path, env={"CQNEWS_DATABASE_URL": default})
+    ports = ["--port", str(free_ports(6))]  # the same URLs on both runs, whatever else listens on this machine
+    first = cqnews(["demo", *ports], default, tmp_path, env={"CQNEWS_DATABASE_URL": default})
     assert first.returncode == 0, first.stderr[-3000:]
     assert (tmp_path / "data" / "archive.db").is_file()
     header = first.stdout.splitlines()[0].split()
@@ -34,7 +35,7 @@ def test_demo_fills_the_default_sqlite_archive_and_summarises(tmp_path: Path) ->
     lines = {line.split()[0]: line.split() for line in first.stdout.splitlines()[1:]}
     assert {"cbg", "cq_people"} <= set(lines)  # every site with a fixture; at least the two seed sites
     assert all(int(cols[4]) > 0 for cols in lines.values())  # new articles on the first run
-    second = cqnews(["demo"], default, tmp_path, env={"CQNEWS_DATABASE_URL": default})
+    second = cqnews(["demo", *ports], default, tmp_path, env={"CQNEWS_DATABASE_URL": default})
     assert second.returncode == 0, second.stderr[-3000:]
     again = {line.split()[0]: line.split() for line in second.stdout.splitlines()[1:]}
     assert all(cols[4] == "0" and int(cols[9]) > 0 for cols in again.values())  # nothing new; not due again

@@ -72,7 +72,7 @@ def test_demo_runs_from_a_folder_of_stray_modules(installed: Path, tmp_path: Pat
     database = work / "data" / "archive.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CQNEWS_") and k != "PYTHONPATH"}
     env |= {"CQNEWS_DATABASE_URL": f"sqlite:///{database}", "CQNEWS_EXTRACT_PROCESSES": "2"}
-    result = subprocess.run([str(installed), "demo"], cwd=work, env=env, capture_output=True,
+    result = subprocess.run([str(installed), "demo", "--port", "0"], cwd=work, env=env, capture_output=True,
                             text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert "stray" not in result.stderr, result.stderr[-3000:]
     assert result.returncode == 0, result.stderr[-3000:]
