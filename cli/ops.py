@@ -70,8 +70,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     daemon = runs.current(engine, runs.DAEMON)
     sites = sorted(set(config.sites) | set(runs.sites_with_runs(engine)))
-    health = [site_health(site, runs.recent_runs(engine, site, runs_to_judge(limits)), config.sites.get(site), limits,
-                          now) for site in sites]
+    health = [site_health(site, runs.recent_runs(engine, site, runs_to_judge(limits)), config.sites.get(site),
+                          limits, now) for site in sites]
     unhealthy = [h for h in health if not h.ok]
     if args.format == "json":
         print(json.dumps({
