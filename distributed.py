@@ -55,7 +55,9 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from twisted.internet.task import LoopingCall
 
-from cqnews.db import locks
+from cqnews.db import runs
+from cqnews.health import found_no_work
+from cqnews.stats import CRAWL_RUN_ID, DISTRIBUTED_CRAWL, DISTRIBUTED_WORKER, distributed_event
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +150,7 @@ def _text(value: bytes | str) -> str:
 def live_workers(client: Any, keys: Keys) -> list[str]:
     """Registered workers whose lease runs and whose process, when on this host, exists."""
     return [w for w in map(_text, client.smembers(keys.workers))
-            if client.exists(keys.alive(w)) and not locks.holder_is_dead(w)]
+            if client.exists(keys.alive(w)) and not runs.holder_is_dead(w)]
 
 
 def begin(client: redis.Redis, keys: Keys) -> str:
@@ -195,7 +197,7 @@ def reap(client: redis.Redis, keys: Keys, me: str) -> dict[str, int]:
     """
     done: dict[str, int] = {}
     for worker in map(_text, client.smembers(keys.workers)):
-        if worker == me or (client.exists(keys.alive(worker)) and not locks.holder_is_dead(worker)):
+        if worker == me or (client.exists(keys.alive(worker)) and not runs.holder_is_dead(worker)):
             continue
         n = requeue(client, keys, worker)
         if n:
@@ -286,8 +288,7 @@ class RedisScheduler:
         self.lease = settings.getfloat("CQNEWS_WORKER_LEASE_SECONDS", 30)
         self.idle_timeout = settings.getfloat("CQNEWS_WORKER_IDLE_SECONDS", 30)
         self.joined = settings.getbool("CQNEWS_DISTRIBUTED_WORKER")  # `cqnews worker`, not the seeding crawl
-        self.dequeued = 0
-        self.worker = locks.new_holder()
+        self.worker = runs.new_holder()
         self.inflight: dict[Request, bytes] = {}
         self.idle_since: float | None = None
         self.heartbeat: LoopingCall | None = None
@@ -307,7 +308,7 @@ class RedisScheduler:
 
     def _count(self, key: str, n: int = 1) -> None:
         if self.crawler.stats is not None and n:
-            self.crawler.stats.inc_value(f"cqnews/distributed/{key}", n)
+            self.crawler.stats.inc_value(distributed_event(key), n)
 
     # -- the Scrapy scheduler interface ---------------------------------------------------------------
 
@@ -316,8 +317,8 @@ class RedisScheduler:
         self.df = RFPDupeFilter(self.client, key=self.keys.seen, debug=spider.settings.getbool("DUPEFILTER_DEBUG"))
         self._renew()
         assert self.crawler.stats is not None
-        self.crawler.stats.set_value("cqnews/distributed/worker", self.worker)
-        self.crawler.stats.set_value("cqnews/distributed/crawl", self.crawl_id)
+        self.crawler.stats.set_value(DISTRIBUTED_WORKER, self.worker)
+        self.crawler.stats.set_value(DISTRIBUTED_CRAWL, self.crawl_id)
         log.info("worker %s joined distributed crawl %s of %s (%d requests queued)", self.worker, self.crawl_id,
                  spider.name, len(self.queue))
         self.heartbeat = LoopingCall(self._beat)
@@ -353,7 +354,6 @@ class RedisScheduler:
             return None
         request, data = popped
         self.inflight[request] = data  # the engine adds it to its in-progress set before anything else runs
-        self.dequeued += 1
         self._count("dequeued")
         return request
 
@@ -468,19 +468,15 @@ class RedisScheduler:
         """A joining worker that took no request did not crawl: its run becomes ``skipped`` (``no_work_left``),
         which health checks ignore, instead of a finished crawl that fetched nothing (a dead site's signature).
         Runs after CrawlRunRecorder has written the row (see from_crawler)."""
-        run_id = self.crawler.stats.get_value("cqnews/crawl_run_id") if self.crawler.stats else None
-        if not (self.joined and reason == "finished" and self.dequeued == 0 and run_id):
+        run_id = self.crawler.stats.get_value(CRAWL_RUN_ID) if self.crawler.stats else None
+        if not (self.joined and run_id):
             return
-        from sqlalchemy import update
         from sqlalchemy.exc import SQLAlchemyError
 
-        from cqnews.db.models import CrawlRun
-
         try:
-            with engine.begin() as conn:
-                conn.execute(update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == "finished",
-                                                    CrawlRun.pages_fetched == 0)
-                             .values(status="skipped", finish_reason="no_work_left"))
+            run = runs.get_run(engine, run_id)
+            if run is not None and run.status == runs.RunStatus.FINISHED and found_no_work(run):
+                runs.mark_no_work(engine, run_id)
         except SQLAlchemyError as exc:  # the row stays "finished": only health checks read it differently
             log.error("cannot mark run %s as having had no work: %s", run_id, exc)
 
@@ -489,7 +485,7 @@ class RedisScheduler:
         if not holder:
             return
         try:
-            locks.release(engine, site, holder)
+            runs.release(engine, site, holder)
         except Exception as exc:  # it expires by itself
             log.error("cannot release the crawl lock of %s: %s", site, exc)
 

@@ -1,10 +1,10 @@
-"""CrawlRunRecorder: one ``crawl_runs`` row per crawl, written from Scrapy's own stats.
+"""CrawlRunRecorder: one ``crawl_runs`` row per crawl (through db/runs.py), written from Scrapy's own stats.
 
 A crawl's health is judged from this row, never from the exit code of ``scrapy crawl`` (which is 0 on a
 dead site). The row is inserted as ``running`` when the spider opens, so a crawl that dies without
 closing is visible as such.
 
-It also holds the site's crawl lock (db/locks.py) for the crawl's lifetime: taken when the spider opens
+It also holds the site's crawl lock (db/runs.py) for the crawl's lifetime: taken when the spider opens
 (a crawl that cannot take it closes at once with finish reason ``locked`` and status ``skipped``), renewed
 every CQNEWS_LOCK_RENEW_SECONDS, given back when the spider closes. A killed crawl stops renewing; its lock
 expires after CQNEWS_LOCK_LEASE_SECONDS and the next crawl marks its ``running`` row ``failed``.
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from scrapy import Spider, signals
@@ -28,29 +28,31 @@ from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.task import LoopingCall
 
-from cqnews.db import locks
-from cqnews.db.models import CrawlRun
-from cqnews.db.session import make_engine, make_sessionmaker
+from cqnews.db import runs
+from cqnews.db.runs import FinishReason, RunStatus, RunTrigger
+from cqnews.db.session import make_engine
+from cqnews.stats import (
+    CRAWL_RUN_ID,
+    ITEM_ERRORS,
+    LOCK_EXPIRES_AT,
+    LOCK_HELD_BY,
+    LOCK_HELD_BY_RUN,
+    LOCK_HOLDER,
+    item_error,
+    run_counters,
+)
 
 log = logging.getLogger(__name__)
 
+# Scrapy's finish reasons of a crawl that ended normally (ran out of requests, or reached its page/item limit).
+FINISHED_REASONS = frozenset({FinishReason.FINISHED, "closespider_pagecount", "closespider_itemcount"})
 
-def summarise(stats: dict[str, Any]) -> dict[str, int]:
-    """The crawl_runs counters, from a Scrapy stats dict."""
 
-    def get(key: str) -> int:
-        return int(stats.get(key, 0) or 0)
-
-    return {
-        "pages_fetched": get("response_received_count"),
-        "articles_new": get("cqnews/store/new"),
-        "articles_updated": get("cqnews/store/new_version"),
-        "articles_unchanged": get("cqnews/store/unchanged") + get("cqnews/store/not_modified"),
-        "articles_duplicate": get("cqnews/store/duplicate"),
-        "articles_rejected": get("cqnews/extract/rejected"),
-        # Counted per crawl, not from log_count/ERROR: crawls sharing a process share the logging root.
-        "errors": get("cqnews/fetch/errors") + get("cqnews/item_errors") + get("spider_exceptions/count"),
-    }
+def run_status(reason: str) -> RunStatus:
+    """How a crawl that closed with Scrapy finish reason ``reason`` is recorded."""
+    if reason == FinishReason.LOCKED:
+        return RunStatus.SKIPPED
+    return RunStatus.FINISHED if reason in FINISHED_REASONS else RunStatus.FAILED
 
 
 def _jsonable(stats: dict[str, Any]) -> dict[str, Any]:
@@ -62,19 +64,18 @@ class CrawlRunRecorder:
         self.crawler = crawler
         settings = crawler.settings
         self.database_url: str = settings["CQNEWS_DATABASE_URL"]
-        self.trigger: str = settings.get("CQNEWS_RUN_TRIGGER") or "manual"
+        self.trigger = RunTrigger(settings.get("CQNEWS_RUN_TRIGGER") or RunTrigger.MANUAL)
         self.log_path: str | None = settings.get("CQNEWS_RUN_LOG_PATH") or None
         self.lease = settings.getfloat("CQNEWS_LOCK_LEASE_SECONDS", 300)
         self.renew_every = settings.getfloat("CQNEWS_LOCK_RENEW_SECONDS", 60)
         shared_holder: str = settings.get("CQNEWS_LOCK_HOLDER") or ""
-        self.holder = shared_holder or locks.new_holder()
+        self.holder = shared_holder or runs.new_holder()
         self.shared_lock = bool(shared_holder)  # held together by the workers of one distributed crawl
         self.site: str | None = None
         self.locked = False
         self.renewer: LoopingCall | None = None
         self.run_id: int | None = None
         self.engine = make_engine(self.database_url)
-        self.sessions = make_sessionmaker(self.engine)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
@@ -87,8 +88,8 @@ class CrawlRunRecorder:
     def item_error(self, item: Any, response: Any, spider: Spider, failure: Any) -> None:
         """A pipeline raised something other than DropItem (a database error, a bug): count it."""
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("cqnews/item_errors")
-        self.crawler.stats.inc_value(f"cqnews/item_errors/{failure.type.__name__}")
+        self.crawler.stats.inc_value(ITEM_ERRORS)
+        self.crawler.stats.inc_value(item_error(failure.type.__name__))
 
     def spider_opened(self, spider: Spider) -> None:
         """Record the run, then take the site's lock; without it, close at once (reason ``locked``)."""
@@ -96,25 +97,20 @@ class CrawlRunRecorder:
         stats = self.crawler.stats
         self.site = spider.name
         try:
-            with self.sessions.begin() as session:
-                run = CrawlRun(site=spider.name, started_at=datetime.now(UTC), status="running",
-                               trigger=self.trigger, pid=os.getpid(), log_path=self.log_path)
-                session.add(run)
-                session.flush()
-                self.run_id = run.id
-            stats.set_value("cqnews/crawl_run_id", self.run_id)
-            self.locked = locks.acquire(self.engine, spider.name, self.holder, self.lease, self.run_id)
+            self.run_id = runs.start_run(self.engine, spider.name, self.trigger, os.getpid(), self.log_path)
+            stats.set_value(CRAWL_RUN_ID, self.run_id)
+            self.locked = runs.acquire(self.engine, spider.name, self.holder, self.lease, self.run_id)
             if not self.locked:
-                other = locks.current(self.engine, spider.name)
+                other = runs.current(self.engine, spider.name)
                 if other is not None:
-                    stats.set_value("cqnews/lock/held_by", other.holder)
-                    stats.set_value("cqnews/lock/held_by_run", other.run_id)
-                    stats.set_value("cqnews/lock/expires_at", other.expires_at.isoformat())
+                    stats.set_value(LOCK_HELD_BY, other.holder)
+                    stats.set_value(LOCK_HELD_BY_RUN, other.run_id)
+                    stats.set_value(LOCK_EXPIRES_AT, other.expires_at.isoformat())
                 log.warning("another crawl of %s holds its lock (%s, run %s): this crawl is skipped",
                             spider.name, other.holder if other else "?", other.run_id if other else "?")
-                raise CloseSpider("locked")
-            stats.set_value("cqnews/lock/holder", self.holder)
-            for stale in [] if self.shared_lock else locks.fail_stale_runs(self.engine, self.lease, spider.name):
+                raise CloseSpider(FinishReason.LOCKED.value)
+            stats.set_value(LOCK_HOLDER, self.holder)
+            for stale in [] if self.shared_lock else runs.fail_stale_runs(self.engine, self.lease, spider.name):
                 log.warning("run %s of %s was left running by a crawl that died: marked failed", stale, spider.name)
         except SQLAlchemyError as exc:
             log.error("cannot record the crawl run in the archive: %s", exc)
@@ -126,7 +122,7 @@ class CrawlRunRecorder:
     def _renew(self) -> None:
         assert self.site is not None
         try:
-            still_ours = locks.renew(self.engine, self.site, self.holder, self.lease)
+            still_ours = runs.renew(self.engine, self.site, self.holder, self.lease)
         except SQLAlchemyError as exc:  # the lease may outlive a short outage; try again next time
             log.warning("cannot renew the crawl lock of %s: %s", self.site, exc)
             return
@@ -136,7 +132,7 @@ class CrawlRunRecorder:
             if self.renewer is not None and self.renewer.running:
                 self.renewer.stop()
             assert self.crawler.engine is not None
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="lock_lost"))
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=FinishReason.LOCK_LOST.value))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.renewer is not None and self.renewer.running:
@@ -146,30 +142,15 @@ class CrawlRunRecorder:
             return
         assert self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
-        counters = summarise(stats)
-        if reason == "locked":
-            status = "skipped"
-        elif reason in ("finished", "closespider_pagecount", "closespider_itemcount"):
-            status = "finished"
-        else:
-            status = "failed"
         try:
-            with self.sessions.begin() as session:
-                run = session.get(CrawlRun, self.run_id)
-                if run is None:
-                    return
-                run.finished_at = datetime.now(UTC)
-                run.finish_reason = reason
-                run.status = status
-                run.stats = _jsonable(stats)
-                for name, value in counters.items():
-                    setattr(run, name, value)
+            runs.finish_run(self.engine, self.run_id, run_status(reason), reason, run_counters(stats),
+                            _jsonable(stats))
         except SQLAlchemyError as exc:
             log.error("cannot record the end of crawl run %s: %s", self.run_id, exc)
         finally:
             try:
                 if self.locked and not self.shared_lock:  # after the row is written: the next crawl sees it finished
-                    locks.release(self.engine, spider.name, self.holder)
+                    runs.release(self.engine, spider.name, self.holder)
             except SQLAlchemyError as exc:
                 log.error("cannot release the crawl lock of %s (it expires by itself): %s", spider.name, exc)
             self.engine.dispose()

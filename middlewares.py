@@ -27,6 +27,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cqnews.db.models import Article, ArticleVersion, Page, Site, UrlAlias
 from cqnews.db.session import make_engine, make_sessionmaker
+from cqnews.stats import (
+    FETCH_ERRORS,
+    FETCH_REDIRECT_LOOP,
+    INCREMENTAL_NOT_DUE,
+    INCREMENTAL_NOT_MODIFIED,
+    INCREMENTAL_REVISIT,
+    INCREMENTAL_SAME_BODY,
+)
 from cqnews.urls import url_key
 
 log = logging.getLogger(__name__)
@@ -99,7 +107,7 @@ class IncrementalMiddleware:
 
     def count(self, key: str) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"cqnews/incremental/{key}")
+        self.crawler.stats.inc_value(key)
 
     def not_due(self, key: str, known: Known) -> bool:
         """Whether the archived URL ``key`` is not due for a revisit (or never again); counted once per URL."""
@@ -107,7 +115,7 @@ class IncrementalMiddleware:
             return False
         if key not in self.not_due_keys:
             self.not_due_keys.add(key)
-            self.count("not_due")
+            self.count(INCREMENTAL_NOT_DUE)
         return True
 
     def archived(self, request: Request) -> tuple[str, Known] | None:
@@ -125,7 +133,7 @@ class IncrementalMiddleware:
         key, known = found
         if self.not_due(key, known):  # NotDueFilter drops most earlier; this one came another way (a redirect)
             raise IgnoreRequest(f"archived, revisit not due: {request.url}")
-        self.count("revisit")
+        self.count(INCREMENTAL_REVISIT)
         if known.etag:
             request.headers.setdefault("If-None-Match", known.etag)
         if known.last_modified:
@@ -140,10 +148,10 @@ class IncrementalMiddleware:
         if known is None:
             return response
         if response.status == 304:
-            self.count("not_modified_304")
+            self.count(INCREMENTAL_NOT_MODIFIED)
             request.meta[NOT_MODIFIED_META] = True
         elif known.body_sha256 and hashlib.sha256(response.body).hexdigest() == known.body_sha256:
-            self.count("same_body")
+            self.count(INCREMENTAL_SAME_BODY)
             request.meta[NOT_MODIFIED_META] = True
         return response
 
@@ -201,8 +209,8 @@ class RedirectLoopMiddleware:
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if target in {url_key(u) for u in chain}:
             assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("cqnews/fetch/failed/redirect_loop")
-            self.crawler.stats.inc_value("cqnews/fetch/errors")
+            self.crawler.stats.inc_value(FETCH_REDIRECT_LOOP)
+            self.crawler.stats.inc_value(FETCH_ERRORS)
             log.warning("redirect loop: %s -> %s", " -> ".join(chain), target)
             raise IgnoreRequest(f"redirect loop at {request.url}")
         return response

@@ -14,6 +14,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
+from cqnews.stats import CRAWL_RUN_ID
+
 log = logging.getLogger(__name__)
 
 
@@ -54,5 +56,5 @@ def run_crawls(settings: Settings, sites: Iterable[str], spider_args: dict[str, 
     results = []
     for site, crawler in crawlers:
         stats = crawler.stats.get_stats() if crawler.stats else {}
-        results.append(CrawlResult(site, stats.get("cqnews/crawl_run_id"), dict(stats)))
+        results.append(CrawlResult(site, stats.get(CRAWL_RUN_ID), dict(stats)))
     return results

@@ -53,12 +53,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from cqnews.commands import cqnews_command
-from cqnews.db import locks
-from cqnews.db.models import CrawlRun
+from cqnews.db import runs
+from cqnews.db.runs import FinishReason, RunStatus, RunTrigger
 
 log = logging.getLogger(__name__)
 
@@ -236,30 +236,12 @@ def crawl_command(sched: SiteSchedule, overrides: list[str], log_path: Path) -> 
     command = cqnews_command("crawl", sched.site)
     if sched.distributed:
         command.append("--distributed")
-    command += ["-s", "CQNEWS_RUN_TRIGGER=scheduled", "-s", f"CQNEWS_RUN_LOG_PATH={log_path}"]
+    command += ["-s", f"CQNEWS_RUN_TRIGGER={RunTrigger.SCHEDULED}", "-s", f"CQNEWS_RUN_LOG_PATH={log_path}"]
     if sched.base_url:
         command += ["--base-url", sched.base_url]
     for pair in overrides + [f"{k}={v}" for k, v in sched.settings.items()]:
         command += ["-s", pair]
     return command
-
-
-def last_started(engine: Engine, site: str) -> datetime | None:
-    """When the latest crawl of ``site`` that actually ran (not skipped, not missed) started."""
-    with engine.connect() as conn:
-        return conn.execute(select(CrawlRun.started_at).where(
-            CrawlRun.site == site, CrawlRun.status.in_(("running", "finished", "failed")),
-        ).order_by(CrawlRun.started_at.desc()).limit(1)).scalar_one_or_none()
-
-
-def record_run(engine: Engine, site: str, status: str, reason: str, started_at: datetime,
-               stats: dict[str, Any] | None = None) -> None:
-    """A crawl_runs row for a run that did not happen (``missed``, ``skipped``)."""
-    with engine.begin() as conn:
-        conn.execute(CrawlRun.__table__.insert().values(  # type: ignore[attr-defined]
-            site=site, started_at=started_at, finished_at=datetime.now(UTC), status=status,
-            finish_reason=reason, trigger="scheduled", stats=stats or {},
-        ))
 
 
 class Daemon:
@@ -273,7 +255,7 @@ class Daemon:
         self.log_keep = settings.getint("CQNEWS_LOG_KEEP", 500)
         self.stop_timeout = settings.getfloat("CQNEWS_STOP_TIMEOUT", 60)
         self.lease = settings.getfloat("CQNEWS_LOCK_LEASE_SECONDS", 300)
-        self.holder = locks.new_holder()
+        self.holder = runs.new_holder()
         self.stopping = threading.Event()
         self._guard = threading.Lock()
         self._children: dict[str, subprocess.Popen[bytes]] = {}
@@ -283,17 +265,17 @@ class Daemon:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def run(self) -> int:
-        if not locks.acquire(self.engine, locks.DAEMON, self.holder, self.lease):
-            other = locks.current(self.engine, locks.DAEMON)
+        if not runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease):
+            other = runs.current(self.engine, runs.DAEMON)
             raise DaemonError(f"another cqnews daemon ({other.holder if other else '?'}) runs on this archive; "
                               f"its lease ends {other.expires_at.isoformat() if other else '?'}")
         try:
             return self._run()
         finally:
-            locks.release(self.engine, locks.DAEMON, self.holder)
+            runs.release(self.engine, runs.DAEMON, self.holder)
 
     def _run(self) -> int:
-        for run_id in locks.fail_stale_runs(self.engine, self.lease):
+        for run_id in runs.fail_stale_runs(self.engine, self.lease):
             log.warning("run %s was left running by a crawl that died: marked failed", run_id)
         sites = self.config.sites
         scheduler = BackgroundScheduler(
@@ -338,7 +320,7 @@ class Daemon:
 
     def _first_run(self, sched: SiteSchedule, now: datetime) -> datetime | None:
         """Catch up at start: run now what fell due while the daemon was down, or record it missed."""
-        last = last_started(self.engine, sched.site)
+        last = runs.last_started(self.engine, sched.site)
         if last is None:
             return sched.next_run(None, now)
         due = sched.due_after(last)
@@ -349,7 +331,8 @@ class Daemon:
             log.info("%s: a crawl was due %s (%.0fs ago): running it now", sched.site, due.isoformat(), late)
             return now
         log.warning("%s: the crawl due %s was missed while the daemon was not running", sched.site, due.isoformat())
-        record_run(self.engine, sched.site, "missed", "daemon_not_running", due, {"late_by_seconds": round(late)})
+        runs.record_run(self.engine, sched.site, RunStatus.MISSED, FinishReason.DAEMON_NOT_RUNNING, due,
+                        {"late_by_seconds": round(late)})
         fire = sched.trigger.get_next_fire_time(None, now)
         return fire if sched.interval is None else now + sched.interval
 
@@ -358,11 +341,11 @@ class Daemon:
     def maintain(self) -> None:
         """Keep the daemon's lease, and mark failed the runs whose crawl died (their lock expired)."""
         try:
-            if not locks.acquire(self.engine, locks.DAEMON, self.holder, self.lease):
+            if not runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease):
                 log.error("the daemon lock was taken over by another daemon: stopping")
                 self.stopping.set()
                 return
-            for run_id in locks.fail_stale_runs(self.engine, self.lease):
+            for run_id in runs.fail_stale_runs(self.engine, self.lease):
                 log.warning("run %s was left running by a crawl that died: marked failed", run_id)
         except SQLAlchemyError as exc:  # the archive is down for a while: crawls will say so in their logs
             log.error("cannot reach the archive: %s", str(exc).splitlines()[0])
@@ -386,30 +369,22 @@ class Daemon:
             child.wait(timeout=sched.timeout)
         except subprocess.TimeoutExpired:
             log.error("%s: crawl still running after %ss: stopping it", site, sched.timeout)
-            self._stop(child, "timeout")
+            self._stop(child, FinishReason.TIMEOUT)
         finally:
             with self._guard:
                 self._children.pop(site, None)
         try:
-            self._after(site, child, started, self._stopped.get(child.pid, "killed"))
+            self._after(site, child, started, self._stopped.get(child.pid, FinishReason.KILLED))
         except SQLAlchemyError as exc:
             log.error("%s: cannot read or mark the crawl's run in the archive: %s", site, exc)
         self._prune_logs(site)
 
     def _after(self, site: str, child: subprocess.Popen[bytes], started: datetime, why: str) -> None:
         """Log how the crawl ended, from its crawl_runs row; a crawl killed before closing is marked failed."""
-        with self.engine.begin() as conn:
-            row = conn.execute(select(CrawlRun).where(
-                CrawlRun.site == site, CrawlRun.pid == child.pid, CrawlRun.started_at >= started - timedelta(seconds=5),
-            ).order_by(CrawlRun.id.desc()).limit(1)).first()
-            if row is not None and row.status == "running":
-                conn.execute(update(CrawlRun).where(CrawlRun.id == row.id, CrawlRun.status == "running").values(
-                    status="failed", finish_reason=why, finished_at=datetime.now(UTC)))
-                conn.execute(locks.CrawlLock.__table__.delete().where(  # type: ignore[attr-defined]
-                    locks.CrawlLock.site == site, locks.CrawlLock.run_id == row.id))
+        row = runs.fail_if_running(self.engine, site, child.pid, started, why)
         if row is None:
             log.error("%s: crawl process exited %s without recording a run (see its log)", site, child.returncode)
-        elif row.status == "running":
+        elif row.status == RunStatus.RUNNING:
             log.error("%s: run %s was %s (exit %s): marked failed", site, row.id, why, child.returncode)
         else:
             log.info("%s: run %s %s (%s): %d pages, %d new, %d new versions, %d errors", site, row.id, row.status,
@@ -424,11 +399,13 @@ class Daemon:
             when = event.scheduled_run_time  # type: ignore[attr-defined]
             late = (datetime.now(UTC) - when).total_seconds()
             log.warning("%s: the crawl due %s was missed (%.0fs late)", site, when.isoformat(), late)
-            record_run(self.engine, site, "missed", "misfire", when.astimezone(UTC), {"late_by_seconds": round(late)})
+            runs.record_run(self.engine, site, RunStatus.MISSED, FinishReason.MISFIRE, when.astimezone(UTC),
+                            {"late_by_seconds": round(late)})
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             times = [t.isoformat() for t in event.scheduled_run_times]  # type: ignore[attr-defined]
             log.warning("%s: the previous scheduled crawl is still running: skipping %s", site, ", ".join(times))
-            record_run(self.engine, site, "skipped", "still_running", datetime.now(UTC), {"scheduled_for": times})
+            runs.record_run(self.engine, site, RunStatus.SKIPPED, FinishReason.STILL_RUNNING, datetime.now(UTC),
+                            {"scheduled_for": times})
         elif event.code == EVENT_JOB_ERROR:
             log.error("%s: the scheduled crawl could not run: %r", site, event.exception)  # type: ignore[attr-defined]
 
@@ -451,7 +428,7 @@ class Daemon:
     def _stop_children(self) -> None:
         with self._guard:
             children = list(self._children.values())
-        threads = [threading.Thread(target=self._stop, args=(c, "shutdown")) for c in children]
+        threads = [threading.Thread(target=self._stop, args=(c, FinishReason.SHUTDOWN)) for c in children]
         for t in threads:
             t.start()
         for t in threads:

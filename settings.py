@@ -58,7 +58,7 @@ CQNEWS_EXTRACT_PROCESSES = int(os.environ.get("CQNEWS_EXTRACT_PROCESSES", str(os
 # At most this many articles per store transaction (what arrives while a batch is written makes the next one).
 CQNEWS_STORE_BATCH = int(os.environ.get("CQNEWS_STORE_BATCH", "100"))
 
-# -- the daemon, locks and health (scheduler.py, db/locks.py, db/health.py) --------------------------
+# -- the daemon, locks and health (scheduler.py, db/runs.py, health.py) ------------------------------
 CQNEWS_SCHEDULE_FILE = os.environ.get("CQNEWS_SCHEDULE_FILE", "cqnews.toml")  # per-site schedules (TOML); optional
 CQNEWS_SCHEDULE = os.environ.get("CQNEWS_SCHEDULE", "cron: 7 */3 * * *")  # for sites the file does not list
 CQNEWS_TIMEZONE = os.environ.get("CQNEWS_TIMEZONE", "")  # of cron schedules; empty: the file's, else Asia/Shanghai

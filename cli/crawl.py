@@ -16,31 +16,31 @@ from cqnews.commands import cqnews_command
 
 def _report(engine: Any, results: list[Any]) -> int:
     """Print one summary row per crawl from its crawl_runs row; 1 if any crawl failed or fetched nothing."""
-    from cqnews.db.models import CrawlRun
-    from cqnews.db.session import make_sessionmaker
+    from cqnews.db.runs import FinishReason, RunStatus, get_run
+    from cqnews.health import found_no_work
+    from cqnews.stats import INCREMENTAL_NOT_DUE, LOCK_HELD_BY_RUN, count
 
     rows, problems, notes = [], [], []
-    with make_sessionmaker(engine)() as session:
-        for result in results:
-            run = session.get(CrawlRun, result.run_id) if result.run_id else None
-            if run is None:
-                rows.append([result.site, "not recorded"] + ["-"] * 8)
-                problems.append(f"{result.site}: the crawl was not recorded in the archive (see the log above)")
-                continue
-            not_due = int((run.stats or {}).get("cqnews/incremental/not_due", 0))
-            rows.append([run.site, f"{run.status} ({run.finish_reason})", str(run.pages_fetched),
-                         str(run.articles_new), str(run.articles_updated), str(run.articles_unchanged),
-                         str(run.articles_duplicate), str(run.articles_rejected), str(not_due), str(run.errors)])
-            if _had_no_work(run):
-                notes.append(_NO_WORK.format(site=run.site))
-            elif run.status == "skipped" and run.finish_reason == "locked":
-                holder = (run.stats or {}).get("cqnews/lock/held_by_run")
-                problems.append(f"{run.site}: crawl refused: another crawl of this site is running (run {holder});"
-                                f" recorded as run {run.id}, skipped")
-            elif run.status != "finished":
-                problems.append(f"{run.site}: crawl {run.status} ({run.finish_reason})")
-            elif run.pages_fetched == 0:
-                problems.append(f"{run.site}: no page could be fetched ({run.errors} errors); is the site reachable?")
+    for result in results:
+        run = get_run(engine, result.run_id) if result.run_id else None
+        if run is None:
+            rows.append([result.site, "not recorded"] + ["-"] * 8)
+            problems.append(f"{result.site}: the crawl was not recorded in the archive (see the log above)")
+            continue
+        not_due = count(run.stats, INCREMENTAL_NOT_DUE)
+        rows.append([run.site, f"{run.status} ({run.finish_reason})", str(run.pages_fetched),
+                     str(run.articles_new), str(run.articles_updated), str(run.articles_unchanged),
+                     str(run.articles_duplicate), str(run.articles_rejected), str(not_due), str(run.errors)])
+        if found_no_work(run):
+            notes.append(_NO_WORK.format(site=run.site))
+        elif run.status == RunStatus.SKIPPED and run.finish_reason == FinishReason.LOCKED:
+            holder = run.stats.get(LOCK_HELD_BY_RUN)
+            problems.append(f"{run.site}: crawl refused: another crawl of this site is running (run {holder});"
+                            f" recorded as run {run.id}, skipped")
+        elif run.status != RunStatus.FINISHED:
+            problems.append(f"{run.site}: crawl {run.status} ({run.finish_reason})")
+        elif run.pages_fetched == 0:
+            problems.append(f"{run.site}: no page could be fetched ({run.errors} errors); is the site reachable?")
     print_table(rows, ["site", "status", "pages", "new", "updated", "unchanged", "duplicate", "rejected",
                         "not_due", "errors"])
     for line in notes + problems:
@@ -49,15 +49,6 @@ def _report(engine: Any, results: list[Any]) -> int:
 
 
 _NO_WORK = "worker: the distributed crawl of {site} had no work left for this worker"
-
-
-def _had_no_work(run: Any) -> bool:
-    """A worker of a distributed crawl that took no request, the others having drained the queue: a normal end,
-    unlike a crawl that took requests and could fetch none of them (dead site, errors)."""
-    stats = run.stats or {}
-    ended_idle = (run.status, run.finish_reason) in {("finished", "finished"), ("skipped", "no_work_left")}
-    return (ended_idle and bool(stats.get("cqnews/distributed/crawl")) and not stats.get("cqnews/distributed/dequeued")
-            and run.pages_fetched == 0 and run.errors == 0)
 
 
 def _crawl_and_report(args: argparse.Namespace, sites: list[str], spider_args: dict[str, dict[str, str]],

@@ -5,10 +5,13 @@ import argparse
 import json
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cqnews.cli.common import CliError, engine_of, ready_engine, settings_of
-from cqnews.cli.render import iso_time, local_time, print_table
+from cqnews.cli.render import iso_time, local_time, print_table, problem_text, verdict
+
+if TYPE_CHECKING:
+    from cqnews.health import Thresholds
 
 
 def _schedules(args: argparse.Namespace, settings: Any) -> Any:
@@ -43,29 +46,40 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
+def thresholds(settings: Any) -> Thresholds:
+    """The health thresholds, from the CQNEWS_HEALTH_* settings."""
+    from cqnews.health import Thresholds
+
+    return Thresholds(runs=settings.getint("CQNEWS_HEALTH_RUNS", 5),
+                      zero_new_runs=settings.getint("CQNEWS_HEALTH_ZERO_NEW_RUNS", 3),
+                      empty_rate=settings.getfloat("CQNEWS_HEALTH_EMPTY_RATE", 0.5),
+                      error_rate=settings.getfloat("CQNEWS_HEALTH_ERROR_RATE", 0.2),
+                      overdue_slack=settings.getint("CQNEWS_HEALTH_OVERDUE_SLACK", 900))
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from datetime import UTC
 
-    from cqnews.db import locks
-    from cqnews.db.health import Thresholds, site_health, sites_with_runs
-    from cqnews.db.session import make_sessionmaker
+    from cqnews.db import runs
+    from cqnews.health import runs_to_judge, site_health
 
     settings = settings_of(args)
     engine = ready_engine(args)
     config = _schedules(args, settings)
-    limits = Thresholds.from_settings(settings)
+    limits = thresholds(settings)
     now = datetime.now(UTC)
-    daemon = locks.current(engine, locks.DAEMON)
-    with make_sessionmaker(engine)() as session:
-        sites = sorted(set(config.sites) | set(sites_with_runs(session)))
-        health = [site_health(session, site, config.sites.get(site), limits, now) for site in sites]
+    daemon = runs.current(engine, runs.DAEMON)
+    sites = sorted(set(config.sites) | set(runs.sites_with_runs(engine)))
+    health = [site_health(site, runs.recent_runs(engine, site, runs_to_judge(limits)), config.sites.get(site),
+                          limits, now) for site in sites]
     unhealthy = [h for h in health if not h.ok]
     if args.format == "json":
         print(json.dumps({
             "daemon": ({"holder": daemon.holder, "lease_until": iso_time(daemon.expires_at)}
                        if daemon and daemon.alive(now) else None),
             "healthy": not unhealthy,
-            "sites": [{"site": h.site, "ok": h.ok, "verdict": h.verdict, "problems": h.problems,
+            "sites": [{"site": h.site, "ok": h.ok, "verdict": verdict(h.problems),
+                       "problems": [problem_text(p) for p in h.problems],
                        "schedule": h.schedule, "next_run": iso_time(h.next_run),
                        "runs": [{"id": r.id, "trigger": r.trigger, "status": r.status, "reason": r.finish_reason,
                                  "started": iso_time(r.started_at), "finished": iso_time(r.finished_at),
@@ -78,7 +92,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         print("daemon: not running")
     print(f"schedules: {config.source}\n")
-    print_table([[h.site, h.verdict, h.schedule or "not scheduled", local_time(h.next_run)] for h in health],
+    print_table([[h.site, verdict(h.problems), h.schedule or "not scheduled", local_time(h.next_run)] for h in health],
                  ["site", "verdict", "schedule", "next run"])
     for h in health:
         print(f"\n{h.site}: last {len(h.runs)} run(s)")
@@ -88,7 +102,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                      ["run", "trigger", "started", "status", "reason", "pages", "new", "updated", "rejected",
                       "errors"])
     for h in unhealthy:
-        print(f"cqnews: {h.site}: {h.verdict}", file=sys.stderr)
+        print(f"cqnews: {h.site}: {verdict(h.problems)}", file=sys.stderr)
     return 1 if unhealthy else 0
 
 
@@ -151,12 +165,10 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from cqnews.db.search import recent_runs
-    from cqnews.db.session import make_sessionmaker
+    from cqnews.db.runs import recent_runs
 
     engine = ready_engine(args)
-    with make_sessionmaker(engine)() as session:
-        runs = recent_runs(session, args.site, args.limit)
+    runs = recent_runs(engine, args.site, args.limit)
     print_table([[str(r.id), r.site, local_time(r.started_at), local_time(r.finished_at), r.status,
                   r.finish_reason or "-", str(r.pages_fetched), str(r.articles_new), str(r.articles_updated),
                   str(r.articles_unchanged), str(r.articles_duplicate), str(r.articles_rejected), str(r.errors)]

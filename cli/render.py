@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from cqnews.health import Problem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -14,6 +17,33 @@ def local_time(value: datetime | None) -> str:
 
 def iso_time(value: datetime | None) -> str | None:
     return value.astimezone(SHANGHAI).isoformat() if value else None
+
+
+def problem_text(problem: Problem) -> str:
+    """One health problem (a ``cqnews.health.Problem``) in the words of `cqnews status`."""
+    from cqnews import health
+
+    match problem:
+        case health.NeverCrawled():
+            return "never crawled"
+        case health.Overdue(due=due):
+            return f"overdue: a crawl was due {due.astimezone(SHANGHAI).strftime('%Y-%m-%d %H:%M:%S')}"
+        case health.LastCrawlFailed(reason=reason):
+            return f"errors: the last crawl failed ({reason})"
+        case health.FetchedNothing(errors=errors):
+            return f"errors: the last crawl fetched no page ({errors} errors); is the site up?"
+        case health.TooManyErrors(errors=errors, requests=requests):
+            return f"errors: {errors} in {requests} requests of the last crawl"
+        case health.ExtractionEmpty(rate=rate, pages=pages):
+            return f"extraction empty for {rate:.0%} of {pages} article pages"
+        case health.NoNewArticles(runs=runs):
+            return f"zero new articles for {runs} runs"
+    raise TypeError(f"not a health problem: {problem!r}")
+
+
+def verdict(problems: list[Problem]) -> str:
+    """A site's verdict: OK, or its problems."""
+    return "; ".join(problem_text(p) for p in problems) if problems else "OK"
 
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from cqnews.db import fulltext, windows
-from cqnews.db.models import Article, ArticleVersion, CrawlRun, SearchDoc, Site, UrlAlias
+from cqnews.db.models import Article, ArticleVersion, SearchDoc, Site, UrlAlias
 from cqnews.urls import url_key
 
 DateField = Literal["published", "archived"]
@@ -355,13 +355,6 @@ def history(article: Article) -> list[VersionChange]:
 
 def _paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.splitlines() if p.strip()]
-
-
-def recent_runs(session: Session, site: str | None = None, limit: int = 20) -> list[CrawlRun]:
-    query = select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)
-    if site:
-        query = query.where(CrawlRun.site == site)
-    return list(session.scalars(query))
 
 
 

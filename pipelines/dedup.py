@@ -18,6 +18,7 @@ from scrapy.statscollectors import StatsCollector
 
 from cqnews.items import Article, Extracted
 from cqnews.pipelines.neardup import simhash
+from cqnews.stats import DEDUP_REPEAT_IN_CRAWL
 from cqnews.urls import url_key
 
 _SPACE = re.compile(r"\s+")
@@ -57,7 +58,7 @@ class DedupPipeline:
             item.simhash = simhash(normalise(item.extracted.text))
         key = (url_key(item.canonical_url), item.content_hash)
         if key in self._seen:
-            self.stats.inc_value("cqnews/dedup/repeat_in_crawl")
+            self.stats.inc_value(DEDUP_REPEAT_IN_CRAWL)
             raise DropItem(f"already stored in this crawl: {item.canonical_url}", log_level="DEBUG")
         self._seen.add(key)
         return item

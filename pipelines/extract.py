@@ -25,6 +25,16 @@ from scrapy.statscollectors import StatsCollector
 from cqnews.items import Article, Extracted, RawPage
 from cqnews.pipelines.dedup import normalise
 from cqnews.pipelines.neardup import simhash
+from cqnews.stats import (
+    EXTRACT_ENCODING_OVERRIDDEN,
+    EXTRACT_OK,
+    EXTRACT_PAGES_WITH_REPLACEMENT_CHARS,
+    EXTRACT_REJECTED,
+    EXTRACT_REPLACEMENT_CHARS,
+    EXTRACT_SKIPPED_NOT_MODIFIED,
+    extract_part_rejected,
+    extract_rejected,
+)
 from cqnews.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -126,7 +136,7 @@ class ExtractPipeline:
         if not isinstance(item, RawPage):
             return item
         if item.not_modified:
-            self.stats.inc_value("cqnews/extract/skipped_not_modified")
+            self.stats.inc_value(EXTRACT_SKIPPED_NOT_MODIFIED)
             return item
         args = (item.body, item.url, item.content_type, item.body_selector, self.min_chars, item.parts)
         if self.pool is None and self.processes > 1:
@@ -136,22 +146,22 @@ class ExtractPipeline:
         else:
             outcome = extract_page(*args)
         for reason in outcome.part_rejections:
-            self.stats.inc_value(f"cqnews/extract/part_rejected/{reason}")
+            self.stats.inc_value(extract_part_rejected(reason))
         if outcome.extracted is None:
-            self.stats.inc_value(f"cqnews/extract/rejected/{outcome.rejected}")
-            self.stats.inc_value("cqnews/extract/rejected")
+            self.stats.inc_value(extract_rejected(str(outcome.rejected)))
+            self.stats.inc_value(EXTRACT_REJECTED)
             raise DropItem(f"not an article ({outcome.rejected}): {item.url}", log_level="INFO")
         from cqnews.pipelines.article import (
             EXTRACTOR_VERSION,  # a re-crawl that extracts nothing never imports trafilatura
         )
 
         extracted = outcome.extracted
-        self.stats.inc_value("cqnews/extract/ok")
+        self.stats.inc_value(EXTRACT_OK)
         if extracted.encoding_overridden:
-            self.stats.inc_value("cqnews/extract/encoding_overridden")
+            self.stats.inc_value(EXTRACT_ENCODING_OVERRIDDEN)
         if extracted.replacement_chars:  # bytes that decoded to U+FFFD: a page worth a look
-            self.stats.inc_value("cqnews/extract/replacement_chars", extracted.replacement_chars)
-            self.stats.inc_value("cqnews/extract/pages_with_replacement_chars")
+            self.stats.inc_value(EXTRACT_REPLACEMENT_CHARS, extracted.replacement_chars)
+            self.stats.inc_value(EXTRACT_PAGES_WITH_REPLACEMENT_CHARS)
         return Article(
             page=item,
             extracted=extracted,

@@ -24,6 +24,7 @@ from cqnews.db.migrate import require_head
 from cqnews.db.revisit import parse_ladder
 from cqnews.db.session import make_engine
 from cqnews.items import Article, RawPage
+from cqnews.stats import STORE_BATCHES, STORE_FAILED, STORE_LARGEST_BATCH, store_outcome
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +76,9 @@ class StorePipeline:
         recorded = await stored
         url = item.canonical_url if isinstance(item, Article) else item.url
         if isinstance(recorded, Exception):
-            self.stats.inc_value("cqnews/store/failed")
+            self.stats.inc_value(STORE_FAILED)
             raise recorded
-        self.stats.inc_value(f"cqnews/store/{recorded.outcome.value}")
+        self.stats.inc_value(store_outcome(recorded.outcome.value))
         log.debug("%s %s (article %s v%s)", recorded.outcome, url, recorded.article_id, recorded.version_no)
         return item
 
@@ -93,7 +94,7 @@ class StorePipeline:
                 log.error("could not store a batch of %d items: %s", len(items), exc)
                 results = [exc] * len(items)
             else:
-                self.stats.inc_value("cqnews/store/batches")
-                self.stats.max_value("cqnews/store/largest_batch", len(items))
+                self.stats.inc_value(STORE_BATCHES)
+                self.stats.max_value(STORE_LARGEST_BATCH, len(items))
             for (_, stored), result in zip(batch, results, strict=True):
                 stored.set_result(result)

@@ -36,6 +36,23 @@ from twisted.python.failure import Failure
 
 from cqnews.items import RawPage
 from cqnews.middlewares import ARTICLE_META, NOT_MODIFIED_META
+from cqnews.stats import (
+    ARTICLE_FETCHED,
+    ARTICLE_MULTIPAGE,
+    ARTICLE_PART_MISSING,
+    FEED_ARTICLES,
+    FEED_FETCHED,
+    FEED_UNREADABLE,
+    FETCH_ERRORS,
+    FETCH_IGNORED,
+    LISTING_FETCHED,
+    LISTING_NOT_HTML,
+    SITEMAP_ARTICLES,
+    SITEMAP_FETCHED,
+    SITEMAP_UNREADABLE,
+    fetch_failed,
+    http_error,
+)
 from cqnews.urls import url_key
 
 MAX_ARTICLE_PARTS = 20
@@ -94,9 +111,9 @@ class NewsSpider(scrapy.Spider):
     # -- callbacks --------------------------------------------------------------------------------
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
-        self.count("listing/fetched")
+        self.count(LISTING_FETCHED)
         if not isinstance(response, TextResponse):
-            self.count("listing/not_html")
+            self.count(LISTING_NOT_HTML)
             return
         depth = int(response.meta.get("cqnews_listing_depth", 0))
         max_depth = self.settings.getint("CQNEWS_LISTING_DEPTH", 2)
@@ -110,14 +127,14 @@ class NewsSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """A robots.txt (its Sitemap: lines), a sitemap index (its sitemaps) or a urlset (its articles)."""
-        self.count("sitemap/fetched")
+        self.count(SITEMAP_FETCHED)
         if response.url.endswith("/robots.txt"):
             for url in sitemap_urls_from_robots(response.body, base_url=response.url):
                 yield self.sitemap_request(self.localize(url))
             return
         body = _sitemap_body(response)
         if body is None:
-            self.count("sitemap/unreadable")
+            self.count(SITEMAP_UNREADABLE)
             self.logger.warning("not a sitemap: %s", response.url)
             return
         sitemap = Sitemap(body)
@@ -127,25 +144,25 @@ class NewsSpider(scrapy.Spider):
                 if self._is_own(urlsplit(url).hostname or ""):
                     yield self.sitemap_request(url)
             elif self.classify(url) == "article":
-                self.count("sitemap/articles")
+                self.count(SITEMAP_ARTICLES)
                 yield self.article_request(url)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS or Atom: every entry link that is an article of this site."""
-        self.count("feed/fetched")
+        self.count(FEED_FETCHED)
         feed = feedparser.parse(response.body, response_headers={"content-location": response.url})
         if feed.bozo and not feed.entries:
-            self.count("feed/unreadable")
+            self.count(FEED_UNREADABLE)
             self.logger.warning("not a readable feed: %s (%s)", response.url, feed.get("bozo_exception"))
             return
         for entry in feed.entries:
             link = entry.get("link")
             if link and self.classify(self.localize(urljoin(response.url, link))) == "article":
-                self.count("feed/articles")
+                self.count(FEED_ARTICLES)
                 yield self.article_request(self.localize(urljoin(response.url, link)))
 
     def parse_article(self, response: Response) -> Iterator[RawPage | scrapy.Request]:
-        self.count("article/fetched")
+        self.count(ARTICLE_FETCHED)
         redirects = response.meta.get("redirect_urls") or []
         page = RawPage(
             site=self.name,
@@ -160,7 +177,7 @@ class NewsSpider(scrapy.Spider):
         )
         parts = [] if page.not_modified else self.continuation_urls(response)
         if parts:
-            self.count("article/multipage")
+            self.count(ARTICLE_MULTIPAGE)
             yield self._part_request(page, parts)
         else:
             yield page
@@ -199,22 +216,22 @@ class NewsSpider(scrapy.Spider):
     def article_part_failed(self, failure: Failure) -> Iterator[RawPage]:
         """A missing part does not lose the pages already fetched: the article is kept, and counted."""
         self.fetch_failed(failure)
-        self.count("article/part_missing")
+        self.count(ARTICLE_PART_MISSING)
         yield failure.request.meta["cqnews_page"]  # type: ignore[attr-defined]  # set by Scrapy on errbacks
 
     def fetch_failed(self, failure: Failure) -> None:
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            self.count("fetch/ignored")  # robots.txt, offsite, or an archived article not due for a revisit
+            self.count(FETCH_IGNORED)  # robots.txt, offsite, or an archived article not due for a revisit
             return
         if failure.check(HttpError):
             status = failure.value.response.status
-            self.count(f"fetch/http_error/{status}")
+            self.count(http_error(status))
             self.logger.info("HTTP %s for %s", status, failure.value.response.url)
         else:
-            self.count(f"fetch/failed/{failure.type.__name__}")
+            self.count(fetch_failed(failure.type.__name__))
             url = failure.request.url  # type: ignore[attr-defined]  # Scrapy sets it on errback failures
             self.logger.warning("fetch failed: %s (%s)", url, failure.getErrorMessage())
-        self.count("fetch/errors")
+        self.count(FETCH_ERRORS)
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -243,8 +260,9 @@ class NewsSpider(scrapy.Spider):
         return urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, ""))
 
     def count(self, key: str, n: int = 1) -> None:
+        """Count under a key of cqnews.stats."""
         if self.crawler is not None and self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"cqnews/{key}", n)
+            self.crawler.stats.inc_value(key, n)
 
     def _is_own(self, host: str) -> bool:
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)

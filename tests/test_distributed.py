@@ -25,12 +25,12 @@ import scrapy
 from sqlalchemy import select
 
 from cqnews.commands import cqnews_command
-from cqnews.db import locks
-from cqnews.db.health import Thresholds, judge
+from cqnews.db import runs as db_runs
 from cqnews.db.models import Article, ArticleVersion, CrawlRun
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo.server import FixtureSite
 from cqnews.distributed import CrawlInProgress, Keys, ReliableQueue, begin, reap, work_left
+from cqnews.health import Thresholds, judge
 
 from helpers import copy_site, cqnews, expected, expected_articles, runs
 
@@ -218,7 +218,7 @@ def _assert_crawl_cleaned_up(client: redis.Redis, prefix: str, archive_url: str)
     assert list(client.scan_iter(f"{prefix}:*")) == []  # the last worker deleted the finished crawl's keys
     engine = make_engine(archive_url)
     try:
-        assert locks.current(engine, SITE) is None  # and gave the shared crawl lock back
+        assert db_runs.current(engine, SITE) is None  # and gave the shared crawl lock back
     finally:
         engine.dispose()
 
@@ -345,7 +345,10 @@ def test_a_worker_that_finds_the_queue_drained_exits_0_with_a_note(archive_url: 
     assert (idle.status, idle.finish_reason, idle.pages_fetched) == ("skipped", "no_work_left", 0)
     assert idle.stats["cqnews/distributed/crawl"] == first.stats["cqnews/distributed/crawl"]
     assert "cqnews/distributed/dequeued" not in idle.stats
-    assert judge(sorted(rows, key=lambda r: r.started_at, reverse=True), None, datetime.now(UTC), Thresholds()) == []
+    engine = make_engine(archive_url)
+    newest_first = db_runs.recent_runs(engine, SITE, len(rows))
+    engine.dispose()
+    assert judge(newest_first, None, datetime.now(UTC), Thresholds()) == []
     _assert_crawl_cleaned_up(client, prefix, archive_url)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from cqnews.commands import cqnews_command
-from cqnews.db import locks
+from cqnews.db import runs as db_runs
 from cqnews.db.models import CrawlLock, CrawlRun
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo.server import FixtureSite
@@ -21,27 +21,27 @@ from helpers import copy_site, cqnews, runs
 
 
 def test_acquire_renew_release(archive_engine: Engine) -> None:
-    assert locks.acquire(archive_engine, "cbg", "a", 30, run_id=1)
-    assert locks.acquire(archive_engine, "cbg", "a", 30, run_id=1)  # our own lock: extended
-    assert not locks.acquire(archive_engine, "cbg", "b", 30)
-    assert locks.acquire(archive_engine, "cq_people", "b", 30)  # locks are per site
-    info = locks.current(archive_engine, "cbg")
+    assert db_runs.acquire(archive_engine, "cbg", "a", 30, run_id=1)
+    assert db_runs.acquire(archive_engine, "cbg", "a", 30, run_id=1)  # our own lock: extended
+    assert not db_runs.acquire(archive_engine, "cbg", "b", 30)
+    assert db_runs.acquire(archive_engine, "cq_people", "b", 30)  # locks are per site
+    info = db_runs.current(archive_engine, "cbg")
     assert info is not None and (info.holder, info.run_id) == ("a", 1) and info.alive()
-    assert locks.renew(archive_engine, "cbg", "a", 30)
-    assert not locks.renew(archive_engine, "cbg", "b", 30)
-    assert not locks.release(archive_engine, "cbg", "b")
-    assert locks.release(archive_engine, "cbg", "a")
-    assert locks.current(archive_engine, "cbg") is None
-    assert locks.acquire(archive_engine, "cbg", "b", 30)
+    assert db_runs.renew(archive_engine, "cbg", "a", 30)
+    assert not db_runs.renew(archive_engine, "cbg", "b", 30)
+    assert not db_runs.release(archive_engine, "cbg", "b")
+    assert db_runs.release(archive_engine, "cbg", "a")
+    assert db_runs.current(archive_engine, "cbg") is None
+    assert db_runs.acquire(archive_engine, "cbg", "b", 30)
 
 
 def test_an_expired_lock_is_taken_over_and_its_holder_cannot_renew(archive_engine: Engine) -> None:
-    assert locks.acquire(archive_engine, "cbg", "dead", 0.2)
-    assert not locks.acquire(archive_engine, "cbg", "next", 30)
+    assert db_runs.acquire(archive_engine, "cbg", "dead", 0.2)
+    assert not db_runs.acquire(archive_engine, "cbg", "next", 30)
     time.sleep(0.4)
-    assert locks.acquire(archive_engine, "cbg", "next", 30)
-    assert not locks.renew(archive_engine, "cbg", "dead", 30)
-    assert locks.current(archive_engine, "cbg").holder == "next"  # type: ignore[union-attr]
+    assert db_runs.acquire(archive_engine, "cbg", "next", 30)
+    assert not db_runs.renew(archive_engine, "cbg", "dead", 30)
+    assert db_runs.current(archive_engine, "cbg").holder == "next"  # type: ignore[union-attr]
 
 
 def test_racing_acquirers_exactly_one_wins(archive_url: str) -> None:
@@ -51,7 +51,7 @@ def test_racing_acquirers_exactly_one_wins(archive_url: str) -> None:
 
     def attempt(name: str) -> None:
         start.wait()
-        if locks.acquire(engine, "cbg", name, 30):
+        if db_runs.acquire(engine, "cbg", name, 30):
             won.append(name)
 
     threads = [threading.Thread(target=attempt, args=(f"holder-{i}",)) for i in range(8)]
@@ -61,7 +61,7 @@ def test_racing_acquirers_exactly_one_wins(archive_url: str) -> None:
         t.join()
     try:
         assert len(won) == 1
-        assert locks.current(engine, "cbg").holder == won[0]  # type: ignore[union-attr]
+        assert db_runs.current(engine, "cbg").holder == won[0]  # type: ignore[union-attr]
     finally:
         engine.dispose()
 
@@ -75,8 +75,8 @@ def test_stale_running_rows_are_failed_only_without_a_live_lock(archive_engine: 
         session.add_all([dead, alive, young])
         session.flush()
         ids = dead.id, alive.id, young.id
-    assert locks.acquire(archive_engine, "cq_people", "h", 60, run_id=ids[1])
-    assert locks.fail_stale_runs(archive_engine, 60) == [ids[0]]
+    assert db_runs.acquire(archive_engine, "cq_people", "h", 60, run_id=ids[1])
+    assert db_runs.fail_stale_runs(archive_engine, 60) == [ids[0]]
     with make_sessionmaker(archive_engine)() as session:
         status = {r.id: (r.status, r.finish_reason) for r in session.scalars(select(CrawlRun))}
     assert status == {ids[0]: ("failed", "lock_expired"), ids[1]: ("running", None), ids[2]: ("running", None)}
@@ -101,8 +101,8 @@ LEASE = ["-s", "CQNEWS_LOCK_LEASE_SECONDS=8", "-s", "CQNEWS_LOCK_RENEW_SECONDS=1
 def _slow_crawl_holding_the_lock(archive_url: str, tmp_path: Path, base_url: str,
                                  engine: Engine) -> tuple[subprocess.Popen[str], int]:
     slow = _crawl_process(["cbg", "--base-url", base_url, "-s", "DOWNLOAD_DELAY=1", *LEASE], archive_url, tmp_path)
-    _wait_for(lambda: (lock := locks.current(engine, "cbg")) is not None and lock.run_id is not None)
-    return slow, locks.current(engine, "cbg").run_id  # type: ignore[union-attr]
+    _wait_for(lambda: (lock := db_runs.current(engine, "cbg")) is not None and lock.run_id is not None)
+    return slow, db_runs.current(engine, "cbg").run_id  # type: ignore[union-attr]
 
 
 def _no_locks_left(archive_url: str) -> None:
@@ -119,7 +119,7 @@ def test_a_killed_crawls_lock_is_taken_over_and_its_run_marked_failed(archive_ur
             slow, killed_run = _slow_crawl_holding_the_lock(archive_url, tmp_path, server.base_url, engine)
             slow.send_signal(signal.SIGKILL)
             slow.wait(10)
-            assert locks.current(engine, "cbg").alive()  # type: ignore[union-attr]  # the lease still runs, but
+            assert db_runs.current(engine, "cbg").alive()  # type: ignore[union-attr]  # the lease still runs, but
             # its holder was a process on this machine that is gone: the next crawl need not wait.
             after = cqnews(["crawl", "cbg", "--base-url", server.base_url, *LEASE], archive_url, tmp_path)
             assert after.returncode == 0, after.stderr[-3000:]
@@ -144,7 +144,7 @@ def test_a_hung_crawls_lock_expires_and_its_run_is_marked_failed(archive_url: st
             assert "crawl refused: another crawl of this site is running" in refused.stderr
             assert (runs(archive_url)[-1].status, runs(archive_url)[-1].finish_reason) == ("skipped", "locked")
 
-            _wait_for(lambda: not locks.current(engine, "cbg").alive())  # type: ignore[union-attr]
+            _wait_for(lambda: not db_runs.current(engine, "cbg").alive())  # type: ignore[union-attr]
             after = cqnews(["crawl", "cbg", "--base-url", server.base_url, *LEASE], archive_url, tmp_path)
             assert after.returncode == 0, after.stderr[-3000:]
         finally:
@@ -161,7 +161,7 @@ def test_a_hung_crawls_lock_expires_and_its_run_is_marked_failed(archive_url: st
 
 
 def test_holders_on_other_hosts_wait_for_their_lease(archive_engine: Engine) -> None:
-    assert locks.acquire(archive_engine, "cbg", "elsewhere:1:abc", 30)
-    assert not locks.acquire(archive_engine, "cbg", locks.new_holder(), 30)
-    assert not locks.holder_is_dead("elsewhere:1:abc")
-    assert not locks.holder_is_dead(locks.new_holder())  # this very process
+    assert db_runs.acquire(archive_engine, "cbg", "elsewhere:1:abc", 30)
+    assert not db_runs.acquire(archive_engine, "cbg", db_runs.new_holder(), 30)
+    assert not db_runs.holder_is_dead("elsewhere:1:abc")
+    assert not db_runs.holder_is_dead(db_runs.new_holder())  # this very process

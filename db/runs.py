@@ -1,0 +1,322 @@
+"""Crawl runs and crawl locks: the one module that reads and writes ``crawl_runs`` and ``crawl_locks``.
+
+A crawl's row is inserted ``running`` when it starts (:func:`start_run`) and completed when it ends
+(:func:`finish_run`); runs that never happened (missed, skipped by the scheduler) get a row too
+(:func:`record_run`). Everything else marks rows whose crawl died (:func:`fail_stale_runs`,
+:func:`fail_if_running`, the takeover in :func:`acquire`) or reads them back as plain :class:`RunRecord` values
+for the summaries and the health verdicts. Callers pass plain values (site, pid, counters, a stats dict): this
+module knows nothing of Scrapy, of what the stats mean, or of how a run is put into words.
+
+One crawl per site at a time: a lease in ``crawl_locks`` that its holder renews, on SQLite and PostgreSQL.
+Acquiring is one atomic statement (``INSERT ... ON CONFLICT (site) DO UPDATE ... WHERE expires_at < now``
+with ``RETURNING holder``): of two crawls racing for a site, exactly one gets its holder back. A holder that
+dies stops renewing, so its lease runs out and the next crawl takes the lock over; runs left ``running`` by
+such a holder are then marked ``failed`` (:func:`fail_stale_runs`). A holder on the same host whose process
+is gone (SIGKILL, OOM) is taken over at once, without waiting for its lease. Times come from this machine's
+clock.
+
+The status and trigger values are stored strings (the schema has no enum type): :class:`RunStatus` and
+:class:`RunTrigger` name exactly the strings the archive has always held.
+"""
+from __future__ import annotations
+
+import enum
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, exists, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cqnews.db.models import CrawlLock, CrawlRun
+
+
+class RunStatus(enum.StrEnum):
+    """``crawl_runs.status``."""
+
+    RUNNING = "running"  # started and not (yet) ended; a crawl that died stays so until marked failed
+    FINISHED = "finished"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # did not crawl: the site's lock was held, or the scheduler found the last crawl running
+    MISSED = "missed"  # the scheduler could not start it in time
+
+
+CRAWLED = frozenset({RunStatus.RUNNING, RunStatus.FINISHED, RunStatus.FAILED})  # runs that crawled
+
+
+class RunTrigger(enum.StrEnum):
+    """``crawl_runs.trigger``: who started the run."""
+
+    MANUAL = "manual"
+    SCHEDULED = "scheduled"
+
+
+class FinishReason(enum.StrEnum):
+    """The ``crawl_runs.finish_reason`` values cqnews itself gives (besides Scrapy's own, e.g. ``finished``,
+    ``shutdown``, ``closespider_timeout``)."""
+
+    FINISHED = "finished"  # Scrapy's: the crawl ran out of requests
+    SHUTDOWN = "shutdown"  # Scrapy's (SIGTERM), also the daemon's when it stops a crawl as it stops itself
+    LOCKED = "locked"  # another crawl held the site's lock
+    LOCK_LOST = "lock_lost"  # the lease ran out and another crawl took the lock over
+    HOLDER_DIED = "holder_died"  # the lock's holder process was gone from this host
+    LOCK_EXPIRED = "lock_expired"  # the holder stopped renewing its lease
+    NO_WORK_LEFT = "no_work_left"  # a worker joined a distributed crawl the others had drained
+    TIMEOUT = "timeout"  # the daemon stopped a crawl that ran past its timeout
+    KILLED = "killed"  # the crawl process ended without closing the spider
+    MISFIRE = "misfire"  # the scheduler woke too late for a run
+    DAEMON_NOT_RUNNING = "daemon_not_running"  # a run fell due while no daemon was running
+    STILL_RUNNING = "still_running"  # the previous scheduled crawl of the site had not ended
+
+
+COUNTERS = ("pages_fetched", "articles_new", "articles_updated", "articles_unchanged", "articles_duplicate",
+            "articles_rejected", "errors")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A ``crawl_runs`` row as plain data, detached from any session."""
+
+    site: str
+    started_at: datetime
+    status: RunStatus
+    id: int | None = None
+    finished_at: datetime | None = None
+    finish_reason: str | None = None
+    trigger: RunTrigger = RunTrigger.MANUAL
+    pid: int | None = None
+    log_path: str | None = None
+    pages_fetched: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    articles_unchanged: int = 0
+    articles_duplicate: int = 0
+    articles_rejected: int = 0
+    errors: int = 0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _record(row: Any) -> RunRecord:
+    return RunRecord(
+        id=row.id, site=row.site, started_at=row.started_at, finished_at=row.finished_at,
+        status=RunStatus(row.status), finish_reason=row.finish_reason, trigger=RunTrigger(row.trigger), pid=row.pid,
+        log_path=row.log_path, stats=dict(row.stats or {}), **{name: getattr(row, name) or 0 for name in COUNTERS})
+
+
+# -- writing runs ------------------------------------------------------------------------------------------
+
+def start_run(engine: Engine, site: str, trigger: RunTrigger, pid: int, log_path: str | None = None) -> int:
+    """Insert the ``running`` row of a crawl that starts now; its id."""
+    with engine.begin() as conn:
+        return int(conn.execute(insert(CrawlRun).values(
+            site=site, started_at=datetime.now(UTC), status=RunStatus.RUNNING, trigger=trigger, pid=pid,
+            log_path=log_path, stats={}, **dict.fromkeys(COUNTERS, 0),
+        ).returning(CrawlRun.id)).scalar_one())
+
+
+def finish_run(engine: Engine, run_id: int, status: RunStatus, reason: str, counters: Mapping[str, int],
+               stats: Mapping[str, Any]) -> bool:
+    """Complete a crawl's row: how it ended, its counters (:data:`COUNTERS`) and its full stats (JSON-ready).
+    False if the row is gone."""
+    unknown = set(counters) - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"not crawl_runs counters: {', '.join(sorted(unknown))}")
+    with engine.begin() as conn:
+        return conn.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
+            finished_at=datetime.now(UTC), finish_reason=reason, status=status, stats=dict(stats), **counters,
+        )).rowcount == 1
+
+
+def record_run(engine: Engine, site: str, status: RunStatus, reason: str, started_at: datetime,
+               stats: Mapping[str, Any] | None = None, trigger: RunTrigger = RunTrigger.SCHEDULED) -> None:
+    """A row for a run that did not happen (``missed``, ``skipped``), ended as soon as recorded."""
+    with engine.begin() as conn:
+        conn.execute(insert(CrawlRun).values(
+            site=site, started_at=started_at, finished_at=datetime.now(UTC), status=status, finish_reason=reason,
+            trigger=trigger, stats=dict(stats or {}), **dict.fromkeys(COUNTERS, 0),
+        ))
+
+
+def mark_no_work(engine: Engine, run_id: int) -> bool:
+    """A finished run that fetched nothing becomes ``skipped`` (``no_work_left``): it did not crawl. False if
+    the row is not (or no longer) such a run."""
+    with engine.begin() as conn:
+        return conn.execute(update(CrawlRun).where(
+            CrawlRun.id == run_id, CrawlRun.status == RunStatus.FINISHED, CrawlRun.pages_fetched == 0,
+        ).values(status=RunStatus.SKIPPED, finish_reason=FinishReason.NO_WORK_LEFT)).rowcount == 1
+
+
+def fail_if_running(engine: Engine, site: str, pid: int, since: datetime, reason: str) -> RunRecord | None:
+    """The run that crawl process ``pid`` recorded since ``since``, as it was found (None: it recorded none).
+
+    If it was still ``running`` (the process ended without closing the spider: killed, timed out), it is marked
+    ``failed`` with ``reason`` and its lock is given back, so the next crawl need not wait for the lease.
+    """
+    with engine.begin() as conn:
+        row = conn.execute(select(CrawlRun).where(
+            CrawlRun.site == site, CrawlRun.pid == pid, CrawlRun.started_at >= since - timedelta(seconds=5),
+        ).order_by(CrawlRun.id.desc()).limit(1)).first()
+        if row is None:
+            return None
+        if row.status == RunStatus.RUNNING:
+            conn.execute(update(CrawlRun).where(CrawlRun.id == row.id, CrawlRun.status == RunStatus.RUNNING)
+                         .values(status=RunStatus.FAILED, finish_reason=reason, finished_at=datetime.now(UTC)))
+            conn.execute(delete(CrawlLock).where(CrawlLock.site == site, CrawlLock.run_id == row.id))
+        return _record(row)
+
+
+def fail_stale_runs(engine: Engine, lease_seconds: float, site: str | None = None) -> list[int]:
+    """Mark ``failed`` the runs still ``running`` whose holder died: no live lock names them any more.
+
+    Only runs older than one lease are judged, so a crawl that has just inserted its row and is about to take
+    its lock is never mistaken for a dead one. Returns the ids marked.
+    """
+    now = datetime.now(UTC)
+    live_lock = exists().where(CrawlLock.site == CrawlRun.site, CrawlLock.run_id == CrawlRun.id,
+                               CrawlLock.expires_at >= now)
+    where = and_(CrawlRun.status == RunStatus.RUNNING,
+                 CrawlRun.started_at < now - timedelta(seconds=lease_seconds), ~live_lock)
+    if site is not None:
+        where = and_(where, CrawlRun.site == site)
+    with engine.begin() as conn:
+        ids = list(conn.execute(select(CrawlRun.id).where(where)).scalars())
+        if ids:
+            _fail_running(conn, ids, FinishReason.LOCK_EXPIRED, now)
+    return ids
+
+
+def _fail_running(conn: Connection, run_ids: list[int], reason: FinishReason, now: datetime) -> None:
+    conn.execute(update(CrawlRun).where(CrawlRun.id.in_(run_ids), CrawlRun.status == RunStatus.RUNNING)
+                 .values(status=RunStatus.FAILED, finish_reason=reason, finished_at=now))
+
+
+# -- reading runs ------------------------------------------------------------------------------------------
+
+def get_run(engine: Engine, run_id: int) -> RunRecord | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(CrawlRun).where(CrawlRun.id == run_id)).first()
+    return None if row is None else _record(row)
+
+
+def recent_runs(engine: Engine, site: str | None = None, limit: int = 20) -> list[RunRecord]:
+    """The latest runs (of ``site``, or of every site), newest first."""
+    query = select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)
+    if site:
+        query = query.where(CrawlRun.site == site)
+    with engine.connect() as conn:
+        return [_record(row) for row in conn.execute(query)]
+
+
+def sites_with_runs(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(CrawlRun.site).distinct().order_by(CrawlRun.site)).scalars())
+
+
+def last_started(engine: Engine, site: str) -> datetime | None:
+    """When the latest crawl of ``site`` that actually ran (not skipped, not missed) started."""
+    with engine.connect() as conn:
+        return conn.execute(select(CrawlRun.started_at).where(
+            CrawlRun.site == site, CrawlRun.status.in_(sorted(CRAWLED)),
+        ).order_by(CrawlRun.started_at.desc()).limit(1)).scalar_one_or_none()
+
+
+# -- locks -------------------------------------------------------------------------------------------------
+
+DAEMON = "__daemon__"  # the lock a running `cqnews daemon` holds, so that two daemons never share an archive
+
+
+def new_holder() -> str:
+    """A holder name unique to this attempt, that still says which machine and process held the lock."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    site: str
+    holder: str
+    run_id: int | None
+    acquired_at: datetime
+    expires_at: datetime
+
+    def alive(self, now: datetime | None = None) -> bool:
+        return self.expires_at >= (now or datetime.now(UTC))
+
+
+def _insert_lock(engine: Engine) -> Any:
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(CrawlLock)
+    if engine.dialect.name == "sqlite":
+        return sqlite.insert(CrawlLock)
+    raise NotImplementedError(f"crawl locks need SQLite or PostgreSQL, not {engine.dialect.name}")
+
+
+def acquire(engine: Engine, site: str, holder: str, lease_seconds: float, run_id: int | None = None) -> bool:
+    """Take the site's lock, or take over an expired one (or extend our own); False if someone else holds it."""
+    now = datetime.now(UTC)
+    values = {"site": site, "holder": holder, "run_id": run_id, "acquired_at": now,
+              "expires_at": now + timedelta(seconds=lease_seconds)}
+    stmt = _insert_lock(engine).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[CrawlLock.site],
+        set_={k: v for k, v in values.items() if k != "site"},
+        where=(CrawlLock.expires_at < now) | (CrawlLock.holder == holder),
+    ).returning(CrawlLock.holder)
+    with engine.begin() as conn:
+        got = conn.execute(stmt).scalar_one_or_none()
+    if got == holder:
+        return True
+    other = current(engine, site)
+    if other is None or not holder_is_dead(other.holder):
+        return False
+    # Its holder was a process on this machine that no longer exists (killed): no need to wait for the lease.
+    # Compare-and-swap on the holder, so that of two crawls noticing this at once only one takes over.
+    with engine.begin() as conn:
+        taken = conn.execute(update(CrawlLock).where(CrawlLock.site == site, CrawlLock.holder == other.holder)
+                             .values(**{k: v for k, v in values.items() if k != "site"})).rowcount == 1
+        if taken and other.run_id is not None:
+            _fail_running(conn, [other.run_id], FinishReason.HOLDER_DIED, now)
+    return taken
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True only when the holder was a process on this host that no longer runs (a pid may be reused: then the
+    lease decides). Holders on other hosts are never judged here."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, under another user
+        return False
+    return False
+
+
+def renew(engine: Engine, site: str, holder: str, lease_seconds: float) -> bool:
+    """Extend our lease; False if the lock is no longer ours (it expired and another crawl took it)."""
+    now = datetime.now(UTC)
+    stmt = (update(CrawlLock).where(CrawlLock.site == site, CrawlLock.holder == holder)
+            .values(expires_at=now + timedelta(seconds=lease_seconds)))
+    with engine.begin() as conn:
+        return conn.execute(stmt).rowcount == 1
+
+
+def release(engine: Engine, site: str, holder: str) -> bool:
+    """Give the lock back; a no-op (False) if it is no longer ours."""
+    with engine.begin() as conn:
+        return conn.execute(delete(CrawlLock).where(CrawlLock.site == site, CrawlLock.holder == holder)).rowcount == 1
+
+
+def current(engine: Engine, site: str) -> LockInfo | None:
+    """The site's lock row, expired or not."""
+    with engine.connect() as conn:
+        row = conn.execute(select(CrawlLock).where(CrawlLock.site == site)).first()
+    if row is None:
+        return None
+    return LockInfo(row.site, row.holder, row.run_id, row.acquired_at, row.expires_at)

@@ -1,0 +1,224 @@
+"""Is each site being crawled, and are its crawls any good? Judged from its runs, never from exit codes.
+
+A site is unhealthy when its last crawl failed or fetched nothing, too many of its requests failed, it found
+no new article for N finished crawls in a row, too many of its article pages extracted to nothing, or a
+scheduled crawl is overdue (it should have started, by its schedule and grace time, and did not).
+
+Everything here is plain data in, plain data out: runs as ``db.runs.RunRecord`` (newest first), a schedule as
+anything with the :class:`Schedule` methods, :class:`Thresholds` as numbers (the CLI builds them from the
+CQNEWS_HEALTH_* settings). A problem is a value (:data:`Problem`); ``cli/render.py`` puts it into words.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from cqnews.db.runs import COUNTERS, CRAWLED, FinishReason, RunRecord, RunStatus
+from cqnews.stats import (
+    DISTRIBUTED_CRAWL,
+    DISTRIBUTED_DEQUEUED,
+    EXTRACT_OK,
+    EXTRACT_PREFIX,
+    EXTRACT_REJECTED,
+    EXTRACT_REJECTED_NOT_HTML,
+    REQUESTS,
+    count,
+)
+
+MIN_EXTRACTED = 5  # fewer article pages than this say nothing about an extraction-empty rate
+
+
+class Schedule(Protocol):
+    """What health needs of a site's schedule (scheduler.SiteSchedule)."""
+
+    description: str
+    misfire_grace_time: int
+
+    def due_after(self, last_start: datetime) -> datetime | None: ...
+
+    def next_run(self, last_start: datetime | None, now: datetime) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    runs: int = 5  # runs shown per site
+    zero_new_runs: int = 3  # this many finished crawls in a row without a new article: unhealthy (0: never)
+    empty_rate: float = 0.5  # share of article pages that extracted to nothing
+    error_rate: float = 0.2  # errors per request of the last crawl
+    overdue_slack: int = 900  # seconds past a schedule's due time and grace before a crawl is overdue
+
+
+# -- problems ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NeverCrawled:
+    """A scheduled site without a single crawl."""
+
+
+@dataclass(frozen=True)
+class Overdue:
+    due: datetime  # when the crawl that did not start was due
+
+
+@dataclass(frozen=True)
+class LastCrawlFailed:
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class FetchedNothing:
+    """The last crawl got no page at all: the site is down, or blocks us."""
+
+    errors: int
+
+
+@dataclass(frozen=True)
+class TooManyErrors:
+    errors: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class ExtractionEmpty:
+    rate: float
+    pages: int
+
+
+@dataclass(frozen=True)
+class NoNewArticles:
+    runs: int  # finished crawls in a row
+
+
+Problem = NeverCrawled | Overdue | LastCrawlFailed | FetchedNothing | TooManyErrors | ExtractionEmpty | NoNewArticles
+
+
+@dataclass(frozen=True)
+class SiteHealth:
+    site: str
+    schedule: str | None
+    next_run: datetime | None
+    runs: list[RunRecord]  # newest first
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# -- judging -----------------------------------------------------------------------------------------------
+
+def found_no_work(run: RunRecord) -> bool:
+    """A worker of a distributed crawl that took no request, the others having drained the queue: a normal end,
+    unlike a crawl that took requests and could fetch none of them (dead site, errors).
+
+    Decides what the distributed scheduler records (such a joining worker's run becomes ``skipped``,
+    ``no_work_left``), what the crawl summary says of it, and that it never decides a distributed crawl's status.
+    """
+    ended_idle = (run.status, run.finish_reason) in {(RunStatus.FINISHED, FinishReason.FINISHED),
+                                                     (RunStatus.SKIPPED, FinishReason.NO_WORK_LEFT)}
+    return (ended_idle and bool(run.stats.get(DISTRIBUTED_CRAWL)) and not run.stats.get(DISTRIBUTED_DEQUEUED)
+            and run.pages_fetched == 0 and run.errors == 0)
+
+
+def empty_rate(stats: dict[str, Any]) -> tuple[float, int]:
+    """Share of article pages whose extraction came out empty or too short (not-HTML pages aside), and of how many."""
+    rejected = count(stats, EXTRACT_REJECTED) - count(stats, EXTRACT_REJECTED_NOT_HTML)
+    total = count(stats, EXTRACT_OK) + rejected
+    return (rejected / total if total else 0.0), total
+
+
+# Which row's status a distributed crawl takes: the most telling one (running, then failed...); a row that found
+# no work never decides it while a sibling did work.
+STATUS_RANK = {RunStatus.RUNNING: 0, RunStatus.FAILED: 1, RunStatus.FINISHED: 2, RunStatus.SKIPPED: 3,
+               RunStatus.MISSED: 4}
+
+
+def _rank(run: RunRecord) -> tuple[bool, int]:
+    return found_no_work(run), STATUS_RANK.get(run.status, 9)
+
+
+def one_row_per_crawl(runs: list[RunRecord]) -> list[RunRecord]:
+    """The runs (newest first) with the rows of each distributed crawl (its coordinator and every worker)
+    added into one: judged row by row, a worker that came late and found the queue drained would look like
+    a crawl that fetched nothing, and one crawl of three workers like three crawls without new articles."""
+    merged: list[RunRecord] = []
+    crawls: dict[str, list[RunRecord]] = {}
+    for run in runs:
+        crawl_id = run.stats.get(DISTRIBUTED_CRAWL)
+        if not crawl_id:
+            merged.append(run)
+            continue
+        if crawl_id not in crawls:
+            crawls[crawl_id] = []
+            merged.append(run)  # a placeholder, replaced by the whole crawl below
+        crawls[crawl_id].append(run)
+    return [_whole(crawls[run.stats[DISTRIBUTED_CRAWL]]) if run.stats.get(DISTRIBUTED_CRAWL) else run
+            for run in merged]
+
+
+def _whole(rows: list[RunRecord]) -> RunRecord:
+    """One distributed crawl's rows (newest first) as one run."""
+    telling = min(rows, key=_rank)
+    stats = dict(rows[0].stats)
+    for run in rows[1:]:
+        for key, value in run.stats.items():
+            if key.startswith((EXTRACT_PREFIX, REQUESTS)) and isinstance(value, int):
+                stats[key] = count(stats, key) + value
+    return replace(rows[0], id=None, started_at=min(r.started_at for r in rows), status=telling.status,
+                   finish_reason=telling.finish_reason, stats=stats,
+                   **{name: sum(getattr(r, name) for r in rows) for name in COUNTERS})
+
+
+def judge(runs: list[RunRecord], schedule: Schedule | None, now: datetime, limits: Thresholds) -> list[Problem]:
+    """The problems of one site, from its recent runs (newest first) and its schedule (None: unscheduled)."""
+    problems: list[Problem] = []
+    runs = one_row_per_crawl(runs)
+    crawled = [r for r in runs if r.status in CRAWLED]
+    # A crawl stopped by a shutdown (the daemon restarted) says nothing about the site: judge the ones before.
+    done = [r for r in crawled if r.status != RunStatus.RUNNING and r.finish_reason != FinishReason.SHUTDOWN]
+    if not crawled:
+        if schedule is not None:
+            problems.append(NeverCrawled())
+        return problems
+    if schedule is not None:
+        due = schedule.due_after(crawled[0].started_at)
+        if crawled[0].status != RunStatus.RUNNING and due is not None and now > due + timedelta(
+                seconds=schedule.misfire_grace_time + limits.overdue_slack):
+            problems.append(Overdue(due))
+    if done:
+        last = done[0]
+        requests = count(last.stats, REQUESTS)
+        if last.status == RunStatus.FAILED:
+            problems.append(LastCrawlFailed(last.finish_reason))
+        elif last.pages_fetched == 0:
+            problems.append(FetchedNothing(last.errors))
+        elif requests and last.errors / requests > limits.error_rate:
+            problems.append(TooManyErrors(last.errors, requests))
+        rate, total = empty_rate(last.stats)
+        if total >= MIN_EXTRACTED and rate > limits.empty_rate:
+            problems.append(ExtractionEmpty(rate, total))
+    streak = 0
+    for run in done:
+        if run.status != RunStatus.FINISHED or run.articles_new:
+            break
+        streak += 1
+    if limits.zero_new_runs and streak >= limits.zero_new_runs:
+        problems.append(NoNewArticles(streak))
+    return problems
+
+
+def runs_to_judge(limits: Thresholds) -> int:
+    """How many of a site's latest runs :func:`site_health` needs (distributed crawls take several rows each)."""
+    return max(limits.runs, limits.zero_new_runs) * 4
+
+
+def site_health(site: str, runs: list[RunRecord], schedule: Schedule | None, limits: Thresholds,
+                now: datetime) -> SiteHealth:
+    """A site's health from its latest :func:`runs_to_judge` runs (newest first)."""
+    last_start = next((r.started_at for r in runs if r.status in CRAWLED), None)
+    return SiteHealth(
+        site=site, schedule=schedule.description if schedule else None,
+        next_run=schedule.next_run(last_start, now) if schedule else None,
+        runs=runs[: limits.runs], problems=judge(runs, schedule, now, limits),
+    )
