@@ -196,7 +196,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from cqnews.pipelines.article import extract_file
+    from cqnews.extraction.article import extract_file
 
     failed = 0
     for path in args.files:

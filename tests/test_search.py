@@ -14,11 +14,10 @@ from cqnews.db import fulltext
 from cqnews.db.archive import Archive
 from cqnews.db.fulltext import QuerySyntaxError
 from cqnews.db.migrate import downgrade, upgrade
+from cqnews.db.records import ArticleRecord, Capture
 from cqnews.db.search import Filters, SearchIndexMissing, search
 from cqnews.db.session import make_engine, make_sessionmaker
-from cqnews.items import Article as ArticleItem
-from cqnews.items import Extracted, RawPage
-from cqnews.pipelines.dedup import content_fingerprint, text_fingerprint
+from cqnews.fingerprints import content_fingerprint, text_fingerprint
 from cqnews.urls import canonical_url
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -44,16 +43,16 @@ CORPUS = [
 
 
 def item(site: str, path: str, title: str, body: str, day: str, author: str | None, source: str,
-         at: datetime = T0) -> ArticleItem:
+         at: datetime = T0) -> ArticleRecord:
     url = f"http://{site}.example.cn/{path}.html"
-    page = RawPage(site=site, url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
-                   body=f"<html><title>{title}</title><body>{body}</body></html>".encode(), fetched_at=at)
-    extracted = Extracted(text=body, title=title, author=author, source=source,
-                          published_at=datetime.fromisoformat(day).replace(hour=9, tzinfo=SH))
-    article = ArticleItem(page=page, extracted=extracted, canonical_url=canonical_url(url), extractor_version="test")
-    article.text_hash = text_fingerprint(body)
-    article.content_hash = content_fingerprint(extracted)
-    return article
+    capture = Capture(url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
+                      body=f"<html><title>{title}</title><body>{body}</body></html>".encode(), fetched_at=at,
+                      encoding="utf-8")
+    published = datetime.fromisoformat(day).replace(hour=9, tzinfo=SH)
+    return ArticleRecord(site=site, canonical_url=canonical_url(url), capture=capture, text=body, title=title,
+                         author=author, source=source, published_at=published,
+                         content_hash=content_fingerprint(title, body, published), text_hash=text_fingerprint(body),
+                         extractor_version="test")
 
 
 def fill(engine: Engine) -> None:
