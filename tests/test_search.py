@@ -10,6 +10,7 @@ import pytest
 from conftest import _postgres_database
 from sqlalchemy import Engine, text
 
+from cqnews.cli.render import snippet
 from cqnews.db import fulltext
 from cqnews.db.archive import Archive
 from cqnews.db.fulltext import QuerySyntaxError
@@ -192,8 +193,8 @@ def test_same_results_on_sqlite_and_postgresql(both_backends: tuple[Engine, Engi
             for filters in (Filters(), Filters(site="cbg"), Filters(author="胡虹"),
                             Filters(since=datetime(2020, 5, 10, tzinfo=SH))):
                 with make_sessionmaker(lite)() as a, make_sessionmaker(pg)() as b:
-                    left = [(h.url, h.score, h.snippet) for h in search(a, query, filters, sort=sort)]  # type: ignore[arg-type]
-                    right = [(h.url, h.score, h.snippet) for h in search(b, query, filters, sort=sort)]  # type: ignore[arg-type]
+                    left = [(h.url, h.score, snippet(h.match)) for h in search(a, query, filters, sort=sort)]  # type: ignore[arg-type]
+                    right = [(h.url, h.score, snippet(h.match)) for h in search(b, query, filters, sort=sort)]  # type: ignore[arg-type]
                 assert left == right, (query, sort, filters)
 
 
