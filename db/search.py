@@ -35,6 +35,19 @@ class SearchIndexMissing(Exception):
 
 
 @dataclass(frozen=True)
+class TextMatch:
+    """Where a query's words are in an article's text, for a reader to show the passage around them.
+
+    ``text`` is the article's text with its white space collapsed (and folded to simplified, when folding
+    changes its length, so that positions found in the folded text stay true); ``first`` is where the
+    earliest of the words starts in it, None when none is there.
+    """
+
+    text: str
+    first: int | None
+
+
+@dataclass(frozen=True)
 class Hit:
     article_id: int
     site: str
@@ -48,19 +61,6 @@ class Hit:
     source: str | None = None
     first_seen: datetime | None = None
     score: int = 0  # how many of the query's words are in the title
-
-
-@dataclass(frozen=True)
-class TextMatch:
-    """Where a query's words are in an article's text, for a reader to show the passage around them.
-
-    ``text`` is the article's text with its white space collapsed (and folded to simplified, when folding
-    changes its length, so that positions found in the folded text stay true); ``first`` is where the
-    earliest of the words starts in it, None when none is there.
-    """
-
-    text: str
-    first: int | None
 
 
 @dataclass(frozen=True)

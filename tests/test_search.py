@@ -16,7 +16,7 @@ from cqnews.db.archive import Archive
 from cqnews.db.fulltext import QuerySyntaxError
 from cqnews.db.migrate import downgrade, upgrade
 from cqnews.db.records import ArticleRecord, Capture
-from cqnews.db.search import Filters, SearchIndexMissing, search
+from cqnews.db.search import Filters, SearchIndexMissing, TextMatch, search, text_match
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.fingerprints import content_fingerprint, text_fingerprint
 from cqnews.urls import canonical_url
@@ -210,3 +210,12 @@ def test_an_index_made_by_another_segmentation_is_reported_until_reindexed(fille
     fulltext.rebuild(filled)
     with sessions() as session:
         assert not fulltext.outdated(session) and fulltext.stale(session) == 0
+
+
+def test_a_snippet_is_the_passage_around_the_first_match_found_in_the_folded_text() -> None:
+    text = "前言。" * 20 + "\n\n重慶軌道交通  三號線" + "後記。" * 20
+    match = text_match(text, [fulltext.fold("轨道")])
+    flat = " ".join(text.split())
+    assert match == TextMatch(flat, flat.index("軌道"))  # shown as written: folding kept the length
+    assert snippet(match) == "…" + flat[match.first - 20 : match.first + 40] + "…"  # type: ignore[operator]
+    assert snippet(text_match("短文。", ["重庆"])) == "短文。"
