@@ -43,7 +43,8 @@ def archive_record(item: Article | RawPage) -> Storable:
         site=page.site,
         canonical_url=item.canonical_url,
         capture=_capture(page, page.url, page.status, page.body, extracted.encoding, extracted.encoding_overridden),
-        # the further pages came with the first one (only a page that loaded is followed), read alike
+        # the further pages: responses that succeeded (Scrapy sends the others to the spider's errback), read
+        # in the first page's encoding
         parts=tuple(_capture(page, url, 200, body, extracted.encoding, extracted.encoding_overridden)
                     for url, body in page.parts),
         text=extracted.text,

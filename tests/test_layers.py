@@ -69,7 +69,8 @@ def package_modules(root: Path = ROOT) -> dict[str, Path]:
         for path in sorted(folder.iterdir()):
             if path.is_file() and path.suffix == ".py":
                 modules[dotted if path.stem == "__init__" else f"{dotted}.{path.stem}"] = path
-            elif path.is_dir() and path.name not in NOT_PACKAGE and (path / "__init__.py").is_file():
+            elif path.is_dir() and not path.is_symlink() and path.name not in NOT_PACKAGE \
+                    and (path / "__init__.py").is_file():
                 walk(path, f"{dotted}.{path.name}")
 
     walk(root, PACKAGE)
