@@ -1,12 +1,15 @@
 """What flows through the pipelines: a RawPage (what a spider saw) becomes an Article (what extraction made).
 
-Spiders only fetch, so they yield RawPage; ExtractPipeline turns it into Article or drops it with a reason;
-DedupPipeline fills the hashes; StorePipeline writes it. Plain dataclasses keep the contract typed.
+Spiders only fetch, so they yield RawPage; ExtractPipeline turns it into Article (holding the extraction
+library's ``Extracted``) or drops it with a reason; DedupPipeline fills the hashes; StorePipeline converts it to
+the archive's records and writes them. Plain dataclasses keep the contract typed.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from cqnews.extraction.extracted import Extracted
 
 
 @dataclass
@@ -32,23 +35,6 @@ class RawPage:
 
 
 @dataclass
-class Extracted:
-    """The article a page holds, as extraction understood it."""
-
-    text: str
-    title: str | None = None
-    author: str | None = None
-    source: str | None = None
-    editor: str | None = None
-    published_at: datetime | None = None  # timezone-aware
-    language: str | None = None
-    encoding: str = "utf-8"
-    encoding_declared: str | None = None
-    encoding_overridden: bool = False
-    replacement_chars: int = 0
-
-
-@dataclass
 class Article:
     """An extracted article together with the page it came from; hashes are set by DedupPipeline."""
 
@@ -58,5 +44,5 @@ class Article:
     extractor_version: str
     content_hash: str = ""
     text_hash: str = ""
-    simhash: int | None = None  # near-duplicate fingerprint of the text (pipelines.neardup)
+    simhash: int | None = None  # near-duplicate fingerprint of the text (fingerprints.simhash)
     extra: dict[str, str] = field(default_factory=dict)

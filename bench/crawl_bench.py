@@ -55,9 +55,8 @@ def extraction_alone(site: GeneratedSite, processes: int) -> tuple[float, float]
 
 def simhash_cost(site: GeneratedSite, sample: int = 500) -> float:
     """CPU ms per article of the SimHash the dedup pipeline computes (on the extracted text)."""
-    from cqnews.pipelines.article import extract_article
-    from cqnews.pipelines.dedup import normalise
-    from cqnews.pipelines.neardup import simhash
+    from cqnews.extraction.article import extract_article
+    from cqnews.fingerprints import normalise, simhash
 
     texts = [normalise(extract_article(site.article(i)).text) for i in range(min(sample, site.articles))]
     start = time.process_time()

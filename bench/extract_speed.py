@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import trafilatura  # noqa: E402
 
-from cqnews.pipelines.article import NotAnArticle, extract_article  # noqa: E402
+from cqnews.extraction.article import NotAnArticle, extract_article  # noqa: E402
 
 
 def pages(folders: list[Path]) -> list[bytes]:

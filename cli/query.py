@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from cqnews.cli.common import CliError, ready_engine
-from cqnews.cli.render import iso_time, local_time, print_table, version_dict
+from cqnews.cli.render import diff_lines, iso_time, local_time, print_table, snippet, version_dict
 
 
 def _filters(args: argparse.Namespace) -> Any:
@@ -42,7 +42,7 @@ def cmd_search(args: argparse.Namespace) -> int:
                   "the word list): results may miss articles until `cqnews reindex`", file=sys.stderr)
     records = [{"id": h.article_id, "site": h.site, "url": h.url, "title": h.title,
                 "published_at": iso_time(h.published_at), "archived_at": iso_time(h.first_seen), "author": h.author,
-                "source": h.source, "versions": h.version_count, "title_matches": h.score, "snippet": h.snippet}
+                "source": h.source, "versions": h.version_count, "title_matches": h.score, "snippet": snippet(h.match)}
                for h in hits]
     if args.format == "json":
         for record in records:
@@ -59,7 +59,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from cqnews.db.search import get_article, paragraph_diff, version_pair
+    from cqnews.db.search import get_article, paragraph_changes, version_pair
     from cqnews.db.session import make_sessionmaker
 
     if (args.v1 is None) != (args.v2 is None):
@@ -75,7 +75,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             raise CliError(str(exc.args[0])) from None
         fields = [(f, getattr(old, f), getattr(new, f)) for f in ("title", "published_at", "author", "source",
                                                                   "editor") if getattr(old, f) != getattr(new, f)]
-        lines = paragraph_diff(old.text, new.text, context=args.context)
+        lines = diff_lines(paragraph_changes(old.text, new.text), context=args.context)
         if args.format == "json":
             print(json.dumps({"id": article.id, "url": article.url, "from": version_dict(old),
                               "to": version_dict(new),
@@ -196,7 +196,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from cqnews.pipelines.article import extract_file
+    from cqnews.extraction.article import extract_file
 
     failed = 0
     for path in args.files:

@@ -1,11 +1,14 @@
-"""Rendering for people: times in Asia/Shanghai, tables that line up Chinese text, records for JSON output."""
+"""Rendering for people: times in Asia/Shanghai, tables that line up Chinese text, records for JSON output,
+search snippets and version diffs marked up from the plain data ``db.search`` returns."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
+    from cqnews.db.search import ParagraphChange, TextChange, TextMatch
     from cqnews.health import Problem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -66,3 +69,59 @@ def version_dict(v: Any) -> dict[str, Any]:
             "extractor": v.extractor_version}
 
 
+def snippet(match: TextMatch, width: int = 60) -> str:
+    """A short window of the text around its first match, "…" where the text goes on."""
+    start = max(0, match.first - width // 3) if match.first is not None else 0
+    piece = match.text[start : start + width]
+    return ("…" if start else "") + piece + ("…" if start + width < len(match.text) else "")
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One line of a paragraph diff: ``kind`` is " " (same), "-" (removed), "+" (added), "~" (inline marks)."""
+
+    kind: str
+    text: str
+
+
+def diff_lines(changes: list[ParagraphChange], context: int = 1) -> list[DiffLine]:
+    """A readable diff by paragraph; a changed paragraph also gets an inline line marking what changed inside
+    it as ``[-removed-]{+added+}``.
+
+    Unchanged paragraphs further than ``context`` from a change are elided as one "…" line.
+    """
+    from cqnews.db.search import character_changes
+
+    out: list[DiffLine] = []
+    for n, change in enumerate(changes):
+        if change.kind == "equal":
+            same = change.old
+            head = same[:context] if n > 0 else []
+            tail = same[-context:] if n < len(changes) - 1 and context else []
+            if len(same) <= len(head) + len(tail):
+                out += [DiffLine(" ", p) for p in same]
+            else:
+                out += [DiffLine(" ", p) for p in head] + [DiffLine(" ", "…")] + [DiffLine(" ", p) for p in tail]
+            continue
+        removed, added = change.old, change.new
+        for k in range(max(len(removed), len(added))):
+            if k < len(removed):
+                out.append(DiffLine("-", removed[k]))
+            if k < len(added):
+                out.append(DiffLine("+", added[k]))
+            if k < len(removed) and k < len(added):
+                out.append(DiffLine("~", inline_diff(character_changes(removed[k], added[k]))))
+    return out
+
+
+def inline_diff(changes: list[TextChange]) -> str:
+    """The old paragraph with its changes marked: [-removed-] and {+added+}."""
+    parts = []
+    for change in changes:
+        if change.kind == "equal":
+            parts.append(change.old)
+        if change.kind in ("delete", "replace"):
+            parts.append(f"[-{change.old}-]")
+        if change.kind in ("insert", "replace"):
+            parts.append(f"{{+{change.new}+}}")
+    return "".join(parts)

@@ -1,11 +1,11 @@
-"""Versioned writes: what turns one extracted article into archive rows, idempotently.
+"""Versioned writes: what turns one extracted article (a ``db.records.ArticleRecord``) into archive rows, idempotently.
 
 The rules (the meaning of "versioned archive"):
 - a URL never seen, with text never seen: a new article with version 1;
 - a known URL whose latest version has the same content hash: nothing new, ``last_seen`` moves;
 - a known URL with different content (title, text or date): version N+1;
 - an unknown URL whose text an existing article already has: an alias of that article, not a new one;
-- a page the crawler found unchanged before extraction (HTTP 304, same bytes): like an unchanged re-crawl.
+- a visit that found an archived page unchanged (``UnchangedVisit``): like an unchanged re-crawl.
 
 Each write also sets the article's place on the revisit ladder (``db.revisit``): a new or changed article
 starts again at the first rung, an unchanged one climbs a rung.
@@ -31,10 +31,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from cqnews import items
 from cqnews.db import fulltext
 from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, Site, UrlAlias
 from cqnews.db.neardup import fingerprint_article
+from cqnews.db.records import ArticleRecord, Capture, UnchangedVisit
 from cqnews.db.revisit import next_visit, parse_ladder
 from cqnews.db.session import make_sessionmaker
 from cqnews.urls import url_key
@@ -48,7 +48,7 @@ class Outcome(enum.StrEnum):
     UNCHANGED = "unchanged"
     DUPLICATE = "duplicate"
     NOT_MODIFIED = "not_modified"
-    UNKNOWN = "unknown"  # a "not modified" page whose article is not (or no longer) in the archive
+    UNKNOWN = "unknown"  # an unchanged visit to a page whose article is not (or no longer) in the archive
 
 
 @dataclass(frozen=True)
@@ -77,23 +77,23 @@ class Archive:
         self.revisit = revisit or RevisitPolicy()
         self._site_ids: dict[str, int] = {}
 
-    def record(self, article: items.Article, site_title: str = "") -> Recorded:
+    def record(self, article: ArticleRecord, site_title: str = "") -> Recorded:
         """Store one article (and its raw page) in one transaction; retried once after a lost race."""
         return _raise_or_return(self.record_batch([article], site_title)[0])
 
-    def record_not_modified(self, page: items.RawPage) -> Recorded:
-        """The crawler saw an archived page unchanged: the visit is recorded, nothing is extracted."""
-        return _raise_or_return(self.record_batch([page])[0])
+    def record_visit(self, visit: UnchangedVisit) -> Recorded:
+        """A visit found an archived page unchanged: the article is seen again, nothing new is stored."""
+        return _raise_or_return(self.record_batch([visit])[0])
 
-    def record_batch(self, batch: Sequence[items.Article | items.RawPage],
+    def record_batch(self, batch: Sequence[ArticleRecord | UnchangedVisit],
                      site_title: str = "") -> list[Recorded | Exception]:
-        """Store many articles and not-modified visits in one transaction: what the crawl's store does.
+        """Store many articles and unchanged visits in one transaction: what the crawl's store does.
 
         Each item is written inside its own savepoint, so one that fails (a value the database refuses, a
         race lost twice) is rolled back and returned as its exception while the others are kept; a failure
         of the transaction itself (the database went away) raises, and nothing of the batch is written.
         """
-        for site in {item.page.site if isinstance(item, items.Article) else item.site for item in batch}:
+        for site in {item.site for item in batch}:
             self._site_id(site, site_title)
         results: list[Recorded | Exception] = []
         with self.sessions.begin() as session:
@@ -106,13 +106,13 @@ class Archive:
                 results.append(self._in_savepoint(session, item))
         return results
 
-    def _in_savepoint(self, session: Session, item: items.Article | items.RawPage) -> Recorded | Exception:
+    def _in_savepoint(self, session: Session, item: ArticleRecord | UnchangedVisit) -> Recorded | Exception:
         for attempt in (1, 2):
             try:
                 with session.begin_nested():
-                    if isinstance(item, items.Article):
+                    if isinstance(item, ArticleRecord):
                         return self._write_article(session, item)
-                    return self._write_not_modified(session, item)
+                    return self._write_visit(session, item)
             except IntegrityError as exc:
                 if attempt == 2:
                     return exc
@@ -124,31 +124,31 @@ class Archive:
                 return exc
         raise AssertionError("unreachable")
 
-    def _write_article(self, session: Session, article: items.Article) -> Recorded:
-        site_id = self._site_ids[article.page.site]
-        page_id = store_page(session, article.page, article.extracted)
-        for url, body in article.page.parts:
-            store_page(session, _part_page(article.page, url, body), article.extracted)
+    def _write_article(self, session: Session, article: ArticleRecord) -> Recorded:
+        site_id = self._site_ids[article.site]
+        page_id = store_page(session, article.capture)
+        for part in article.parts:
+            store_page(session, part)
         recorded = _record_article(session, article, site_id, page_id, self.revisit)
         if recorded.outcome in (Outcome.NEW, Outcome.NEW_VERSION):
             fulltext.index_article(session, recorded.article_id)  # same transaction
             if article.simhash is not None:
                 stored = session.get(Article, recorded.article_id)
                 assert stored is not None
-                fingerprint_article(session, stored, article.simhash, len(article.extracted.text))
+                fingerprint_article(session, stored, article.simhash, len(article.text))
         return recorded
 
-    def _write_not_modified(self, session: Session, page: items.RawPage) -> Recorded:
-        article = _find(session, url_key(page.url), page.fetched_at)
+    def _write_visit(self, session: Session, visit: UnchangedVisit) -> Recorded:
+        article = _find(session, url_key(visit.url), visit.seen_at)
         if article is None:
             return Recorded(Outcome.UNKNOWN, 0, 0)
-        if page.status != 304:  # the same bytes again: count the fetch on the stored capture
-            store_page(session, page)
+        if visit.capture is not None:  # the same bytes again: count the fetch on the stored capture
+            store_page(session, visit.capture)
         latest = _latest(session, article)
-        latest.last_seen = max(latest.last_seen, page.fetched_at)
+        latest.last_seen = max(latest.last_seen, visit.seen_at)
         latest.seen_count += 1
-        article.last_seen = max(article.last_seen, page.fetched_at)
-        self.revisit.schedule(article, article.revisit_step + 1, page.fetched_at)
+        article.last_seen = max(article.last_seen, visit.seen_at)
+        self.revisit.schedule(article, article.revisit_step + 1, visit.seen_at)
         session.flush()
         return Recorded(Outcome.NOT_MODIFIED, article.id, latest.version_no)
 
@@ -161,8 +161,8 @@ class Archive:
         return self._site_ids[name]
 
 
-def _url_of(item: items.Article | items.RawPage) -> str:
-    return item.canonical_url if isinstance(item, items.Article) else item.url
+def _url_of(item: ArticleRecord | UnchangedVisit) -> str:
+    return item.canonical_url if isinstance(item, ArticleRecord) else item.url
 
 
 def _raise_or_return(result: Recorded | Exception) -> Recorded:
@@ -171,24 +171,25 @@ def _raise_or_return(result: Recorded | Exception) -> Recorded:
     return result
 
 
-def store_page(session: Session, page: items.RawPage, extracted: items.Extracted | None = None) -> int:
+def store_page(session: Session, capture: Capture) -> int:
     """Store the response bytes once (content-addressed) and this URL's capture of them; return the page id."""
-    digest = hashlib.sha256(page.body).hexdigest()
+    digest = hashlib.sha256(capture.body).hexdigest()
     _insert_ignoring_conflict(
         session,
         RawBlob,
-        {"sha256": digest, "size": len(page.body), "compression": "zlib", "data": zlib.compress(page.body, 6)},
+        {"sha256": digest, "size": len(capture.body), "compression": "zlib",
+         "data": zlib.compress(capture.body, 6)},
         ["sha256"],
     )
     insert = _dialect_insert(session)(Page).values(
-        url=page.url,
+        url=capture.url,
         blob_sha256=digest,
-        status=page.status,
-        headers=page.headers,
-        encoding=extracted.encoding if extracted else None,
-        encoding_overridden=extracted.encoding_overridden if extracted else False,
-        first_fetched_at=page.fetched_at,
-        last_fetched_at=page.fetched_at,
+        status=capture.status,
+        headers=capture.headers,
+        encoding=capture.encoding,
+        encoding_overridden=capture.encoding_overridden,
+        first_fetched_at=capture.fetched_at,
+        last_fetched_at=capture.fetched_at,
         fetch_count=1,
     )
     upsert = insert.on_conflict_do_update(
@@ -196,11 +197,6 @@ def store_page(session: Session, page: items.RawPage, extracted: items.Extracted
         set_={"last_fetched_at": insert.excluded.last_fetched_at, "fetch_count": Page.fetch_count + 1},
     ).returning(Page.id)
     return int(session.execute(upsert).scalar_one())
-
-
-def _part_page(first: items.RawPage, url: str, body: bytes) -> items.RawPage:
-    return items.RawPage(site=first.site, url=url, status=200, headers=first.headers, body=body,
-                         fetched_at=first.fetched_at)
 
 
 def _find(session: Session, key: str, seen_at: Any) -> Article | None:
@@ -222,10 +218,10 @@ def _latest(session: Session, article: Article) -> ArticleVersion:
     ).one()
 
 
-def _record_article(session: Session, item: items.Article, site_id: int, page_id: int,
+def _record_article(session: Session, item: ArticleRecord, site_id: int, page_id: int,
                     revisit: RevisitPolicy) -> Recorded:
     key = url_key(item.canonical_url)
-    seen_at = item.page.fetched_at
+    seen_at = item.seen_at
     article = _find(session, key, seen_at)
     if article is not None:
         return _record_known_article(session, article, item, page_id, revisit)
@@ -250,10 +246,10 @@ def _record_article(session: Session, item: items.Article, site_id: int, page_id
     return Recorded(Outcome.NEW, article.id, 1)
 
 
-def _record_known_article(session: Session, article: Article, item: items.Article, page_id: int,
+def _record_known_article(session: Session, article: Article, item: ArticleRecord, page_id: int,
                           revisit: RevisitPolicy) -> Recorded:
     latest = _latest(session, article)
-    seen_at = item.page.fetched_at
+    seen_at = item.seen_at
     article.last_seen = max(article.last_seen, seen_at)
     if latest.content_hash == item.content_hash:
         latest.last_seen = max(latest.last_seen, seen_at)
@@ -269,24 +265,23 @@ def _record_known_article(session: Session, article: Article, item: items.Articl
     return Recorded(Outcome.NEW_VERSION, article.id, version_no)
 
 
-def _new_version(article_id: int, version_no: int, item: items.Article, page_id: int) -> ArticleVersion:
-    ex = item.extracted
+def _new_version(article_id: int, version_no: int, item: ArticleRecord, page_id: int) -> ArticleVersion:
     return ArticleVersion(
         article_id=article_id,
         version_no=version_no,
-        title=ex.title,
-        text=ex.text,
-        published_at=ex.published_at,
-        author=_clip(ex.author),
-        source=_clip(ex.source),
-        editor=_clip(ex.editor),
-        language=ex.language,
+        title=item.title,
+        text=item.text,
+        published_at=item.published_at,
+        author=_clip(item.author),
+        source=_clip(item.source),
+        editor=_clip(item.editor),
+        language=item.language,
         content_hash=item.content_hash,
         text_hash=item.text_hash,
-        text_length=len(ex.text),
+        text_length=len(item.text),
         extractor_version=item.extractor_version[:80],
-        first_seen=item.page.fetched_at,
-        last_seen=item.page.fetched_at,
+        first_seen=item.seen_at,
+        last_seen=item.seen_at,
         seen_count=1,
         page_id=page_id,
     )

@@ -115,8 +115,9 @@ class Article(Base):
     version_count: Mapped[int] = mapped_column(Integer, default=0)
     next_visit_at: Mapped[datetime | None] = mapped_column(index=True)
     revisit_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # rung of the revisit ladder
-    # Near-duplicate clustering (pipelines.neardup): the latest version's SimHash, its four 16-bit bands as
-    # lookup keys, and the first archived article of the same story, when this one is a repost of it.
+    # Near-duplicate clustering (fingerprints.simhash, db.neardup): the latest version's SimHash, its four
+    # 16-bit bands as lookup keys, and the first archived article of the same story, when this one is a
+    # repost of it.
     simhash: Mapped[int | None] = mapped_column(BigInteger)
     sim_band0: Mapped[int | None] = mapped_column(Integer, index=True)
     sim_band1: Mapped[int | None] = mapped_column(Integer, index=True)

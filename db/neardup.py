@@ -1,6 +1,6 @@
 """Linking reposts: an article whose text is a near-duplicate of an archived one gets ``duplicate_of``.
 
-The fingerprint and the distance are ``pipelines.neardup``'s; this module stores them and looks candidates
+The fingerprint and the distance come from ``cqnews.fingerprints``; this module stores them and looks candidates
 up by band equality (indexed), then keeps those within ``MAX_DISTANCE`` bits. A cluster points at its first
 archived article, so ``duplicate_of`` never chains. Articles are linked, never dropped or merged: each outlet's
 version stays in the archive.
@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cqnews.db.models import Article
-from cqnews.pipelines.neardup import MAX_DISTANCE, bands, distance, from_signed, to_signed
+from cqnews.fingerprints import MAX_DISTANCE, bands, distance, from_signed, to_signed
 
 MIN_CHARS = 200  # shorter texts (briefs, captions) share too many 3-grams by chance
 MAX_CANDIDATES = 200

@@ -3,6 +3,9 @@
 Search goes through the full-text index of ``db.fulltext`` (jieba-segmented, traditional folded to
 simplified; FTS5 on SQLite, tsvector + GIN on PostgreSQL), over the latest version of each article, with
 the same results on both backends.
+
+Everything here returns plain data (where a match is, which paragraphs changed how); showing it to people
+(snippets, diff marks) is ``cli.render``'s.
 """
 from __future__ import annotations
 
@@ -32,6 +35,19 @@ class SearchIndexMissing(Exception):
 
 
 @dataclass(frozen=True)
+class TextMatch:
+    """Where a query's words are in an article's text, for a reader to show the passage around them.
+
+    ``text`` is the article's text with its white space collapsed (and folded to simplified, when folding
+    changes its length, so that positions found in the folded text stay true); ``first`` is where the
+    earliest of the words starts in it, None when none is there.
+    """
+
+    text: str
+    first: int | None
+
+
+@dataclass(frozen=True)
 class Hit:
     article_id: int
     site: str
@@ -40,7 +56,7 @@ class Hit:
     published_at: datetime | None
     last_seen: datetime
     version_count: int
-    snippet: str
+    match: TextMatch
     author: str | None = None
     source: str | None = None
     first_seen: datetime | None = None
@@ -281,19 +297,17 @@ def search(session: Session, text: str, filters: Filters = Filters(), *, sort: S
     for article_id, score in ranked:
         a, v, s = found[article_id]
         hits.append(Hit(a.id, s.name, a.url, v.title, v.published_at, a.last_seen, a.version_count,
-                        snippet(v.text, words), v.author, v.source, a.first_seen, score))
+                        text_match(v.text, words), v.author, v.source, a.first_seen, score))
     return hits
 
 
-def snippet(text: str, words: list[str], width: int = 60) -> str:
-    """A short window of ``text`` around the first matched word (found in the folded text)."""
+def text_match(text: str, words: list[str]) -> TextMatch:
+    """Where the first of the (folded) query ``words`` is in ``text``, looked for in the folded text."""
     flat = " ".join(text.split())
     folded = fulltext.fold(flat) if words else flat
     shown = flat if len(folded) == len(flat) else folded
     positions = [folded.find(w) for w in words if w and folded.find(w) >= 0]
-    start = max(0, min(positions) - width // 3) if positions else 0
-    piece = shown[start : start + width]
-    return ("…" if start else "") + piece + ("…" if start + width < len(shown) else "")
+    return TextMatch(shown, min(positions) if positions else None)
 
 
 def select_articles(session: Session, filters: Filters = Filters(), text: str | None = None) -> list[int]:
@@ -358,55 +372,38 @@ def _paragraphs(text: str) -> list[str]:
 
 
 
+ChangeKind = Literal["equal", "replace", "delete", "insert"]  # difflib's opcodes
+
+
 @dataclass(frozen=True)
-class DiffLine:
-    """One line of a paragraph diff: ``kind`` is " " (same), "-" (removed), "+" (added), "~" (inline marks)."""
+class ParagraphChange:
+    """One run of a paragraph diff: the paragraphs of the old text and those of the new that took their place."""
 
-    kind: str
-    text: str
+    kind: ChangeKind
+    old: list[str]
+    new: list[str]
 
 
-def paragraph_diff(old: str, new: str, context: int = 1) -> list[DiffLine]:
-    """A readable diff of two texts by paragraph; a changed paragraph also gets an inline line marking what
-    changed inside it as ``[-removed-]{+added+}`` (by character: Chinese has no spaces to diff words by).
+@dataclass(frozen=True)
+class TextChange:
+    """One run of a character diff of a paragraph (by character: Chinese has no spaces to diff words by)."""
 
-    Unchanged paragraphs further than ``context`` from a change are elided as one "…" line.
-    """
+    kind: ChangeKind
+    old: str
+    new: str
+
+
+def paragraph_changes(old: str, new: str) -> list[ParagraphChange]:
+    """The two texts compared paragraph by paragraph, every paragraph of each in one run, in order."""
     a, b = _paragraphs(old), _paragraphs(new)
-    out: list[DiffLine] = []
-    opcodes = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
-    for n, (tag, i1, i2, j1, j2) in enumerate(opcodes):
-        if tag == "equal":
-            same = a[i1:i2]
-            head = same[:context] if n > 0 else []
-            tail = same[-context:] if n < len(opcodes) - 1 and context else []
-            if len(same) <= len(head) + len(tail):
-                out += [DiffLine(" ", p) for p in same]
-            else:
-                out += [DiffLine(" ", p) for p in head] + [DiffLine(" ", "…")] + [DiffLine(" ", p) for p in tail]
-            continue
-        removed, added = a[i1:i2], b[j1:j2]
-        for k in range(max(len(removed), len(added))):
-            if k < len(removed):
-                out.append(DiffLine("-", removed[k]))
-            if k < len(added):
-                out.append(DiffLine("+", added[k]))
-            if k < len(removed) and k < len(added):
-                out.append(DiffLine("~", inline_diff(removed[k], added[k])))
-    return out
+    return [ParagraphChange(tag, a[i1:i2], b[j1:j2])
+            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()]
 
 
-def inline_diff(old: str, new: str) -> str:
-    """``old`` with its changes marked: [-removed-] and {+added+}."""
-    parts = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
-        if tag == "equal":
-            parts.append(old[i1:i2])
-        if tag in ("delete", "replace"):
-            parts.append(f"[-{old[i1:i2]}-]")
-        if tag in ("insert", "replace"):
-            parts.append(f"{{+{new[j1:j2]}+}}")
-    return "".join(parts)
+def character_changes(old: str, new: str) -> list[TextChange]:
+    """Two versions of a paragraph compared character by character."""
+    return [TextChange(tag, old[i1:i2], new[j1:j2])
+            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()]
 
 
 def version_pair(article: Article, v1: int | None = None, v2: int | None = None) -> tuple[ArticleVersion,

@@ -22,9 +22,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from cqnews.items import Article, Extracted, RawPage
-from cqnews.pipelines.dedup import normalise
-from cqnews.pipelines.neardup import simhash
+from cqnews.extraction.extracted import Extracted
+from cqnews.fingerprints import normalise, simhash
+from cqnews.items import Article, RawPage
 from cqnews.stats import (
     EXTRACT_ENCODING_OVERRIDDEN,
     EXTRACT_OK,
@@ -53,7 +53,7 @@ class Outcome:
 def extract_page(body: bytes, url: str, content_type: str | None, body_selector: str | None, min_chars: int,
                  parts: list[tuple[str, bytes]]) -> Outcome:
     """The whole extraction of one (possibly multi-page) article; a plain function, so a worker can run it."""
-    from cqnews.pipelines.article import (  # trafilatura: imported where pages are extracted
+    from cqnews.extraction.article import (  # trafilatura: imported where pages are extracted
         NotAnArticle,
         extract_article,
     )
@@ -96,7 +96,7 @@ class SharedPool:
     def acquire(cls, processes: int) -> ProcessPoolExecutor:
         if cls._pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["cqnews.pipelines.extract", "cqnews.pipelines.article"])
+            context.set_forkserver_preload(["cqnews.pipelines.extract", "cqnews.extraction.article"])
             cls._pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_warm_worker)
             log.info("extracting in %d worker processes", processes)
         cls._users += 1
@@ -151,7 +151,7 @@ class ExtractPipeline:
             self.stats.inc_value(extract_rejected(str(outcome.rejected)))
             self.stats.inc_value(EXTRACT_REJECTED)
             raise DropItem(f"not an article ({outcome.rejected}): {item.url}", log_level="INFO")
-        from cqnews.pipelines.article import (
+        from cqnews.extraction.article import (
             EXTRACTOR_VERSION,  # a re-crawl that extracts nothing never imports trafilatura
         )
 

@@ -1,6 +1,8 @@
 """StorePipeline: writes articles to the versioned archive in batches, and counts what happened to each.
 
-It also takes the pages the crawler found unchanged (``RawPage.not_modified``), which only record a visit.
+It also takes the pages the crawler found unchanged (``RawPage.not_modified``: an HTTP 304, or the same bytes
+as the archived capture), which only record a visit. The archive takes plain records (``db.records``), not
+the crawl's items: ``archive_record`` converts one, and is where a 304 and a same-bytes page are told apart.
 
 Writes run in a thread, one batch (one transaction) at a time: while a batch is written the crawl goes on
 fetching and extracting, and what arrives meanwhile becomes the next batch (at most
@@ -21,6 +23,7 @@ from scrapy.statscollectors import StatsCollector
 
 from cqnews.db.archive import Archive, Recorded, RevisitPolicy
 from cqnews.db.migrate import require_head
+from cqnews.db.records import ArticleRecord, Capture, UnchangedVisit
 from cqnews.db.revisit import parse_ladder
 from cqnews.db.session import make_engine
 from cqnews.items import Article, RawPage
@@ -28,7 +31,41 @@ from cqnews.stats import STORE_BATCHES, STORE_FAILED, STORE_LARGEST_BATCH, store
 
 log = logging.getLogger(__name__)
 
-Storable = Article | RawPage
+Storable = ArticleRecord | UnchangedVisit
+
+
+def archive_record(item: Article | RawPage) -> Storable:
+    """What the archive is to write for an item: an article's record, or the visit of an unchanged page."""
+    if isinstance(item, RawPage):  # not modified: HTTP 304 (no body to count) or the archived bytes again
+        capture = None if item.status == 304 else _capture(item, item.url, item.status, item.body)
+        return UnchangedVisit(site=item.site, url=item.url, seen_at=item.fetched_at, capture=capture)
+    page, extracted = item.page, item.extracted
+    return ArticleRecord(
+        site=page.site,
+        canonical_url=item.canonical_url,
+        capture=_capture(page, page.url, page.status, page.body, extracted.encoding, extracted.encoding_overridden),
+        # the further pages: responses that succeeded (Scrapy sends the others to the spider's errback), read
+        # in the first page's encoding
+        parts=tuple(_capture(page, url, 200, body, extracted.encoding, extracted.encoding_overridden)
+                    for url, body in page.parts),
+        text=extracted.text,
+        title=extracted.title,
+        author=extracted.author,
+        source=extracted.source,
+        editor=extracted.editor,
+        published_at=extracted.published_at,
+        language=extracted.language,
+        content_hash=item.content_hash,
+        text_hash=item.text_hash,
+        extractor_version=item.extractor_version,
+        simhash=item.simhash,
+    )
+
+
+def _capture(page: RawPage, url: str, status: int, body: bytes, encoding: str | None = None,
+             encoding_overridden: bool = False) -> Capture:
+    return Capture(url=url, status=status, headers=page.headers, body=body, fetched_at=page.fetched_at,
+                   encoding=encoding, encoding_overridden=encoding_overridden)
 
 
 class StorePipeline:
@@ -69,12 +106,13 @@ class StorePipeline:
         if self.archive is None or not (isinstance(item, Article) or (isinstance(item, RawPage) and
                                                                        item.not_modified)):
             return item
+        record = archive_record(item)
         stored: asyncio.Future[Recorded | Exception] = asyncio.get_running_loop().create_future()
-        self.waiting.append((item, stored))
+        self.waiting.append((record, stored))
         if self.writer is None or self.writer.done():
             self.writer = asyncio.ensure_future(self._write_waiting())
         recorded = await stored
-        url = item.canonical_url if isinstance(item, Article) else item.url
+        url = record.canonical_url if isinstance(record, ArticleRecord) else record.url
         if isinstance(recorded, Exception):
             self.stats.inc_value(STORE_FAILED)
             raise recorded
@@ -87,14 +125,14 @@ class StorePipeline:
         assert self.archive is not None
         while self.waiting:
             batch, self.waiting = self.waiting[: self.batch_size], self.waiting[self.batch_size :]
-            items = [item for item, _ in batch]
+            records = [record for record, _ in batch]
             try:
-                results = await asyncio.to_thread(self.archive.record_batch, items, self.site_title)
+                results = await asyncio.to_thread(self.archive.record_batch, records, self.site_title)
             except Exception as exc:  # the transaction failed: none of the batch is stored
-                log.error("could not store a batch of %d items: %s", len(items), exc)
-                results = [exc] * len(items)
+                log.error("could not store a batch of %d items: %s", len(records), exc)
+                results = [exc] * len(records)
             else:
                 self.stats.inc_value(STORE_BATCHES)
-                self.stats.max_value(STORE_LARGEST_BATCH, len(items))
+                self.stats.max_value(STORE_LARGEST_BATCH, len(records))
             for (_, stored), result in zip(batch, results, strict=True):
                 stored.set_result(result)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,11 +10,9 @@ from sqlalchemy import func, select, text
 
 from cqnews.db.archive import Archive, Outcome
 from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, UrlAlias
+from cqnews.db.records import ArticleRecord, Capture, UnchangedVisit
 from cqnews.db.session import make_sessionmaker
-from cqnews.items import Article as ArticleItem
-from cqnews.items import Extracted, RawPage
-from cqnews.pipelines.dedup import content_fingerprint, normalise, text_fingerprint
-from cqnews.pipelines.neardup import simhash
+from cqnews.fingerprints import content_fingerprint, normalise, simhash, text_fingerprint
 from cqnews.urls import canonical_url
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -24,19 +23,18 @@ def _page_html(title: str, text: str) -> bytes:
     return f"<html><title>{title}</title><body>{text}</body></html>".encode("gb18030")
 
 
-def make_item(url: str, text: str = BODY, title: str = "渝北:努力成为新动力源", at: datetime = T0,
-              html: bytes | None = None) -> ArticleItem:
-    page = RawPage(site="cq_people", url=url, status=200, headers={"content-type": "text/html; charset=GB2312"},
-                   body=html if html is not None else _page_html(title, text),
-                   fetched_at=at)
-    extracted = Extracted(text=text, title=title, author="胡虹", source="人民网-重庆频道",
-                          published_at=datetime(2020, 5, 8, 18, 43, tzinfo=ZoneInfo("Asia/Shanghai")),
-                          encoding="gb18030")
-    item = ArticleItem(page=page, extracted=extracted, canonical_url=canonical_url(url), extractor_version="test")
-    item.text_hash = text_fingerprint(extracted.text)
-    item.content_hash = content_fingerprint(extracted)
-    item.simhash = simhash(normalise(extracted.text))
-    return item
+PUBLISHED = datetime(2020, 5, 8, 18, 43, tzinfo=ZoneInfo("Asia/Shanghai"))
+HEADERS = {"content-type": "text/html; charset=GB2312"}
+
+
+def make_record(url: str, text: str = BODY, title: str = "渝北:努力成为新动力源", at: datetime = T0,
+                html: bytes | None = None, site: str = "cq_people", parts: tuple[Capture, ...] = ()) -> ArticleRecord:
+    capture = Capture(url=url, status=200, headers=HEADERS, body=html if html is not None else _page_html(title, text),
+                      fetched_at=at, encoding="gb18030")
+    return ArticleRecord(site=site, canonical_url=canonical_url(url), capture=capture, text=text, title=title,
+                         author="胡虹", source="人民网-重庆频道", published_at=PUBLISHED,
+                         content_hash=content_fingerprint(title, text, PUBLISHED), text_hash=text_fingerprint(text),
+                         extractor_version="test", simhash=simhash(normalise(text)), parts=parts)
 
 
 def count(engine, model) -> int:  # type: ignore[no-untyped-def]
@@ -48,7 +46,7 @@ URL = "http://cq.people.com.cn/n2/2020/0508/c365401-33998868.html"
 
 
 def test_first_capture_is_a_new_article_with_version_one(archive_engine) -> None:  # type: ignore[no-untyped-def]
-    recorded = Archive(archive_engine).record(make_item(URL), "人民网重庆频道")
+    recorded = Archive(archive_engine).record(make_record(URL), "人民网重庆频道")
     assert (recorded.outcome, recorded.version_no) == (Outcome.NEW, 1)
     assert count(archive_engine, Article) == 1
     assert count(archive_engine, ArticleVersion) == 1
@@ -59,9 +57,9 @@ def test_first_capture_is_a_new_article_with_version_one(archive_engine) -> None
 
 def test_unchanged_recrawl_only_moves_last_seen(archive_engine) -> None:  # type: ignore[no-untyped-def]
     archive = Archive(archive_engine)
-    archive.record(make_item(URL, at=T0))
+    archive.record(make_record(URL, at=T0))
     later = T0 + timedelta(hours=6)
-    recorded = archive.record(make_item(URL, at=later))
+    recorded = archive.record(make_record(URL, at=later))
     assert recorded.outcome is Outcome.UNCHANGED
     with make_sessionmaker(archive_engine)() as session:
         version = session.scalars(select(ArticleVersion)).one()
@@ -71,20 +69,20 @@ def test_unchanged_recrawl_only_moves_last_seen(archive_engine) -> None:  # type
     assert count(archive_engine, Page) == 1  # the same bytes at the same URL: one capture, fetched twice
     assert count(archive_engine, RawBlob) == 1
     # A share link with tracking parameters is the same article; the response is kept under its own URL.
-    shared = archive.record(make_item(URL + "?utm_source=weixin#top", at=later + timedelta(hours=1)))
+    shared = archive.record(make_record(URL + "?utm_source=weixin#top", at=later + timedelta(hours=1)))
     assert (shared.outcome, shared.article_id) == (Outcome.UNCHANGED, recorded.article_id)
     assert count(archive_engine, Article) == 1 and count(archive_engine, RawBlob) == 1
 
 
 def test_changed_text_adds_the_next_version(archive_engine) -> None:  # type: ignore[no-untyped-def]
     archive = Archive(archive_engine)
-    archive.record(make_item(URL))
+    archive.record(make_record(URL))
     edited = BODY + "\n\n（更正：原文第二段数据有误。）"
-    recorded = archive.record(make_item(URL, text=edited, at=T0 + timedelta(days=1)))
+    recorded = archive.record(make_record(URL, text=edited, at=T0 + timedelta(days=1)))
     assert (recorded.outcome, recorded.version_no) == (Outcome.NEW_VERSION, 2)
-    again = archive.record(make_item(URL, text=edited, at=T0 + timedelta(days=2)))
+    again = archive.record(make_record(URL, text=edited, at=T0 + timedelta(days=2)))
     assert (again.outcome, again.version_no) == (Outcome.UNCHANGED, 2)
-    retitled = archive.record(make_item(URL, text=edited, title="新标题", at=T0 + timedelta(days=3)))
+    retitled = archive.record(make_record(URL, text=edited, title="新标题", at=T0 + timedelta(days=3)))
     assert (retitled.outcome, retitled.version_no) == (Outcome.NEW_VERSION, 3)
     with make_sessionmaker(archive_engine)() as session:
         article = session.scalars(select(Article)).one()
@@ -95,9 +93,9 @@ def test_changed_text_adds_the_next_version(archive_engine) -> None:  # type: ig
 
 def test_same_text_under_another_url_is_an_alias(archive_engine) -> None:  # type: ignore[no-untyped-def]
     archive = Archive(archive_engine)
-    first = archive.record(make_item(URL))
+    first = archive.record(make_record(URL))
     other = "http://cq.people.com.cn/n2/2020/0508/c365402-33998999.html"
-    dup = archive.record(make_item(other, at=T0 + timedelta(minutes=5)))
+    dup = archive.record(make_record(other, at=T0 + timedelta(minutes=5)))
     assert dup.outcome is Outcome.DUPLICATE and dup.article_id == first.article_id
     assert count(archive_engine, Article) == 1
     assert count(archive_engine, ArticleVersion) == 1
@@ -105,16 +103,34 @@ def test_same_text_under_another_url_is_an_alias(archive_engine) -> None:  # typ
         alias = session.scalars(select(UrlAlias)).one()
     assert alias.url == other and alias.article_id == first.article_id
     # Seen again under the alias: still the one article, unchanged.
-    assert archive.record(make_item(other, at=T0 + timedelta(hours=1))).outcome is Outcome.UNCHANGED
+    assert archive.record(make_record(other, at=T0 + timedelta(hours=1))).outcome is Outcome.UNCHANGED
 
 
 def test_identical_bytes_are_stored_once(archive_engine) -> None:  # type: ignore[no-untyped-def]
     archive = Archive(archive_engine)
     html = "<html><body>同一个页面</body></html>".encode()
-    archive.record(make_item(URL, html=html))
-    archive.record(make_item("http://cq.people.com.cn/n2/mirror.html", html=html))
+    archive.record(make_record(URL, html=html))
+    archive.record(make_record("http://cq.people.com.cn/n2/mirror.html", html=html))
     assert count(archive_engine, RawBlob) == 1
     assert count(archive_engine, Page) == 2
+
+
+def test_an_unchanged_visit_moves_last_seen_and_counts_a_fetch_only_if_one_was_made(archive_engine) -> None:  # type: ignore[no-untyped-def]
+    archive = Archive(archive_engine)
+    first = archive.record(make_record(URL))
+    capture = make_record(URL).capture
+    refetched = archive.record_visit(UnchangedVisit("cq_people", URL, T0 + timedelta(hours=1),
+                                                    replace(capture, fetched_at=T0 + timedelta(hours=1))))
+    revalidated = archive.record_visit(UnchangedVisit("cq_people", URL, T0 + timedelta(hours=2)))  # no body fetched
+    assert [(r.outcome, r.article_id, r.version_no) for r in (refetched, revalidated)] == \
+        [(Outcome.NOT_MODIFIED, first.article_id, 1)] * 2
+    with make_sessionmaker(archive_engine)() as session:
+        version = session.scalars(select(ArticleVersion)).one()
+        page = session.scalars(select(Page)).one()
+    assert (version.last_seen, version.seen_count) == (T0 + timedelta(hours=2), 3)
+    assert (page.fetch_count, page.last_fetched_at) == (2, T0 + timedelta(hours=1))
+    unknown = archive.record_visit(UnchangedVisit("cq_people", "http://cq.people.com.cn/n2/gone.html", T0))
+    assert unknown.outcome is Outcome.UNKNOWN
 
 
 def test_racing_writers_never_duplicate(archive_engine) -> None:  # type: ignore[no-untyped-def]
@@ -127,7 +143,7 @@ def test_racing_writers_never_duplicate(archive_engine) -> None:  # type: ignore
         archive = Archive(archive_engine)
         barrier.wait()
         try:
-            outcomes.append(archive.record(make_item(URL)).outcome)
+            outcomes.append(archive.record(make_record(URL)).outcome)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -146,7 +162,7 @@ def test_naive_timestamps_are_refused(archive_engine) -> None:  # type: ignore[n
     import pytest
 
     with pytest.raises(Exception, match="timezone-aware"):
-        Archive(archive_engine).record(make_item(URL, at=datetime(2026, 1, 1)))
+        Archive(archive_engine).record(make_record(URL, at=datetime(2026, 1, 1)))
     assert count(archive_engine, Article) == 0  # nothing half-written
 
 
@@ -162,13 +178,11 @@ XINHUA = (
 
 def test_a_repost_on_another_site_is_linked_to_the_first_story(archive_engine) -> None:  # type: ignore[no-untyped-def]
     archive = Archive(archive_engine)
-    first = archive.record(make_item(URL, text=XINHUA, title="重庆主城都市区工作座谈会召开"))
-    repost_item = make_item("https://www.cbg.cn/a/705/20200509/0a1b2c3d.html",
-                            text=XINHUA.replace("新华社重庆5月9日电 ", ""), title="主城都市区工作座谈会召开",
-                            at=T0 + timedelta(hours=2))
-    repost_item.page.site = "cbg"
-    repost = archive.record(repost_item)
-    other = archive.record(make_item("http://cq.people.com.cn/n2/other.html", at=T0 + timedelta(hours=3)))
+    first = archive.record(make_record(URL, text=XINHUA, title="重庆主城都市区工作座谈会召开"))
+    repost = archive.record(make_record("https://www.cbg.cn/a/705/20200509/0a1b2c3d.html", site="cbg",
+                                        text=XINHUA.replace("新华社重庆5月9日电 ", ""),
+                                        title="主城都市区工作座谈会召开", at=T0 + timedelta(hours=2)))
+    other = archive.record(make_record("http://cq.people.com.cn/n2/other.html", at=T0 + timedelta(hours=3)))
     assert repost.outcome is Outcome.NEW and repost.article_id != first.article_id  # kept, not merged
     with make_sessionmaker(archive_engine)() as session:
         by_id = {a.id: a for a in session.scalars(select(Article))}
@@ -179,11 +193,12 @@ def test_a_repost_on_another_site_is_linked_to_the_first_story(archive_engine) -
 
 def test_a_batch_keeps_every_good_item_when_one_is_refused(archive_engine) -> None:  # type: ignore[no-untyped-def]
     archive = Archive(archive_engine)
-    good = make_item(URL)
-    refused = make_item("http://cq.people.com.cn/n2/refused.html", text="另一篇文章的正文，数据库不会接受它。",
-                        html=_page_html("refused", "只属于被拒绝的那一篇"))
-    refused.content_hash = None  # type: ignore[assignment]  # NOT NULL: the database refuses it, twice
-    later = make_item("http://cq.people.com.cn/n2/later.html", text="第三篇文章。重庆江北区新闻。", title="江北")
+    good = make_record(URL)
+    refused = replace(make_record("http://cq.people.com.cn/n2/refused.html",
+                                  text="另一篇文章的正文，数据库不会接受它。",
+                                  html=_page_html("refused", "只属于被拒绝的那一篇")),
+                      content_hash=None)  # NOT NULL: the database refuses it, twice
+    later = make_record("http://cq.people.com.cn/n2/later.html", text="第三篇文章。重庆江北区新闻。", title="江北")
     results = archive.record_batch([good, refused, later], "人民网重庆频道")
     assert [getattr(r, "outcome", None) for r in results] == [Outcome.NEW, None, Outcome.NEW]
     assert isinstance(results[1], Exception)
@@ -191,7 +206,7 @@ def test_a_batch_keeps_every_good_item_when_one_is_refused(archive_engine) -> No
     with make_sessionmaker(archive_engine)() as session:  # the refused item's page went with its savepoint
         assert session.scalar(select(func.count()).select_from(Page).where(Page.url.like("%refused%"))) == 0
         assert session.scalar(select(func.count()).select_from(RawBlob)) == 2
-    assert archive.record(make_item(URL, at=T0 + timedelta(hours=2))).outcome is Outcome.UNCHANGED
+    assert archive.record(make_record(URL, at=T0 + timedelta(hours=2))).outcome is Outcome.UNCHANGED
 
 
 CRASH_MID_BATCH = """
@@ -201,7 +216,7 @@ from datetime import timedelta
 from sqlalchemy import event
 from cqnews.db.archive import Archive
 from cqnews.db.session import make_engine
-from test_archive import URL, T0, make_item
+from test_archive import URL, T0, make_record
 engine = make_engine({url!r})
 archive = Archive(engine)
 flushes = []
@@ -210,8 +225,8 @@ def crash(session, context):
     if len(flushes) == 6:  # well into the batch: two articles written, the third under way
         os._exit(9)
 event.listen(archive.sessions, "after_flush", crash)
-archive.record_batch([make_item(URL.replace(".html", f"-{{i}}.html"), text=f"第{{i}}篇。重庆新闻正文。",
-                                at=T0 + timedelta(minutes=i)) for i in range(5)])
+archive.record_batch([make_record(URL.replace(".html", f"-{{i}}.html"), text=f"第{{i}}篇。重庆新闻正文。",
+                                  at=T0 + timedelta(minutes=i)) for i in range(5)])
 """
 
 
@@ -220,7 +235,7 @@ def test_a_crash_in_the_middle_of_a_batch_writes_none_of_it(archive_engine, arch
     import sys
     from pathlib import Path
 
-    Archive(archive_engine).record(make_item(URL))  # committed before: must survive
+    Archive(archive_engine).record(make_record(URL))  # committed before: must survive
     tests = Path(__file__).resolve().parent
     script = CRASH_MID_BATCH.format(repo=str(tests.parent), tests=str(tests), url=archive_url)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

@@ -1,4 +1,4 @@
-"""Paragraph diffs between versions: the pure function from strings, and `cqnews diff` on a real archive."""
+"""Paragraph diffs between versions: the pure functions from strings, and `cqnews diff` on a real archive."""
 from __future__ import annotations
 
 import json
@@ -7,9 +7,10 @@ from pathlib import Path
 
 from test_search import CORPUS, T0, item
 
+from cqnews.cli.render import diff_lines, inline_diff
 from cqnews.db.archive import Archive
 from cqnews.db.migrate import upgrade
-from cqnews.db.search import inline_diff, paragraph_diff
+from cqnews.db.search import character_changes, paragraph_changes
 from cqnews.db.session import make_engine
 
 from helpers import cqnews
@@ -19,7 +20,7 @@ NEW = "第一段没有变。\n\n第二段：渝北区GDP增长6%。\n\n第三段
 
 
 def test_changed_paragraph_is_shown_with_its_inline_change() -> None:
-    lines = paragraph_diff(OLD, NEW)
+    lines = diff_lines(paragraph_changes(OLD, NEW))
     kinds = [(x.kind, x.text) for x in lines]
     assert ("-", "第二段：渝北区GDP增长5%。") in kinds and ("+", "第二段：渝北区GDP增长6%。") in kinds
     assert ("~", "第二段：渝北区GDP增长[-5-]{+6+}%。") in kinds
@@ -29,8 +30,9 @@ def test_changed_paragraph_is_shown_with_its_inline_change() -> None:
 
 
 def test_identical_texts_have_no_changes() -> None:
-    assert all(x.kind == " " for x in paragraph_diff(OLD, OLD))
-    assert inline_diff("重庆", "重慶") == "重[-庆-]{+慶+}"
+    assert all(x.kind == " " for x in diff_lines(paragraph_changes(OLD, OLD)))
+    assert [c.kind for c in paragraph_changes(OLD, OLD)] == ["equal"]
+    assert inline_diff(character_changes("重庆", "重慶")) == "重[-庆-]{+慶+}"
 
 
 def test_cli_diff_of_two_versions(tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ from urllib.parse import unquote
 import pytest
 
 from cqnews.demo import SITES as DEMO_SITES
-from cqnews.pipelines import chinese
-from cqnews.pipelines.article import EXTRACTOR_VERSION, NotAnArticle, extract_article, extract_file
-from cqnews.pipelines.decode import decode_html
+from cqnews.extraction import chinese
+from cqnews.extraction.article import EXTRACTOR_VERSION, NotAnArticle, extract_article, extract_file
+from cqnews.extraction.decode import decode_html
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 BODY_PHRASE = "轨道交通九号线一期工程已完成全部隧道贯通"

@@ -51,13 +51,13 @@ def test_archived_data_survives_downgrade_and_upgrade(database_url: str) -> None
     """Rebuilding a table (SQLite batch mode) must not cascade-delete the rows that refer to it."""
     from datetime import UTC, datetime
 
-    from test_archive import URL, make_item
+    from test_archive import URL, make_record
 
     from cqnews.db.archive import Archive
 
     engine = make_engine(database_url)
     migrate.upgrade(engine)
-    Archive(engine).record(make_item(URL, at=datetime(2026, 11, 1, tzinfo=UTC)))
+    Archive(engine).record(make_record(URL, at=datetime(2026, 11, 1, tzinfo=UTC)))
     for revision in ("0001", "head"):
         if revision == "head":
             migrate.upgrade(engine)

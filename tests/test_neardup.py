@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from cqnews.pipelines.neardup import MAX_DISTANCE, bands, distance, from_signed, simhash, to_signed
+from cqnews.fingerprints import MAX_DISTANCE, bands, distance, from_signed, simhash, to_signed
 
 STORY = (
     "新华社重庆5月9日电 重庆主城都市区工作座谈会9日召开，研究推进主城都市区发展问题。会议指出，推进主城都市区发展，"

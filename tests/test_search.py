@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, text
 
+from cqnews.cli.render import snippet
 from cqnews.db import fulltext
 from cqnews.db.archive import Archive
 from cqnews.db.fulltext import QuerySyntaxError
 from cqnews.db.migrate import downgrade, upgrade
-from cqnews.db.search import Filters, SearchIndexMissing, search
+from cqnews.db.records import ArticleRecord, Capture
+from cqnews.db.search import Filters, SearchIndexMissing, TextMatch, search, text_match
 from cqnews.db.session import make_engine, make_sessionmaker
-from cqnews.items import Article as ArticleItem
-from cqnews.items import Extracted, RawPage
-from cqnews.pipelines.dedup import content_fingerprint, text_fingerprint
+from cqnews.fingerprints import content_fingerprint, text_fingerprint
 from cqnews.urls import canonical_url
 
 from helpers import postgres_database
@@ -45,16 +45,16 @@ CORPUS = [
 
 
 def item(site: str, path: str, title: str, body: str, day: str, author: str | None, source: str,
-         at: datetime = T0) -> ArticleItem:
+         at: datetime = T0) -> ArticleRecord:
     url = f"http://{site}.example.cn/{path}.html"
-    page = RawPage(site=site, url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
-                   body=f"<html><title>{title}</title><body>{body}</body></html>".encode(), fetched_at=at)
-    extracted = Extracted(text=body, title=title, author=author, source=source,
-                          published_at=datetime.fromisoformat(day).replace(hour=9, tzinfo=SH))
-    article = ArticleItem(page=page, extracted=extracted, canonical_url=canonical_url(url), extractor_version="test")
-    article.text_hash = text_fingerprint(body)
-    article.content_hash = content_fingerprint(extracted)
-    return article
+    capture = Capture(url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
+                      body=f"<html><title>{title}</title><body>{body}</body></html>".encode(), fetched_at=at,
+                      encoding="utf-8")
+    published = datetime.fromisoformat(day).replace(hour=9, tzinfo=SH)
+    return ArticleRecord(site=site, canonical_url=canonical_url(url), capture=capture, text=body, title=title,
+                         author=author, source=source, published_at=published,
+                         content_hash=content_fingerprint(title, body, published), text_hash=text_fingerprint(body),
+                         extractor_version="test")
 
 
 def fill(engine: Engine) -> None:
@@ -194,8 +194,8 @@ def test_same_results_on_sqlite_and_postgresql(both_backends: tuple[Engine, Engi
             for filters in (Filters(), Filters(site="cbg"), Filters(author="胡虹"),
                             Filters(since=datetime(2020, 5, 10, tzinfo=SH))):
                 with make_sessionmaker(lite)() as a, make_sessionmaker(pg)() as b:
-                    left = [(h.url, h.score, h.snippet) for h in search(a, query, filters, sort=sort)]  # type: ignore[arg-type]
-                    right = [(h.url, h.score, h.snippet) for h in search(b, query, filters, sort=sort)]  # type: ignore[arg-type]
+                    left = [(h.url, h.score, snippet(h.match)) for h in search(a, query, filters, sort=sort)]  # type: ignore[arg-type]
+                    right = [(h.url, h.score, snippet(h.match)) for h in search(b, query, filters, sort=sort)]  # type: ignore[arg-type]
                 assert left == right, (query, sort, filters)
 
 
@@ -211,3 +211,12 @@ def test_an_index_made_by_another_segmentation_is_reported_until_reindexed(fille
     fulltext.rebuild(filled)
     with sessions() as session:
         assert not fulltext.outdated(session) and fulltext.stale(session) == 0
+
+
+def test_a_snippet_is_the_passage_around_the_first_match_found_in_the_folded_text() -> None:
+    text = "前言。" * 20 + "\n\n重慶軌道交通  三號線" + "後記。" * 20
+    match = text_match(text, [fulltext.fold("轨道")])
+    flat = " ".join(text.split())
+    assert match == TextMatch(flat, flat.index("軌道"))  # shown as written: folding kept the length
+    assert snippet(match) == "…" + flat[match.first - 20 : match.first + 40] + "…"  # type: ignore[operator]
+    assert snippet(text_match("短文。", ["重庆"])) == "短文。"

@@ -2,17 +2,53 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from typing import Any
 
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
-from test_archive import URL, count, make_item
+from test_archive import BODY, HEADERS, PUBLISHED, T0, URL, _page_html, count, make_record
 
 from cqnews.db.archive import RevisitPolicy
 from cqnews.db.models import Article
+from cqnews.db.records import Capture, UnchangedVisit
 from cqnews.db.session import make_sessionmaker
-from cqnews.pipelines.store import StorePipeline
+from cqnews.extraction.extracted import Extracted
+from cqnews.fingerprints import content_fingerprint, normalise, simhash, text_fingerprint
+from cqnews.items import Article as ArticleItem
+from cqnews.items import RawPage
+from cqnews.pipelines.store import StorePipeline, archive_record
+from cqnews.urls import canonical_url
+
+
+def make_item(url: str, text: str = BODY, title: str = "渝北:努力成为新动力源", at: datetime = T0) -> ArticleItem:
+    """The item the dedup pipeline hands on for the page ``test_archive.make_record`` stores."""
+    page = RawPage(site="cq_people", url=url, status=200, headers=HEADERS, body=_page_html(title, text), fetched_at=at)
+    extracted = Extracted(text=text, title=title, author="胡虹", source="人民网-重庆频道", published_at=PUBLISHED,
+                          encoding="gb18030")
+    item = ArticleItem(page=page, extracted=extracted, canonical_url=canonical_url(url), extractor_version="test")
+    item.text_hash = text_fingerprint(extracted.text)
+    item.content_hash = content_fingerprint(extracted.title, extracted.text, extracted.published_at)
+    item.simhash = simhash(normalise(extracted.text))
+    return item
+
+
+def test_an_article_item_becomes_the_archive_record_of_its_pages() -> None:
+    item = make_item(URL + "?utm_source=weixin")
+    item.page.parts = [(URL.replace(".html", "-2.html"), b"<p>second page</p>")]
+    record = archive_record(item)
+    assert record == make_record(URL + "?utm_source=weixin", parts=(
+        Capture(URL.replace(".html", "-2.html"), 200, HEADERS, b"<p>second page</p>", T0, "gb18030"),))
+
+
+def test_an_unchanged_page_is_a_visit_with_a_capture_only_when_its_bytes_came_again() -> None:
+    at = T0 + timedelta(hours=1)
+    same_bytes = RawPage("cq_people", URL, 200, HEADERS, b"<html>same</html>", fetched_at=at, not_modified=True)
+    revalidated = RawPage("cq_people", URL, 304, HEADERS, b"", fetched_at=at, not_modified=True)
+    assert archive_record(same_bytes) == UnchangedVisit("cq_people", URL, at,
+                                                        Capture(URL, 200, HEADERS, b"<html>same</html>", at))
+    assert archive_record(revalidated) == UnchangedVisit("cq_people", URL, at, None)
 
 
 def pipeline(url: str, batch_size: int) -> tuple[StorePipeline, MemoryStatsCollector]:

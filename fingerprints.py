@@ -1,6 +1,13 @@
-"""SimHash fingerprints of article text, for finding the same story reposted across outlets.
+"""Fingerprints of article text: what "the same text", "the same article" and "nearly the same story" mean.
 
-新华社 and 人民日报 stories reappear on several Chongqing sites with a different headline, a source line or a
+A neutral module (standard library only) that the pipelines compute with and the archive stores and compares
+with, so neither imports the other's code for it.
+
+``text_fingerprint`` (sha256 of the body, normalised) finds the same text under another URL;
+``content_fingerprint`` (title + body + publication date) decides whether a known URL changed; ``simhash``
+links reposts of a story across outlets.
+
+SimHash: 新华社 and 人民日报 stories reappear on several Chongqing sites with a different headline, a source line or a
 paragraph trimmed: not the same bytes, not the same text hash, but nearly the same text. A 64-bit SimHash
 over character 3-grams of the normalised text puts such copies a few bits apart (Charikar 2002; Manku et al.
 2007 use k <= 3 of 64 for web pages). Four 16-bit bands serve as index keys: two fingerprints within 3 bits
@@ -11,12 +18,28 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from datetime import datetime
 
 BITS = 64
 BANDS = 4
 BAND_BITS = BITS // BANDS
 MAX_DISTANCE = 3
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str | None) -> str:
+    """NFKC and collapsed white space: what a reader would call "the same text"."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text or "")).strip()
+
+
+def text_fingerprint(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
+
+
+def content_fingerprint(title: str | None, text: str, published_at: datetime | None) -> str:
+    parts = (normalise(title), normalise(text), published_at.isoformat() if published_at else "")
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
 def shingles(text: str, n: int = 3) -> list[str]:

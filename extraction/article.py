@@ -18,9 +18,9 @@ import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
 
-from cqnews.items import Extracted
-from cqnews.pipelines import chinese
-from cqnews.pipelines.decode import decode_html
+from cqnews.extraction import chinese
+from cqnews.extraction.decode import decode_html
+from cqnews.extraction.extracted import Extracted
 
 logger = logging.getLogger(__name__)
 
