@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import trafilatura  # noqa: E402
 
 from cqnews.extraction.article import NotAnArticle, extract_article  # noqa: E402

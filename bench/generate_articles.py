@@ -20,10 +20,7 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine, func, insert, select  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402

@@ -1,4 +1,4 @@
-"""Requests per crawl on each recorded site: a first crawl, then a second one of the unchanged site.
+"""Requests per crawl on each demo site (reconstructed): a first crawl, then a second one of the unchanged site.
 
 Shows what incremental crawling saves: the second crawl re-reads listing pages, sitemaps and feeds but fetches
 no archived article that is not due for a revisit. Counts are requests the fixture server answered
@@ -12,14 +12,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from cqnews.demo.server import FixtureSite  # noqa: E402
+from cqnews.demo import SITES as DEMO_SITES
+from cqnews.demo.server import FixtureSite
 
 
 def main() -> int:
-    fixtures = REPO / "tests" / "fixtures"
+    fixtures = DEMO_SITES
     sites = sys.argv[1:] or sorted(p.parent.name for p in fixtures.glob("*/expected.json"))
     cqnews = str(Path(sys.executable).with_name("cqnews"))
     print(f"{'site':<11}{'first':>7}{'second':>8}  second crawl fetched")

@@ -1,7 +1,7 @@
 """A generated news site on 127.0.0.1 for benchmarks: N article pages of ~70 KB, in 人民网's URL patterns.
 
 Pages are made on request, deterministically from the article number (the same URL always gives the same
-bytes, so a second crawl finds the site unchanged): paragraphs drawn from the recorded fixture sites' Chinese
+bytes, so a second crawl finds the site unchanged): paragraphs drawn from the reconstructed demo sites' Chinese
 text, wrapped in a page template with navigation, related-news lists and footer like the real ones.
 ``/GB/365401/index.html`` links to every listing page; each listing page links to 50 articles.
 """
@@ -11,12 +11,13 @@ import random
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from lxml import html as lxml_html
 
-FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+from cqnews.demo import SITES as DEMO_SITES
+
+FIXTURES = DEMO_SITES  # the reconstructed demo sites (cqnews/demo/sites/README.md)
 PER_LISTING = 50
 ARTICLE = re.compile(r"^/n2/2020/0508/c365401-(\d+)\.html$")
 LISTING = re.compile(r"^/GB/365401/index(\d+)\.html$")

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import uuid
@@ -106,6 +107,29 @@ def free_ports(count: int) -> int:
         except OSError:
             continue
     raise RuntimeError(f"no {count} consecutive free ports found")
+
+
+def kill_with_its_children(process: subprocess.Popen[Any]) -> None:
+    """SIGKILL a crawl, and then the extraction pool it started (forkserver, workers, resource tracker).
+
+    A SIGKILLed crawl leaves its pool running under PID 1 (the known orphan problem, an open issue); the tests
+    that kill crawls must not leave ~250 MB of such processes behind them on the machine."""
+    descendants: list[int] = []
+    pending = [process.pid]
+    while pending:
+        pid = pending.pop()
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            descendants += children
+            pending += children
+    process.kill()
+    process.wait()
+    for pid in descendants:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def copy_site(name: str, tmp_path: Path) -> Path:

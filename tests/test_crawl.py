@@ -13,7 +13,7 @@ from cqnews.demo import SITES as DEMO_SITES
 from cqnews.demo.server import FixtureSite
 from cqnews.urls import url_key
 
-from helpers import copy_site, cqnews, expected, expected_articles, runs
+from helpers import copy_site, cqnews, expected, expected_articles, kill_with_its_children, runs
 
 # Every demo site with its answers: adding a site adds it to these crawls.
 SITES = sorted(p.parent.name for p in DEMO_SITES.glob("*/expected.json"))
@@ -188,7 +188,6 @@ def test_database_down_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_crawl_killed_midway_leaves_a_consistent_archive(archive_url: str, tmp_path: Path) -> None:
     import os
-    import signal
     import subprocess
     import sys
     import time
@@ -210,8 +209,7 @@ def test_crawl_killed_midway_leaves_a_consistent_archive(archive_url: str, tmp_p
             time.sleep(0.1)
             with make_sessionmaker(engine)() as session:
                 stored = session.scalar(select(func.count()).select_from(Article)) or 0
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        kill_with_its_children(proc)
         assert stored >= 1, "the crawl stored nothing before it was killed"
 
         with make_sessionmaker(engine)() as session:

@@ -32,7 +32,7 @@ from cqnews.demo.server import FixtureSite
 from cqnews.distributed import CrawlInProgress, Keys, ReliableQueue, begin, reap, work_left
 from cqnews.health import Thresholds, judge
 
-from helpers import copy_site, cqnews, expected, expected_articles, runs
+from helpers import copy_site, cqnews, expected, expected_articles, kill_with_its_children, runs
 
 REDIS_URL = os.environ.get("CQNEWS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SITE = "cq_people"  # two start pages, pagination, a duplicate, bad inputs: the most varied fixture site
@@ -276,8 +276,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing(archive_url: str, tmp_path: Pat
         while held is None and time.monotonic() < deadline and victim.poll() is None:
             held = _held_by(client, prefix, victim.pid)
             time.sleep(0.02)
-        victim.kill()  # SIGKILL: no close, no ack, no goodbye
-        victim.wait()
+        kill_with_its_children(victim)  # SIGKILL: no close, no ack, no goodbye
         hits_at_kill = len(server.hits)
         assert held is not None, "the worker never held a request: " + _finish(victim, tmp_path, "victim")[1]
         lost_with_it = {urlsplit(pickle.loads(data)["url"]).path for data in held[1]}

@@ -17,7 +17,7 @@ from cqnews.db.models import CrawlLock, CrawlRun
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo.server import FixtureSite
 
-from helpers import copy_site, cqnews, runs
+from helpers import copy_site, cqnews, kill_with_its_children, runs
 
 
 def test_acquire_renew_release(archive_engine: Engine) -> None:
@@ -117,8 +117,7 @@ def test_a_killed_crawls_lock_is_taken_over_and_its_run_marked_failed(archive_ur
     with FixtureSite(copy_site("cbg", tmp_path)) as server:
         try:
             slow, killed_run = _slow_crawl_holding_the_lock(archive_url, tmp_path, server.base_url, engine)
-            slow.send_signal(signal.SIGKILL)
-            slow.wait(10)
+            kill_with_its_children(slow)
             assert db_runs.current(engine, "cbg").alive()  # type: ignore[union-attr]  # the lease still runs, but
             # its holder was a process on this machine that is gone: the next crawl need not wait.
             after = cqnews(["crawl", "cbg", "--base-url", server.base_url, *LEASE], archive_url, tmp_path)
