@@ -1,34 +1,31 @@
-"""Chinese full-text search: segmentation, simplified/traditional folding, the index per backend, queries.
+"""Chinese full-text search with substring semantics: folding, character n-grams, the index per backend, queries.
 
-Text is folded (NFKC, OpenCC traditional → simplified, lower case) and segmented by jieba in search mode
-(each word, plus the dictionary words inside longer words: 重庆市 → 重庆 重庆市) and in full mode (every
-dictionary word its characters hold: 重庆大学城 → … 大学城), without jieba's HMM so that a word segments the
-same way in a query and in the text around it. A query is segmented the same way,
-word by word (jieba's precise mode), and every word of it must be in an article (title or body).
+A search finds what Ctrl-F over the archive would: an article matches a query piece when its folded title or
+folded body holds the piece as a substring. Folding is NFKC (full-width → ASCII), OpenCC traditional →
+simplified, lower case, and every run of white space made one space (``searchable``), on the text and on the
+query alike, so 經濟 finds 经济 and ``GDP`` finds ``gdp1.5%``.
 
-The index holds, per article, its latest version only:
-- SQLite: a contentless FTS5 table ``search_fts(title, body, facets)`` whose rowid is the
-  ``article_versions.id`` indexed; rows are only ever added (a new version adds a row,
-  ``search_docs.version_id`` says which row is current), so nothing has to be re-segmented to delete it.
-  ``cqnews reindex`` drops the stale rows.
-- PostgreSQL: the ``tsvector`` column ``terms`` on ``search_docs``, built with ``array_to_tsvector`` (the
-  tokens as they are: no server parser, dictionary or extension; no positions), and a GIN index on it. It
-  holds the title's and the body's words, the title's words again as ``t:word`` and the facets as
-  ``f:word`` (no word of a text can hold a colon, so neither can be matched by a query's words).
-Both hold the same tokens and both queries are plain AND/OR/NOT of tokens, so the two backends return the
-same articles in the same order. Relevance is: how many of the query's words are in the title, then newest.
+The index holds, per article (its latest version), every distinct character and every distinct pair of
+adjacent characters of the folded title and body (``ngrams``): ASCII punctuation and the space are mapped
+to private-use characters so that FTS5's ``ascii`` tokenizer keeps them as tokens. A query piece of one
+character is its unigram, of two its bigram: the index answers those exactly. A longer piece (or one with
+ASCII punctuation or a space in it) is pre-filtered by up to ``PIECE_TOKENS`` of its bigrams, and every
+candidate is verified against the folded text kept in ``search_text`` (an ``instr``/``strpos``): bigrams
+cannot say in which order they stand. jieba is not needed for matching at all.
 
-Facets are index words for what a search narrows by: the site, and the month (UTC) of the published and of
-the archived date. They let the engine intersect a word's posting list with one month's, so that a search
-for a word in half the archive can read its newest matches without reading all of them (``db.windows``).
-
-The index row is written in the transaction that writes the version (``index_article``, called by
-``db.archive``); ``rebuild`` re-creates the whole index (``cqnews reindex``).
+- SQLite: the contentless FTS5 table ``search_fts(title, body, facets)``, rowid = ``article_versions.id``
+  (rows only added; ``search_docs.version_id`` says which is current; ``cqnews reindex`` drops stale rows).
+- PostgreSQL: ``search_docs.terms``, a tsvector (``array_to_tsvector``: no parser, no positions) with a GIN
+  index, holding the n-grams, the title's again as ``t:`` and the facets as ``f:``. N-grams are a few bytes,
+  so no lexeme can reach the 2 KB limit; an article whose n-grams would pass the tsvector's 1 MB limit keeps
+  only its title's n-grams and facets, is marked ``partial`` in ``search_text`` and the ``f:partial`` word,
+  and is then a candidate of every query, verified against its text (``capped`` counts them).
+Relevance: how many of the query's groups the title holds, then newest. Facets (site, month of the published
+and archived date) let ``db.windows`` read the newest matches first.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import re
 import unicodedata
@@ -39,10 +36,12 @@ from itertools import combinations
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Engine,
     Integer,
     Select,
+    Text,
     and_,
     bindparam,
     case,
@@ -52,6 +51,8 @@ from sqlalchemy import (
     exists,
     func,
     literal_column,
+    not_,
+    or_,
     select,
     table,
     text,
@@ -65,35 +66,34 @@ from cqnews.db.models import Article, ArticleVersion, SearchDoc, Site
 log = logging.getLogger(__name__)
 
 FTS_TABLE = "search_fts"
-# Objects of the index written by hand in migrations 0003 and 0005, not by models: autogenerate must not see
-# them (``title_terms`` exists on PostgreSQL from 0003 to 0004 only).
-HAND_WRITTEN_TABLES = (FTS_TABLE,)
+TEXT_TABLE = "search_text"
+# Objects of the index written by hand in migrations 0003, 0005 and 0006, not by models: autogenerate must not
+# see them (``title_terms`` exists on PostgreSQL from 0003 to 0004 only).
+HAND_WRITTEN_TABLES = (FTS_TABLE, TEXT_TABLE)
 HAND_WRITTEN_COLUMNS = ("title_terms", "terms")
-HAND_WRITTEN_INDEXES = ("ix_search_docs_terms",)
+HAND_WRITTEN_INDEXES = ("ix_search_docs_terms", "ix_search_text_partial")
 TERMS_TSVECTOR = "search_docs.terms"
 
-# Words of Chongqing news that jieba's general dictionary lacks or splits; added to it, never removed
-# (changing this list changes the segmentation: the fingerprint changes and `cqnews reindex` is due).
-DOMAIN_WORDS = (
-    "渝中", "渝中区", "渝北", "渝北区", "江北区", "南岸区", "九龙坡区", "沙坪坝区", "大渡口区", "巴南区", "北碚区",
-    "两江新区", "高新区", "万州区", "涪陵区", "黔江区", "长寿区", "江津区", "合川区", "永川区", "南川区", "綦江区",
-    "大足区", "璧山区", "铜梁区", "潼南区", "荣昌区", "开州区", "梁平区", "武隆区", "城口县", "丰都县", "垫江县",
-    "忠县", "云阳县", "奉节县", "巫山县", "巫溪县", "石柱县", "秀山县", "酉阳县", "彭水县", "开州", "梁平", "武隆",
-    "璧山", "铜梁", "潼南", "荣昌", "綦江", "大足", "江津", "合川", "永川", "南川", "涪陵", "黔江", "万州", "巴南",
-    "北碚", "大渡口", "两江", "成渝", "川渝", "双城经济圈", "成渝地区", "西部科学城", "西部陆海新通道", "陆海新通道",
-    "中欧班列", "解放碑", "洪崖洞", "朝天门", "磁器口", "观音桥", "重庆主城", "主城都市区", "渝东北", "渝东南",
-    "市委", "市政府", "市人大", "市政协", "轨道交通", "轻轨", "山城", "火锅",
-)
+MAX_QUERY_PIECES = 64
+MAX_PIECE_CHARS = 256  # a query word longer than this is an error (no one types it; verifying it costs)
+PIECE_TOKENS = 8  # bigrams of a long piece the index pre-filters by; the folded text decides the rest
+# PostgreSQL refuses a tsvector whose lexemes pass 1 MB ("string is too long for tsvector"): an article whose
+# n-grams would take more than this is indexed by its title and facets only (``partial``), and verified.
+TSVECTOR_BUDGET = 900_000
+PARTIAL_WORD = "partial"  # ``f:partial`` on PostgreSQL: the article is a candidate of every query
 
-_WORD = re.compile(r"[^\W_]+")  # what FTS5's "ascii" tokenizer keeps whole, given lower-case input
-MAX_QUERY_TOKENS = 64
+# ASCII punctuation, space and control characters as private-use characters (plane 15), which FTS5's ascii
+# tokenizer keeps inside tokens: ``gdp1.5%`` stays one run of characters. A piece holding such a character
+# (or a real plane-15/16 one) is always verified, so the mapping can never make a false match.
+_TOKEN_MAP = {i: chr(0xF0000 + i) for i in range(128) if not chr(i).isalnum()}
+_SPACES = re.compile(r"\s+")
 
 
 class QuerySyntaxError(ValueError):
     """A search query that cannot be understood; the message says why, in one line."""
 
 
-# -- folding and segmentation ------------------------------------------------------------------------
+# -- folding and n-grams ----------------------------------------------------------------------------------
 
 
 @functools.cache
@@ -104,32 +104,11 @@ def _converter() -> Any:
 
 
 @functools.cache
-def _tokenizer() -> Any:
-    """jieba with the domain words, built once per process on first use (loading takes about a second).
-
-    A cached function rather than an object passed down: the archive's writers and readers (pipelines,
-    CLI, tests, worker processes of ``rebuild``) all need the one segmentation, and jieba's own default is
-    a module global too. Its cache file goes to the temp dir, never the repo.
-    """
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    for word in DOMAIN_WORDS:
-        tokenizer.add_word(word)
-    return tokenizer
-
-
-@functools.cache
 def segmenter_id() -> str:
-    """Fingerprint of the segmentation (tools, versions, added words), stored with every indexed article."""
-    import jieba
+    """Fingerprint of the index's tokens (folding tools and versions, the n-gram scheme), stored with every row."""
     import opencc
 
-    words = hashlib.sha1("\n".join(DOMAIN_WORDS).encode()).hexdigest()[:8]
-    return (f"jieba {jieba.__version__} search+full/noHMM; opencc {getattr(opencc, '__version__', '?')} t2s; "
-            f"+{words}; facets 1")
+    return f"ngram 1-2 v1; opencc {getattr(opencc, '__version__', '?')} t2s; nfkc lower; facets 1"
 
 
 def fold(value: str) -> str:
@@ -137,31 +116,33 @@ def fold(value: str) -> str:
     return str(_converter().convert(unicodedata.normalize("NFKC", value))).lower()
 
 
-def _pieces(words: Iterable[str]) -> Iterator[str]:
-    for word in words:
-        yield from _WORD.findall(word)
+def searchable(value: str | None) -> str:
+    """The text a search compares with: folded, every run of white space one space, no space at the ends."""
+    return _SPACES.sub(" ", fold(value)).strip() if value else ""
 
 
-def index_terms(value: str | None) -> list[str]:
-    """The index tokens of a text: folded, segmented in search mode (words and their sub-words), then every
-    other dictionary word the characters hold (jieba's full mode), once each, at the end.
-
-    Full mode is what makes a word findable wherever its characters stand: precise segmentation reads
-    重庆大学城 as 重庆大学 + 城 and 重庆市民 as 重庆 + 市民, so 大学城 and 重庆市 would never match there; the
-    extra words are about 7% more distinct tokens per article.
-    """
-    if not value:
-        return []
-    folded = fold(value)
-    terms = list(_pieces(_tokenizer().cut_for_search(folded, HMM=False)))
-    known = set(terms)
-    extra = (t for t in _pieces(_tokenizer().cut(folded, cut_all=True, HMM=False)) if t not in known)
-    return terms + list(dict.fromkeys(extra))
+def ngrams(folded: str) -> list[str]:
+    """The index tokens of a folded text: each distinct character, then each distinct pair of neighbours."""
+    chars = folded.translate(_TOKEN_MAP)
+    return list(dict.fromkeys([*chars, *(chars[i:i + 2] for i in range(len(chars) - 1))]))
 
 
-def query_terms(word: str) -> list[str]:
-    """The tokens one query word must match (precise mode: 双城经济圈 → 双城经济圈, 重庆大学城 → 重庆 大学城)."""
-    return list(dict.fromkeys(_pieces(_tokenizer().cut(fold(word), HMM=False))))
+def is_exact(piece: str) -> bool:
+    """Whether the index alone answers ``piece`` (its one unigram or bigram), with no look at the text."""
+    return len(piece) <= 2 and all(c.isalnum() if c < "\x80" else c < "\U000f0000" for c in piece)
+
+
+def piece_tokens(piece: str) -> list[str]:
+    """The tokens every article holding ``piece`` has: its unigram, or (at most ``PIECE_TOKENS`` of) its bigrams,
+    spread over the piece (first and last included)."""
+    chars = piece.translate(_TOKEN_MAP)
+    if len(chars) == 1:
+        return [chars]
+    grams = list(dict.fromkeys(chars[i:i + 2] for i in range(len(chars) - 1)))
+    if len(grams) <= PIECE_TOKENS:
+        return grams
+    step = (len(grams) - 1) / (PIECE_TOKENS - 1)
+    return list(dict.fromkeys(grams[round(k * step)] for k in range(PIECE_TOKENS)))
 
 
 # -- queries -------------------------------------------------------------------------------------------
@@ -169,82 +150,110 @@ def query_terms(word: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed search: every group must match (one of its alternatives, each a list of tokens), no exclusion may.
+    """A parsed search: every group must match (one of its alternative pieces), no excluded piece may.
 
-    Syntax: words separated by spaces are all required; ``"several words"`` is one word (kept together in
-    relevance and snippets); ``A OR B`` (or ``A | B``) needs either; ``-word`` excludes. Anything else
-    (FTS operators, ``*``, ``:``, brackets) is just text and is segmented like the rest.
+    A piece is folded text (``searchable``) that the title or the body must hold as written. ``partial``:
+    the archive holds articles indexed by their title only (PostgreSQL), which every query must verify.
     """
 
-    groups: list[list[list[str]]]
-    excluded: list[list[str]] = field(default_factory=list)
-    words: list[str] = field(default_factory=list)  # folded query words, for snippets
+    groups: list[list[str]]
+    excluded: list[str] = field(default_factory=list)
+    partial: bool = False
+
+    @property
+    def words(self) -> list[str]:
+        """The pieces to look for in a text (snippets)."""
+        return [piece for group in self.groups for piece in group]
+
+    @property
+    def exact(self) -> bool:
+        """Whether the index answers every piece alone (no verification against the text)."""
+        return all(is_exact(p) for p in [*self.words, *self.excluded])
 
 
-_QUERY_TOKEN = re.compile(r'"([^"]*)"|([^\s"]+)')
+# `-"quoted words"`, `"quoted words"`, or a bare word (a double quote always ends a bare word)
+_QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|([^\s"]+)')
+_OPERATORS = {"OR": "OR", "|": "OR", "AND": "AND", "&": "AND", "NOT": "NOT"}
 
 
 def parse_query(raw: str) -> Query:
+    """Words separated by spaces are all required; ``A OR B`` needs either (OR binds tighter than the spaces);
+    ``AND`` may be written; ``-word`` or ``NOT word`` excludes; ``"several words"`` is one piece, spaces and
+    punctuation included. Every other character is text to find (``《决定》``, ``1.5%``, ``C++``)."""
     if raw.count('"') % 2:
         raise QuerySyntaxError(f'unbalanced " in the query {raw!r}: close the quoted words')
-    items: list[tuple[str, bool]] = []  # (word, quoted)
+    groups: list[list[str]] = []
+    excluded: list[str] = []
+    pending: str | None = None  # an OR or AND waiting for its right-hand word
+    negate = after_word = last_excluded = False
     for match in _QUERY_TOKEN.finditer(raw):
-        quoted, bare = match.group(1), match.group(2)
-        items.append((quoted, True) if quoted is not None else (bare, False))
-    groups: list[list[list[str]]] = []
-    excluded: list[list[str]] = []
-    words: list[str] = []
-    pending_or = False
-    for word, quoted in items:
-        if not quoted and word in ("OR", "|"):
-            if not groups or pending_or:
-                raise QuerySyntaxError(f"OR needs a word on each side, in the query {raw!r}")
-            pending_or = True
+        minus, quoted, bare = match.groups()
+        operator = _OPERATORS.get(bare or "")
+        if operator in ("OR", "AND"):
+            if not after_word or pending or negate:
+                raise QuerySyntaxError(f"{bare} needs a word on each side, in the query {raw!r}")
+            pending, after_word = operator, False
             continue
-        negative = not quoted and word.startswith("-") and len(word) > 1
-        tokens = query_terms(word[1:] if negative else word)
-        if not tokens:
-            if pending_or:
-                raise QuerySyntaxError(f"OR needs a word on each side, in the query {raw!r}")
-            continue  # punctuation or operators only: nothing to search for
-        if negative:
-            if pending_or:
-                raise QuerySyntaxError(f"an excluded -word cannot be part of OR, in the query {raw!r}")
-            excluded.append(tokens)
+        if operator == "NOT":
+            if negate:
+                raise QuerySyntaxError(f"NOT twice in a row, in the query {raw!r}")
+            negate = True
             continue
-        words.append(fold(word).strip())
-        if pending_or:
-            groups[-1].append(tokens)
-            pending_or = False
+        if quoted is not None:
+            piece, excluding = searchable(quoted), bool(minus)
+        elif bare.startswith("-") and len(bare) > 1:
+            piece, excluding = searchable(bare[1:]), True
         else:
-            groups.append([tokens])
-    if pending_or:
-        raise QuerySyntaxError(f"OR needs a word on each side, in the query {raw!r}")
+            piece, excluding = searchable(bare), False
+        excluding, negate = excluding or negate, False
+        if not piece:
+            raise QuerySyntaxError(f'empty quotes "" in the query {raw!r}: put the words to find between them')
+        if len(piece) > MAX_PIECE_CHARS:
+            raise QuerySyntaxError(f"a word of the query has {len(piece):,} characters; at most {MAX_PIECE_CHARS}")
+        if pending == "OR" and (excluding or last_excluded):
+            raise QuerySyntaxError(f"an excluded word cannot be part of OR, in the query {raw!r}")
+        if excluding:
+            excluded.append(piece)
+        elif pending == "OR":
+            groups[-1].append(piece)
+        else:
+            groups.append([piece])
+        pending, after_word, last_excluded = None, True, excluding
+    if pending:
+        raise QuerySyntaxError(f"{pending} needs a word on each side, in the query {raw!r}")
+    if negate:
+        raise QuerySyntaxError(f"NOT needs a word after it, in the query {raw!r}")
     if not groups:
         raise QuerySyntaxError(f"nothing to search for in {raw!r}: give at least one word (not only -words)")
-    count = sum(len(t) for g in groups for t in g) + sum(len(t) for t in excluded)
-    if count > MAX_QUERY_TOKENS:
-        raise QuerySyntaxError(f"the query has {count} words; at most {MAX_QUERY_TOKENS}")
-    return Query(groups, excluded, words)
+    count = sum(len(g) for g in groups) + len(excluded)
+    if count > MAX_QUERY_PIECES:
+        raise QuerySyntaxError(f"the query has {count} words; at most {MAX_QUERY_PIECES}")
+    return Query(groups, excluded)
 
 
 def _fts5_token(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def _fts5_group(alternatives: Sequence[Sequence[str]]) -> str:
-    return "(" + " OR ".join("(" + " AND ".join(map(_fts5_token, alt)) + ")" for alt in alternatives) + ")"
+def _fts5_piece(piece: str) -> str:
+    return "(" + " AND ".join(map(_fts5_token, piece_tokens(piece))) + ")"
+
+
+def _fts5_group(pieces: Sequence[str]) -> str:
+    return "(" + " OR ".join(map(_fts5_piece, pieces)) + ")"
 
 
 def fts5_expression(query: Query, column_name: str | None = None) -> str:
     """The FTS5 MATCH string: every token a quoted string (so no FTS syntax can come from the user).
 
     ``column_name`` restricts it to columns (``"title"``, ``"title body"``); searches always restrict it
-    to the text's columns, so a query's words never match the facets.
+    to the text's columns, so a query's words never match the facets. Excluded pieces the index cannot
+    answer alone are left to ``restrict``'s check against the text.
     """
     expr = " AND ".join(_fts5_group(g) for g in query.groups)
-    if query.excluded:
-        expr = f"({expr}) NOT {_fts5_group(query.excluded)}"
+    exact_excluded = [p for p in query.excluded if is_exact(p)]
+    if exact_excluded:
+        expr = f"({expr}) NOT {_fts5_group(exact_excluded)}"
     return f"{{{column_name}}} : ({expr})" if column_name else expr
 
 
@@ -252,15 +261,23 @@ def _tsquery_token(token: str) -> str:
     return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _tsquery_group(alternatives: Sequence[Sequence[str]]) -> str:
-    return "(" + " | ".join("(" + " & ".join(map(_tsquery_token, alt)) + ")" for alt in alternatives) + ")"
+def _tsquery_piece(piece: str, prefix: str = "") -> str:
+    return "(" + " & ".join(_tsquery_token(prefix + t) for t in piece_tokens(piece)) + ")"
+
+
+def _tsquery_group(pieces: Sequence[str], prefix: str = "", partial: bool = False) -> str:
+    alternatives = [_tsquery_piece(p, prefix) for p in pieces]
+    if partial:
+        alternatives.append(_tsquery_token(FACET_PREFIX + PARTIAL_WORD))
+    return "(" + " | ".join(alternatives) + ")"
 
 
 def tsquery_expression(query: Query) -> str:
     """The tsquery text (cast, never parsed by a text search configuration): quoted lexemes, & | !."""
-    expr = " & ".join(_tsquery_group(g) for g in query.groups)
-    if query.excluded:
-        expr = f"{expr} & !{_tsquery_group(query.excluded)}"
+    expr = " & ".join(_tsquery_group(g, partial=query.partial) for g in query.groups)
+    exact_excluded = [p for p in query.excluded if is_exact(p)]
+    if exact_excluded:
+        expr = f"{expr} & !{_tsquery_group(exact_excluded)}"
     return expr
 
 
@@ -319,14 +336,19 @@ def _tsquery_facets(words: Sequence[str]) -> str:
     return "(" + " | ".join(_tsquery_token(FACET_PREFIX + w) for w in words) + ")"
 
 
-def _title_group(alternatives: Sequence[Sequence[str]], dialect: str) -> str:
+def _title_group(pieces: Sequence[str], dialect: str) -> str:
+    """The index's title tokens of a group: exactly its matches in the title when every piece is exact, a
+    superset of them otherwise."""
     if dialect == "sqlite":
-        return "{title} : " + _fts5_group(alternatives)
-    return _tsquery_group([[TITLE_PREFIX + t for t in alt] for alt in alternatives])
+        return "{title} : " + _fts5_group(pieces)
+    return _tsquery_group(pieces, TITLE_PREFIX)
 
 
 def match_expression(query: Query, dialect: str, narrowing: Narrowing = Narrowing()) -> str:
-    """The MATCH string (SQLite) or tsquery text (PostgreSQL) of a query, narrowed."""
+    """The MATCH string (SQLite) or tsquery text (PostgreSQL) of a query, narrowed.
+
+    Title levels are exact here only for an exact query; ``restrict`` turns them into a title pre-filter plus
+    an exact check for the others."""
     lite = dialect == "sqlite"
     base = fts5_expression(query, "title body") if lite else tsquery_expression(query)
     AND, OR, NOT = (" AND ", " OR ", " NOT ") if lite else (" & ", " | ", " & !")
@@ -356,31 +378,82 @@ def match_expression(query: Query, dialect: str, narrowing: Narrowing = Narrowin
 
 
 _FTS = table(FTS_TABLE, column("rowid", Integer))
+TEXTS = table(TEXT_TABLE, column("article_id", Integer), column("title", Text), column("body", Text),
+              column("partial", Boolean))
+
+
+def _position(dialect: str, haystack: Any, piece: str) -> ColumnElement[int]:
+    return func.instr(haystack, piece) if dialect == "sqlite" else func.strpos(haystack, piece)
+
+
+def _holds(pieces: Sequence[str], dialect: str, *, title_only: bool = False) -> ColumnElement[bool]:
+    """The article's folded title (or body) holds one of ``pieces``: the check every candidate of a piece the
+    index cannot answer alone passes (one row of ``search_text``, looked up by its key)."""
+    found = []
+    for piece in pieces:
+        found.append(_position(dialect, TEXTS.c.title, piece) > 0)
+        if not title_only:
+            found.append(_position(dialect, TEXTS.c.body, piece) > 0)
+    return exists().where(TEXTS.c.article_id == SearchDoc.article_id, or_(*found))
+
+
+def _whole() -> ColumnElement[bool]:
+    """The article's index holds all its n-grams (not ``partial``): the index's answer is the answer."""
+    return SearchDoc.article_id.not_in(select(TEXTS.c.article_id).where(TEXTS.c.partial))
+
+
+def verification(query: Query, dialect: str) -> list[ColumnElement[bool]]:
+    """The checks against the folded text that make the index's candidates exactly the matches."""
+    checks: list[ColumnElement[bool]] = []
+    for group in query.groups:
+        if not all(map(is_exact, group)):
+            checks.append(_holds(group, dialect))
+        elif query.partial:
+            checks.append(or_(_whole(), _holds(group, dialect)))
+    inexact = [p for p in query.excluded if not is_exact(p)]
+    if inexact:
+        checks.append(not_(_holds(inexact, dialect)))
+    exact = [p for p in query.excluded if is_exact(p)]
+    if exact and query.partial:
+        checks.append(or_(_whole(), not_(_holds(exact, dialect))))
+    return checks
 
 
 def restrict(statement: Select, query: Query, dialect: str, narrowing: Narrowing = Narrowing()) -> Select:
-    """Add the full-text match to a SELECT over ``search_docs``."""
-    expression = match_expression(query, dialect, narrowing)
+    """Add the full-text match to a SELECT over ``search_docs``: the index's candidates, then the text's checks."""
+    index_narrowing = narrowing
+    if not query.exact and (narrowing.title_level is not None or narrowing.title_any):
+        wanted_in_title = narrowing.title_any or bool(narrowing.title_level)
+        index_narrowing = Narrowing(None, narrowing.months, narrowing.field, narrowing.site, wanted_in_title)
+    expression = match_expression(query, dialect, index_narrowing)
     if dialect == "sqlite":
-        return statement.join(_FTS, _FTS.c.rowid == SearchDoc.version_id).where(
+        statement = statement.join(_FTS, _FTS.c.rowid == SearchDoc.version_id).where(
             text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=expression))
-    terms: ColumnElement[Any] = literal_column(TERMS_TSVECTOR)
-    return statement.where(terms.bool_op("@@")(cast(bindparam("ts_match", expression), TSQUERY)))
+    else:
+        terms: ColumnElement[Any] = literal_column(TERMS_TSVECTOR)
+        statement = statement.where(terms.bool_op("@@")(cast(bindparam("ts_match", expression), TSQUERY)))
+    statement = statement.where(*verification(query, dialect))
+    if index_narrowing is not narrowing:
+        score = title_score(query, dialect)
+        statement = statement.where(score >= 1 if narrowing.title_any else score == narrowing.title_level)
+    return statement
 
 
 def title_matches(query: Query, title: str | None) -> int:
-    """How many of the query's groups the title holds, from the title itself (segmented as the index is)."""
-    words = set(index_terms(title))
-    return sum(any(set(alt) <= words for alt in group) for group in query.groups)
+    """How many of the query's groups the title holds, read from the title itself."""
+    folded = searchable(title)
+    return sum(any(piece in folded for piece in group) for group in query.groups)
 
 
 def title_score(query: Query, dialect: str) -> ColumnElement[int]:
     """How many of the query's groups match the article's title (the relevance that comes before date)."""
     parts: list[ColumnElement[int]] = []
     for i, group in enumerate(query.groups):
-        single = Query([group])
-        if dialect == "sqlite":
-            condition = _fts_title_condition(i, single)
+        condition: ColumnElement[bool]
+        if not all(map(is_exact, group)):
+            condition = _holds(group, dialect, title_only=True)
+        elif dialect == "sqlite":
+            condition = _fts_title_condition(i, group)
         else:
             condition = literal_column(TERMS_TSVECTOR).bool_op("@@")(
                 cast(bindparam(f"title_{i}", _title_group(group, dialect)), TSQUERY))
@@ -391,12 +464,19 @@ def title_score(query: Query, dialect: str) -> ColumnElement[int]:
     return total
 
 
-def _fts_title_condition(i: int, single: Query) -> ColumnElement[bool]:
+def _fts_title_condition(i: int, group: Sequence[str]) -> ColumnElement[bool]:
     """The title matches as one set: measured at 1,000,000 articles, faster than probing FTS5 per candidate row
     (rowid + MATCH costs 50-140 µs a row)."""
     sub = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :title_{i}").bindparams(
-        **{f"title_{i}": fts5_expression(single, "title")}).columns(column("rowid", Integer))
+        **{f"title_{i}": "{title} : " + _fts5_group(group)}).columns(column("rowid", Integer))
     return SearchDoc.version_id.in_(sub)
+
+
+def has_partial(session: Session) -> bool:
+    """Whether some article is indexed by its title only (PostgreSQL's tsvector limit): queries verify those."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    return bool(session.scalar(select(exists().where(TEXTS.c.partial))))
 
 
 # -- writing the index -----------------------------------------------------------------------------------
@@ -404,7 +484,7 @@ def _fts_title_condition(i: int, single: Query) -> ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class IndexDoc:
-    """One article's index entry, segmented and ready to write."""
+    """One article's index entry, folded and cut into n-grams, ready to write."""
 
     article_id: int
     version_id: int
@@ -416,14 +496,18 @@ class IndexDoc:
     title_terms: list[str]
     body_terms: list[str]
     facets: list[str]
+    title: str = ""  # the folded title and body (``searchable``), which pieces are verified against
+    body: str = ""
 
 
 def make_doc(article_id: int, version_id: int, site: str, title: str | None, body: str,
              published_at: datetime | None, archived_at: datetime, author: str | None,
              source: str | None) -> IndexDoc:
+    folded_title, folded_body = searchable(title), searchable(body)
     return IndexDoc(article_id, version_id, site, published_at, archived_at,
                     fold(author)[:200] if author else None, fold(source)[:200] if source else None,
-                    index_terms(title), index_terms(body), facet_words(site, published_at, archived_at))
+                    ngrams(folded_title), ngrams(folded_body), facet_words(site, published_at, archived_at),
+                    folded_title, folded_body)
 
 
 def latest_rows() -> Select:
@@ -437,29 +521,40 @@ def latest_rows() -> Select:
 
 
 def index_article(session: Session, article_id: int) -> None:
-    """Index the latest version of one article, in the caller's transaction (called for every new version)."""
+    """Index the latest version of one article, in the caller's transaction (called for every new version).
+
+    No text can make this fail on either backend's limits (``pg_terms``), so no article is ever lost to it."""
     row = session.execute(latest_rows().where(Article.id == article_id)).one()
     write_docs(session, [make_doc(*row)])
 
 
-def write_docs(session: Session, docs: Sequence[IndexDoc]) -> None:
+def write_docs(session: Session, docs: Sequence[IndexDoc]) -> int:
+    """Write the docs' index rows; returns how many were indexed by their title only (PostgreSQL's limit)."""
     if not docs:
-        return
+        return 0
     dialect = session.get_bind().dialect.name
     current = dict(session.execute(select(SearchDoc.article_id, SearchDoc.version_id).where(
         SearchDoc.article_id.in_([d.article_id for d in docs]))).all())
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SearchDoc)
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)
     values = [{"article_id": d.article_id, "version_id": d.version_id, "site": d.site, "published_at": d.published_at,
                "archived_at": d.archived_at, "author": d.author, "source": d.source, "segmenter": segmenter_id()}
               for d in docs]
-    upsert = insert.on_conflict_do_update(
+    upsert = insert(SearchDoc)
+    session.execute(upsert.on_conflict_do_update(
         index_elements=["article_id"],
-        set_={name: getattr(insert.excluded, name) for name in values[0] if name != "article_id"})
-    session.execute(upsert, values)
+        set_={name: getattr(upsert.excluded, name) for name in values[0] if name != "article_id"}), values)
+    terms: dict[int, list[str]] = {}
+    partial: set[int] = set()
     if dialect == "postgresql":
+        for d in docs:
+            terms[d.article_id], cut = pg_terms(d)
+            if cut:
+                partial.add(d.article_id)
+                log.warning("article %d: its %d n-grams pass PostgreSQL's tsvector limit; indexed by its title, "
+                            "found by checking its text", d.article_id, len(d.body_terms))
         session.execute(
             text("UPDATE search_docs SET terms = array_to_tsvector(CAST(:terms AS text[])) WHERE article_id = :id"),
-            [{"id": d.article_id, "terms": pg_terms(d)} for d in docs])
+            [{"id": d.article_id, "terms": terms[d.article_id]} for d in docs])
     else:
         fresh = [d for d in docs if current.get(d.article_id) != d.version_id]
         if fresh:
@@ -467,12 +562,24 @@ def write_docs(session: Session, docs: Sequence[IndexDoc]) -> None:
                                  "VALUES (:rowid, :title, :body, :facets)"),
                             [{"rowid": d.version_id, "title": " ".join(d.title_terms), "body": " ".join(d.body_terms),
                               "facets": " ".join(d.facets)} for d in fresh])
+    texts = insert(TEXTS)
+    session.execute(texts.on_conflict_do_update(
+        index_elements=["article_id"],
+        set_={"title": texts.excluded.title, "body": texts.excluded.body, "partial": texts.excluded.partial}),
+        [{"article_id": d.article_id, "title": d.title, "body": d.body,
+          "partial": d.article_id in partial} for d in docs])
+    return len(partial)
 
 
-def pg_terms(doc: IndexDoc) -> list[str]:
-    """The lexemes of an article's ``terms`` tsvector: its words, its title's again as ``t:``, its facets."""
-    return list(dict.fromkeys(doc.title_terms + doc.body_terms + [TITLE_PREFIX + t for t in doc.title_terms]
-                              + [FACET_PREFIX + f for f in doc.facets]))
+def pg_terms(doc: IndexDoc) -> tuple[list[str], bool]:
+    """The lexemes of an article's ``terms`` tsvector (its n-grams, its title's again as ``t:``, its facets),
+    and whether they had to be cut to the title's and ``f:partial``."""
+    title = [TITLE_PREFIX + t for t in doc.title_terms]
+    facets = [FACET_PREFIX + f for f in doc.facets]
+    whole = list(dict.fromkeys(doc.title_terms + doc.body_terms + title + facets))
+    if sum(len(t.encode()) + 8 for t in whole) <= TSVECTOR_BUDGET:
+        return whole, False
+    return list(dict.fromkeys(doc.title_terms + title + facets)) + [FACET_PREFIX + PARTIAL_WORD], True
 
 
 def segment_rows(rows: list[tuple[Any, ...]]) -> list[IndexDoc]:
@@ -484,8 +591,8 @@ def rebuild(engine: Engine, *, batch: int = 500, workers: int = 1,
     """Rebuild the whole index from the latest versions; returns the number of articles indexed.
 
     The old index is emptied in one transaction, then articles are indexed in batches, each committed (a
-    crawl may write meanwhile: what it indexes itself is skipped here). ``workers`` > 1 segments in that
-    many processes.
+    crawl may write meanwhile: what it indexes itself is skipped here). ``workers`` > 1 folds and cuts the
+    text in that many processes.
     """
     from cqnews.db.session import make_sessionmaker
 
@@ -538,6 +645,7 @@ def empty_for_bulk_load(session: Session) -> None:
         session.execute(text(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')"))
     else:  # loading into a GIN index grows it: build it afresh at the end instead
         session.execute(text("DROP INDEX IF EXISTS ix_search_docs_terms"))
+    session.execute(delete(TEXTS))
     session.execute(delete(SearchDoc))
 
 
@@ -549,17 +657,17 @@ def finish_bulk_load(engine: Engine) -> None:
         else:
             connection.execute(text("CREATE INDEX IF NOT EXISTS ix_search_docs_terms ON search_docs "
                                     "USING gin (terms)"))
-            connection.execute(text("ANALYZE search_docs"))
+            connection.execute(text(f"ANALYZE search_docs; ANALYZE {TEXT_TABLE}"))
 
 
 def stale(session: Session) -> int:
-    """How many index rows another segmentation made (jieba, OpenCC or the word list changed): reindex them."""
+    """How many index rows another tokenisation made (OpenCC or the n-gram scheme changed): reindex them."""
     return int(session.scalar(select(func.count()).select_from(SearchDoc).where(
         SearchDoc.segmenter != segmenter_id())) or 0)
 
 
 def outdated(session: Session) -> bool:
-    """Whether the index was made by another segmentation, read from its oldest row alone (cheap enough for
+    """Whether the index was made by another tokenisation, read from its oldest row alone (cheap enough for
     every search): ``rebuild`` redoes every row, so rows made before a change are always the oldest."""
     oldest = session.scalar(select(SearchDoc.segmenter).order_by(SearchDoc.article_id).limit(1))
     return oldest is not None and oldest != segmenter_id()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -32,6 +32,15 @@ SortOrder = Literal["relevance", "date"]
 
 class SearchIndexMissing(Exception):
     """The archive has articles but the search index has none of them: ``cqnews reindex`` builds it."""
+
+
+class UnknownSite(LookupError):
+    """A search narrowed to a site the archive does not know (``known``: the names it knows)."""
+
+    def __init__(self, site: str, known: list[str]) -> None:
+        super().__init__(site)
+        self.site = site
+        self.known = known
 
 
 @dataclass(frozen=True)
@@ -164,7 +173,7 @@ def search_ids(session: Session, text: str, filters: Filters = Filters(), *, sor
     matches (``limit=None``, exports) and queries of more groups than relevance levels are worked out for
     (``fulltext.MAX_LEVELLED_GROUPS``) are sorted whole. Both give the same order.
     """
-    query = fulltext.parse_query(text)
+    query = prepared_query(session, text, filters)
     if limit is None or (sort == "relevance" and len(query.groups) > fulltext.MAX_LEVELLED_GROUPS):
         ranked = sorted_ids(session, query, filters, sort=sort, limit=limit, offset=offset)
     else:
@@ -173,6 +182,35 @@ def search_ids(session: Session, text: str, filters: Filters = Filters(), *, sor
             and session.scalar(select(exists().where(Article.version_count > 0))):
         raise SearchIndexMissing("the search index is empty but the archive has articles: run `cqnews reindex`")
     return ranked
+
+
+def prepared_query(session: Session, text: str, filters: Filters) -> fulltext.Query:
+    """The parsed query, knowing whether the index holds title-only articles; raises ``UnknownSite``."""
+    query = fulltext.parse_query(text)
+    if filters.site and session.scalar(select(Site.id).where(Site.name == filters.site)) is None:
+        raise UnknownSite(filters.site, list(session.scalars(select(Site.name).order_by(Site.name))))
+    if fulltext.has_partial(session):
+        query = replace(query, partial=True)
+    return query
+
+
+@dataclass(frozen=True)
+class MatchCount:
+    """How many articles a search matches: ``count`` exactly, or more than ``count`` when ``more``."""
+
+    count: int
+    more: bool = False
+
+
+def count_matches(session: Session, text: str, filters: Filters = Filters(), *, cap: int = 1000) -> MatchCount:
+    """The number of matches, counted up to ``cap`` (beyond it, counting a common word would read its whole
+    posting list: a search says "more than cap" instead)."""
+    query = prepared_query(session, text, filters)
+    dialect = session.get_bind().dialect.name
+    matches = _filtered(fulltext.restrict(select(SearchDoc.article_id), query, dialect), filters).limit(cap + 1)
+    with _bitmap_scans(session):
+        count = int(session.scalar(select(func.count()).select_from(matches.subquery())) or 0)
+    return MatchCount(cap, True) if count > cap else MatchCount(count)
 
 
 def sorted_ids(session: Session, query: fulltext.Query, filters: Filters, *, sort: SortOrder,
@@ -273,11 +311,11 @@ def _bitmap_scans(session: Session) -> Iterator[None]:
         return
     session.execute(sql("SET LOCAL enable_seqscan = off"))
     session.execute(sql("SET LOCAL enable_indexscan = off"))
-    try:
-        yield
-    finally:
-        session.execute(sql("RESET enable_seqscan"))
-        session.execute(sql("RESET enable_indexscan"))
+    yield
+    # Not in a ``finally``: after an error the transaction is aborted, a RESET would fail and hide the error
+    # (and the transaction's end undoes SET LOCAL anyway).
+    session.execute(sql("RESET enable_seqscan"))
+    session.execute(sql("RESET enable_indexscan"))
 
 
 def search(session: Session, text: str, filters: Filters = Filters(), *, sort: SortOrder = "relevance",

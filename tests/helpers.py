@@ -156,3 +156,19 @@ def runs(database_url: str) -> list[CrawlRun]:
             return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
     finally:
         engine.dispose()
+
+
+def text_record(url: str, title: str | None, text_: str, published_at: Any, fetched_at: Any,
+                site: str = "cq_people") -> Any:
+    """An ArticleRecord of a given title and text, as the crawl's store hands it to ``Archive.record``
+    (search tests: what matters is the text; its page is a minimal HTML wrapper of it)."""
+    from cqnews.db.records import ArticleRecord, Capture
+    from cqnews.fingerprints import content_fingerprint, text_fingerprint
+    from cqnews.urls import canonical_url
+
+    capture = Capture(url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
+                      body=f"<html><title>{title or ''}</title><body>{text_}</body></html>".encode(),
+                      fetched_at=fetched_at, encoding="utf-8")
+    return ArticleRecord(site=site, canonical_url=canonical_url(url), capture=capture, text=text_, title=title,
+                         published_at=published_at, content_hash=content_fingerprint(title, text_, published_at),
+                         text_hash=text_fingerprint(text_), extractor_version="test")

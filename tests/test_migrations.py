@@ -68,3 +68,35 @@ def test_archived_data_survives_downgrade_and_upgrade(database_url: str) -> None
                       for t in ("articles", "article_versions", "pages", "raw_blobs")]
         assert counts == [1, 1, 1, 1], (revision, counts)
     engine.dispose()
+
+
+def test_the_ngram_index_revision_goes_down_and_up_and_asks_for_a_reindex(database_url: str) -> None:
+    """0006 (substring search) empties the index both ways; `cqnews reindex` makes the archive findable again."""
+    from datetime import UTC, datetime
+
+    from cqnews.db import fulltext
+    from cqnews.db.archive import Archive
+    from cqnews.db.search import search_ids
+    from cqnews.db.session import make_sessionmaker
+
+    from helpers import text_record
+
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    body = "近平与京大的人民网，GDP1.5%。"
+    Archive(engine).record(text_record("http://cq.example.cn/a.html", "渝北区", body, at, at))
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        assert [a for a, _ in search_ids(session, "民网")] and [a for a, _ in search_ids(session, "gdp")]
+    migrate.downgrade(engine, "0005")
+    assert "search_text" not in inspect(engine).get_table_names()
+    migrate.upgrade(engine)
+    assert "search_text" in inspect(engine).get_table_names()
+    command.check(migrate.alembic_config(engine))
+    with sessions() as session:
+        assert fulltext.missing(session) == 1
+    assert fulltext.rebuild(engine) == 1
+    with sessions() as session:
+        assert fulltext.missing(session) == 0 and len(search_ids(session, "京大")) == 1
+    engine.dispose()

@@ -135,7 +135,10 @@ def test_the_index_follows_new_versions(filled: Engine) -> None:
 @pytest.mark.parametrize("query", ['重庆" OR "*', "NEAR(重庆 渝北)", "渝北*", "title:渝北", "{body}:重庆",
                                    "'; DROP TABLE articles; --", "重庆 AND", "^渝北", "渝北)"])
 def test_operators_cannot_break_or_inject(filled: Engine, query: str) -> None:
-    titles(filled, query)  # runs: no database error
+    try:
+        titles(filled, query)  # runs, or is refused as a query: never a database error
+    except QuerySyntaxError:
+        pass
     with filled.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM articles")).scalar_one() == len(CORPUS)
 
