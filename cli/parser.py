@@ -32,6 +32,27 @@ configuration (environment):
   CQNEWS_CONTACT, CQNEWS_USER_AGENT, CQNEWS_MAX_PAGES, CQNEWS_LOG_LEVEL ... see settings.py and README
 """
 
+SEARCH_EPILOG = """\
+query:
+  Each word is a piece of text the title or the body must hold exactly as written, anywhere: 近平 finds
+  习近平, 渝 finds 渝北 and 成渝, GDP finds GDP1.5%, 《决定》 finds the quoted title; traditional and
+  simplified, full-width and half-width, upper and lower case are the same (經濟 finds 经济).
+  words separated by spaces   all required (AND may be written: 重庆 AND 渝北)
+  A OR B                      either (OR binds tighter than the spaces: 重庆 火锅 OR 小面)
+  -word, NOT word             must not be there
+  "several words"             one piece, spaces and punctuation included
+  OR, AND and NOT are operators in capitals only; a query that cannot be read is an error (exit 2).
+
+examples:
+  cqnews search 渝北                       every article that mentions 渝北
+  cqnews search '习近平 "高质量发展"'        both, the second exactly as quoted
+  cqnews search '轻轨 OR 轨道交通 -招聘'      either word, and no 招聘
+  cqnews search 重庆 --site cbg --since 2020-05-01 --sort date --page 2
+
+Under the results: how many there are (counted up to 1,000, then "more than"), the page shown and the
+command for the next page.
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -120,9 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--source", help="source contains this (traditional or simplified)")
 
     p = add("search", query.cmd_search,
-            "full-text search of the latest version of every article (Chinese words, "
-            "traditional or simplified)")
-    p.add_argument("text", help='words, all required; "a b" one word; A OR B; -word excludes')
+            "find the articles whose latest version holds the given text, like Ctrl-F over the archive "
+            "(traditional or simplified alike)")
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = SEARCH_EPILOG
+    p.add_argument("text", help='the query: pieces of text, all required; A OR B; -word or NOT word excludes; '
+                                '"quoted words" one piece (see below)')
     add_filters(p)
     p.add_argument("--sort", choices=["relevance", "date"], default="relevance",
                    help="relevance: query words in the title first, then newest; date: newest first")

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cqnews.cli.common import CliError, ready_engine
-from cqnews.cli.render import diff_lines, iso_time, local_time, print_table, snippet, version_dict
+from cqnews.cli.render import diff_lines, iso_time, local_time, page_summary, print_table, snippet, version_dict
+
+SHANGHAI_OFFSET = timedelta(hours=8)
 
 
 def _filters(args: argparse.Namespace) -> Any:
@@ -19,27 +22,68 @@ def _filters(args: argparse.Namespace) -> Any:
                    source=args.source)
 
 
+def _search_engine(args: argparse.Namespace) -> Any:
+    """The archive's engine for a search, checked to be at the schema head without Alembic and, when the URL
+    is in the environment (``--database-url`` puts it there), without Scrapy's settings: a search starts fast."""
+    url = os.environ.get("CQNEWS_DATABASE_URL")
+    if not url:
+        return ready_engine(args)  # the default URL lives in the settings module
+    from cqnews.db.revision import archive_revision, code_head
+    from cqnews.db.session import make_engine
+
+    engine = make_engine(url)
+    current, head = archive_revision(engine), code_head()
+    if current != head or head is None:
+        return ready_engine(args)  # Alembic's own check, with its message
+    return engine
+
+
+def _next_page_command(args: argparse.Namespace) -> str:
+    """The command line that shows the page after this one."""
+    import shlex
+
+    words = ["cqnews", "search", args.text]
+    for option in ("site", "author", "source"):
+        if getattr(args, option):
+            words += [f"--{option}", getattr(args, option)]
+    for option in ("since", "until"):
+        value: datetime | None = getattr(args, option)
+        if value is not None:
+            plain = value.timetz().replace(tzinfo=None) == datetime.min.time() and value.utcoffset() == SHANGHAI_OFFSET
+            words += [f"--{option}", value.date().isoformat() if plain else value.isoformat()]
+    defaults = {"dates": "published", "sort": "relevance", "limit": 20, "offset": 0, "format": "table"}
+    for option, default in defaults.items():
+        if getattr(args, option) != default:
+            words += [f"--{option}", str(getattr(args, option))]
+    return shlex.join([*words, "--page", str(args.page + 1)])
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     import csv
 
     from cqnews.db.fulltext import QuerySyntaxError, outdated
-    from cqnews.db.search import SearchIndexMissing, search
+    from cqnews.db.search import SearchIndexMissing, UnknownSite, count_matches, search
     from cqnews.db.session import make_sessionmaker
 
     if args.limit < 1 or args.offset < 0 or args.page < 1:
         raise CliError("--limit and --page must be at least 1, --offset at least 0", 2)
-    engine = ready_engine(args)
+    engine = _search_engine(args)
+    skip = args.offset + (args.page - 1) * args.limit
+    filters = _filters(args)
     with make_sessionmaker(engine)() as session:
         try:
-            hits = search(session, args.text, _filters(args), sort=args.sort, limit=args.limit,
-                          offset=args.offset + (args.page - 1) * args.limit)
+            hits = search(session, args.text, filters, sort=args.sort, limit=args.limit, offset=skip)
+            total = count_matches(session, args.text, filters, cap=max(1000, skip + args.limit))
         except QuerySyntaxError as exc:
             raise CliError(f"bad query: {exc}", 2) from None
+        except UnknownSite as exc:
+            known = ", ".join(exc.known) or "none yet"
+            raise CliError(f"no site named {exc.site!r} in the archive (known sites: {known})", 2) from None
         except SearchIndexMissing as exc:
             raise CliError(str(exc), 2) from None
         if outdated(session):
-            print("cqnews: the search index was made by another version of the segmentation (jieba, OpenCC or "
-                  "the word list): results may miss articles until `cqnews reindex`", file=sys.stderr)
+            print("cqnews: the search index was made by another version of its tokenisation (OpenCC or the "
+                  "n-grams): results may miss articles until `cqnews reindex`", file=sys.stderr)
     records = [{"id": h.article_id, "site": h.site, "url": h.url, "title": h.title,
                 "published_at": iso_time(h.published_at), "archived_at": iso_time(h.first_seen), "author": h.author,
                 "source": h.source, "versions": h.version_count, "title_matches": h.score, "snippet": snippet(h.match)}
@@ -54,7 +98,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     else:
         print_table([[str(h.article_id), local_time(h.published_at), h.site, (h.title or "")[:40], h.url]
                       for h in hits], ["id", "published", "site", "title", "url"])
-        print(f"{len(hits)} result(s)", file=sys.stderr)
+    more_pages = total.more or skip + len(hits) < total.count
+    print(page_summary(skip + 1, len(hits), total.count, total.more, args.page, args.limit,
+                       _next_page_command(args) if more_pages and hits else None), file=sys.stderr)
     return 0
 
 

@@ -76,6 +76,17 @@ def snippet(match: TextMatch, width: int = 60) -> str:
     return ("…" if start else "") + piece + ("…" if start + width < len(match.text) else "")
 
 
+def page_summary(first: int, shown: int, total: int, more: bool, page: int, per_page: int,
+                 next_command: str | None) -> str:
+    """The line under a page of search results: which results, of how many, and the command for the next page."""
+    if not shown:
+        return "no results" if first == 1 else f"no results on page {page} (there are {total:,})"
+    of = f"more than {total:,}" if more else f"{total:,}"
+    pages = "" if more else f" of {max(1, -(-total // per_page)):,}"
+    line = f"results {first:,}–{first + shown - 1:,} of {of} (page {page:,}{pages})"
+    return f"{line}; next page: {next_command}" if next_command else line
+
+
 @dataclass(frozen=True)
 class DiffLine:
     """One line of a paragraph diff: ``kind`` is " " (same), "-" (removed), "+" (added), "~" (inline marks)."""

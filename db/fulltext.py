@@ -57,8 +57,6 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
 from cqnews.db.models import Article, ArticleVersion, SearchDoc, Site
@@ -382,6 +380,12 @@ TEXTS = table(TEXT_TABLE, column("article_id", Integer), column("title", Text), 
               column("partial", Boolean))
 
 
+def _tsquery(value: Any) -> ColumnElement[Any]:
+    from sqlalchemy.dialects.postgresql import TSQUERY  # (imported only where PostgreSQL is searched)
+
+    return cast(value, TSQUERY)
+
+
 def _position(dialect: str, haystack: Any, piece: str) -> ColumnElement[int]:
     return func.instr(haystack, piece) if dialect == "sqlite" else func.strpos(haystack, piece)
 
@@ -431,7 +435,7 @@ def restrict(statement: Select, query: Query, dialect: str, narrowing: Narrowing
             text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=expression))
     else:
         terms: ColumnElement[Any] = literal_column(TERMS_TSVECTOR)
-        statement = statement.where(terms.bool_op("@@")(cast(bindparam("ts_match", expression), TSQUERY)))
+        statement = statement.where(terms.bool_op("@@")(_tsquery(bindparam("ts_match", expression))))
     statement = statement.where(*verification(query, dialect))
     if index_narrowing is not narrowing:
         score = title_score(query, dialect)
@@ -456,7 +460,7 @@ def title_score(query: Query, dialect: str) -> ColumnElement[int]:
             condition = _fts_title_condition(i, group)
         else:
             condition = literal_column(TERMS_TSVECTOR).bool_op("@@")(
-                cast(bindparam(f"title_{i}", _title_group(group, dialect)), TSQUERY))
+                _tsquery(bindparam(f"title_{i}", _title_group(group, dialect))))
         parts.append(case((condition, 1), else_=0))
     total: ColumnElement[int] = parts[0]
     for part in parts[1:]:
@@ -532,6 +536,8 @@ def write_docs(session: Session, docs: Sequence[IndexDoc]) -> int:
     """Write the docs' index rows; returns how many were indexed by their title only (PostgreSQL's limit)."""
     if not docs:
         return 0
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = session.get_bind().dialect.name
     current = dict(session.execute(select(SearchDoc.article_id, SearchDoc.version_id).where(
         SearchDoc.article_id.in_([d.article_id for d in docs]))).all())

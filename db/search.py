@@ -24,7 +24,6 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from cqnews.db import fulltext, windows
 from cqnews.db.models import Article, ArticleVersion, SearchDoc, Site, UrlAlias
-from cqnews.urls import url_key
 
 DateField = Literal["published", "archived"]
 SortOrder = Literal["relevance", "date"]
@@ -367,6 +366,8 @@ def get_article(session: Session, article_id: int) -> Article | None:
 
 def find_article_by_url(session: Session, url: str) -> Article | None:
     """The article a URL belongs to: its own canonical URL or one of its aliases."""
+    from cqnews.urls import url_key  # (courlan, w3lib: not for searches)
+
     key = url_key(url)
     article = session.scalars(select(Article).where(Article.url_key == key)).one_or_none()
     if article is None:
