@@ -106,3 +106,15 @@ def test_search_loads_neither_scrapy_nor_alembic_nor_jieba(url: str, tmp_path: P
     result = subprocess.run([sys.executable, "-P", "-c", probe], cwd=tmp_path, capture_output=True, text=True,
                             env=dict(os.environ) | {"CQNEWS_DATABASE_URL": url}, timeout=120)
     assert result.stdout.strip().splitlines()[-1] == "0 []", result.stderr
+
+
+def test_after_the_upgrade_to_ngrams_reindex_rebuilds_the_index_with_progress(url: str, archive_engine: Engine,
+                                                                               tmp_path: Path) -> None:
+    migrate.downgrade(archive_engine, "0005")
+    upgraded = cqnews(["db", "upgrade"], url, tmp_path)
+    assert upgraded.returncode == 0 and "cqnews reindex" in upgraded.stderr
+    assert cqnews(["search", "重庆"], url, tmp_path).returncode == 2  # the index is empty: says to reindex
+    rebuilt = cqnews(["reindex", "--batch", "5"], url, tmp_path)
+    assert rebuilt.returncode == 0 and "indexed 23 article(s)" in rebuilt.stdout
+    assert "23/23" in rebuilt.stderr  # progress
+    assert "of 23" in cqnews(["search", "重庆"], url, tmp_path).stderr
