@@ -58,6 +58,10 @@ def _next_page_command(args: argparse.Namespace) -> str:
     return shlex.join([*words, "--page", str(args.page + 1)])
 
 
+def _unknown_site(exc: Any) -> str:
+    return f"no site named {exc.site!r} in the archive (known sites: {', '.join(exc.known) or 'none yet'})"
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     import csv
 
@@ -77,8 +81,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         except QuerySyntaxError as exc:
             raise CliError(f"bad query: {exc}", 2) from None
         except UnknownSite as exc:
-            known = ", ".join(exc.known) or "none yet"
-            raise CliError(f"no site named {exc.site!r} in the archive (known sites: {known})", 2) from None
+            raise CliError(_unknown_site(exc), 2) from None
         except SearchIndexMissing as exc:
             raise CliError(str(exc), 2) from None
         if outdated(session):
@@ -149,7 +152,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from cqnews.db import export
     from cqnews.db.fulltext import QuerySyntaxError
-    from cqnews.db.search import SearchIndexMissing, select_articles
+    from cqnews.db.search import SearchIndexMissing, UnknownSite, select_articles
     from cqnews.db.session import make_sessionmaker
 
     filters = _filters(args)
@@ -162,6 +165,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             ids = select_articles(session, filters, args.query)
         except QuerySyntaxError as exc:
             raise CliError(f"bad query: {exc}", 2) from None
+        except UnknownSite as exc:
+            raise CliError(_unknown_site(exc), 2) from None
         except SearchIndexMissing as exc:
             raise CliError(str(exc), 2) from None
         unfiltered = not args.query and filters == type(filters)()

@@ -118,3 +118,9 @@ def test_after_the_upgrade_to_ngrams_reindex_rebuilds_the_index_with_progress(ur
     assert rebuilt.returncode == 0 and "indexed 23 article(s)" in rebuilt.stdout
     assert "23/23" in rebuilt.stderr  # progress
     assert "of 23" in cqnews(["search", "重庆"], url, tmp_path).stderr
+
+
+def test_an_export_of_a_query_on_an_unknown_site_is_the_same_error(url: str, tmp_path: Path) -> None:
+    result = cqnews(["export", "--format", "jsonl", "-o", str(tmp_path / "x.jsonl"), "--query", "重庆", "--site",
+                     "nosuch"], url, tmp_path)
+    assert result.returncode == 2 and "known sites: cbg, cq_people" in result.stderr
