@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
+from urllib.parse import urlsplit
 
 from cqnews.cli.render import SHANGHAI
 
@@ -47,14 +49,86 @@ def ready_engine(args: argparse.Namespace) -> Any:
 
 
 
+def known_site_or_error(settings: Any, site: str | None) -> str | None:
+    """``site`` itself if a spider of that name exists (None passes: no filter); else a usage error naming the
+    known sites, so a mistyped ``--site`` is not an empty result."""
+    from cqnews.runner import spider_names
+
+    if site is None:
+        return None
+    known = spider_names(settings)
+    if site not in known:
+        raise CliError(f"unknown site {site}; known: {', '.join(known)}", 2)
+    return site
+
+
+# Integer columns are 32-bit on PostgreSQL: a larger id cannot name a row, and would fail in the driver.
+MAX_ID = 2**31 - 1
+# Counts and pages: large enough for any real use, small enough that limit x page stays a 64-bit offset.
+MAX_COUNT = 10**6
+MAX_PAGE = 10**9
+
+
+def int_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high], else one usage message saying the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range: use {low} to {high}")
+        return value
+
+    parse.__name__ = "integer"  # argparse names the type in its "invalid ... value" message
+    return parse
+
+
+def seconds_in(low: float, high: float) -> Callable[[str], float]:
+    """An argparse type: a finite number of seconds in [low, high] (not nan, not inf)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not low <= value <= high:  # also false for nan
+            raise argparse.ArgumentTypeError(f"{text} is out of range: use {low:g} to {high:g} seconds")
+        return value
+
+    parse.__name__ = "seconds"
+    return parse
+
+
+def http_url(text: str) -> str:
+    """An argparse type: an absolute http(s) URL with a host (--base-url)."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r} (e.g. http://127.0.0.1:8000)")
+    try:
+        parts.port  # noqa: B018  (raises ValueError for a bad port)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad port in {text!r}") from None
+    return text
+
+
+# Dates that exist in every time zone and in both databases' timestamp types.
+_FIRST_DAY, _LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
 def parse_day(text: str) -> datetime:
-    """A --since/--until value: YYYY-MM-DD (Asia/Shanghai midnight) or a full ISO timestamp."""
+    """A --since/--until value: YYYY-MM-DD (Asia/Shanghai midnight) or a full ISO timestamp, 1900 to 9998."""
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), SHANGHAI)
-        value = datetime.fromisoformat(text)
+            value = datetime.combine(date.fromisoformat(text), time(), SHANGHAI)
+        else:
+            value = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
-    return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    value = value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+    if not _FIRST_DAY <= value.date() <= _LAST_DAY:
+        raise argparse.ArgumentTypeError(f"date out of range: {text!r} (use {_FIRST_DAY} to {_LAST_DAY})")
+    return value
 
 

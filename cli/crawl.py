@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from cqnews.cli.common import CliError, engine_of, ready_engine, settings_of
+from cqnews.cli.common import CliError, engine_of, known_site_or_error, ready_engine, settings_of
 from cqnews.cli.render import print_table
 from cqnews.commands import cqnews_command
 
@@ -76,9 +76,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     sites = known if args.all else args.sites
     if not sites:
         raise CliError("name at least one site, or --all (cqnews sites lists them)", 2)
-    unknown = [s for s in sites if s not in known]
-    if unknown:
-        raise CliError(f"unknown site {', '.join(unknown)}; known: {', '.join(known)}", 2)
+    for site in sites:
+        known_site_or_error(settings, site)
     spider_args = {s: {"base_url": args.base_url} for s in sites} if args.base_url else {}
     if getattr(args, "distributed", False):
         if len(sites) != 1:
@@ -120,15 +119,11 @@ def _join_distributed(settings: Any, site: str, worker: bool, crawl_id: str | No
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from cqnews.runner import spider_names
-
     settings = settings_of(args)
     settings.set("LOG_LEVEL", args.log_level or settings.get("LOG_LEVEL"), priority="cmdline")
     if args.idle_timeout is not None:
         settings.set("CQNEWS_WORKER_IDLE_SECONDS", args.idle_timeout, priority="cmdline")
-    known = spider_names(settings)
-    if args.site not in known:
-        raise CliError(f"unknown site {args.site}; known: {', '.join(known)}", 2)
+    known_site_or_error(settings, args.site)
     ready_engine(args).dispose()
     if args.forever:
         return _work_forever(args, settings)

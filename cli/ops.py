@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cqnews.cli.common import CliError, engine_of, ready_engine, settings_of
+from cqnews.cli.common import CliError, engine_of, known_site_or_error, ready_engine, settings_of
 from cqnews.cli.render import iso_time, local_time, print_table, problem_text, verdict
 
 if TYPE_CHECKING:
@@ -167,6 +167,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 def cmd_runs(args: argparse.Namespace) -> int:
     from cqnews.db.runs import recent_runs
 
+    known_site_or_error(settings_of(args), args.site)
     engine = ready_engine(args)
     runs = recent_runs(engine, args.site, args.limit)
     print_table([[str(r.id), r.site, local_time(r.started_at), local_time(r.finished_at), r.status,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from cqnews import __version__, demo
 from cqnews.cli import crawl, ops, query
-from cqnews.cli.common import parse_day
+from cqnews.cli.common import MAX_COUNT, MAX_ID, MAX_PAGE, http_url, int_in, parse_day, seconds_in
 
 DESCRIPTION = "cqnews: crawl Chongqing news sites into a versioned archive, and query it."
 
@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("demo", crawl.cmd_demo,
             "serve the bundled fixture sites on 127.0.0.1 and crawl them into the archive")
     p.add_argument("--fixtures", default=str(demo.SITES), help="folder of fixture sites (default: %(default)s)")
-    p.add_argument("--port", type=int, default=18400,
+    p.add_argument("--port", type=int_in(0, 65535), default=18400,
                    help="first port to serve the sites on; 0: any free ports (default: %(default)s)")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
             "crawl sites now and store what changed; prints a summary per site")
     p.add_argument("sites", nargs="*", metavar="SITE", help="spider names (see `cqnews sites`)")
     p.add_argument("--all", action="store_true", help="crawl every site")
-    p.add_argument("--base-url", metavar="URL", help="fetch from this mirror (e.g. the demo sites on 127.0.0.1)")
+    p.add_argument("--base-url", type=http_url, metavar="URL",
+                   help="fetch from this mirror (e.g. the demo sites on 127.0.0.1)")
     p.add_argument("--distributed", action="store_true",
                    help="start a distributed crawl of one site: its queue in Redis ($CQNEWS_REDIS_URL), seeded with "
                         "its start pages; crawl as one worker while `cqnews worker SITE` processes join")
@@ -71,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
             "join the distributed crawl of SITE (see crawl --distributed) and work its queue "
             "until no work is left")
     p.add_argument("site", metavar="SITE", help="spider name (see `cqnews sites`)")
-    p.add_argument("--base-url", metavar="URL", help="fetch from this mirror (as crawl --base-url)")
-    p.add_argument("--idle-timeout", type=float, metavar="S",
+    p.add_argument("--base-url", type=http_url, metavar="URL", help="fetch from this mirror (as crawl --base-url)")
+    p.add_argument("--idle-timeout", type=seconds_in(0, 86400), metavar="S",
                    help="wait this long for a crawl to begin, and leave a crawl once no work has been left for this "
                         "long (default: $CQNEWS_WORKER_IDLE_SECONDS or 30)")
     once = p.add_mutually_exclusive_group()
@@ -126,22 +127,25 @@ def build_parser() -> argparse.ArgumentParser:
     add_filters(p)
     p.add_argument("--sort", choices=["relevance", "date"], default="relevance",
                    help="relevance: query words in the title first, then newest; date: newest first")
-    p.add_argument("--limit", type=int, default=20, help="results per page (default: %(default)s)")
-    p.add_argument("--page", type=int, default=1, help="page number, from 1")
-    p.add_argument("--offset", type=int, default=0, help="skip this many results first")
+    p.add_argument("--limit", type=int_in(1, MAX_COUNT), default=20, help="results per page (default: %(default)s)")
+    p.add_argument("--page", type=int_in(1, MAX_PAGE), default=1, help="page number, from 1")
+    p.add_argument("--offset", type=int_in(0, MAX_PAGE), default=0, help="skip this many results first")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
     p = add("reindex", ops.cmd_reindex,
             "rebuild the full-text search index from the latest versions (progress on stderr)")
-    p.add_argument("--batch", type=int, default=500, help="articles per transaction (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=1, help="processes that segment text (default: %(default)s)")
+    p.add_argument("--batch", type=int_in(1, MAX_COUNT), default=500,
+                   help="articles per transaction (default: %(default)s)")
+    p.add_argument("--workers", type=int_in(1, 256), default=1,
+                   help="processes that segment text (default: %(default)s)")
 
     p = add("diff", query.cmd_diff,
             "what changed between two versions of an article, by paragraph (default: the last two)")
-    p.add_argument("id", type=int)
-    p.add_argument("v1", type=int, nargs="?", metavar="V1")
-    p.add_argument("v2", type=int, nargs="?", metavar="V2")
-    p.add_argument("--context", type=int, default=1, help="unchanged paragraphs shown around changes")
+    p.add_argument("id", type=int_in(1, MAX_ID))
+    p.add_argument("v1", type=int_in(1, MAX_ID), nargs="?", metavar="V1")
+    p.add_argument("v2", type=int_in(1, MAX_ID), nargs="?", metavar="V2")
+    p.add_argument("--context", type=int_in(0, MAX_COUNT), default=1,
+                   help="unchanged paragraphs shown around changes")
     p.add_argument("--format", choices=["text", "json"], default="text")
 
     p = add("export", query.cmd_export,
@@ -153,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("show", query.cmd_show,
             "one article: metadata, latest text and its versions")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=int_in(1, MAX_ID))
     p.add_argument("--format", choices=["text", "json"], default="text")
 
     p = add("history", query.cmd_history,
@@ -163,8 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("runs", ops.cmd_runs,
             "recent crawl runs with their counts")
-    p.add_argument("--site")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--site", help="only this site (see `cqnews sites`)")
+    p.add_argument("--limit", type=int_in(1, MAX_COUNT), default=20, help="runs shown (default: %(default)s)")
 
     p = add("extract", query.cmd_extract,
             "extract article text and metadata from saved HTML files")

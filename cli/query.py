@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cqnews.cli.common import CliError, ready_engine
+from cqnews.cli.common import CliError, known_site_or_error, ready_engine, settings_of
 from cqnews.cli.render import diff_lines, iso_time, local_time, print_table, snippet, version_dict
 
 
@@ -106,6 +106,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from cqnews.db.search import SearchIndexMissing, select_articles
     from cqnews.db.session import make_sessionmaker
 
+    known_site_or_error(settings_of(args), args.site)
     filters = _filters(args)
     engine = ready_engine(args)
     target = Path(args.output)

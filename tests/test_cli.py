@@ -104,7 +104,7 @@ def test_runs_lists_the_demo_crawls(demo_archive: str, tmp_path: Path) -> None:
         (["search", "x", "--since", "yesterday"], "not a date"),
         (["crawl", "no_such_site"], "unknown site no_such_site"),
         (["crawl"], "name at least one site"),
-        (["show", "abc"], "invalid int value"),
+        (["show", "abc"], "not an integer"),
         (["frobnicate"], "invalid choice"),
     ],
 )
