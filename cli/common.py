@@ -20,8 +20,13 @@ class CliError(Exception):
 
 
 def settings_of(args: argparse.Namespace) -> Any:
+    """The command's Scrapy settings (environment, then ``-s``), checked by cqnews.config; built once per command
+    (``main`` builds them before the command runs, so a bad setting stops it before any work)."""
     from cqnews.runner import project_settings
 
+    cached = getattr(args, "_settings", None)
+    if cached is not None:
+        return cached
     overrides: dict[str, Any] = {}
     if getattr(args, "database_url", None):
         overrides["CQNEWS_DATABASE_URL"] = args.database_url
@@ -30,13 +35,18 @@ def settings_of(args: argparse.Namespace) -> Any:
         if not sep or not key:
             raise CliError(f"-s expects KEY=VALUE, got {pair!r}", 2)
         overrides[key] = value
-    return project_settings(overrides)
+    args._settings = project_settings(overrides)
+    return args._settings
 
 
-def engine_of(args: argparse.Namespace) -> Any:
+def engine_of(args: argparse.Namespace, create: bool = False) -> Any:
+    """An engine on the configured archive; ``create`` only for the commands that make one (db upgrade, demo):
+    any other command on a missing SQLite file is one line saying how to create it, and creates nothing."""
     from cqnews.db.session import make_engine
 
-    return make_engine(settings_of(args)["CQNEWS_DATABASE_URL"])
+    settings = settings_of(args)
+    return make_engine(settings["CQNEWS_DATABASE_URL"], create=create,
+                       connect_timeout=settings.getfloat("CQNEWS_DB_CONNECT_TIMEOUT"))
 
 
 def ready_engine(args: argparse.Namespace) -> Any:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import NoReturn
 
 from cqnews import __version__, demo
 from cqnews.cli import crawl, ops, query
@@ -33,12 +34,25 @@ configuration (environment):
 """
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (the usage itself is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def _debug_flag(parser: argparse.ArgumentParser) -> None:
+    """--debug after the subcommand too (``cqnews search x --debug``); SUPPRESS keeps the top level's value."""
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="cqnews", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"cqnews {__version__}")
+    parser.add_argument("--debug", action="store_true", help="on an unexpected error, print its traceback")
     parser.add_argument("--database-url", metavar="URL",
                         help="archive database (default: $CQNEWS_DATABASE_URL or sqlite:///data/archive.db)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -46,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(func=func)
+        _debug_flag(p)
         return p
 
     p = add("demo", crawl.cmd_demo,
@@ -93,10 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     up = db_sub.add_parser("upgrade", help="migrate to the newest schema (or REVISION)")
     up.add_argument("revision", nargs="?", default="head")
-    down = db_sub.add_parser("downgrade", help="migrate back to REVISION ('base' empties the archive)")
+    down = db_sub.add_parser("downgrade", help="migrate back to REVISION ('base' empties the archive); "
+                                               "asks first, unless --yes")
     down.add_argument("revision")
-    db_sub.add_parser("current", help="show the schema revision; exit 1 if not at head")
-    db_sub.add_parser("check", help="fail if the models and migrations disagree")
+    down.add_argument("-y", "--yes", action="store_true", help="do not ask: the data the downgrade drops is lost")
+    current = db_sub.add_parser("current", help="show the schema revision; exit 1 if not at head")
+    check = db_sub.add_parser("check", help="fail if the models and migrations disagree")
+    for action in (up, down, current, check):
+        _debug_flag(action)
 
     p = add("daemon", ops.cmd_daemon,
             "run the crawl schedules in the foreground until SIGTERM/SIGINT (logs to stderr)")
@@ -151,7 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("export", query.cmd_export,
             "write articles (JSONL, CSV) or their stored responses (WARC) to a file")
     p.add_argument("--format", choices=["jsonl", "csv", "warc"], required=True)
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE (WARC: gzipped if it ends in .gz)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="FILE, or - for standard output (WARC: gzipped if it ends in .gz)")
+    p.add_argument("--escape-formulas", action=argparse.BooleanOptionalAction, default=True,
+                   help="CSV: put ' before a cell that starts with = + - @ (or a tab or carriage return), so a "
+                        "spreadsheet shows it instead of running it as a formula (default: on)")
     p.add_argument("--query", metavar="TEXT", help="only the articles a search for TEXT finds")
     add_filters(p)
 

@@ -21,6 +21,14 @@ class DatabaseNotAtHead(Exception):
     """The archive's schema is not the one this code writes; run ``cqnews db upgrade``."""
 
 
+class DatabaseFromTheFuture(DatabaseNotAtHead):
+    """The archive is at a revision this code has no migration for: a newer cqnews made it."""
+
+    def __init__(self, revision: str, head: str | None) -> None:
+        super().__init__(f"the archive is at revision {revision}, which this cqnews (schema {head}) does not know: "
+                         "it was made by a newer cqnews; install that version to use or downgrade it")
+
+
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
@@ -30,11 +38,28 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    require_known(engine)
     command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    require_known(engine)
     command.downgrade(alembic_config(engine), revision)
+
+
+def is_known(engine: Engine, revision: str | None) -> bool:
+    """Whether this code has the migration ``revision`` (None, an empty database, is known)."""
+    if revision is None:
+        return True
+    scripts = ScriptDirectory.from_config(alembic_config(engine))
+    return revision in {script.revision for script in scripts.walk_revisions()}
+
+
+def require_known(engine: Engine) -> None:
+    """Refuse to migrate from a revision this code cannot read (Alembic would fail with "Can't locate")."""
+    current = current_revision(engine)
+    if not is_known(engine, current):
+        raise DatabaseFromTheFuture(str(current), head_revision(engine))
 
 
 def head_revision(engine: Engine) -> str | None:
@@ -49,6 +74,8 @@ def current_revision(engine: Engine) -> str | None:
 def require_head(engine: Engine) -> None:
     """Refuse to write to an archive whose schema is older or newer than this code's."""
     current, head = current_revision(engine), head_revision(engine)
+    if not is_known(engine, current):
+        raise DatabaseFromTheFuture(str(current), head)
     if current != head:
         where = "an empty database" if current is None else f"revision {current}"
         raise DatabaseNotAtHead(
