@@ -111,6 +111,8 @@ def cmd_db(args: argparse.Namespace) -> int:
     from cqnews.db import migrate
     from cqnews.db.session import ArchiveMissing, sqlite_file
 
+    if args.db_command == "upgrade":
+        migrate.require_revision(args.revision)  # a mistyped revision creates no archive
     try:
         engine = engine_of(args, create=args.db_command == "upgrade")
     except ArchiveMissing:

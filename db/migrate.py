@@ -29,6 +29,20 @@ class DatabaseFromTheFuture(DatabaseNotAtHead):
                          "it was made by a newer cqnews; install that version to use or downgrade it")
 
 
+def scripts() -> ScriptDirectory:
+    """The migrations this code ships, without a database."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    return ScriptDirectory.from_config(config)
+
+
+def require_revision(revision: str) -> None:
+    """Raise Alembic's CommandError for a target no migration names (before any database is touched); relative
+    targets (+1, 0003-1) need the database's revision, and are left to Alembic."""
+    if "+" not in revision and "-" not in revision:
+        scripts().get_revisions(revision)
+
+
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
@@ -51,8 +65,7 @@ def is_known(engine: Engine, revision: str | None) -> bool:
     """Whether this code has the migration ``revision`` (None, an empty database, is known)."""
     if revision is None:
         return True
-    scripts = ScriptDirectory.from_config(alembic_config(engine))
-    return revision in {script.revision for script in scripts.walk_revisions()}
+    return revision in {script.revision for script in scripts().walk_revisions()}
 
 
 def require_known(engine: Engine) -> None:

@@ -150,6 +150,13 @@ def test_db_current_on_a_missing_archive_creates_nothing(tmp_path: Path) -> None
     assert not missing.parent.exists()
 
 
+def test_a_mistyped_revision_creates_no_archive(tmp_path: Path) -> None:
+    missing = tmp_path / "new" / "archive.db"
+    assert "nosuchrev" in assert_one_line_error(cqnews(["db", "upgrade", "nosuchrev"], f"sqlite:///{missing}",
+                                                       tmp_path), 2)
+    assert not missing.parent.exists()
+
+
 @pytest.mark.parametrize("args", [["runs"], ["db", "current"], ["search", "重庆"]])
 def test_a_database_that_never_answers_is_one_line_within_seconds(tmp_path: Path, args: list[str]) -> None:
     with silent_server() as port:
