@@ -53,12 +53,14 @@ _NO_WORK = "worker: the distributed crawl of {site} had no work left for this wo
 
 def _crawl_and_report(args: argparse.Namespace, sites: list[str], spider_args: dict[str, dict[str, str]],
                       settings: Any) -> int:
+    from cqnews.db.session import checkpoint
     from cqnews.runner import run_crawls
 
     engine = ready_engine(args)
     say(f"crawling {', '.join(sites)} into {engine.url.render_as_string(hide_password=True)}", file=sys.stderr)
     results = run_crawls(settings, sites, spider_args)
     code = _report(engine, results)
+    checkpoint(engine)  # the archive file alone holds the crawl (its connections never close: gc.freeze below)
     engine.dispose()
     # The process ends with its crawls (Twisted's reactor cannot restart). Frozen, the heap is left out of the
     # interpreter's last full collection at exit, which otherwise walks every object the crawl imported and built

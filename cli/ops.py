@@ -109,7 +109,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     from alembic import command as alembic_command
 
     from cqnews.db import migrate
-    from cqnews.db.session import ArchiveMissing, sqlite_file
+    from cqnews.db.session import ArchiveMissing, checkpoint, sqlite_file
 
     if args.db_command == "upgrade":
         migrate.require_revision(args.revision)  # a mistyped revision creates no archive
@@ -156,6 +156,33 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.db_command == "check":
         migrate.require_head(engine)
         alembic_command.check(migrate.alembic_config(engine))
+    elif args.db_command == "backup":
+        return _backup(engine, args.file)
+    if args.db_command in ("upgrade", "downgrade"):
+        checkpoint(engine)
+    engine.dispose()
+    return 0
+
+
+def _backup(engine: Any, file: str) -> int:
+    import sqlite3
+    from pathlib import Path
+
+    from cqnews.db.backup import BackupError, backup_sqlite
+
+    try:
+        verdict = backup_sqlite(engine, Path(file))
+    except BackupError as exc:
+        raise CliError(str(exc), 2) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {file}: {exc.strerror or exc}") from None
+    except sqlite3.Error as exc:
+        raise CliError(f"the backup to {file} failed: {exc}") from None
+    finally:
+        engine.dispose()
+    if verdict != "ok":
+        raise CliError(f"the copy in {file} fails PRAGMA integrity_check: {verdict}")
+    say(f"backed up {engine.url.render_as_string(hide_password=True)} to {file} (integrity_check: ok)")
     return 0
 
 
@@ -180,6 +207,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     import time as clock
 
     from cqnews.db.fulltext import rebuild
+    from cqnews.db.session import checkpoint
 
     engine = ready_engine(args)
     started = clock.monotonic()
@@ -194,6 +222,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
             start="\r")
 
     count = rebuild(engine, batch=args.batch, workers=args.workers, progress=progress)
+    checkpoint(engine)
     say(file=sys.stderr)
     say(f"indexed {count:,} article(s) in {clock.monotonic() - started:.1f} s")
     return 0

@@ -114,7 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("-y", "--yes", action="store_true", help="do not ask: the data the downgrade drops is lost")
     current = db_sub.add_parser("current", help="show the schema revision; exit 1 if not at head")
     check = db_sub.add_parser("check", help="fail if the models and migrations disagree")
-    for action in (up, down, current, check):
+    backup = db_sub.add_parser("backup", help="copy the SQLite archive into the new FILE, consistent even while "
+                                              "a crawl writes (SQLite's online backup); PostgreSQL: use pg_dump")
+    backup.add_argument("file", metavar="FILE")
+    for action in (up, down, current, check, backup):
         _debug_flag(action)
 
     p = add("daemon", ops.cmd_daemon,

@@ -72,6 +72,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def checkpoint(engine: Engine) -> None:
+    """Move a SQLite archive's write-ahead log into the file itself and empty the log, so that the file alone is
+    the whole archive (a `cp` of it is a backup). SQLite does this when its last connection closes, which a crawl
+    process never does cleanly (it exits with gc.freeze()); a no-op on PostgreSQL, and when a reader still holds
+    the log (the next command's close does it then)."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
