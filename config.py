@@ -186,13 +186,15 @@ def setting_name(key: str) -> str:
     return ALIASES.get(key, key)
 
 
-def _source(settings: Settings, option: Option) -> str:
-    """Where the value came from, in the user's words."""
+def _given(settings: Settings, option: Option, value: Any) -> str:
+    """The value as the user gave it: ``CQNEWS_X='abc'``, ``-s KEY='abc'`` or ``--database-url ''``."""
     if (settings.getpriority(option.setting) or 0) >= _CMDLINE:
-        return f"-s {option.setting}"
+        if option.setting == "CQNEWS_DATABASE_URL":
+            return f"--database-url {value!r}"
+        return f"-s {option.setting}={value!r}"
     if option.env and option.env in os.environ:
-        return option.env
-    return option.setting
+        return f"{option.env}={value!r}"
+    return f"{option.setting}={value!r}"
 
 
 def validate(settings: Settings) -> Settings:
@@ -204,7 +206,7 @@ def validate(settings: Settings) -> Settings:
         try:
             converted = option.parse(value)
         except ValueError:
-            raise ConfigError(f"{_source(settings, option)}={value!r} is not allowed: use {option.allowed}") from None
+            raise ConfigError(f"{_given(settings, option, value)} is not allowed: use {option.allowed}") from None
         if converted != value or type(converted) is not type(value):
             settings.set(option.setting, converted, priority=settings.getpriority(option.setting) or "project")
     return settings

@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.update(SAFE_PATH_ENV)  # children Python starts with -c (the extraction forkserver) skip the cwd too
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.database_url:
+    if args.database_url is not None:  # even empty: that is a mistake to report, not to replace by the default
         os.environ["CQNEWS_DATABASE_URL"] = args.database_url
     try:
         settings_of(args)  # every setting checked before any work

@@ -28,7 +28,7 @@ def settings_of(args: argparse.Namespace) -> Any:
     if cached is not None:
         return cached
     overrides: dict[str, Any] = {}
-    if getattr(args, "database_url", None):
+    if getattr(args, "database_url", None) is not None:
         overrides["CQNEWS_DATABASE_URL"] = args.database_url
     for pair in getattr(args, "set", None) or []:
         key, sep, value = pair.partition("=")

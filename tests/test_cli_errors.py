@@ -51,6 +51,9 @@ def archive(tmp_path: Path) -> str:
         (["db", "downgrade", "base"], 2, "--yes"),
         (["status", "-s", "CQNEWS_HEALTH_RUNS=many"], 2, "-s CQNEWS_HEALTH_RUNS='many'"),
         (["status", "-s", "novalue"], 2, "KEY=VALUE"),
+        (["db", "backup", "/proc/copy.db"], 1, "/proc/copy.db"),
+        (["db", "backup", "no/such/folder/copy.db"], 2, "no such folder"),
+        (["--database-url", "", "runs"], 2, "--database-url ''"),
     ],
 )
 def test_bad_input_is_one_line(archive: str, tmp_path: Path, args: list[str], code: int, says: str) -> None:
