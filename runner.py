@@ -20,12 +20,15 @@ log = logging.getLogger(__name__)
 
 
 def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
-    """Scrapy settings from ``settings.py`` (which reads the CQNEWS_* environment), plus overrides."""
+    """Scrapy settings from ``settings.py`` (which reads the CQNEWS_* environment), plus overrides, every value
+    converted and checked by :func:`cqnews.config.validate` (raises ``ConfigError``)."""
+    from cqnews.config import setting_name, validate
+
     settings = Settings()
     settings.setmodule("cqnews.settings", priority="project")
     for key, value in (overrides or {}).items():
-        settings.set(key, value, priority="cmdline")
-    return settings
+        settings.set(setting_name(key), value, priority="cmdline")
+    return validate(settings)
 
 
 def spider_names(settings: Settings) -> list[str]:
@@ -41,6 +44,7 @@ class CrawlResult:
     site: str
     run_id: int | None
     stats: dict[str, Any]
+    error: str | None = None  # why the crawl could not run (an exception in a component's from_crawler...)
 
 
 def run_crawls(settings: Settings, sites: Iterable[str], spider_args: dict[str, dict[str, str]] | None = None,
@@ -48,13 +52,25 @@ def run_crawls(settings: Settings, sites: Iterable[str], spider_args: dict[str, 
     """Crawl each site once, together in one reactor; return each crawl's run id and stats."""
     process = CrawlerProcess(settings)
     crawlers = []
+    errors: dict[str, str] = {}
     for site in sites:
         crawler = process.create_crawler(site)
         crawlers.append((site, crawler))
-        process.crawl(crawler, **(spider_args or {}).get(site, {}))
+        done = process.crawl(crawler, **(spider_args or {}).get(site, {}))
+        # Handled here: Twisted reports a failed Deferred only when it is garbage-collected, which the CLI's
+        # gc.freeze() before exit prevents, so an error raised while the crawl starts was never shown.
+        done.addErrback(_crawl_failed, site, errors)
     process.start()
     results = []
     for site, crawler in crawlers:
         stats = crawler.stats.get_stats() if crawler.stats else {}
-        results.append(CrawlResult(site, stats.get(CRAWL_RUN_ID), dict(stats)))
+        results.append(CrawlResult(site, stats.get(CRAWL_RUN_ID), dict(stats), errors.get(site)))
     return results
+
+
+def _crawl_failed(failure: Any, site: str, errors: dict[str, str]) -> None:
+    """Log a crawl that failed to start or run (one line at ERROR, the traceback at DEBUG) and keep its reason."""
+    message = failure.getErrorMessage().strip().splitlines()
+    errors[site] = f"{failure.type.__name__}: {message[0]}" if message else failure.type.__name__
+    log.error("the crawl of %s failed: %s", site, errors[site])
+    log.debug("the crawl of %s failed", site, exc_info=(failure.type, failure.value, failure.getTracebackObject()))

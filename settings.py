@@ -1,7 +1,9 @@
 """The one Scrapy settings module. Every CQNEWS_* environment variable is read here, one line each.
 
 Everything else (pipelines, the CLI, the scheduler) reads configuration from these settings, so a deployment
-changes behaviour through the environment without touching code.
+changes behaviour through the environment without touching code. Values are taken as the strings they are:
+``cqnews.config`` converts and checks every one (with the ``-s`` overrides) before any work, so a bad value is
+one line naming the variable, not a traceback at import. A new setting: one line here, one ``Option`` there.
 """
 from __future__ import annotations
 
@@ -15,35 +17,37 @@ NEWSPIDER_MODULE = "cqnews.spiders"
 
 # -- where the archive lives -----------------------------------------------------------------------
 CQNEWS_DATABASE_URL = os.environ.get("CQNEWS_DATABASE_URL", "sqlite:///data/archive.db")
+# A server that accepts the connection but never answers: give up after this many seconds (PostgreSQL).
+CQNEWS_DB_CONNECT_TIMEOUT = os.environ.get("CQNEWS_DB_CONNECT_TIMEOUT", "10")
 
 # -- politeness -------------------------------------------------------------------------------------
 CQNEWS_CONTACT = os.environ.get("CQNEWS_CONTACT", "https://github.com/cqnews/cqnews")
 USER_AGENT = os.environ.get("CQNEWS_USER_AGENT", f"cqnews/0.1 (news archive; +{CQNEWS_CONTACT})")
-ROBOTSTXT_OBEY = os.environ.get("CQNEWS_ROBOTSTXT_OBEY", "1") != "0"
-CONCURRENT_REQUESTS = int(os.environ.get("CQNEWS_CONCURRENT_REQUESTS", "8"))
-CONCURRENT_REQUESTS_PER_DOMAIN = int(os.environ.get("CQNEWS_CONCURRENCY_PER_DOMAIN", "2"))
-DOWNLOAD_DELAY = float(os.environ.get("CQNEWS_DOWNLOAD_DELAY", "0.5"))
-AUTOTHROTTLE_ENABLED = os.environ.get("CQNEWS_AUTOTHROTTLE", "1") != "0"
+ROBOTSTXT_OBEY = os.environ.get("CQNEWS_ROBOTSTXT_OBEY", "1")
+CONCURRENT_REQUESTS = os.environ.get("CQNEWS_CONCURRENT_REQUESTS", "8")
+CONCURRENT_REQUESTS_PER_DOMAIN = os.environ.get("CQNEWS_CONCURRENCY_PER_DOMAIN", "2")
+DOWNLOAD_DELAY = os.environ.get("CQNEWS_DOWNLOAD_DELAY", "0.5")
+AUTOTHROTTLE_ENABLED = os.environ.get("CQNEWS_AUTOTHROTTLE", "1")
 AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-DOWNLOAD_TIMEOUT = int(os.environ.get("CQNEWS_DOWNLOAD_TIMEOUT", "30"))
-DOWNLOAD_MAXSIZE = int(os.environ.get("CQNEWS_DOWNLOAD_MAXSIZE", str(10 * 1024 * 1024)))
+DOWNLOAD_TIMEOUT = os.environ.get("CQNEWS_DOWNLOAD_TIMEOUT", "30")
+DOWNLOAD_MAXSIZE = os.environ.get("CQNEWS_DOWNLOAD_MAXSIZE", str(10 * 1024 * 1024))
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_ENABLED = True
-RETRY_TIMES = int(os.environ.get("CQNEWS_RETRY_TIMES", "2"))
+RETRY_TIMES = os.environ.get("CQNEWS_RETRY_TIMES", "2")
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 REDIRECT_MAX_TIMES = 5
 
 # -- bounds: a crawl always ends ---------------------------------------------------------------------
-CQNEWS_LISTING_DEPTH = int(os.environ.get("CQNEWS_LISTING_DEPTH", "2"))
-CLOSESPIDER_PAGECOUNT = int(os.environ.get("CQNEWS_MAX_PAGES", "2000"))
-CLOSESPIDER_TIMEOUT = int(os.environ.get("CQNEWS_MAX_SECONDS", "3600"))
-DEPTH_LIMIT = int(os.environ.get("CQNEWS_DEPTH_LIMIT", "5"))
+CQNEWS_LISTING_DEPTH = os.environ.get("CQNEWS_LISTING_DEPTH", "2")
+CLOSESPIDER_PAGECOUNT = os.environ.get("CQNEWS_MAX_PAGES", "2000")
+CLOSESPIDER_TIMEOUT = os.environ.get("CQNEWS_MAX_SECONDS", "3600")
+DEPTH_LIMIT = os.environ.get("CQNEWS_DEPTH_LIMIT", "5")
 
 # -- incremental crawling: archived articles are revisited on a ladder, then left alone -----------------
-CQNEWS_INCREMENTAL = os.environ.get("CQNEWS_INCREMENTAL", "1") != "0"
+CQNEWS_INCREMENTAL = os.environ.get("CQNEWS_INCREMENTAL", "1")
 CQNEWS_REVISIT_LADDER = os.environ.get("CQNEWS_REVISIT_LADDER", "1h,6h,1d,3d")  # a spider may override it
-CQNEWS_REVISIT_MAX_AGE_DAYS = float(os.environ.get("CQNEWS_REVISIT_MAX_AGE_DAYS", "30"))
+CQNEWS_REVISIT_MAX_AGE_DAYS = os.environ.get("CQNEWS_REVISIT_MAX_AGE_DAYS", "30")
 DOWNLOADER_MIDDLEWARES = {
     "cqnews.middlewares.IncrementalMiddleware": 560,  # after robots.txt, before retries and redirects
     "cqnews.middlewares.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600) follows it
@@ -53,35 +57,35 @@ SPIDER_MIDDLEWARES = {
 }
 
 # -- extraction ---------------------------------------------------------------------------------------
-CQNEWS_MIN_TEXT_CHARS = int(os.environ.get("CQNEWS_MIN_TEXT_CHARS", "60"))
-CQNEWS_EXTRACT_PROCESSES = int(os.environ.get("CQNEWS_EXTRACT_PROCESSES", str(os.cpu_count() or 1)))  # 0/1: in-process
+CQNEWS_MIN_TEXT_CHARS = os.environ.get("CQNEWS_MIN_TEXT_CHARS", "60")
+CQNEWS_EXTRACT_PROCESSES = os.environ.get("CQNEWS_EXTRACT_PROCESSES", str(os.cpu_count() or 1))  # 0/1: in-process
 # At most this many articles per store transaction (what arrives while a batch is written makes the next one).
-CQNEWS_STORE_BATCH = int(os.environ.get("CQNEWS_STORE_BATCH", "100"))
+CQNEWS_STORE_BATCH = os.environ.get("CQNEWS_STORE_BATCH", "100")
 
 # -- the daemon, locks and health (scheduler.py, db/runs.py, health.py) ------------------------------
 CQNEWS_SCHEDULE_FILE = os.environ.get("CQNEWS_SCHEDULE_FILE", "cqnews.toml")  # per-site schedules (TOML); optional
 CQNEWS_SCHEDULE = os.environ.get("CQNEWS_SCHEDULE", "cron: 7 */3 * * *")  # for sites the file does not list
 CQNEWS_TIMEZONE = os.environ.get("CQNEWS_TIMEZONE", "")  # of cron schedules; empty: the file's, else Asia/Shanghai
-CQNEWS_MISFIRE_GRACE_SECONDS = int(os.environ.get("CQNEWS_MISFIRE_GRACE_SECONDS", "3600"))  # later: "missed"
-CQNEWS_CRAWL_TIMEOUT = int(os.environ.get("CQNEWS_CRAWL_TIMEOUT", "5400"))  # kill a crawl process after this
-CQNEWS_STOP_TIMEOUT = int(os.environ.get("CQNEWS_STOP_TIMEOUT", "60"))  # on SIGTERM, wait this long for a crawl
+CQNEWS_MISFIRE_GRACE_SECONDS = os.environ.get("CQNEWS_MISFIRE_GRACE_SECONDS", "3600")  # later: "missed"
+CQNEWS_CRAWL_TIMEOUT = os.environ.get("CQNEWS_CRAWL_TIMEOUT", "5400")  # kill a crawl process after this
+CQNEWS_STOP_TIMEOUT = os.environ.get("CQNEWS_STOP_TIMEOUT", "60")  # on SIGTERM, wait this long for a crawl
 CQNEWS_LOG_DIR = os.environ.get("CQNEWS_LOG_DIR", "data/logs")  # one log file per scheduled crawl, per site
-CQNEWS_LOG_KEEP = int(os.environ.get("CQNEWS_LOG_KEEP", "500"))  # crawl log files kept per site
-CQNEWS_LOCK_LEASE_SECONDS = int(os.environ.get("CQNEWS_LOCK_LEASE_SECONDS", "300"))  # a dead crawl's lock expires
-CQNEWS_LOCK_RENEW_SECONDS = float(os.environ.get("CQNEWS_LOCK_RENEW_SECONDS", "60"))  # a live crawl renews it
+CQNEWS_LOG_KEEP = os.environ.get("CQNEWS_LOG_KEEP", "500")  # crawl log files kept per site
+CQNEWS_LOCK_LEASE_SECONDS = os.environ.get("CQNEWS_LOCK_LEASE_SECONDS", "300")  # a dead crawl's lock expires
+CQNEWS_LOCK_RENEW_SECONDS = os.environ.get("CQNEWS_LOCK_RENEW_SECONDS", "60")  # a live crawl renews it
 CQNEWS_RUN_TRIGGER = "manual"  # crawl_runs.trigger; the daemon passes -s CQNEWS_RUN_TRIGGER=scheduled
 CQNEWS_RUN_LOG_PATH = ""  # crawl_runs.log_path; the daemon passes the run's log file
-CQNEWS_HEALTH_RUNS = int(os.environ.get("CQNEWS_HEALTH_RUNS", "5"))  # runs shown and judged per site
-CQNEWS_HEALTH_ZERO_NEW_RUNS = int(os.environ.get("CQNEWS_HEALTH_ZERO_NEW_RUNS", "3"))  # this many: unhealthy
-CQNEWS_HEALTH_EMPTY_RATE = float(os.environ.get("CQNEWS_HEALTH_EMPTY_RATE", "0.5"))  # rejected / extracted
-CQNEWS_HEALTH_ERROR_RATE = float(os.environ.get("CQNEWS_HEALTH_ERROR_RATE", "0.2"))  # errors / requests
-CQNEWS_HEALTH_OVERDUE_SLACK = int(os.environ.get("CQNEWS_HEALTH_OVERDUE_SLACK", "900"))  # beyond the grace
+CQNEWS_HEALTH_RUNS = os.environ.get("CQNEWS_HEALTH_RUNS", "5")  # runs shown and judged per site
+CQNEWS_HEALTH_ZERO_NEW_RUNS = os.environ.get("CQNEWS_HEALTH_ZERO_NEW_RUNS", "3")  # this many: unhealthy
+CQNEWS_HEALTH_EMPTY_RATE = os.environ.get("CQNEWS_HEALTH_EMPTY_RATE", "0.5")  # rejected / extracted
+CQNEWS_HEALTH_ERROR_RATE = os.environ.get("CQNEWS_HEALTH_ERROR_RATE", "0.2")  # errors / requests
+CQNEWS_HEALTH_OVERDUE_SLACK = os.environ.get("CQNEWS_HEALTH_OVERDUE_SLACK", "900")  # beyond the grace
 
 # -- distributed mode (distributed.py): `cqnews crawl SITE --distributed`, `cqnews worker SITE` -------------
 CQNEWS_REDIS_URL = os.environ.get("CQNEWS_REDIS_URL", "redis://127.0.0.1:6379/0")  # shared queue and seen requests
 CQNEWS_REDIS_PREFIX = os.environ.get("CQNEWS_REDIS_PREFIX", "cqnews")  # keys PREFIX:SITE:...; one per deployment
-CQNEWS_WORKER_LEASE_SECONDS = float(os.environ.get("CQNEWS_WORKER_LEASE_SECONDS", "30"))  # dead worker's work requeued
-CQNEWS_WORKER_IDLE_SECONDS = float(os.environ.get("CQNEWS_WORKER_IDLE_SECONDS", "30"))  # no work left so long: exit
+CQNEWS_WORKER_LEASE_SECONDS = os.environ.get("CQNEWS_WORKER_LEASE_SECONDS", "30")  # dead worker's work requeued
+CQNEWS_WORKER_IDLE_SECONDS = os.environ.get("CQNEWS_WORKER_IDLE_SECONDS", "30")  # no work left so long: exit
 CQNEWS_LOCK_HOLDER = ""  # set by distributed mode: the crawl_locks holder the workers of one distributed crawl share
 
 # -- the pipeline: extract -> dedup -> store ---------------------------------------------------------

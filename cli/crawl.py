@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from cqnews.cli.common import CliError, engine_of, ready_engine, settings_of
-from cqnews.cli.render import print_table
+from cqnews.cli.common import CliError, engine_of, known_site_or_error, ready_engine, settings_of
+from cqnews.cli.render import json_text, print_table, say
 from cqnews.commands import cqnews_command
 
 
@@ -25,7 +24,8 @@ def _report(engine: Any, results: list[Any]) -> int:
         run = get_run(engine, result.run_id) if result.run_id else None
         if run is None:
             rows.append([result.site, "not recorded"] + ["-"] * 8)
-            problems.append(f"{result.site}: the crawl was not recorded in the archive (see the log above)")
+            why = f"it failed: {result.error}" if result.error else "see the log above"
+            problems.append(f"{result.site}: the crawl was not recorded in the archive ({why})")
             continue
         not_due = count(run.stats, INCREMENTAL_NOT_DUE)
         rows.append([run.site, f"{run.status} ({run.finish_reason})", str(run.pages_fetched),
@@ -44,7 +44,7 @@ def _report(engine: Any, results: list[Any]) -> int:
     print_table(rows, ["site", "status", "pages", "new", "updated", "unchanged", "duplicate", "rejected",
                         "not_due", "errors"])
     for line in notes + problems:
-        print(f"cqnews: {line}", file=sys.stderr)
+        say(f"cqnews: {line}", file=sys.stderr)
     return 1 if problems else 0
 
 
@@ -53,12 +53,14 @@ _NO_WORK = "worker: the distributed crawl of {site} had no work left for this wo
 
 def _crawl_and_report(args: argparse.Namespace, sites: list[str], spider_args: dict[str, dict[str, str]],
                       settings: Any) -> int:
+    from cqnews.db.session import checkpoint
     from cqnews.runner import run_crawls
 
     engine = ready_engine(args)
-    print(f"crawling {', '.join(sites)} into {engine.url.render_as_string(hide_password=True)}", file=sys.stderr)
+    say(f"crawling {', '.join(sites)} into {engine.url.render_as_string(hide_password=True)}", file=sys.stderr)
     results = run_crawls(settings, sites, spider_args)
     code = _report(engine, results)
+    checkpoint(engine)  # the archive file alone holds the crawl (its connections never close: gc.freeze below)
     engine.dispose()
     # The process ends with its crawls (Twisted's reactor cannot restart). Frozen, the heap is left out of the
     # interpreter's last full collection at exit, which otherwise walks every object the crawl imported and built
@@ -76,9 +78,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     sites = known if args.all else args.sites
     if not sites:
         raise CliError("name at least one site, or --all (cqnews sites lists them)", 2)
-    unknown = [s for s in sites if s not in known]
-    if unknown:
-        raise CliError(f"unknown site {', '.join(unknown)}; known: {', '.join(known)}", 2)
+    for site in sites:
+        known_site_or_error(settings, site)
     spider_args = {s: {"base_url": args.base_url} for s in sites} if args.base_url else {}
     if getattr(args, "distributed", False):
         if len(sites) != 1:
@@ -114,26 +115,22 @@ def _join_distributed(settings: Any, site: str, worker: bool, crawl_id: str | No
     except distributed.CrawlInProgress as exc:
         raise CliError(str(exc)) from None
     distributed.configure(settings, crawl_id, worker=worker)
-    print(f"{'joining' if worker else 'starting'} distributed crawl {crawl_id} of {site} "
+    say(f"{'joining' if worker else 'starting'} distributed crawl {crawl_id} of {site} "
           f"(queue in {distributed.safe_url(url)})", file=sys.stderr)
     return crawl_id
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from cqnews.runner import spider_names
-
     settings = settings_of(args)
     settings.set("LOG_LEVEL", args.log_level or settings.get("LOG_LEVEL"), priority="cmdline")
     if args.idle_timeout is not None:
         settings.set("CQNEWS_WORKER_IDLE_SECONDS", args.idle_timeout, priority="cmdline")
-    known = spider_names(settings)
-    if args.site not in known:
-        raise CliError(f"unknown site {args.site}; known: {', '.join(known)}", 2)
+    known_site_or_error(settings, args.site)
     ready_engine(args).dispose()
     if args.forever:
         return _work_forever(args, settings)
     if _join_distributed(settings, args.site, worker=True, crawl_id=args.crawl_id) is None:
-        print(f"cqnews: {_NO_WORK.format(site=args.site)} (crawl {args.crawl_id} has ended)", file=sys.stderr)
+        say(f"cqnews: {_NO_WORK.format(site=args.site)} (crawl {args.crawl_id} has ended)", file=sys.stderr)
         return 0
     spider_args = {args.site: {"base_url": args.base_url}} if args.base_url else {}
     return _crawl_and_report(args, [args.site], spider_args, settings)
@@ -151,7 +148,7 @@ def _work_forever(args: argparse.Namespace, settings: Any) -> int:
         client = distributed.connect(url)
     except distributed.RedisError as exc:
         raise CliError(f"Redis cannot be reached at {distributed.safe_url(url)} (CQNEWS_REDIS_URL): {exc}") from None
-    print(f"worker for {args.site}: joining each distributed crawl of it (queue in {distributed.safe_url(url)}) "
+    say(f"worker for {args.site}: joining each distributed crawl of it (queue in {distributed.safe_url(url)}) "
           f"until SIGTERM/SIGINT", file=sys.stderr)
     keys = distributed.Keys(settings["CQNEWS_REDIS_PREFIX"], args.site)
     service = distributed.StandingWorker(client, keys, lambda crawl_id: _worker_command(args, crawl_id),
@@ -189,9 +186,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sites = [s for s in spider_names(settings) if (fixtures / s).is_dir()]
     if not sites:
         raise CliError(f"no fixture sites under {fixtures}", 2)
-    engine = engine_of(args)
+    engine = engine_of(args, create=True)
     if migrate.current_revision(engine) != migrate.head_revision(engine):
-        print("migrating the archive to the current schema (alembic upgrade head)", file=sys.stderr)
+        say("migrating the archive to the current schema (alembic upgrade head)", file=sys.stderr)
         migrate.upgrade(engine)
     with ExitStack() as stack:
         # Stable ports, so that a second demo run sees the same URLs (and reports them unchanged).
@@ -199,7 +196,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         servers = {s: stack.enter_context(_fixture_site(fixtures / s, port))
                    for s, port in zip(sites, ports, strict=True)}
         for site, server in servers.items():
-            print(f"serving the reconstructed {site} site at {server.base_url}", file=sys.stderr)
+            say(f"serving the reconstructed {site} site at {server.base_url}", file=sys.stderr)
         spider_args = {s: {"base_url": server.base_url} for s, server in servers.items()}
         return _crawl_and_report(args, sites, spider_args, settings)
 
@@ -225,13 +222,13 @@ def cmd_sites(args: argparse.Namespace) -> int:
                       "feeds": list(cls.feed_urls)})
     if args.format == "json":
         for site in sites:
-            print(json.dumps(site, ensure_ascii=False))
+            say(json_text(site))
         return 0
     for site in sites:
-        print(f"{site['site']}  {site['title']}  ({', '.join(site['domains'])})")
+        say(f"{site['site']}  {site['title']}  ({', '.join(site['domains'])})")
         for kind in ("listing_pages", "sitemaps", "feeds"):
             for url in site[kind]:
-                print(f"    {kind.replace('_', ' ')[:-1]:<13} {url}")
+                say(f"    {kind.replace('_', ' ')[:-1]:<13} {url}")
     return 0
 
 

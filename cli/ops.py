@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cqnews.cli.common import CliError, engine_of, ready_engine, settings_of
-from cqnews.cli.render import iso_time, local_time, print_table, problem_text, verdict
+from cqnews.cli.common import CliError, engine_of, known_site_or_error, ready_engine, settings_of
+from cqnews.cli.render import iso_time, json_text, local_time, print_table, problem_text, say, verdict
 
 if TYPE_CHECKING:
     from cqnews.health import Thresholds
@@ -74,7 +73,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                           limits, now) for site in sites]
     unhealthy = [h for h in health if not h.ok]
     if args.format == "json":
-        print(json.dumps({
+        say(json_text({
             "daemon": ({"holder": daemon.holder, "lease_until": iso_time(daemon.expires_at)}
                        if daemon and daemon.alive(now) else None),
             "healthy": not unhealthy,
@@ -85,24 +84,24 @@ def cmd_status(args: argparse.Namespace) -> int:
                                  "started": iso_time(r.started_at), "finished": iso_time(r.finished_at),
                                  "pages": r.pages_fetched, "new": r.articles_new, "errors": r.errors}
                                 for r in h.runs]} for h in health],
-        }, ensure_ascii=False, indent=1))
+        }, indent=1))
         return 1 if unhealthy else 0
     if daemon and daemon.alive(now):
-        print(f"daemon: running ({daemon.holder}), since {local_time(daemon.acquired_at)}")
+        say(f"daemon: running ({daemon.holder}), since {local_time(daemon.acquired_at)}")
     else:
-        print("daemon: not running")
-    print(f"schedules: {config.source}\n")
+        say("daemon: not running")
+    say(f"schedules: {config.source}\n")
     print_table([[h.site, verdict(h.problems), h.schedule or "not scheduled", local_time(h.next_run)] for h in health],
                  ["site", "verdict", "schedule", "next run"])
     for h in health:
-        print(f"\n{h.site}: last {len(h.runs)} run(s)")
+        say(f"\n{h.site}: last {len(h.runs)} run(s)")
         print_table([[str(r.id), r.trigger, local_time(r.started_at), r.status, r.finish_reason or "-",
                        str(r.pages_fetched), str(r.articles_new), str(r.articles_updated), str(r.articles_rejected),
                        str(r.errors)] for r in h.runs],
                      ["run", "trigger", "started", "status", "reason", "pages", "new", "updated", "rejected",
                       "errors"])
     for h in unhealthy:
-        print(f"cqnews: {h.site}: {verdict(h.problems)}", file=sys.stderr)
+        say(f"cqnews: {h.site}: {verdict(h.problems)}", file=sys.stderr)
     return 1 if unhealthy else 0
 
 
@@ -110,12 +109,22 @@ def cmd_db(args: argparse.Namespace) -> int:
     from alembic import command as alembic_command
 
     from cqnews.db import migrate
+    from cqnews.db.session import ArchiveMissing, checkpoint, sqlite_file
 
-    engine = engine_of(args)
+    if args.db_command == "upgrade":
+        migrate.require_revision(args.revision)  # a mistyped revision creates no archive
+    try:
+        engine = engine_of(args, create=args.db_command == "upgrade")
+    except ArchiveMissing:
+        if args.db_command != "current":
+            raise
+        say(f"{sqlite_file(settings_of(args)['CQNEWS_DATABASE_URL'])}: no archive yet (create it with "
+            "`cqnews db upgrade`)")
+        return 1
     shown = engine.url.render_as_string(hide_password=True)
     if args.db_command == "upgrade":
         migrate.upgrade(engine, args.revision)
-        print(f"{shown}: at revision {migrate.current_revision(engine)}")
+        say(f"{shown}: at revision {migrate.current_revision(engine)}")
         if migrate.current_revision(engine) == migrate.head_revision(engine):
             from cqnews.db.fulltext import missing, stale
             from cqnews.db.session import make_sessionmaker
@@ -123,29 +132,82 @@ def cmd_db(args: argparse.Namespace) -> int:
             with make_sessionmaker(engine)() as session:
                 unindexed, old = missing(session), stale(session)
             if unindexed:
-                print(f"cqnews: {unindexed:,} article(s) are not in the search index yet: run `cqnews reindex`",
-                      file=sys.stderr)
+                say(f"cqnews: {unindexed:,} article(s) are not in the search index yet: run `cqnews reindex`",
+                    file=sys.stderr)
             if old:
-                print(f"cqnews: {old:,} article(s) were indexed by another version of the segmentation: "
-                      "run `cqnews reindex`", file=sys.stderr)
+                say(f"cqnews: {old:,} article(s) were indexed by another version of the segmentation: "
+                    "run `cqnews reindex`", file=sys.stderr)
     elif args.db_command == "downgrade":
+        migrate.require_known(engine)
+        if migrate.current_revision(engine) is None:
+            raise CliError(f"{shown} is at base (no schema): there is nothing to downgrade", 2)
+        confirm(f"downgrading {shown} to {args.revision} drops the tables and columns of the later revisions, "
+                "and the data in them" + (" (base: the whole archive)" if args.revision == "base" else ""),
+                args.yes)
         migrate.downgrade(engine, args.revision)
-        print(f"{shown}: at revision {migrate.current_revision(engine) or 'base (empty)'}")
+        say(f"{shown}: at revision {migrate.current_revision(engine) or 'base (empty)'}")
     elif args.db_command == "current":
         current, head = migrate.current_revision(engine), migrate.head_revision(engine)
+        if not migrate.is_known(engine, current):
+            raise CliError(str(migrate.DatabaseFromTheFuture(str(current), head)))
         state = "up to date" if current == head else f"behind: head is {head}, run `cqnews db upgrade`"
-        print(f"{shown}: revision {current or 'none (empty database)'} ({state})")
+        say(f"{shown}: revision {current or 'none (empty database)'} ({state})")
         return 0 if current == head else 1
     elif args.db_command == "check":
         migrate.require_head(engine)
         alembic_command.check(migrate.alembic_config(engine))
+    elif args.db_command == "backup":
+        return _backup(engine, args.file)
+    if args.db_command in ("upgrade", "downgrade"):
+        checkpoint(engine)
+    engine.dispose()
     return 0
+
+
+def _backup(engine: Any, file: str) -> int:
+    import sqlite3
+    from pathlib import Path
+
+    from cqnews.db.backup import BackupError, backup_sqlite
+
+    try:
+        verdict = backup_sqlite(engine, Path(file))
+    except BackupError as exc:
+        raise CliError(str(exc), 2) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {file}: {exc.strerror or exc}") from None
+    except sqlite3.Error as exc:
+        raise CliError(f"the backup to {file} failed: {exc}") from None
+    finally:
+        engine.dispose()
+    if verdict != "ok":
+        raise CliError(f"the copy in {file} fails PRAGMA integrity_check: {verdict}")
+    say(f"backed up {engine.url.render_as_string(hide_password=True)} to {file} (integrity_check: ok)")
+    return 0
+
+
+def confirm(what: str, yes: bool) -> None:
+    """Go on only if the user agrees to ``what``: --yes, or "y" typed at a terminal; else a usage error."""
+    if yes:
+        return
+    interactive = False
+    try:
+        interactive = sys.stdin.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError, OSError):
+        pass
+    if interactive:
+        say(f"cqnews: {what}. Go on? [y/N] ", end="", file=sys.stderr, flush=True)
+        if sys.stdin.readline().strip().lower() in ("y", "yes"):
+            return
+        raise CliError("nothing changed", 1)
+    raise CliError(f"{what}: add --yes to go on", 2)
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     import time as clock
 
     from cqnews.db.fulltext import rebuild
+    from cqnews.db.session import checkpoint
 
     engine = ready_engine(args)
     started = clock.monotonic()
@@ -155,18 +217,21 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         filled = width * done // total if total else width
         rate = done / max(clock.monotonic() - started, 1e-6)
         eta = (total - done) / rate if rate else 0
-        print(f"\rindexing [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} "
-              f"{rate:,.0f}/s, {eta:,.0f} s left ", end="", file=sys.stderr, flush=True)
+        say(f"indexing [{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} "
+              f"{rate:,.0f}/s, {eta:,.0f} s left ", end="", file=sys.stderr, flush=True,
+            start="\r")
 
     count = rebuild(engine, batch=args.batch, workers=args.workers, progress=progress)
-    print(file=sys.stderr)
-    print(f"indexed {count:,} article(s) in {clock.monotonic() - started:.1f} s")
+    checkpoint(engine)
+    say(file=sys.stderr)
+    say(f"indexed {count:,} article(s) in {clock.monotonic() - started:.1f} s")
     return 0
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
     from cqnews.db.runs import recent_runs
 
+    known_site_or_error(settings_of(args), args.site)
     engine = ready_engine(args)
     runs = recent_runs(engine, args.site, args.limit)
     print_table([[str(r.id), r.site, local_time(r.started_at), local_time(r.finished_at), r.status,

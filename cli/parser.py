@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import NoReturn
 
 from cqnews import __version__, demo
 from cqnews.cli import crawl, ops, query
-from cqnews.cli.common import parse_day
+from cqnews.cli.common import MAX_COUNT, MAX_ID, MAX_PAGE, http_url, int_in, parse_day, seconds_in
 
 DESCRIPTION = "cqnews: crawl Chongqing news sites into a versioned archive, and query it."
 
@@ -54,12 +55,25 @@ command for the next page.
 """
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (the usage itself is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def _debug_flag(parser: argparse.ArgumentParser) -> None:
+    """--debug after the subcommand too (``cqnews search x --debug``); SUPPRESS keeps the top level's value."""
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="cqnews", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"cqnews {__version__}")
+    parser.add_argument("--debug", action="store_true", help="on an unexpected error, print its traceback")
     parser.add_argument("--database-url", metavar="URL",
                         help="archive database (default: $CQNEWS_DATABASE_URL or sqlite:///data/archive.db)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -67,12 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(func=func)
+        _debug_flag(p)
         return p
 
     p = add("demo", crawl.cmd_demo,
             "serve the bundled fixture sites on 127.0.0.1 and crawl them into the archive")
     p.add_argument("--fixtures", default=str(demo.SITES), help="folder of fixture sites (default: %(default)s)")
-    p.add_argument("--port", type=int, default=18400,
+    p.add_argument("--port", type=int_in(0, 65535), default=18400,
                    help="first port to serve the sites on; 0: any free ports (default: %(default)s)")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
@@ -81,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
             "crawl sites now and store what changed; prints a summary per site")
     p.add_argument("sites", nargs="*", metavar="SITE", help="spider names (see `cqnews sites`)")
     p.add_argument("--all", action="store_true", help="crawl every site")
-    p.add_argument("--base-url", metavar="URL", help="fetch from this mirror (e.g. the demo sites on 127.0.0.1)")
+    p.add_argument("--base-url", type=http_url, metavar="URL",
+                   help="fetch from this mirror (e.g. the demo sites on 127.0.0.1)")
     p.add_argument("--distributed", action="store_true",
                    help="start a distributed crawl of one site: its queue in Redis ($CQNEWS_REDIS_URL), seeded with "
                         "its start pages; crawl as one worker while `cqnews worker SITE` processes join")
@@ -92,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
             "join the distributed crawl of SITE (see crawl --distributed) and work its queue "
             "until no work is left")
     p.add_argument("site", metavar="SITE", help="spider name (see `cqnews sites`)")
-    p.add_argument("--base-url", metavar="URL", help="fetch from this mirror (as crawl --base-url)")
-    p.add_argument("--idle-timeout", type=float, metavar="S",
+    p.add_argument("--base-url", type=http_url, metavar="URL", help="fetch from this mirror (as crawl --base-url)")
+    p.add_argument("--idle-timeout", type=seconds_in(0, 86400), metavar="S",
                    help="wait this long for a crawl to begin, and leave a crawl once no work has been left for this "
                         "long (default: $CQNEWS_WORKER_IDLE_SECONDS or 30)")
     once = p.add_mutually_exclusive_group()
@@ -113,10 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     up = db_sub.add_parser("upgrade", help="migrate to the newest schema (or REVISION)")
     up.add_argument("revision", nargs="?", default="head")
-    down = db_sub.add_parser("downgrade", help="migrate back to REVISION ('base' empties the archive)")
+    down = db_sub.add_parser("downgrade", help="migrate back to REVISION ('base' empties the archive); "
+                                               "asks first, unless --yes")
     down.add_argument("revision")
-    db_sub.add_parser("current", help="show the schema revision; exit 1 if not at head")
-    db_sub.add_parser("check", help="fail if the models and migrations disagree")
+    down.add_argument("-y", "--yes", action="store_true", help="do not ask: the data the downgrade drops is lost")
+    current = db_sub.add_parser("current", help="show the schema revision; exit 1 if not at head")
+    check = db_sub.add_parser("check", help="fail if the models and migrations disagree")
+    backup = db_sub.add_parser("backup", help="copy the SQLite archive into the new FILE, consistent even while "
+                                              "a crawl writes (SQLite's online backup); PostgreSQL: use pg_dump")
+    backup.add_argument("file", metavar="FILE")
+    for action in (up, down, current, check, backup):
+        _debug_flag(action)
 
     p = add("daemon", ops.cmd_daemon,
             "run the crawl schedules in the foreground until SIGTERM/SIGINT (logs to stderr)")
@@ -150,34 +173,41 @@ def build_parser() -> argparse.ArgumentParser:
     add_filters(p)
     p.add_argument("--sort", choices=["relevance", "date"], default="relevance",
                    help="relevance: query words in the title first, then newest; date: newest first")
-    p.add_argument("--limit", type=int, default=20, help="results per page (default: %(default)s)")
-    p.add_argument("--page", type=int, default=1, help="page number, from 1")
-    p.add_argument("--offset", type=int, default=0, help="skip this many results first")
+    p.add_argument("--limit", type=int_in(1, MAX_COUNT), default=20, help="results per page (default: %(default)s)")
+    p.add_argument("--page", type=int_in(1, MAX_PAGE), default=1, help="page number, from 1")
+    p.add_argument("--offset", type=int_in(0, MAX_PAGE), default=0, help="skip this many results first")
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
 
     p = add("reindex", ops.cmd_reindex,
             "rebuild the full-text search index from the latest versions (progress on stderr)")
-    p.add_argument("--batch", type=int, default=500, help="articles per transaction (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=1, help="processes that segment text (default: %(default)s)")
+    p.add_argument("--batch", type=int_in(1, MAX_COUNT), default=500,
+                   help="articles per transaction (default: %(default)s)")
+    p.add_argument("--workers", type=int_in(1, 256), default=1,
+                   help="processes that segment text (default: %(default)s)")
 
     p = add("diff", query.cmd_diff,
             "what changed between two versions of an article, by paragraph (default: the last two)")
-    p.add_argument("id", type=int)
-    p.add_argument("v1", type=int, nargs="?", metavar="V1")
-    p.add_argument("v2", type=int, nargs="?", metavar="V2")
-    p.add_argument("--context", type=int, default=1, help="unchanged paragraphs shown around changes")
+    p.add_argument("id", type=int_in(1, MAX_ID))
+    p.add_argument("v1", type=int_in(1, MAX_ID), nargs="?", metavar="V1")
+    p.add_argument("v2", type=int_in(1, MAX_ID), nargs="?", metavar="V2")
+    p.add_argument("--context", type=int_in(0, MAX_COUNT), default=1,
+                   help="unchanged paragraphs shown around changes")
     p.add_argument("--format", choices=["text", "json"], default="text")
 
     p = add("export", query.cmd_export,
             "write articles (JSONL, CSV) or their stored responses (WARC) to a file")
     p.add_argument("--format", choices=["jsonl", "csv", "warc"], required=True)
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="FILE (WARC: gzipped if it ends in .gz)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="FILE, or - for standard output (WARC: gzipped if it ends in .gz)")
+    p.add_argument("--escape-formulas", action=argparse.BooleanOptionalAction, default=True,
+                   help="CSV: put ' before a cell that starts with = + - @ (or a tab or carriage return), so a "
+                        "spreadsheet shows it instead of running it as a formula (default: on)")
     p.add_argument("--query", metavar="TEXT", help="only the articles a search for TEXT finds")
     add_filters(p)
 
     p = add("show", query.cmd_show,
             "one article: metadata, latest text and its versions")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=int_in(1, MAX_ID))
     p.add_argument("--format", choices=["text", "json"], default="text")
 
     p = add("history", query.cmd_history,
@@ -187,8 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("runs", ops.cmd_runs,
             "recent crawl runs with their counts")
-    p.add_argument("--site")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--site", help="only this site (see `cqnews sites`)")
+    p.add_argument("--limit", type=int_in(1, MAX_COUNT), default=20, help="runs shown (default: %(default)s)")
 
     p = add("extract", query.cmd_extract,
             "extract article text and metadata from saved HTML files")

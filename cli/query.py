@@ -5,12 +5,23 @@ import argparse
 import json
 import os
 import sys
+from contextlib import ExitStack, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cqnews.cli.common import CliError, ready_engine
-from cqnews.cli.render import diff_lines, iso_time, local_time, page_summary, print_table, snippet, version_dict
+from cqnews.cli.common import CliError, known_site_or_error, ready_engine, settings_of
+from cqnews.cli.render import (
+    diff_lines,
+    iso_time,
+    json_text,
+    local_time,
+    page_summary,
+    print_table,
+    say,
+    snippet,
+    version_dict,
+)
 
 SHANGHAI_OFFSET = timedelta(hours=8)
 
@@ -126,26 +137,25 @@ def cmd_diff(args: argparse.Namespace) -> int:
                                                                   "editor") if getattr(old, f) != getattr(new, f)]
         lines = diff_lines(paragraph_changes(old.text, new.text), context=args.context)
         if args.format == "json":
-            print(json.dumps({"id": article.id, "url": article.url, "from": version_dict(old),
+            say(json_text({"id": article.id, "url": article.url, "from": version_dict(old),
                               "to": version_dict(new),
                               "fields": {f: [iso_time(a) if isinstance(a, datetime) else a,
                                              iso_time(b) if isinstance(b, datetime) else b] for f, a, b in fields},
-                              "paragraphs": [{"kind": x.kind, "text": x.text} for x in lines]},
-                             ensure_ascii=False, indent=1))
+                              "paragraphs": [{"kind": x.kind, "text": x.text} for x in lines]}, indent=1))
             return 0
-        print(f"article {article.id}: {article.url}")
-        print(f"--- v{old.version_no}  {local_time(old.first_seen)}  {old.content_hash[:12]}")
-        print(f"+++ v{new.version_no}  {local_time(new.first_seen)}  {new.content_hash[:12]}")
+        say(f"article {article.id}: {article.url}")
+        say(f"--- v{old.version_no}  {local_time(old.first_seen)}  {old.content_hash[:12]}")
+        say(f"+++ v{new.version_no}  {local_time(new.first_seen)}  {new.content_hash[:12]}")
         for name, a, b in fields:
             show = local_time if name == "published_at" else (lambda v: v or "-")
-            print(f"{name}: {show(a)} → {show(b)}")
+            say(f"{name}: {show(a)} → {show(b)}")
         if old.version_no == new.version_no:
-            print(f"(article {article.id} has one version: nothing to compare)")
+            say(f"(article {article.id} has one version: nothing to compare)")
         elif not any(x.kind != " " for x in lines):
-            print("(the text is the same)")
+            say("(the text is the same)")
         else:
             for line in lines:
-                print(f"{line.kind} {line.text}")
+                say(f"{line.kind} {line.text}")
     return 0
 
 
@@ -155,12 +165,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     from cqnews.db.search import SearchIndexMissing, UnknownSite, select_articles
     from cqnews.db.session import make_sessionmaker
 
+    known_site_or_error(settings_of(args), args.site)
     filters = _filters(args)
     engine = ready_engine(args)
-    target = Path(args.output)
-    if not target.parent.is_dir():
-        raise CliError(f"{target.parent}: no such folder", 2)
-    with make_sessionmaker(engine)() as session:
+    binary = args.format == "warc"
+    to_stdout = args.output == "-"
+    shown = "standard output" if to_stdout else args.output
+    with make_sessionmaker(engine)() as session, ExitStack() as stack:
+        out = _output(stack, args.output, binary)  # opened first: an unwritable path fails before the query
         try:
             ids = select_articles(session, filters, args.query)
         except QuerySyntaxError as exc:
@@ -170,18 +182,46 @@ def cmd_export(args: argparse.Namespace) -> int:
         except SearchIndexMissing as exc:
             raise CliError(str(exc), 2) from None
         unfiltered = not args.query and filters == type(filters)()
-        if args.format == "warc":
-            pages = export.page_ids(session, None if unfiltered else ids)
-            with target.open("wb") as out:
-                count = export.write_warc(session, pages, out, gzip=target.suffix == ".gz", filename=target.name)
-            what = "response record(s)"
-        else:
-            with target.open("w", encoding="utf-8", newline="") as out:
-                write = export.write_jsonl if args.format == "jsonl" else export.write_csv
-                count = write(session, ids, out)
-            what = "article(s)"
-    print(f"wrote {count:,} {what} to {target}", file=sys.stderr)
+        try:
+            if binary:
+                pages = export.page_ids(session, None if unfiltered else ids)
+                count = export.write_warc(session, pages, out, gzip=args.output.endswith(".gz"),
+                                          filename="cqnews.warc" if to_stdout else Path(args.output).name)
+                what = "response record(s)"
+            else:
+                if args.format == "jsonl":
+                    count = export.write_jsonl(session, ids, out)
+                else:
+                    count = export.write_csv(session, ids, out, escape_formulas=args.escape_formulas)
+                what = "article(s)"
+            out.flush()
+            if not to_stdout:
+                stack.close()  # closed here, so that a full disk is reported as such
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            with suppress(OSError):
+                stack.close()  # closing flushes the rest of the buffer, and fails again
+            raise CliError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    say(f"wrote {count:,} {what} to {shown}", file=sys.stderr)
     return 0
+
+
+def _output(stack: ExitStack, path: str, binary: bool) -> Any:
+    """The export's output: standard output for "-", else the file, opened (or one line saying why not)."""
+    if path == "-":
+        return sys.stdout.buffer if binary else sys.stdout
+    target = Path(path)
+    if target.is_dir():
+        raise CliError(f"{path} is a folder: give the name of a file to write (or - for standard output)", 2)
+    if not target.parent.is_dir():
+        raise CliError(f"{target.parent}: no such folder", 2)
+    try:
+        if binary:
+            return stack.enter_context(target.open("wb"))
+        return stack.enter_context(target.open("w", encoding="utf-8", newline=""))
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -195,26 +235,25 @@ def cmd_show(args: argparse.Namespace) -> int:
             raise CliError(f"no article with id {args.id}")
         latest = article.versions[-1]
         if args.format == "json":
-            print(json.dumps({"id": article.id, "site": article.site.name, "url": article.url,
+            say(json_text({"id": article.id, "site": article.site.name, "url": article.url,
                               "aliases": [a.url for a in article.aliases], "duplicate_of": article.duplicate_of,
                               "text": latest.text,
-                              "versions": [version_dict(v) for v in article.versions]},
-                             ensure_ascii=False, indent=1))
+                              "versions": [version_dict(v) for v in article.versions]}, indent=1))
             return 0
-        print(f"# {latest.title or '(untitled)'}")
-        print(f"id {article.id} · {article.site.name} · {article.url}")
+        say(f"# {latest.title or '(untitled)'}")
+        say(f"id {article.id} · {article.site.name} · {article.url}")
         for alias in article.aliases:
-            print(f"also at {alias.url}")
+            say(f"also at {alias.url}")
         if article.duplicate_of:
-            print(f"near-duplicate of article {article.duplicate_of} (the same story, first archived there)")
-        print(f"published {local_time(latest.published_at)} · author {latest.author or '-'} · "
+            say(f"near-duplicate of article {article.duplicate_of} (the same story, first archived there)")
+        say(f"published {local_time(latest.published_at)} · author {latest.author or '-'} · "
               f"source {latest.source or '-'} · editor {latest.editor or '-'}")
-        print(f"archived {local_time(article.first_seen)} · last seen {local_time(article.last_seen)} · "
+        say(f"archived {local_time(article.first_seen)} · last seen {local_time(article.last_seen)} · "
               f"{article.version_count} version(s)\n")
-        print(latest.text)
-        print()
+        say(latest.text)
+        say()
         for v in article.versions:
-            print(f"v{v.version_no}  {local_time(v.first_seen)} → {local_time(v.last_seen)}  {v.text_length} chars  "
+            say(f"v{v.version_no}  {local_time(v.first_seen)} → {local_time(v.last_seen)}  {v.text_length} chars  "
                   f"{v.content_hash[:12]}")
     return 0
 
@@ -231,11 +270,11 @@ def cmd_history(args: argparse.Namespace) -> int:
         changes = history(article)
         if args.format == "json":
             for c in changes:
-                print(json.dumps(version_dict(c.version) | {"changed": c.changed_fields,
+                say(json_text(version_dict(c.version) | {"changed": c.changed_fields,
                                  "paragraphs_added": c.paragraphs_added,
-                                 "paragraphs_removed": c.paragraphs_removed}, ensure_ascii=False))
+                                 "paragraphs_removed": c.paragraphs_removed}))
             return 0
-        print(f"article {article.id}: {article.url}")
+        say(f"article {article.id}: {article.url}")
         rows = []
         for c in changes:
             what = "first capture" if c.version.version_no == 1 else (
@@ -252,14 +291,14 @@ def cmd_extract(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
         if not Path(path).is_file():
-            print(f"cqnews: {path}: no such file", file=sys.stderr)
+            say(f"cqnews: {path}: no such file", file=sys.stderr)
             failed += 1
             continue
         record = extract_file(path)
         if args.format == "jsonl":
-            print(json.dumps(record, ensure_ascii=False), flush=True)
+            say(json_text(record), flush=True)
         else:
-            print(f"== {path}\ntitle: {record.get('title')}\npublished: {record.get('published_at')}\n"
+            say(f"== {path}\ntitle: {record.get('title')}\npublished: {record.get('published_at')}\n"
                   f"author: {record.get('author')}  source: {record.get('source')}  "
                   f"editor: {record.get('editor')}\n\n{record.get('text') or record.get('error')}\n")
     return 1 if failed else 0

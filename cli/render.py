@@ -2,9 +2,11 @@
 search snippets and version diffs marked up from the plain data ``db.search`` returns."""
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -12,6 +14,33 @@ if TYPE_CHECKING:
     from cqnews.health import Problem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+# C0 and C1 control characters but \t and \n, and DEL: page text could move the cursor, retitle the window or
+# rewrite what is on screen (ESC sequences, or CSI as U+009B); each is shown as U+FFFD instead.
+_CONTROLS = {c: "\ufffd" for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)] if c not in (0x09, 0x0A)}
+_C1_ESCAPED = {c: f"\\u{c:04x}" for c in range(0x80, 0xA0)}
+
+
+def clean(text: str) -> str:
+    """``text`` safe for a terminal: control characters (but tab and newline) replaced by U+FFFD."""
+    return text.translate(_CONTROLS)
+
+
+def say(*parts: object, sep: str = " ", end: str = "\n", file: IO[str] | None = None, flush: bool = False,
+        start: str = "") -> None:
+    """The one printer of the CLI: ``print`` with every part passed through :func:`clean` (``start``, e.g. a
+    carriage return that redraws a progress line, is written as given)."""
+    out = file if file is not None else sys.stdout
+    out.write(start + sep.join(clean(str(p)) for p in parts) + end)
+    if flush:
+        out.flush()
+
+
+def json_text(value: Any, **kwargs: Any) -> str:
+    """JSON with Chinese as is, and C1 controls escaped (json escapes C0 itself), so it is terminal-safe and
+    loses nothing."""
+    return json.dumps(value, ensure_ascii=False, **kwargs).translate(_C1_ESCAPED)
 
 
 def local_time(value: datetime | None) -> str:
@@ -58,7 +87,7 @@ def print_table(rows: list[list[str]], headers: list[str]) -> None:
 
     widths = [max([width(h)] + [width(r[i]) for r in rows]) for i, h in enumerate(headers)]
     for row in [headers] + rows:
-        print("  ".join(cell + " " * (w - width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip())
+        say("  ".join(cell + " " * (w - width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 

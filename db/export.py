@@ -72,13 +72,29 @@ def write_jsonl(session: Session, ids: Sequence[int], out: IO[str]) -> int:
     return count
 
 
-def write_csv(session: Session, ids: Sequence[int], out: IO[str]) -> int:
-    """CSV (RFC 4180 quoting, UTF-8); ``aliases`` joined by spaces, ``text`` with its line breaks."""
+# OWASP's CSV injection rule: a cell starting with one of these is a formula to a spreadsheet
+# (=HYPERLINK(...) from a hostile page's title would run when the export is opened).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, prefixed with ' (shown as text); others unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(session: Session, ids: Sequence[int], out: IO[str], *, escape_formulas: bool = True) -> int:
+    """CSV (RFC 4180 quoting, UTF-8); ``aliases`` joined by spaces, ``text`` with its line breaks. With
+    ``escape_formulas`` (the default) no cell can start a formula (:func:`escape_formula`)."""
     writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
     writer.writeheader()
     count = 0
     for record in article_records(session, ids):
-        writer.writerow(record | {"aliases": " ".join(record["aliases"])})
+        row = record | {"aliases": " ".join(record["aliases"])}
+        if escape_formulas:
+            row = {key: escape_formula(value) for key, value in row.items()}
+        writer.writerow(row)
         count += 1
     return count
 

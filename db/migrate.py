@@ -15,6 +15,7 @@ from cqnews import migrations
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 # Alembic is imported by the functions that use it: the CLI's error boundary imports this module for
 # ``DatabaseNotAtHead`` on every command, and a search must not pay for loading Alembic (~0.1-0.4 s).
@@ -22,6 +23,31 @@ if TYPE_CHECKING:
 
 class DatabaseNotAtHead(Exception):
     """The archive's schema is not the one this code writes; run ``cqnews db upgrade``."""
+
+
+class DatabaseFromTheFuture(DatabaseNotAtHead):
+    """The archive is at a revision this code has no migration for: a newer cqnews made it."""
+
+    def __init__(self, revision: str, head: str | None) -> None:
+        super().__init__(f"the archive is at revision {revision}, which this cqnews (schema {head}) does not know: "
+                         "it was made by a newer cqnews; install that version to use or downgrade it")
+
+
+def scripts() -> ScriptDirectory:
+    """The migrations this code ships, without a database."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    return ScriptDirectory.from_config(config)
+
+
+def require_revision(revision: str) -> None:
+    """Raise Alembic's CommandError for a target no migration names (before any database is touched); relative
+    targets (+1, 0003-1) need the database's revision, and are left to Alembic."""
+    if "+" not in revision and "-" not in revision:
+        scripts().get_revisions(revision)
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -37,13 +63,29 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
+    require_known(engine)
     command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     from alembic import command
 
+    require_known(engine)
     command.downgrade(alembic_config(engine), revision)
+
+
+def is_known(engine: Engine, revision: str | None) -> bool:
+    """Whether this code has the migration ``revision`` (None, an empty database, is known)."""
+    if revision is None:
+        return True
+    return revision in {script.revision for script in scripts().walk_revisions()}
+
+
+def require_known(engine: Engine) -> None:
+    """Refuse to migrate from a revision this code cannot read (Alembic would fail with "Can't locate")."""
+    current = current_revision(engine)
+    if not is_known(engine, current):
+        raise DatabaseFromTheFuture(str(current), head_revision(engine))
 
 
 def head_revision(engine: Engine) -> str | None:
@@ -62,6 +104,8 @@ def current_revision(engine: Engine) -> str | None:
 def require_head(engine: Engine) -> None:
     """Refuse to write to an archive whose schema is older or newer than this code's."""
     current, head = current_revision(engine), head_revision(engine)
+    if not is_known(engine, current):
+        raise DatabaseFromTheFuture(str(current), head)
     if current != head:
         where = "an empty database" if current is None else f"revision {current}"
         raise DatabaseNotAtHead(

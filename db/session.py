@@ -18,14 +18,42 @@ class ArchiveConfigError(Exception):
     """The archive cannot be opened as configured (bad URL, missing driver...)."""
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; creates the folder of a SQLite file if needed."""
+class ArchiveMissing(ArchiveConfigError):
+    """A command that only reads found no SQLite file where the archive should be (and created none)."""
+
+
+# A server that accepts connections and never answers would otherwise hold a command for minutes (the TCP
+# timeouts); the CLI passes CQNEWS_DB_CONNECT_TIMEOUT. psycopg rounds down, to at least 2 s.
+DEFAULT_CONNECT_TIMEOUT = 10.0
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite archive URL; None for another backend, an in-memory database or a bad URL."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str, *, create: bool = True, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+                **kwargs: Any) -> Engine:
+    """An engine for ``url``. ``create``: make the folder of a SQLite file if needed (writers); without it a
+    missing file raises ArchiveMissing, so a read-only command leaves no empty archive behind."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ArchiveConfigError(f"not a database URL: {url!r} (expected e.g. sqlite:///data/archive.db)") from exc
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_file(url)
+    if path is not None and create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif path is not None and not path.is_file():
+        raise ArchiveMissing(f"no archive at {path}: create it with `cqnews db upgrade` (then `cqnews crawl SITE`), "
+                             "or try `cqnews demo`")
+    if parsed.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = {"connect_timeout": max(1, int(connect_timeout))} | kwargs.get("connect_args", {})
     try:
         engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
     except (ImportError, ArgumentError) as exc:
@@ -42,6 +70,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def checkpoint(engine: Engine) -> None:
+    """Move a SQLite archive's write-ahead log into the file itself and empty the log, so that the file alone is
+    the whole archive (a `cp` of it is a backup). SQLite does this when its last connection closes, which a crawl
+    process never does cleanly (it exits with gc.freeze()); a no-op on PostgreSQL, and when a reader still holds
+    the log (the next command's close does it then)."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -172,3 +172,44 @@ def text_record(url: str, title: str | None, text_: str, published_at: Any, fetc
     return ArticleRecord(site=site, canonical_url=canonical_url(url), capture=capture, text=text_, title=title,
                          published_at=published_at, content_hash=content_fingerprint(title, text_, published_at),
                          text_hash=text_fingerprint(text_), extractor_version="test")
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
+    """The CLI's error contract: exit ``code``, no traceback, exactly one line on stderr, from cqnews; returns it."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == code, (result.returncode, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert len(lines) == 1, result.stderr[-2000:]
+    assert lines[0].startswith("cqnews"), lines[0]
+    return lines[0]
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[int]:
+    """A port on 127.0.0.1 that accepts connections and never answers (a hung database server)."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        server.close()

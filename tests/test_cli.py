@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +32,10 @@ def test_demo_fills_the_default_sqlite_archive_and_summarises(tmp_path: Path) ->
     first = cqnews(["demo", *ports], default, tmp_path, env={"CQNEWS_DATABASE_URL": default})
     assert first.returncode == 0, first.stderr[-3000:]
     assert (tmp_path / "data" / "archive.db").is_file()
+    # The file alone is the archive (the write-ahead log folded in): a plain copy is a backup.
+    shutil.copyfile(tmp_path / "data" / "archive.db", tmp_path / "copy.db")
+    archived = _count_articles(tmp_path / "data" / "archive.db")
+    assert archived > 0 and _count_articles(tmp_path / "copy.db") == archived
     header = first.stdout.splitlines()[0].split()
     assert header[:4] == ["site", "status", "pages", "new"]
     lines = {line.split()[0]: line.split() for line in first.stdout.splitlines()[1:]}
@@ -39,6 +45,29 @@ def test_demo_fills_the_default_sqlite_archive_and_summarises(tmp_path: Path) ->
     assert second.returncode == 0, second.stderr[-3000:]
     again = {line.split()[0]: line.split() for line in second.stdout.splitlines()[1:]}
     assert all(cols[4] == "0" and int(cols[9]) > 0 for cols in again.values())  # nothing new; not due again
+
+
+def _count_articles(path: Path) -> int:
+    connection = sqlite3.connect(path)
+    try:
+        return int(connection.execute("SELECT count(*) FROM articles").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def test_db_backup_is_a_whole_consistent_copy(demo_archive: str, tmp_path: Path) -> None:
+    target = tmp_path / "backup.db"
+    result = cqnews(["db", "backup", str(target)], demo_archive, tmp_path)
+    if not demo_archive.startswith("sqlite"):
+        assert result.returncode == 2 and "pg_dump" in result.stderr and not target.exists()
+        return
+    assert result.returncode == 0, result.stderr
+    connection = sqlite3.connect(target)
+    assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    connection.close()
+    assert _count_articles(target) == _count_articles(Path(demo_archive.removeprefix("sqlite:///"))) > 0
+    again = cqnews(["db", "backup", str(target)], demo_archive, tmp_path)  # never over an existing file
+    assert again.returncode == 2 and "exists" in again.stderr
 
 
 def _json_lines(text: str) -> list[dict]:  # type: ignore[type-arg]
@@ -104,7 +133,7 @@ def test_runs_lists_the_demo_crawls(demo_archive: str, tmp_path: Path) -> None:
         (["search", "x", "--since", "yesterday"], "not a date"),
         (["crawl", "no_such_site"], "unknown site no_such_site"),
         (["crawl"], "name at least one site"),
-        (["show", "abc"], "invalid int value"),
+        (["show", "abc"], "not an integer"),
         (["frobnicate"], "invalid choice"),
     ],
 )

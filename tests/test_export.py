@@ -7,13 +7,13 @@ import json
 import zlib
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from test_search import CORPUS, fill
 from warcio.archiveiterator import ArchiveIterator
 
 from cqnews.db import export
 from cqnews.db.fulltext import fold
-from cqnews.db.models import Page, RawBlob
+from cqnews.db.models import ArticleVersion, Page, RawBlob
 from cqnews.db.search import Filters, select_articles
 from cqnews.db.session import make_sessionmaker
 
@@ -92,3 +92,23 @@ def test_cli_export_of_a_demo_archive(tmp_path: Path) -> None:
     assert lines and all(x["site"] == "cbg" and "重庆" in fold(x["title"] + x["text"]) for x in lines)
     bad = cqnews(["export", "--format", "csv", "--query", '"渝北', "-o", str(tmp_path / "x.csv")], url, tmp_path)
     assert bad.returncode == 2 and "unbalanced" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_csv_neutralises_cells_a_spreadsheet_would_run(archive_engine: Engine) -> None:
+    fill(archive_engine)
+    hostile = ['=HYPERLINK("http://evil.example","点击")', "+1+1", "-2+3", "@SUM(A1)", "\t=1"]
+    with archive_engine.begin() as connection:  # titles as a hostile page would give them
+        ids = list(connection.scalars(select(ArticleVersion.id).order_by(ArticleVersion.id)))
+        for version_id, title in zip(ids, hostile, strict=False):
+            connection.execute(update(ArticleVersion).where(ArticleVersion.id == version_id).values(title=title))
+    with make_sessionmaker(archive_engine)() as session:
+        articles = select_articles(session, Filters())
+        safe, raw = io.StringIO(), io.StringIO()
+        export.write_csv(session, articles, safe)
+        export.write_csv(session, articles, raw, escape_formulas=False)
+    safe_titles = [r["title"] for r in csv.DictReader(io.StringIO(safe.getvalue()))]
+    raw_titles = [r["title"] for r in csv.DictReader(io.StringIO(raw.getvalue()))]
+    assert set(hostile) <= set(raw_titles)  # the option off: the data as stored
+    assert not any(t.startswith(("=", "+", "-", "@", "\t")) for t in safe_titles)
+    assert {"'" + t for t in hostile} <= set(safe_titles)
+    assert {t for t in safe_titles if not t.startswith("'")} == {t for t in raw_titles if t not in hostile}
