@@ -1,4 +1,11 @@
-"""Running the real `cqnews` command against the reconstructed demo sites served on 127.0.0.1, as a user would."""
+"""The shared test helpers (the one module of them: no test module imports another).
+
+- running the real `cqnews` command against the reconstructed demo sites served on 127.0.0.1, as a user would;
+- records to fill a test archive with, all synthetic (invented articles in the style of the real outlets):
+  :func:`make_record`, one 人民网重庆频道 article (``URL``, ``BODY``) GB-encoded like the real site, for the
+  versioning, store and migration tests; ``CORPUS`` with :func:`corpus_record` and :func:`fill`, six short
+  articles of two sites, simplified and traditional, for search, diff and export.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -13,19 +20,25 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from cqnews import settings as settings_module
 from cqnews.cli import main
 from cqnews.commands import cqnews_command
+from cqnews.db.archive import Archive
 from cqnews.db.models import CrawlRun
+from cqnews.db.records import ArticleRecord, Capture
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo import SITES
+from cqnews.fingerprints import content_fingerprint, normalise, simhash, text_fingerprint
+from cqnews.urls import canonical_url
 
 FIXTURES = SITES  # the demo sites: reconstructed copies of the six sites (cqnews/demo/sites/README.md)
 
@@ -213,3 +226,80 @@ def silent_server() -> Iterator[int]:
         for connection in held:
             connection.close()
         server.close()
+
+
+# -- records to fill a test archive with ---------------------------------------------------------------
+
+SH = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+# -- one article, as the versioning tests write it again and again -----------------------------------------
+
+URL = "http://cq.people.com.cn/n2/2020/0508/c365401-33998868.html"
+BODY = "人民网重庆5月8日电 渝北区将对标“两中心两地”战略目标。\n\n据了解，渝北区作为重庆主城北大门。"
+PUBLISHED = datetime(2020, 5, 8, 18, 43, tzinfo=SH)
+HEADERS = {"content-type": "text/html; charset=GB2312"}
+
+
+def page_html(title: str, text: str) -> bytes:
+    """A minimal page holding ``text``, in the site's encoding."""
+    return f"<html><title>{title}</title><body>{text}</body></html>".encode("gb18030")
+
+
+def make_record(url: str, text: str = BODY, title: str = "渝北:努力成为新动力源", at: datetime = T0,
+                html: bytes | None = None, site: str = "cq_people", parts: tuple[Capture, ...] = ()) -> ArticleRecord:
+    """The archive's record of an article at ``url`` captured at ``at``, fingerprints computed as the crawl does."""
+    capture = Capture(url=url, status=200, headers=HEADERS, body=html if html is not None else page_html(title, text),
+                      fetched_at=at, encoding="gb18030")
+    return ArticleRecord(site=site, canonical_url=canonical_url(url), capture=capture, text=text, title=title,
+                         author="胡虹", source="人民网-重庆频道", published_at=PUBLISHED,
+                         content_hash=content_fingerprint(title, text, PUBLISHED), text_hash=text_fingerprint(text),
+                         extractor_version="test", simhash=simhash(normalise(text)), parts=parts)
+
+
+def count(engine: Engine, model: Any) -> int:
+    """How many rows the table of ``model`` holds."""
+    with make_sessionmaker(engine)() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+# -- a small corpus for search, diff and export ------------------------------------------------------------
+
+# (site, path, title, text, published day, author, source)
+CORPUS = [
+    ("cq_people", "a1", "渝北:努力成为新动力源",
+     "渝北区将对标“两中心两地”战略目标。\n\n据了解，渝北区作为重庆主城北大门。",
+     "2020-05-08", "胡虹", "人民网-重庆频道"),
+    ("cq_people", "a2", "成渝地区双城经济圈建设提速",
+     "推动成渝地区双城经济圈建设，川渝两地签署合作协议。\n\n重庆市经济发展稳中向好。",
+     "2020-05-10", "王新", "人民网-重庆频道"),
+    ("cbg", "b1", "雙城經濟圈：重慶與成都攜手", "成渝地區雙城經濟圈建設加快推進，經濟總量再上台階。",
+     "2020-05-12", "張偉", "視界網"),
+    ("cbg", "b2", "沙坪坝大学城迎来新生", "沙坪坝区大学城各高校迎来新生报到，重庆大学新生超过一万人。",
+     "2020-05-20", "李静", "视界网"),
+    ("cbg", "b3", "解放碑夜间经济火热", "解放碑步行街夜间经济持续升温，火锅店排起长队。重庆夜景吸引游客。",
+     "2020-06-01", None, "视界网"),
+    ("cq_people", "a3", "轻轨3号线延长段开通", "轨道交通3号线北延伸段开通运营，渝北区市民出行更便捷。",
+     "2020-06-03", "胡虹", "人民网-重庆频道"),
+]
+
+
+def corpus_record(site: str, path: str, title: str, body: str, day: str, author: str | None, source: str,
+                  at: datetime = T0) -> ArticleRecord:
+    """The record of one row of ``CORPUS`` (UTF-8 page at ``http://SITE.example.cn/PATH.html``)."""
+    url = f"http://{site}.example.cn/{path}.html"
+    capture = Capture(url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
+                      body=f"<html><title>{title}</title><body>{body}</body></html>".encode(), fetched_at=at,
+                      encoding="utf-8")
+    published = datetime.fromisoformat(day).replace(hour=9, tzinfo=SH)
+    return ArticleRecord(site=site, canonical_url=canonical_url(url), capture=capture, text=body, title=title,
+                         author=author, source=source, published_at=published,
+                         content_hash=content_fingerprint(title, body, published), text_hash=text_fingerprint(body),
+                         extractor_version="test")
+
+
+def fill(engine: Engine) -> None:
+    """Archive every row of ``CORPUS``, a day apart from ``T0`` on."""
+    archive = Archive(engine)
+    for n, row in enumerate(CORPUS):
+        archive.record(corpus_record(*row, at=T0 + timedelta(days=n)), row[0])

@@ -3,46 +3,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 
 from cqnews.db.archive import Archive, Outcome
 from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, UrlAlias
-from cqnews.db.records import ArticleRecord, Capture, UnchangedVisit
+from cqnews.db.records import UnchangedVisit
 from cqnews.db.session import make_sessionmaker
-from cqnews.fingerprints import content_fingerprint, normalise, simhash, text_fingerprint
-from cqnews.urls import canonical_url
 
-T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
-BODY = "人民网重庆5月8日电 渝北区将对标“两中心两地”战略目标。\n\n据了解，渝北区作为重庆主城北大门。"
-
-
-def _page_html(title: str, text: str) -> bytes:
-    return f"<html><title>{title}</title><body>{text}</body></html>".encode("gb18030")
-
-
-PUBLISHED = datetime(2020, 5, 8, 18, 43, tzinfo=ZoneInfo("Asia/Shanghai"))
-HEADERS = {"content-type": "text/html; charset=GB2312"}
-
-
-def make_record(url: str, text: str = BODY, title: str = "渝北:努力成为新动力源", at: datetime = T0,
-                html: bytes | None = None, site: str = "cq_people", parts: tuple[Capture, ...] = ()) -> ArticleRecord:
-    capture = Capture(url=url, status=200, headers=HEADERS, body=html if html is not None else _page_html(title, text),
-                      fetched_at=at, encoding="gb18030")
-    return ArticleRecord(site=site, canonical_url=canonical_url(url), capture=capture, text=text, title=title,
-                         author="胡虹", source="人民网-重庆频道", published_at=PUBLISHED,
-                         content_hash=content_fingerprint(title, text, PUBLISHED), text_hash=text_fingerprint(text),
-                         extractor_version="test", simhash=simhash(normalise(text)), parts=parts)
-
-
-def count(engine, model) -> int:  # type: ignore[no-untyped-def]
-    with make_sessionmaker(engine)() as session:
-        return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-URL = "http://cq.people.com.cn/n2/2020/0508/c365401-33998868.html"
+from helpers import BODY, T0, URL, count, make_record, page_html
 
 
 def test_first_capture_is_a_new_article_with_version_one(archive_engine) -> None:  # type: ignore[no-untyped-def]
@@ -196,7 +166,7 @@ def test_a_batch_keeps_every_good_item_when_one_is_refused(archive_engine) -> No
     good = make_record(URL)
     refused = replace(make_record("http://cq.people.com.cn/n2/refused.html",
                                   text="另一篇文章的正文，数据库不会接受它。",
-                                  html=_page_html("refused", "只属于被拒绝的那一篇")),
+                                  html=page_html("refused", "只属于被拒绝的那一篇")),
                       content_hash=None)  # NOT NULL: the database refuses it, twice
     later = make_record("http://cq.people.com.cn/n2/later.html", text="第三篇文章。重庆江北区新闻。", title="江北")
     results = archive.record_batch([good, refused, later], "人民网重庆频道")
@@ -216,7 +186,7 @@ from datetime import timedelta
 from sqlalchemy import event
 from cqnews.db.archive import Archive
 from cqnews.db.session import make_engine
-from test_archive import URL, T0, make_record
+from helpers import URL, T0, make_record
 engine = make_engine({url!r})
 archive = Archive(engine)
 flushes = []

@@ -5,15 +5,13 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from test_search import CORPUS, T0, item
-
 from cqnews.cli.render import diff_lines, inline_diff
 from cqnews.db.archive import Archive
 from cqnews.db.migrate import upgrade
 from cqnews.db.search import character_changes, paragraph_changes
 from cqnews.db.session import make_engine
 
-from helpers import cqnews
+from helpers import CORPUS, T0, corpus_record, cqnews
 
 OLD = "第一段没有变。\n\n第二段：渝北区GDP增长5%。\n\n第三段也没有变。\n\n第四段。\n\n第五段。"
 NEW = "第一段没有变。\n\n第二段：渝北区GDP增长6%。\n\n第三段也没有变。\n\n第四段。\n\n第五段。\n\n（更正：增速为6%。）"
@@ -42,7 +40,7 @@ def test_cli_diff_of_two_versions(tmp_path: Path) -> None:
     archive = Archive(engine)
     row = CORPUS[0]
     for n, body in enumerate((OLD, NEW, NEW + "\n\n第七段。")):
-        archive.record(item(row[0], row[1], row[2], body, row[4], row[5], row[6], at=T0 + timedelta(days=n)))
+        archive.record(corpus_record(row[0], row[1], row[2], body, row[4], row[5], row[6], at=T0 + timedelta(days=n)))
     engine.dispose()
     last_two = cqnews(["diff", "1"], url, tmp_path)
     assert last_two.returncode == 0, last_two.stderr

@@ -8,7 +8,6 @@ import zlib
 from pathlib import Path
 
 from sqlalchemy import Engine, select, update
-from test_search import CORPUS, fill
 from warcio.archiveiterator import ArchiveIterator
 
 from cqnews.db import export
@@ -17,7 +16,7 @@ from cqnews.db.models import ArticleVersion, Page, RawBlob
 from cqnews.db.search import Filters, select_articles
 from cqnews.db.session import make_sessionmaker
 
-from helpers import cqnews
+from helpers import CORPUS, cqnews, fill
 
 
 def stored_pages(engine: Engine) -> dict[str, bytes]:

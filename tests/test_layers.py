@@ -159,3 +159,42 @@ def test_the_scan_sees_the_whole_package_and_resolves_relative_imports() -> None
     found = [Arrow("cqnews.db.search", ROOT / "db" / "search.py", line, imported, written)
              for line, imported, written in imports_of("cqnews.db.search", source, False, known)]
     assert backward(rule, found) == ["db/search.py:4: import scrapy.http"]
+
+
+
+TESTS = ROOT / "tests"
+
+
+def imports_of_test_modules(source: str, test_modules: set[str]) -> list[tuple[int, str]]:
+    """(line, module) for each import in ``source`` of one of ``test_modules`` (bare, or as ``tests.NAME``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] in test_modules or (parts[0] == "tests" and len(parts) > 1 and parts[1] in test_modules):
+                found.append((node.lineno, name))
+    return found
+
+
+def test_no_test_module_imports_another() -> None:
+    """A test module imported by another drags its fixtures and module-level setup along and ties the two
+    together; what several test modules share lives in tests/helpers.py."""
+    paths = sorted(TESTS.glob("test_*.py"))
+    names = {p.stem for p in paths}
+    assert {"test_archive", "test_search", "test_layers"} <= names  # the scan sees the test modules
+    imports = [f"tests/{p.name}:{line}: {name}" for p in paths
+               for line, name in imports_of_test_modules(p.read_text(encoding="utf-8"), names)]
+    assert imports == []
+
+
+def test_the_test_import_scan_finds_every_spelling() -> None:
+    source = ("import test_search\nfrom test_archive import URL\nfrom tests.test_diff import OLD\n"
+              "import tests.test_export as e\nfrom helpers import URL\nimport json\nfrom . import test_x\n")
+    assert imports_of_test_modules(source, {"test_search", "test_archive", "test_diff", "test_export"}) == [
+        (1, "test_search"), (2, "test_archive"), (3, "tests.test_diff"), (4, "tests.test_export")]

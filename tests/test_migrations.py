@@ -8,6 +8,8 @@ from sqlalchemy import inspect, text
 from cqnews.db import migrate
 from cqnews.db.session import make_engine
 
+from helpers import URL, make_record
+
 TABLES = {"sites", "articles", "article_versions", "url_aliases", "raw_blobs", "pages", "crawl_runs"}
 
 
@@ -50,8 +52,6 @@ def test_constraint_names_follow_the_naming_convention(database_url: str) -> Non
 def test_archived_data_survives_downgrade_and_upgrade(database_url: str) -> None:
     """Rebuilding a table (SQLite batch mode) must not cascade-delete the rows that refer to it."""
     from datetime import UTC, datetime
-
-    from test_archive import URL, make_record
 
     from cqnews.db.archive import Archive
 

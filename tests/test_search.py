@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, text
@@ -14,53 +13,10 @@ from cqnews.db import fulltext
 from cqnews.db.archive import Archive
 from cqnews.db.fulltext import QuerySyntaxError
 from cqnews.db.migrate import downgrade, upgrade
-from cqnews.db.records import ArticleRecord, Capture
 from cqnews.db.search import Filters, SearchIndexMissing, TextMatch, search, text_match
 from cqnews.db.session import make_engine, make_sessionmaker
-from cqnews.fingerprints import content_fingerprint, text_fingerprint
-from cqnews.urls import canonical_url
 
-from helpers import postgres_database
-
-SH = ZoneInfo("Asia/Shanghai")
-T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
-
-# (site, path, title, text, published day, author, source)
-CORPUS = [
-    ("cq_people", "a1", "渝北:努力成为新动力源",
-     "渝北区将对标“两中心两地”战略目标。\n\n据了解，渝北区作为重庆主城北大门。",
-     "2020-05-08", "胡虹", "人民网-重庆频道"),
-    ("cq_people", "a2", "成渝地区双城经济圈建设提速",
-     "推动成渝地区双城经济圈建设，川渝两地签署合作协议。\n\n重庆市经济发展稳中向好。",
-     "2020-05-10", "王新", "人民网-重庆频道"),
-    ("cbg", "b1", "雙城經濟圈：重慶與成都攜手", "成渝地區雙城經濟圈建設加快推進，經濟總量再上台階。",
-     "2020-05-12", "張偉", "視界網"),
-    ("cbg", "b2", "沙坪坝大学城迎来新生", "沙坪坝区大学城各高校迎来新生报到，重庆大学新生超过一万人。",
-     "2020-05-20", "李静", "视界网"),
-    ("cbg", "b3", "解放碑夜间经济火热", "解放碑步行街夜间经济持续升温，火锅店排起长队。重庆夜景吸引游客。",
-     "2020-06-01", None, "视界网"),
-    ("cq_people", "a3", "轻轨3号线延长段开通", "轨道交通3号线北延伸段开通运营，渝北区市民出行更便捷。",
-     "2020-06-03", "胡虹", "人民网-重庆频道"),
-]
-
-
-def item(site: str, path: str, title: str, body: str, day: str, author: str | None, source: str,
-         at: datetime = T0) -> ArticleRecord:
-    url = f"http://{site}.example.cn/{path}.html"
-    capture = Capture(url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
-                      body=f"<html><title>{title}</title><body>{body}</body></html>".encode(), fetched_at=at,
-                      encoding="utf-8")
-    published = datetime.fromisoformat(day).replace(hour=9, tzinfo=SH)
-    return ArticleRecord(site=site, canonical_url=canonical_url(url), capture=capture, text=body, title=title,
-                         author=author, source=source, published_at=published,
-                         content_hash=content_fingerprint(title, body, published), text_hash=text_fingerprint(body),
-                         extractor_version="test")
-
-
-def fill(engine: Engine) -> None:
-    archive = Archive(engine)
-    for n, row in enumerate(CORPUS):
-        archive.record(item(*row, at=T0 + timedelta(days=n)), row[0])
+from helpers import CORPUS, SH, T0, corpus_record, fill, postgres_database
 
 
 @pytest.fixture
@@ -123,7 +79,7 @@ def test_sorting_and_pages(filled: Engine) -> None:
 def test_the_index_follows_new_versions(filled: Engine) -> None:
     archive = Archive(filled)
     row = CORPUS[3]
-    archive.record(item(row[0], row[1], row[2], "磁器口古镇游客如织。", row[4], row[5], row[6],
+    archive.record(corpus_record(row[0], row[1], row[2], "磁器口古镇游客如织。", row[4], row[5], row[6],
                         at=T0 + timedelta(days=30)))
     assert titles(filled, "磁器口") == ["沙坪坝大学城迎来新生"]
     assert titles(filled, "新生 报到") == []  # the old version is not searched any more

@@ -8,7 +8,6 @@ from typing import Any
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
-from test_archive import BODY, HEADERS, PUBLISHED, T0, URL, _page_html, count, make_record
 
 from cqnews.db.archive import RevisitPolicy
 from cqnews.db.models import Article
@@ -21,10 +20,12 @@ from cqnews.items import RawPage
 from cqnews.pipelines.store import StorePipeline, archive_record
 from cqnews.urls import canonical_url
 
+from helpers import BODY, HEADERS, PUBLISHED, T0, URL, count, make_record, page_html
+
 
 def make_item(url: str, text: str = BODY, title: str = "渝北:努力成为新动力源", at: datetime = T0) -> ArticleItem:
-    """The item the dedup pipeline hands on for the page ``test_archive.make_record`` stores."""
-    page = RawPage(site="cq_people", url=url, status=200, headers=HEADERS, body=_page_html(title, text), fetched_at=at)
+    """The item the dedup pipeline hands on for the page ``helpers.make_record`` stores."""
+    page = RawPage(site="cq_people", url=url, status=200, headers=HEADERS, body=page_html(title, text), fetched_at=at)
     extracted = Extracted(text=text, title=title, author="胡虹", source="人民网-重庆频道", published_at=PUBLISHED,
                           encoding="gb18030")
     item = ArticleItem(page=page, extracted=extracted, canonical_url=canonical_url(url), extractor_version="test")
