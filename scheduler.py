@@ -33,12 +33,14 @@ time, else recorded ``missed``.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import signal
 import subprocess
 import threading
+import time
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -244,6 +246,37 @@ def crawl_command(sched: SiteSchedule, overrides: list[str], log_path: Path) -> 
     return command
 
 
+def exited(child: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for ``child`` to end, *without reaping it*: while it is a zombie its pid,
+    which is also its process group's id, cannot be reused, so :func:`end_group` cannot hit a stranger."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        if child.returncode is not None:
+            return True
+        try:
+            if os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+        except ChildProcessError:  # reaped elsewhere (Popen.poll)
+            return True
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 2, 0.5)
+
+
+def end_group(child: subprocess.Popen[bytes], reaping: threading.Lock) -> None:
+    """SIGKILL whatever is left of a crawl's process group (it was started in a session of its own), then reap
+    the crawl. A crawl that ended normally has stopped its pool already: then this kills nothing. ``reaping``
+    keeps two threads from signalling a group whose leader the other has just reaped."""
+    with reaping:
+        if child.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+
 class Daemon:
     """Runs the schedules until SIGTERM/SIGINT, then stops the running crawls cleanly and returns 0."""
 
@@ -258,6 +291,7 @@ class Daemon:
         self.holder = runs.new_holder()
         self.stopping = threading.Event()
         self._guard = threading.Lock()
+        self._reaping = threading.Lock()  # see end_group
         self._children: dict[str, subprocess.Popen[bytes]] = {}
         self._stopped: dict[int, str] = {}  # pid -> why we stopped it (timeout, shutdown)
         self.scheduler: BackgroundScheduler | None = None
@@ -366,11 +400,11 @@ class Daemon:
         log.info("%s: %scrawl started (pid %d), log %s", site, "distributed " if sched.distributed else "",
                  child.pid, log_path)
         try:
-            child.wait(timeout=sched.timeout)
-        except subprocess.TimeoutExpired:
-            log.error("%s: crawl still running after %ss: stopping it", site, sched.timeout)
-            self._stop(child, FinishReason.TIMEOUT)
+            if not exited(child, sched.timeout):
+                log.error("%s: crawl still running after %ss: stopping it", site, sched.timeout)
+                self._stop(child, FinishReason.TIMEOUT)
         finally:
+            end_group(child, self._reaping)
             with self._guard:
                 self._children.pop(site, None)
         try:
@@ -416,14 +450,11 @@ class Daemon:
         with self._guard:
             first = child.pid not in self._stopped
             self._stopped.setdefault(child.pid, why)
-        if first and child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(timeout=self.stop_timeout)
-        except subprocess.TimeoutExpired:
-            log.error("crawl pid %d did not stop in %ss: killing it", child.pid, self.stop_timeout)
-            child.kill()
-            child.wait()
+        if first and not exited(child, 0):  # not Popen.send_signal: it would reap the crawl (see exited)
+            os.kill(child.pid, signal.SIGTERM)  # the crawl alone: it stops its own pool as Scrapy closes
+        if not exited(child, self.stop_timeout):
+            log.error("crawl pid %d did not stop in %ss: killing it and its processes", child.pid, self.stop_timeout)
+            end_group(child, self._reaping)
 
     def _stop_children(self) -> None:
         with self._guard:

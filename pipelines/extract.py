@@ -16,6 +16,7 @@ import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import forkserver
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -25,6 +26,7 @@ from scrapy.statscollectors import StatsCollector
 from cqnews.extraction.extracted import Extracted
 from cqnews.fingerprints import normalise, simhash
 from cqnews.items import Article, RawPage
+from cqnews.lifetime import POOL_PARENT_ENV, die_with_parent
 from cqnews.stats import (
     EXTRACT_ENCODING_OVERRIDDEN,
     EXTRACT_OK,
@@ -76,8 +78,13 @@ def extract_page(body: bytes, url: str, content_type: str | None, body_selector:
     return outcome
 
 
-def _warm_worker() -> None:
-    """Pay trafilatura's import and first-call costs once per worker, not on the first page."""
+def _start_worker() -> None:
+    """End with the forkserver (so with the crawl, see pipelines/forkserver.py), and pay trafilatura's import and
+    first-call costs once per worker, not on the first page."""
+    from cqnews.pipelines.forkserver import SERVER_PID  # imported by the forkserver already: its pid, not ours
+
+    if SERVER_PID is not None:
+        die_with_parent(SERVER_PID)
     extract_page(b"<html><body><p>" + "重庆".encode() * 50 + b"</p></body></html>", "", None, None, 1, [])
 
 
@@ -87,6 +94,10 @@ class SharedPool:
     Crawls acquire it with their first page to extract and release it when they close; the last one out
     shuts it down. Workers are forked from a forkserver that has already imported the extractor, so they
     start fast and do not inherit the reactor's threads and sockets, as a plain fork would make them.
+
+    The forkserver and the workers die with the crawl whatever kills it (pipelines/forkserver.py). The kernel
+    ties the forkserver to the *thread* that started it, so :meth:`acquire` starts it from the calling thread,
+    the reactor's, which lives as long as the crawl.
     """
 
     _pool: ProcessPoolExecutor | None = None
@@ -96,8 +107,14 @@ class SharedPool:
     def acquire(cls, processes: int) -> ProcessPoolExecutor:
         if cls._pool is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["cqnews.pipelines.extract", "cqnews.extraction.article"])
-            cls._pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_warm_worker)
+            context.set_forkserver_preload(["cqnews.pipelines.forkserver", "cqnews.pipelines.extract",
+                                            "cqnews.extraction.article"])
+            os.environ[POOL_PARENT_ENV] = str(os.getpid())  # for the forkserver only: gone before anything else starts
+            try:
+                forkserver.ensure_running()  # from this thread: the forkserver dies with it
+            finally:
+                del os.environ[POOL_PARENT_ENV]
+            cls._pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_start_worker)
             log.info("extracting in %d worker processes", processes)
         cls._users += 1
         return cls._pool

@@ -6,12 +6,30 @@ backends. Set CQNEWS_TEST_SKIP_PG=1 only to run without a PostgreSQL server (CI 
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import BACKENDS, postgres_database
+from helpers import BACKENDS, adopt_orphans, postgres_database, stray_processes
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_stray_processes() -> Iterator[None]:
+    """The test run leaves no process behind: whatever a test started (and whatever that started, orphans
+    included) has ended once every test is done. Strays are killed, then reported as an error."""
+    adopt_orphans()
+    yield
+    strays = stray_processes(grace=30)  # a process killed at the very end may take a moment to go
+    for pid in strays:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if strays:
+        pytest.fail("the tests left processes running: " + "; ".join(f"{pid}: {cmd[:200]}"
+                                                                      for pid, cmd in strays.items()))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -125,22 +125,12 @@ def free_ports(count: int) -> int:
 def kill_with_its_children(process: subprocess.Popen[Any]) -> None:
     """SIGKILL a crawl, and then the extraction pool it started (forkserver, workers, resource tracker).
 
-    A SIGKILLed crawl leaves its pool running under PID 1 (the known orphan problem, an open issue); the tests
-    that kill crawls must not leave ~250 MB of such processes behind them on the machine."""
-    descendants: list[int] = []
-    pending = [process.pid]
-    while pending:
-        pid = pending.pop()
-        for task in Path(f"/proc/{pid}/task").glob("*"):
-            try:
-                children = [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            descendants += children
-            pending += children
+    The pool dies with its crawl by itself (tests/test_orphans.py proves it); killing it here too keeps a test
+    that kills crawls from leaving ~250 MB of processes behind should that ever break."""
+    below = descendants(process.pid)
     process.kill()
     process.wait()
-    for pid in descendants:
+    for pid in below:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 
@@ -303,3 +293,78 @@ def fill(engine: Engine) -> None:
     archive = Archive(engine)
     for n, row in enumerate(CORPUS):
         archive.record(corpus_record(*row, at=T0 + timedelta(days=n)), row[0])
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` now (children, their children...), read from /proc."""
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        parent = pending.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            pending += children
+    return found
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs: a zombie (ended, not yet reaped by whoever adopted it) counts as gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
+
+
+def adopt_orphans() -> None:
+    """Make this process the subreaper of everything it starts: a process orphaned by a test (its parent
+    killed) becomes our child instead of PID 1's, where :func:`stray_processes` finds it."""
+    import ctypes
+
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def own_pool_processes() -> set[int]:
+    """This process's own multiprocessing helpers (a pool used in-process), which live as long as it does."""
+    from multiprocessing import forkserver, resource_tracker
+
+    own = {getattr(forkserver._forkserver, "_forkserver_pid", None),
+           getattr(resource_tracker._resource_tracker, "_pid", None)}
+    return {pid for pid in own if pid} | {d for pid in own if pid for d in descendants(pid)}
+
+
+def stray_processes(grace: float) -> dict[int, str]:
+    """Processes still running below this one (orphans included, see :func:`adopt_orphans`) after up to
+    ``grace`` seconds, but for our own pool helpers; ended ones are reaped on the way."""
+    import time
+
+    deadline = time.monotonic() + grace
+    while True:
+        own = own_pool_processes()
+        left = {}
+        for pid in descendants(os.getpid()):
+            if pid in own:
+                continue
+            if not alive(pid):
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)  # an adopted orphan that ended: ours to reap
+                continue
+            left[pid] = command_line(pid)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
