@@ -132,6 +132,7 @@ def _option(setting: str, env: str | None, kind: tuple[Parse, str]) -> Option:
 OPTIONS: tuple[Option, ...] = (
     _option("CQNEWS_DATABASE_URL", "CQNEWS_DATABASE_URL", text(empty=False)),
     _option("CQNEWS_DB_CONNECT_TIMEOUT", "CQNEWS_DB_CONNECT_TIMEOUT", number(0, 3600, above=True)),
+    _option("CQNEWS_DB_BUSY_TIMEOUT", "CQNEWS_DB_BUSY_TIMEOUT", number(0, 3600)),
     _option("USER_AGENT", "CQNEWS_USER_AGENT", text(empty=False)),
     _option("ROBOTSTXT_OBEY", "CQNEWS_ROBOTSTXT_OBEY", boolean()),
     _option("CONCURRENT_REQUESTS", "CQNEWS_CONCURRENT_REQUESTS", integer(1, 10_000)),

@@ -19,6 +19,8 @@ NEWSPIDER_MODULE = "cqnews.spiders"
 CQNEWS_DATABASE_URL = os.environ.get("CQNEWS_DATABASE_URL", "sqlite:///data/archive.db")
 # A server that accepts the connection but never answers: give up after this many seconds (PostgreSQL).
 CQNEWS_DB_CONNECT_TIMEOUT = os.environ.get("CQNEWS_DB_CONNECT_TIMEOUT", "10")
+# SQLite: how long a command waits for a lock another process (a crawl) holds, then fails in one line.
+CQNEWS_DB_BUSY_TIMEOUT = os.environ.get("CQNEWS_DB_BUSY_TIMEOUT", "30")
 
 # -- politeness -------------------------------------------------------------------------------------
 CQNEWS_CONTACT = os.environ.get("CQNEWS_CONTACT", "https://github.com/cqnews/cqnews")

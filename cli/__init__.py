@@ -66,6 +66,9 @@ def expected_failure(exc: BaseException) -> tuple[str | None, int]:
         return str(exc), 2
     if isinstance(exc, CommandError):  # Alembic: an unknown revision, a relative step past base or head
         return f"{str(exc).strip().splitlines()[0]} (`cqnews db current` shows where the archive is)", 2
+    if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
+        return ("the archive is locked by another process (a crawl writing?) for longer than "
+                "CQNEWS_DB_BUSY_TIMEOUT allows; try again later"), 1
     if isinstance(exc, OperationalError):
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig and str(exc.orig).strip() else _first_line(exc)
         return f"the archive database cannot be reached: {reason}", 1

@@ -46,7 +46,8 @@ def engine_of(args: argparse.Namespace, create: bool = False) -> Any:
 
     settings = settings_of(args)
     return make_engine(settings["CQNEWS_DATABASE_URL"], create=create,
-                       connect_timeout=settings.getfloat("CQNEWS_DB_CONNECT_TIMEOUT"))
+                       connect_timeout=settings.getfloat("CQNEWS_DB_CONNECT_TIMEOUT"),
+                       busy_timeout=settings.getfloat("CQNEWS_DB_BUSY_TIMEOUT"))
 
 
 def ready_engine(args: argparse.Namespace) -> Any:

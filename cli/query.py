@@ -138,10 +138,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
         lines = diff_lines(paragraph_changes(old.text, new.text), context=args.context)
         if args.format == "json":
             say(json_text({"id": article.id, "url": article.url, "from": version_dict(old),
-                              "to": version_dict(new),
-                              "fields": {f: [iso_time(a) if isinstance(a, datetime) else a,
-                                             iso_time(b) if isinstance(b, datetime) else b] for f, a, b in fields},
-                              "paragraphs": [{"kind": x.kind, "text": x.text} for x in lines]}, indent=1))
+                            "to": version_dict(new),
+                            "fields": {f: [iso_time(a) if isinstance(a, datetime) else a,
+                                           iso_time(b) if isinstance(b, datetime) else b] for f, a, b in fields},
+                            "paragraphs": [{"kind": x.kind, "text": x.text} for x in lines]}, indent=1))
             return 0
         say(f"article {article.id}: {article.url}")
         say(f"--- v{old.version_no}  {local_time(old.first_seen)}  {old.content_hash[:12]}")
@@ -236,9 +236,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         latest = article.versions[-1]
         if args.format == "json":
             say(json_text({"id": article.id, "site": article.site.name, "url": article.url,
-                              "aliases": [a.url for a in article.aliases], "duplicate_of": article.duplicate_of,
-                              "text": latest.text,
-                              "versions": [version_dict(v) for v in article.versions]}, indent=1))
+                            "aliases": [a.url for a in article.aliases], "duplicate_of": article.duplicate_of,
+                            "text": latest.text,
+                            "versions": [version_dict(v) for v in article.versions]}, indent=1))
             return 0
         say(f"# {latest.title or '(untitled)'}")
         say(f"id {article.id} · {article.site.name} · {article.url}")
@@ -271,8 +271,8 @@ def cmd_history(args: argparse.Namespace) -> int:
         if args.format == "json":
             for c in changes:
                 say(json_text(version_dict(c.version) | {"changed": c.changed_fields,
-                                 "paragraphs_added": c.paragraphs_added,
-                                 "paragraphs_removed": c.paragraphs_removed}))
+                               "paragraphs_added": c.paragraphs_added,
+                               "paragraphs_removed": c.paragraphs_removed}))
             return 0
         say(f"article {article.id}: {article.url}")
         rows = []

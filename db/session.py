@@ -25,6 +25,9 @@ class ArchiveMissing(ArchiveConfigError):
 # A server that accepts connections and never answers would otherwise hold a command for minutes (the TCP
 # timeouts); the CLI passes CQNEWS_DB_CONNECT_TIMEOUT. psycopg rounds down, to at least 2 s.
 DEFAULT_CONNECT_TIMEOUT = 10.0
+# How long a SQLite statement waits for a lock another process holds (a crawl writing) before "database is
+# locked"; the CLI passes CQNEWS_DB_BUSY_TIMEOUT.
+DEFAULT_BUSY_TIMEOUT = 30.0
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -39,7 +42,7 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def make_engine(url: str, *, create: bool = True, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-                **kwargs: Any) -> Engine:
+                busy_timeout: float = DEFAULT_BUSY_TIMEOUT, **kwargs: Any) -> Engine:
     """An engine for ``url``. ``create``: make the folder of a SQLite file if needed (writers); without it a
     missing file raises ArchiveMissing, so a read-only command leaves no empty archive behind."""
     try:
@@ -59,17 +62,20 @@ def make_engine(url: str, *, create: bool = True, connect_timeout: float = DEFAU
     except (ImportError, ArgumentError) as exc:
         raise ArchiveConfigError(f"cannot open {parsed.render_as_string(hide_password=True)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(int(busy_timeout * 1000)))
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")  # first: switching to WAL may itself wait for a lock
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
 def checkpoint(engine: Engine) -> None:

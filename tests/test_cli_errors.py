@@ -220,3 +220,19 @@ def test_page_text_cannot_drive_the_terminal(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert not any(c in result.stdout for c in "\x1b\x07\x9b"), repr(result.stdout[:300])
         assert "重庆" in result.stdout
+
+
+def test_an_archive_locked_by_another_writer_is_one_line_within_seconds(archive: str, tmp_path: Path) -> None:
+    import sqlite3
+
+    holder = sqlite3.connect(archive.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # as a crawl in the middle of a write
+    try:
+        started = time.monotonic()
+        result = cqnews(["reindex"], archive, tmp_path, env={"CQNEWS_DB_BUSY_TIMEOUT": "1"})
+        elapsed = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "locked by another process" in assert_one_line_error(result, 1)
+    assert elapsed < 15
