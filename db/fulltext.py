@@ -467,7 +467,7 @@ def title_score(query: Query, dialect: str) -> ColumnElement[int]:
     parts: list[ColumnElement[int]] = []
     for i, group in enumerate(query.groups):
         condition: ColumnElement[bool]
-        if not all(map(is_exact, group)):
+        if not query.exact:  # checked row by row anyway: the title's text, not a title-match set per statement
             condition = _holds(group, dialect, title_only=True)
         elif dialect == "sqlite":
             condition = _fts_title_condition(i, group)

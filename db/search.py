@@ -292,7 +292,7 @@ def _verified_newest(session: Session, candidates: Select, checks: list[Any], wa
     in order: a common phrase's newest matches are found by checking a few dozen texts, not every candidate
     of the window (measured at 100,000 articles: ~2,000 a window for a phrase in most of them)."""
     found: list[int] = []
-    offset, size = 0, max(2 * wanted, 50)
+    offset, size = 0, max(4 * wanted, 100)  # each read of candidates reads the match and sorts it again
     while len(found) < wanted:
         ids = [int(a) for a in session.scalars(candidates.offset(offset).limit(size))]
         if ids:
@@ -300,7 +300,7 @@ def _verified_newest(session: Session, candidates: Select, checks: list[Any], wa
             found += [a for a in ids if a in passed]
         if len(ids) < size:
             break
-        offset, size = offset + size, 2 * size
+        offset, size = offset + size, 4 * size
     return found[:wanted]
 
 
