@@ -423,12 +423,29 @@ def verification(query: Query, dialect: str) -> list[ColumnElement[bool]]:
     return checks
 
 
-def restrict(statement: Select, query: Query, dialect: str, narrowing: Narrowing = Narrowing()) -> Select:
-    """Add the full-text match to a SELECT over ``search_docs``: the index's candidates, then the text's checks."""
-    index_narrowing = narrowing
-    if not query.exact and (narrowing.title_level is not None or narrowing.title_any):
-        wanted_in_title = narrowing.title_any or bool(narrowing.title_level)
-        index_narrowing = Narrowing(None, narrowing.months, narrowing.field, narrowing.site, wanted_in_title)
+def _index_narrowing(query: Query, narrowing: Narrowing) -> Narrowing:
+    """What the index can narrow by: title levels are exact only for an exact query; otherwise the index
+    pre-filters by "some group's tokens are in the title" and ``checks`` counts the title's matches."""
+    if query.exact or (narrowing.title_level is None and not narrowing.title_any):
+        return narrowing
+    wanted_in_title = narrowing.title_any or bool(narrowing.title_level)
+    return Narrowing(None, narrowing.months, narrowing.field, narrowing.site, wanted_in_title)
+
+
+def checks(query: Query, dialect: str, narrowing: Narrowing = Narrowing()) -> list[ColumnElement[bool]]:
+    """The conditions on ``search_docs`` rows that turn the index's candidates into exactly the matches."""
+    conditions = verification(query, dialect)
+    if _index_narrowing(query, narrowing) is not narrowing:
+        score = title_score(query, dialect)
+        conditions.append(score >= 1 if narrowing.title_any else score == narrowing.title_level)
+    return conditions
+
+
+def restrict(statement: Select, query: Query, dialect: str, narrowing: Narrowing = Narrowing(), *,
+             verify: bool = True) -> Select:
+    """Add the full-text match to a SELECT over ``search_docs``: the index's candidates, then (``verify``) the
+    text's checks; without them, a superset of the matches, for ``checks`` to be applied lazily."""
+    index_narrowing = _index_narrowing(query, narrowing)
     expression = match_expression(query, dialect, index_narrowing)
     if dialect == "sqlite":
         statement = statement.join(_FTS, _FTS.c.rowid == SearchDoc.version_id).where(
@@ -436,11 +453,7 @@ def restrict(statement: Select, query: Query, dialect: str, narrowing: Narrowing
     else:
         terms: ColumnElement[Any] = literal_column(TERMS_TSVECTOR)
         statement = statement.where(terms.bool_op("@@")(_tsquery(bindparam("ts_match", expression))))
-    statement = statement.where(*verification(query, dialect))
-    if index_narrowing is not narrowing:
-        score = title_score(query, dialect)
-        statement = statement.where(score >= 1 if narrowing.title_any else score == narrowing.title_level)
-    return statement
+    return statement.where(*checks(query, dialect, narrowing)) if verify else statement
 
 
 def title_matches(query: Query, title: str | None) -> int:
@@ -454,7 +467,7 @@ def title_score(query: Query, dialect: str) -> ColumnElement[int]:
     parts: list[ColumnElement[int]] = []
     for i, group in enumerate(query.groups):
         condition: ColumnElement[bool]
-        if not all(map(is_exact, group)):
+        if not query.exact:  # checked row by row anyway: the title's text, not a title-match set per statement
             condition = _holds(group, dialect, title_only=True)
         elif dialect == "sqlite":
             condition = _fts_title_condition(i, group)

@@ -241,15 +241,19 @@ def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, s
     months = _months(session, filters)
     need = offset + limit
 
-    def matches(narrowing: fulltext.Narrowing, *columns: Any) -> Select:
-        return _filtered(fulltext.restrict(select(SearchDoc.article_id, *columns), query, dialect, narrowing),
-                         filters)
+    def matches(narrowing: fulltext.Narrowing, *columns: Any, verify: bool = True) -> Select:
+        return _filtered(fulltext.restrict(select(SearchDoc.article_id, *columns), query, dialect, narrowing,
+                                           verify=verify), filters)
 
     def level_rows(level: int | None, wanted: int) -> list[int]:
         def probe(window: tuple[str, ...]) -> list[int]:
-            statement = matches(fulltext.Narrowing(level, window, field, filters.site))
-            statement = statement.order_by(date.desc().nulls_last(), SearchDoc.article_id.desc()).limit(wanted)
-            return [int(a) for a in session.scalars(statement)]
+            narrowing = fulltext.Narrowing(level, window, field, filters.site)
+            order = (date.desc().nulls_last(), SearchDoc.article_id.desc())
+            if query.exact:
+                statement = matches(narrowing).order_by(*order).limit(wanted)
+                return [int(a) for a in session.scalars(statement)]
+            return _verified_newest(session, matches(narrowing, verify=False).order_by(*order),
+                                    fulltext.checks(query, dialect, narrowing), wanted)
 
         # (several title words together are rare: read such a level whole rather than its newest months first)
         return windows.newest_first(months, wanted, probe, whole_first=level is not None and level > 1)
@@ -281,6 +285,23 @@ def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, s
         .join(ArticleVersion, ArticleVersion.id == SearchDoc.version_id)
         .where(SearchDoc.article_id.in_([a for a, _ in page]))).all())
     return [(article_id, fulltext.title_matches(query, titles.get(article_id))) for article_id, _ in page]
+
+
+def _verified_newest(session: Session, candidates: Select, checks: list[Any], wanted: int) -> list[int]:
+    """The first ``wanted`` of the ordered ``candidates`` that pass the ``checks``, checked a batch at a time
+    in order: a common phrase's newest matches are found by checking a few dozen texts, not every candidate
+    of the window (measured at 100,000 articles: ~2,000 a window for a phrase in most of them)."""
+    found: list[int] = []
+    offset, size = 0, max(4 * wanted, 100)  # each read of candidates reads the match and sorts it again
+    while len(found) < wanted:
+        ids = [int(a) for a in session.scalars(candidates.offset(offset).limit(size))]
+        if ids:
+            passed = set(session.scalars(select(SearchDoc.article_id).where(SearchDoc.article_id.in_(ids), *checks)))
+            found += [a for a in ids if a in passed]
+        if len(ids) < size:
+            break
+        offset, size = offset + size, 4 * size
+    return found[:wanted]
 
 
 def _months(session: Session, filters: Filters) -> list[str]:
