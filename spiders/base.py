@@ -3,7 +3,8 @@
 A site declares ``name``, ``site_title``, ``allowed_domains``, where articles are announced —
 ``start_urls`` (listing pages), ``sitemap_urls`` (sitemaps, sitemap indexes, or a robots.txt whose
 ``Sitemap:`` lines name them) and ``feed_urls`` (RSS/Atom) — and regexes searched against the URL **path**
-(plus query): ``article_patterns`` for article pages, ``listing_patterns`` for 栏目/listing pages worth
+alone (share buttons and apps append ``?spm=…``, ``?from=…``, ``?<hex>``, fragments: they never make or unmake
+an article): ``article_patterns`` for article pages, ``listing_patterns`` for 栏目/listing pages worth
 following, optionally ``deny_patterns`` and a ``body_selector`` hint for extraction. Because the patterns
 never mention the host, the same spider crawls a reconstructed copy of the site on 127.0.0.1: pass
 ``-a base_url=http://127.0.0.1:PORT`` and every link to the site's own domains is rewritten to that server.
@@ -236,11 +237,11 @@ class NewsSpider(scrapy.Spider):
     # -- helpers ----------------------------------------------------------------------------------
 
     def classify(self, url: str) -> str | None:
-        """'article', 'listing' or None for a URL, judged on its path and query only."""
+        """'article', 'listing' or None for a URL of this site, judged on its path alone."""
         parts = urlsplit(url)
         if not self._is_own(parts.hostname or ""):
             return None
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        target = parts.path
         if any(r.search(target) for r in self._deny_res):
             return None
         if any(r.search(target) for r in self._article_res):

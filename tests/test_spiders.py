@@ -152,6 +152,24 @@ def test_classify_ignores_navigation_and_assets(site: str) -> None:
             assert spider.classify(base + path) is None, (base, path)
 
 
+# what share buttons, apps and cache-busters append to real article links (the bare hex is seen on
+# cq.people.com.cn: ``…c365402-24808401.html?f41095c0``)
+TRACKING_SUFFIXES = ("?spm=C73544894212.P59511941341.0.0", "?from=timeline&isappinstalled=0", "?f41095c0",
+                     "?tofm=1", "#comments", "?spm=a.b#top")
+
+
+@pytest.mark.parametrize("site", SITES_WITH_EXPECTATIONS)
+def test_classify_ignores_query_strings_and_fragments(site: str) -> None:
+    exp = expected(site)
+    paths = [*article_url_paths(exp), *exp["listing_paths"], *exp["other_paths"]]
+    for spider, base in _site_bases(site):
+        for path in paths:
+            bare = spider.classify(base + path)
+            for suffix in TRACKING_SUFFIXES:
+                joined = path + (suffix.replace("?", "&", 1) if "?" in path and suffix[0] == "?" else suffix)
+                assert spider.classify(base + joined) == bare, (base, joined, bare)
+
+
 @pytest.mark.parametrize("site", SITES_WITH_EXPECTATIONS)
 def test_classify_ignores_other_hosts(site: str) -> None:
     spider = spider_class(site)()
