@@ -1,6 +1,7 @@
 """NewsSpider: the discovery every site shares, so that a site file is only declarations.
 
-A site declares ``name``, ``site_title``, ``allowed_domains``, where articles are announced —
+A site declares ``name``, ``site_title``, ``allowed_domains`` (the exact hosts it crawls, never a parent domain
+that would pull in every subdomain), where articles are announced —
 ``start_urls`` (listing pages), ``sitemap_urls`` (sitemaps, sitemap indexes, or a robots.txt whose
 ``Sitemap:`` lines name them) and ``feed_urls`` (RSS/Atom) — and regexes searched against the URL **path**
 alone (share buttons and apps append ``?spm=…``, ``?from=…``, ``?<hex>``, fragments: they never make or unmake
@@ -266,10 +267,11 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value(key, n)
 
     def _is_own(self, host: str) -> bool:
-        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+        """Exact hosts: a site's department or app subdomains are other sites, not part of this one."""
+        return host in self.allowed_domains
 
     def _matches_site_domain(self, host: str) -> bool:
-        return any(host == d or host.endswith("." + d) for d in self.site_domains)
+        return host in self.site_domains
 
 
 def _sitemap_body(response: Response) -> bytes | None:

@@ -31,7 +31,8 @@ from cqnews.spiders.base import NewsSpider
 class CqnewsSpider(NewsSpider):
     name = "cqnews"
     site_title = "华龙网"
-    allowed_domains = ["cqnews.net"]  # cq., news., car., finance. ... all hold news under the same paths
+    # the hosts that hold news under these paths; v. (video) and app. (app shell) are not crawled
+    allowed_domains = ["cq.cqnews.net", "news.cqnews.net", "www.cqnews.net", "car.cqnews.net"]
     start_urls = ["https://cq.cqnews.net/html/col35734.htm"]  # 重庆要闻
     sitemap_urls = ("https://www.cqnews.net/sitemap_index.xml",)  # unconfirmed, see docstring
     article_patterns = (

@@ -178,6 +178,35 @@ def test_classify_ignores_other_hosts(site: str) -> None:
     assert spider.classify("http://127.0.0.1:8123" + path) is None  # not own unless base_url says so
 
 
+@pytest.mark.parametrize("site", SITES_WITH_EXPECTATIONS)
+def test_classify_takes_exactly_the_declared_hosts(site: str) -> None:
+    cls = spider_class(site)
+    spider, path = cls(), expected(site)["articles"][0]["path"]
+    for host in cls.allowed_domains:
+        assert spider.classify(f"https://{host}{path}") == "article", host
+        assert spider.classify(f"https://dept.{host}{path}") is None, f"a subdomain of {host} is another site"
+
+
+@pytest.mark.parametrize(
+    ("site", "url", "kind"),
+    [
+        ("cbg", "https://cqwmsj.cbg.cn/a/705/20200510/ac545e012dae11478b5be49c69d39065.html", "article"),
+        ("cbg", "https://sj.cbg.cn/a/705/20200510/ac545e012dae11478b5be49c69d39065.html", None),
+        ("cq_gov", "https://cq.gov.cn/ywdt/jrcq/202604/t20260407_15591308.html", "article"),
+        ("cq_gov", "https://rlsbj.cq.gov.cn/ywdt/jrcq/202604/t20260407_15591308.html", None),
+        ("cqnews", "https://v.cqnews.net/html/2022-04/28/content_969413280746201088.html", None),
+    ],
+)
+def test_classify_hosts_of_a_site_and_its_neighbours(site: str, url: str, kind: str | None) -> None:
+    assert spider_class(site)().classify(url) == kind
+
+
+def test_links_to_a_neighbour_host_are_not_pointed_at_the_fixture_server() -> None:
+    spider = spider_class("cqnews")(base_url="http://127.0.0.1:8123")
+    assert spider.localize("https://cq.cqnews.net/html/col35734.htm") == "http://127.0.0.1:8123/html/col35734.htm"
+    assert spider.localize("https://v.cqnews.net/html/col1.htm") == "https://v.cqnews.net/html/col1.htm"
+
+
 # -- a real crawl ----------------------------------------------------------------------------------------
 
 
