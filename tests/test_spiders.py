@@ -201,6 +201,29 @@ def test_classify_hosts_of_a_site_and_its_neighbours(site: str, url: str, kind: 
     assert spider_class(site)().classify(url) == kind
 
 
+# real URL shapes the declared patterns once missed (each cited in its spider's docstring)
+@pytest.mark.parametrize(
+    ("site", "url", "kind"),
+    [
+        ("cqcb", "https://www.cqcb.com/housing-market/2026-05-20/6143485_pc.html", "article"),
+        ("cqcb", "https://www.cqcb.com/housing-market/", "listing"),
+        ("cqcb", "https://www.cqcb.com/housing-market/-/2026-05-20/6143485_pc.html", None),
+        ("cqnews", "https://cq.cqnews.net/cqqx/html/2023-03/14/content_1234567890123456789.htm", "article"),
+        ("cqnews", "https://cq.cqnews.net/cqqx/html/web/content_1507082492948443136.html", "article"),
+        ("cqnews", "https://cq.cqnews.net/cqztlm/2023-03/14/content_51336527.htm", "article"),
+        ("cqnews", "http://cq.cqnews.net/cqztlm/sz/kxfzg/qgdt_kxfzg/200812/t20081222_2800937.htm", "article"),
+        ("cqnews", "https://cq.cqnews.net/cqqx/html/col274243.htm", "listing"),
+        ("cqnews", "https://cq.cqnews.net/cqztlm/images/2023-03/14/pic1.jpg", None),
+        ("cq_gov", "http://www.cq.gov.cn/today/news/2017/5/5/1500624.shtml", "article"),
+        ("cq_gov", "http://www.cq.gov.cn/today/news/default_1.shtml", "listing"),
+        ("cq_gov", "http://www.cq.gov.cn/today/news/", "listing"),
+        ("cq_gov", "https://cq.gov.cn/ywdt/jrcq/", "listing"),
+    ],
+)
+def test_classify_real_url_shapes(site: str, url: str, kind: str | None) -> None:
+    assert spider_class(site)().classify(url) == kind
+
+
 def test_links_to_a_neighbour_host_are_not_pointed_at_the_fixture_server() -> None:
     spider = spider_class("cqnews")(base_url="http://127.0.0.1:8123")
     assert spider.localize("https://cq.cqnews.net/html/col35734.htm") == "http://127.0.0.1:8123/html/col35734.htm"
