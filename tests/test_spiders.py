@@ -1,5 +1,6 @@
 """Spiders: each site file is a well-formed declaration with a demo site, and a real crawl of that site
-finds every article it holds. No database: the crawl runs with pipelines off and reports its RawPages.
+finds every article it holds. The discovery crawls run with pipelines off and report their RawPages; only the
+body-selector test crawls into an archive, because what it checks is the text stored.
 """
 from __future__ import annotations
 
@@ -13,11 +14,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
 import cqnews.spiders
+from cqnews.db.migrate import upgrade
+from cqnews.db.models import Article, ArticleVersion
+from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo import SITES as FIXTURES
 from cqnews.demo.server import FixtureSite
 from cqnews.spiders.base import NewsSpider
+
+from helpers import copy_site
+from helpers import cqnews as run_cli
 
 CRAWL_SCRIPT = Path(__file__).resolve().parent / "crawl_fixture.py"
 SPIDER_MODULES = sorted(p.stem for p in Path(cqnews.spiders.__file__).parent.glob("*.py")
@@ -296,3 +304,36 @@ def test_crawl_keeps_raw_responses_as_served(crawled: tuple[str, dict[str, Any],
     for redirect in exp.get("redirects", []):
         page = by_path[redirect["to"]]
         assert page["requested_url"] is not None and path_of(page["requested_url"]) == redirect["from"]
+
+
+# -- a body selector picks one node ----------------------------------------------------------------------
+
+SIDE_BY_SIDE = "/html/2022-04/28/content_969413280746201088.html"
+
+
+def test_a_body_held_twice_on_the_page_is_stored_once(tmp_path: Path) -> None:
+    """华龙网 pages hold the body in desktop ``#main_text`` and mobile ``#_h5_content``; the spider's selector
+    names both. The demo site nests them; one page of this copy is rewritten (synthetic) to hold them side by
+    side, as the real pages do. Each article's phrases must be stored once."""
+    root = copy_site("cqnews", tmp_path)
+    page = root / SIDE_BY_SIDE.lstrip("/")
+    html = page.read_text("utf-8")
+    start = html.index('<div id="main_text"')
+    end = html.index("</div></div>", start) + len("</div></div>")
+    body = html[html.index("<p", start):end - len("</div></div>")]
+    page.write_text(html[:start] + f'<div id="main_text">{body}</div>'
+                    f'<div id="_h5_content" style="display:none">{body}</div>' + html[end:], "utf-8")
+    database_url = f"sqlite:///{tmp_path / 'archive.db'}"
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with FixtureSite(root) as server:
+        result = run_cli(["crawl", "cqnews", "--base-url", server.base_url], database_url, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with make_sessionmaker(engine)() as session:
+        texts = {path_of(url): text for url, text in session.execute(
+            select(Article.url, ArticleVersion.text).join(ArticleVersion, ArticleVersion.article_id == Article.id))}
+    engine.dispose()
+    assert SIDE_BY_SIDE in texts
+    for article in expected("cqnews")["articles"]:
+        for phrase in article["must_contain"]:
+            assert texts[article["path"]].count(phrase) == 1, (article["path"], phrase)
