@@ -22,14 +22,16 @@ from cqnews.db.models import Article, ArticleVersion
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo import SITES as FIXTURES
 from cqnews.demo.server import FixtureSite
+from cqnews.health import MIN_UNMATCHED
 from cqnews.spiders.base import NewsSpider
+from cqnews.stats import DISCOVER_MATCHED, DISCOVER_UNMATCHED
 
 from helpers import copy_site
 from helpers import cqnews as run_cli
 
 CRAWL_SCRIPT = Path(__file__).resolve().parent / "crawl_fixture.py"
 SPIDER_MODULES = sorted(p.stem for p in Path(cqnews.spiders.__file__).parent.glob("*.py")
-                        if p.stem not in {"__init__", "base"})
+                        if p.stem not in {"__init__", "base", "discovery"})
 # sites whose fixture folder says what a crawl must find
 SITES_WITH_EXPECTATIONS = sorted(p.parent.name for p in FIXTURES.glob("*/expected.json"))
 # outcomes of bad inputs that still answer 200 at an article URL, so the spider must fetch and yield them
@@ -267,6 +269,15 @@ def test_crawl_yields_only_article_urls_once_each(crawled: tuple[str, dict[str, 
     assert len(paths) == len(set(paths)), paths
     assert all(spider.classify("http://127.0.0.1:1" + p) == "article" for p in paths), paths
     assert out["stats"]["cqnews/article/fetched"] == len(paths)
+
+
+def test_crawl_of_an_unchanged_site_reports_no_discovery_drift(
+        crawled: tuple[str, dict[str, Any], list[Any]]) -> None:
+    site, out, _ = crawled
+    stats = out["stats"]
+    print(f"{site}: {stats.get(DISCOVER_MATCHED)} matched, {stats.get(DISCOVER_UNMATCHED, 0)} unmatched article-like")
+    assert stats[DISCOVER_MATCHED] > 0
+    assert stats.get(DISCOVER_UNMATCHED, 0) < MIN_UNMATCHED, stats.get(DISCOVER_UNMATCHED)
 
 
 def test_crawl_follows_pagination_and_obeys_robots(crawled: tuple[str, dict[str, Any], list[Any]]) -> None:
