@@ -16,17 +16,24 @@ from typing import Any, Protocol
 
 from cqnews.db.runs import COUNTERS, CRAWLED, FinishReason, RunRecord, RunStatus
 from cqnews.stats import (
+    DISCOVER_MATCHED,
+    DISCOVER_UNMATCHED,
     DISTRIBUTED_CRAWL,
     DISTRIBUTED_DEQUEUED,
     EXTRACT_OK,
     EXTRACT_PREFIX,
     EXTRACT_REJECTED,
     EXTRACT_REJECTED_NOT_HTML,
+    FEED_ARTICLES,
+    LISTING_FETCHED,
     REQUESTS,
+    SITEMAP_ARTICLES,
     count,
 )
 
 MIN_EXTRACTED = 5  # fewer article pages than this say nothing about an extraction-empty rate
+MIN_UNMATCHED = 3  # fewer article-like links than this outside the patterns are noise, not a new URL scheme
+DRIFT_RUNS = 3  # this many crawls in a row whose declared patterns matched nothing: the scheme has changed
 
 
 class Schedule(Protocol):
@@ -90,7 +97,18 @@ class NoNewArticles:
     runs: int  # finished crawls in a row
 
 
-Problem = NeverCrawled | Overdue | LastCrawlFailed | FetchedNothing | TooManyErrors | ExtractionEmpty | NoNewArticles
+@dataclass(frozen=True)
+class DiscoveryDrift:
+    """The site's listing pages lead mostly to article-like links its patterns do not know (``unmatched`` vs
+    ``matched`` in the last crawl), or its patterns matched nothing for ``runs`` crawls: its URL scheme changed."""
+
+    matched: int
+    unmatched: int
+    runs: int
+
+
+Problem = (NeverCrawled | Overdue | LastCrawlFailed | FetchedNothing | TooManyErrors | ExtractionEmpty
+           | NoNewArticles | DiscoveryDrift)
 
 
 @dataclass(frozen=True)
@@ -205,7 +223,29 @@ def judge(runs: list[RunRecord], schedule: Schedule | None, now: datetime, limit
         streak += 1
     if limits.zero_new_runs and streak >= limits.zero_new_runs:
         problems.append(NoNewArticles(streak))
+    if (drift := discovery_drift(done)) is not None:
+        problems.append(drift)
     return problems
+
+
+def discovery_drift(done: list[RunRecord]) -> DiscoveryDrift | None:
+    """Discovery drift, from the finished crawls (newest first) that measured it (spiders/discovery.py): the last
+    crawl found more article-like links outside the declared patterns than inside, or the patterns matched no
+    listing link, sitemap or feed entry for :data:`DRIFT_RUNS` crawls in a row that read listing pages."""
+    measured = [r for r in done if DISCOVER_MATCHED in r.stats and count(r.stats, LISTING_FETCHED)]
+    if not measured:
+        return None
+    last = measured[0].stats
+    matched = count(last, DISCOVER_MATCHED) + count(last, SITEMAP_ARTICLES) + count(last, FEED_ARTICLES)
+    unmatched = count(last, DISCOVER_UNMATCHED)
+    streak = 0
+    for run in measured:
+        if count(run.stats, DISCOVER_MATCHED) + count(run.stats, SITEMAP_ARTICLES) + count(run.stats, FEED_ARTICLES):
+            break
+        streak += 1
+    if (unmatched >= MIN_UNMATCHED and unmatched > matched) or streak >= DRIFT_RUNS:
+        return DiscoveryDrift(matched, unmatched, streak)
+    return None
 
 
 def runs_to_judge(limits: Thresholds) -> int:

@@ -32,6 +32,11 @@ FEED_ARTICLES = "cqnews/feed/articles"
 ARTICLE_FETCHED = "cqnews/article/fetched"
 ARTICLE_MULTIPAGE = "cqnews/article/multipage"
 ARTICLE_PART_MISSING = "cqnews/article/part_missing"
+# links of listing pages: those the declared article patterns matched, and those they did not match but that
+# have an article's shape (spiders/discovery.py), with a few of the latter as examples (a list of URLs)
+DISCOVER_MATCHED = "cqnews/discover/matched_articles"
+DISCOVER_UNMATCHED = "cqnews/discover/unmatched_article_like"
+DISCOVER_UNMATCHED_EXAMPLES = "cqnews/discover/unmatched_article_like_examples"
 
 # -- fetching (spiders/base.py, middlewares.py) -----------------------------------------------------------
 FETCH_IGNORED = "cqnews/fetch/ignored"

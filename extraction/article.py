@@ -422,7 +422,11 @@ def _trafilatura(tree: HtmlElement, url: str | None, **kwargs: Any) -> str:
 
 
 def _selected_text(tree: HtmlElement, selector: str, url: str | None) -> str:
-    """Text of the elements a site's body selector names (trafilatura inside them, raw text as fallback)."""
+    """Text of the one element a site's body selector names (trafilatura inside it, raw text as fallback).
+
+    A selector may match several copies of one body (华龙网: desktop ``#main_text`` and mobile ``#_h5_content``,
+    nested or side by side): the longest is the body, and copies are never joined.
+    """
     try:
         found = tree.cssselect(selector)
     except Exception as exc:  # cssselect raises its own SelectorError family on a bad selector
@@ -430,10 +434,9 @@ def _selected_text(tree: HtmlElement, selector: str, url: str | None) -> str:
         return ""
     if not found:
         return ""
+    body = max(found, key=lambda el: len(el.text_content()))
     wrapper = lxml.html.document_fromstring("<html><body><div></div></body></html>")
-    div = wrapper.find(".//div")
-    for el in found:
-        div.append(lxml.html.fromstring(lxml.html.tostring(el, encoding="unicode")))
+    wrapper.find(".//div").append(lxml.html.fromstring(lxml.html.tostring(body, encoding="unicode")))
     text = _trafilatura(wrapper, url, favor_recall=True)
     raw = visible_text(wrapper)
     return text if len(text) >= 0.6 * len(raw) else raw

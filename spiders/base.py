@@ -1,9 +1,11 @@
 """NewsSpider: the discovery every site shares, so that a site file is only declarations.
 
-A site declares ``name``, ``site_title``, ``allowed_domains``, where articles are announced —
+A site declares ``name``, ``site_title``, ``allowed_domains`` (the exact hosts it crawls, never a parent domain
+that would pull in every subdomain), where articles are announced —
 ``start_urls`` (listing pages), ``sitemap_urls`` (sitemaps, sitemap indexes, or a robots.txt whose
 ``Sitemap:`` lines name them) and ``feed_urls`` (RSS/Atom) — and regexes searched against the URL **path**
-(plus query): ``article_patterns`` for article pages, ``listing_patterns`` for 栏目/listing pages worth
+alone (share buttons and apps append ``?spm=…``, ``?from=…``, ``?<hex>``, fragments: they never make or unmake
+an article): ``article_patterns`` for article pages, ``listing_patterns`` for 栏目/listing pages worth
 following, optionally ``deny_patterns`` and a ``body_selector`` hint for extraction. Because the patterns
 never mention the host, the same spider crawls a reconstructed copy of the site on 127.0.0.1: pass
 ``-a base_url=http://127.0.0.1:PORT`` and every link to the site's own domains is rewritten to that server.
@@ -36,10 +38,14 @@ from twisted.python.failure import Failure
 
 from cqnews.items import RawPage
 from cqnews.middlewares import ARTICLE_META, NOT_MODIFIED_META
+from cqnews.spiders.discovery import article_like_links
 from cqnews.stats import (
     ARTICLE_FETCHED,
     ARTICLE_MULTIPAGE,
     ARTICLE_PART_MISSING,
+    DISCOVER_MATCHED,
+    DISCOVER_UNMATCHED,
+    DISCOVER_UNMATCHED_EXAMPLES,
     FEED_ARTICLES,
     FEED_FETCHED,
     FEED_UNREADABLE,
@@ -56,6 +62,7 @@ from cqnews.stats import (
 from cqnews.urls import url_key
 
 MAX_ARTICLE_PARTS = 20
+MAX_UNMATCHED_EXAMPLES = 10
 
 
 class NewsSpider(scrapy.Spider):
@@ -68,6 +75,9 @@ class NewsSpider(scrapy.Spider):
     listing_patterns: ClassVar[tuple[str, ...]] = ()
     deny_patterns: ClassVar[tuple[str, ...]] = ()
     body_selector: ClassVar[str | None] = None
+    # links of a listing page that no pattern matches but that have an article's shape: fetch them (extraction
+    # then decides), or only count them
+    fetch_article_like: ClassVar[bool] = True
 
     def __init__(self, *args: Any, base_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -117,13 +127,30 @@ class NewsSpider(scrapy.Spider):
             return
         depth = int(response.meta.get("cqnews_listing_depth", 0))
         max_depth = self.settings.getint("CQNEWS_LISTING_DEPTH", 2)
+        matched = 0
         for link in self._links.extract_links(response):
             url = self.localize(link.url)
             kind = self.classify(url)
             if kind == "article":
+                matched += 1
                 yield self.article_request(url)
             elif kind == "listing" and depth < max_depth and url_key(url) not in self._start_keys:
                 yield self.listing_request(url, depth + 1)  # start pages are fetched once, at depth 0
+        self.count(DISCOVER_MATCHED, matched)
+        yield from self.article_like_requests(response)
+
+    def article_like_requests(self, response: TextResponse) -> Iterator[scrapy.Request]:
+        """Links of a listing page that have an article's shape but match no declared pattern: counted, with
+        examples in the stats (the sign that a site changed its URL scheme), and fetched unless the site says not."""
+        hosts = {*self.allowed_domains, *self.site_domains}
+        for candidate in article_like_links(response.selector.root, response.url, hosts):
+            url = self.localize(candidate.url)
+            if self.classify(url) is not None or self._denied(urlsplit(url).path):
+                continue
+            self.count(DISCOVER_UNMATCHED)
+            self.add_example(DISCOVER_UNMATCHED_EXAMPLES, url)
+            if self.fetch_article_like:
+                yield self.article_request(url)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """A robots.txt (its Sitemap: lines), a sitemap index (its sitemaps) or a urlset (its articles)."""
@@ -236,12 +263,12 @@ class NewsSpider(scrapy.Spider):
     # -- helpers ----------------------------------------------------------------------------------
 
     def classify(self, url: str) -> str | None:
-        """'article', 'listing' or None for a URL, judged on its path and query only."""
+        """'article', 'listing' or None for a URL of this site, judged on its path alone."""
         parts = urlsplit(url)
         if not self._is_own(parts.hostname or ""):
             return None
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        if any(r.search(target) for r in self._deny_res):
+        target = parts.path
+        if self._denied(target):
             return None
         if any(r.search(target) for r in self._article_res):
             return "article"
@@ -264,11 +291,23 @@ class NewsSpider(scrapy.Spider):
         if self.crawler is not None and self.crawler.stats is not None:
             self.crawler.stats.inc_value(key, n)
 
+    def add_example(self, key: str, url: str) -> None:
+        """Keep a few distinct URLs under a key of cqnews.stats, for a user to see what was counted."""
+        if self.crawler is None or self.crawler.stats is None:
+            return
+        examples = list(self.crawler.stats.get_value(key, []))
+        if url not in examples and len(examples) < MAX_UNMATCHED_EXAMPLES:
+            self.crawler.stats.set_value(key, [*examples, url])
+
+    def _denied(self, path: str) -> bool:
+        return any(r.search(path) for r in self._deny_res)
+
     def _is_own(self, host: str) -> bool:
-        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+        """Exact hosts: a site's department or app subdomains are other sites, not part of this one."""
+        return host in self.allowed_domains
 
     def _matches_site_domain(self, host: str) -> bool:
-        return any(host == d or host.endswith("." + d) for d in self.site_domains)
+        return host in self.site_domains
 
 
 def _sitemap_body(response: Response) -> bytes | None:

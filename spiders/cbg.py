@@ -10,8 +10,11 @@ Where the patterns come from (public code index):
 - Another real article: https://www.cbg.cn/a/77561/20260214/7b37135efeb74f0fbbaf272a9b7f6ae0.html
   (ruanyf/weekly, docs/issue-388.md, the 封面图 "via" link).
 
-Pages are UTF-8. Only www.cbg.cn is crawled: sj.cbg.cn (手机台), rmtapi.cbg.cn (app API) and cmsimg.cbg.cn
-(images) are other hosts. No body selector: no public source confirms the article container's class.
+- cqwmsj.cbg.cn serves articles in the same ``/a/<cat>/<date>/<hex>.html`` scheme (as reported in the
+  project's issue 13; no public source in the code index shows one): it is crawled as a second exact host.
+
+Pages are UTF-8. Only www.cbg.cn and cqwmsj.cbg.cn are crawled: sj.cbg.cn (手机台), rmtapi.cbg.cn (app API)
+and cmsimg.cbg.cn (images) are other hosts. No body selector: no public source confirms the article container's class.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from cqnews.spiders.base import NewsSpider
 class CbgSpider(NewsSpider):
     name = "cbg"
     site_title = "视界网（重庆网络广播电视台）"
-    allowed_domains = ["www.cbg.cn"]
+    allowed_domains = ["www.cbg.cn", "cqwmsj.cbg.cn"]
     start_urls = ["https://www.cbg.cn/list/705/1.html"]  # 重庆新闻
     article_patterns = (r"^/a/\d+/\d{8}/[0-9a-f]+\.html$",)
     listing_patterns = (r"^/list/\d+/\d+\.html$",)

@@ -16,6 +16,11 @@ Where the patterns come from (public code index; say so where a point is not con
 - Template: ``div.left_news > h1``, date in ``div.pl span.jiange3``, ``span.author`` "来源：", body ``#main_text`` /
   ``#_h5_content`` (``.wenziduanluo`` in older pages): the same spiders. A stored page of
   https://cq.cqnews.net/html/2021-05/08/content_51336527.html (pages corpus) shows "来源:华龙网-重庆日报2021-05-08".
+- 区县 articles ``/cqqx/html/<yyyy-mm>/<dd>/content_<id>.htm`` (missed on the real homepage, issue 13) and
+  ``https://cq.cqnews.net/cqqx/html/web/content_1507082492948443136.html`` (a table of district news sources in a
+  public repository; find_string "cqnews.net/cqqx/html/"); 专题 articles ``/cqztlm/<date>/content_<id>.htm``
+  (issue 13) and the TRS form ``http://cq.cqnews.net/cqztlm/sz/kxfzg/qgdt_kxfzg/200812/t20081222_2800937.htm``
+  (a saved page; find_string "cqnews.net/cqztlm/").
 Not confirmed: the list pagination ``col35734_2.htm`` (the CMS's ``_N`` convention, no source shows a page 2);
 ``sitemap_urls`` (no public source shows a sitemap or feed for cqnews.net; the fixture's robots.txt ``Sitemap:``
 line, sitemap index and news sitemap are a convention, not a record).
@@ -31,12 +36,14 @@ from cqnews.spiders.base import NewsSpider
 class CqnewsSpider(NewsSpider):
     name = "cqnews"
     site_title = "华龙网"
-    allowed_domains = ["cqnews.net"]  # cq., news., car., finance. ... all hold news under the same paths
+    # the hosts that hold news under these paths; v. (video) and app. (app shell) are not crawled
+    allowed_domains = ["cq.cqnews.net", "news.cqnews.net", "www.cqnews.net", "car.cqnews.net"]
     start_urls = ["https://cq.cqnews.net/html/col35734.htm"]  # 重庆要闻
     sitemap_urls = ("https://www.cqnews.net/sitemap_index.xml",)  # unconfirmed, see docstring
     article_patterns = (
-        r"^/html/\d{4}-\d{2}/\d{2}/content_\d+\.html?$",
+        r"^/(?:cqqx/)?html/(?:\d{4}-\d{2}/\d{2}|web)/content_\d+\.html?$",
         r"^/1/detail/\d+/(?:web|app)/content_\d+\.html?$",
+        r"^/cqztlm/(?:[a-z_]+/)*(?:\d{4}-\d{2}/\d{2}|\d{6,8})/(?:content_\d+|t\d{8}_\d+)\.html?$",
     )
     listing_patterns = (r"^/(?:[a-z0-9]+/)*(?:col|node_)\d+(?:_\d+)?\.htm$",)
     deny_patterns = (r"^/search", r"(?:^|/)(?:zt|video|audio)/")

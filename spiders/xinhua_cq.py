@@ -25,7 +25,7 @@ from cqnews.spiders.base import NewsSpider
 class XinhuaCqSpider(NewsSpider):
     name = "xinhua_cq"
     site_title = "新华网重庆频道"
-    allowed_domains = ["cq.news.cn", "cq.xinhuanet.com"]
+    allowed_domains = ["cq.news.cn", "www.cq.xinhuanet.com", "cq.xinhuanet.com"]
     start_urls = ["http://www.cq.xinhuanet.com/zhengwu/gzdt.htm"]  # 政务·工作动态
     feed_urls = ("http://www.cq.xinhuanet.com/rss/cqyw.xml",)  # unconfirmed, see docstring
     article_patterns = (

@@ -1,5 +1,6 @@
 """Spiders: each site file is a well-formed declaration with a demo site, and a real crawl of that site
-finds every article it holds. No database: the crawl runs with pipelines off and reports its RawPages.
+finds every article it holds. The discovery crawls run with pipelines off and report their RawPages; only the
+body-selector test crawls into an archive, because what it checks is the text stored.
 """
 from __future__ import annotations
 
@@ -13,15 +14,24 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
 import cqnews.spiders
+from cqnews.db.migrate import upgrade
+from cqnews.db.models import Article, ArticleVersion
+from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo import SITES as FIXTURES
 from cqnews.demo.server import FixtureSite
+from cqnews.health import MIN_UNMATCHED
 from cqnews.spiders.base import NewsSpider
+from cqnews.stats import DISCOVER_MATCHED, DISCOVER_UNMATCHED
+
+from helpers import copy_site
+from helpers import cqnews as run_cli
 
 CRAWL_SCRIPT = Path(__file__).resolve().parent / "crawl_fixture.py"
 SPIDER_MODULES = sorted(p.stem for p in Path(cqnews.spiders.__file__).parent.glob("*.py")
-                        if p.stem not in {"__init__", "base"})
+                        if p.stem not in {"__init__", "base", "discovery"})
 # sites whose fixture folder says what a crawl must find
 SITES_WITH_EXPECTATIONS = sorted(p.parent.name for p in FIXTURES.glob("*/expected.json"))
 # outcomes of bad inputs that still answer 200 at an article URL, so the spider must fetch and yield them
@@ -152,12 +162,74 @@ def test_classify_ignores_navigation_and_assets(site: str) -> None:
             assert spider.classify(base + path) is None, (base, path)
 
 
+# what share buttons, apps and cache-busters append to real article links (the bare hex is seen on
+# cq.people.com.cn: ``…c365402-24808401.html?f41095c0``)
+TRACKING_SUFFIXES = ("?spm=C73544894212.P59511941341.0.0", "?from=timeline&isappinstalled=0", "?f41095c0",
+                     "?tofm=1", "#comments", "?spm=a.b#top")
+
+
+@pytest.mark.parametrize("site", SITES_WITH_EXPECTATIONS)
+def test_classify_ignores_query_strings_and_fragments(site: str) -> None:
+    exp = expected(site)
+    paths = [*article_url_paths(exp), *exp["listing_paths"], *exp["other_paths"]]
+    for spider, base in _site_bases(site):
+        for path in paths:
+            bare = spider.classify(base + path)
+            for suffix in TRACKING_SUFFIXES:
+                joined = path + (suffix.replace("?", "&", 1) if "?" in path and suffix[0] == "?" else suffix)
+                assert spider.classify(base + joined) == bare, (base, joined, bare)
+
+
 @pytest.mark.parametrize("site", SITES_WITH_EXPECTATIONS)
 def test_classify_ignores_other_hosts(site: str) -> None:
     spider = spider_class(site)()
     path = expected(site)["articles"][0]["path"]
     assert spider.classify("http://www.example.com" + path) is None
     assert spider.classify("http://127.0.0.1:8123" + path) is None  # not own unless base_url says so
+
+
+@pytest.mark.parametrize("site", SITES_WITH_EXPECTATIONS)
+def test_classify_takes_exactly_the_declared_hosts(site: str) -> None:
+    cls = spider_class(site)
+    spider, path = cls(), expected(site)["articles"][0]["path"]
+    for host in cls.allowed_domains:
+        assert spider.classify(f"https://{host}{path}") == "article", host
+        assert spider.classify(f"https://dept.{host}{path}") is None, f"a subdomain of {host} is another site"
+
+
+# hosts of a site and its neighbours, and real URL shapes the declared patterns once missed (each cited in
+# its spider's docstring)
+@pytest.mark.parametrize(
+    ("site", "url", "kind"),
+    [
+        ("cbg", "https://cqwmsj.cbg.cn/a/705/20200510/ac545e012dae11478b5be49c69d39065.html", "article"),
+        ("cbg", "https://sj.cbg.cn/a/705/20200510/ac545e012dae11478b5be49c69d39065.html", None),
+        ("cq_gov", "https://cq.gov.cn/ywdt/jrcq/202604/t20260407_15591308.html", "article"),
+        ("cq_gov", "https://rlsbj.cq.gov.cn/ywdt/jrcq/202604/t20260407_15591308.html", None),
+        ("cqnews", "https://v.cqnews.net/html/2022-04/28/content_969413280746201088.html", None),
+        ("cqcb", "https://www.cqcb.com/housing-market/2026-05-20/6143485_pc.html", "article"),
+        ("cqcb", "https://www.cqcb.com/housing-market/", "listing"),
+        ("cqcb", "https://www.cqcb.com/housing-market/-/2026-05-20/6143485_pc.html", None),
+        ("cqnews", "https://cq.cqnews.net/cqqx/html/2023-03/14/content_1234567890123456789.htm", "article"),
+        ("cqnews", "https://cq.cqnews.net/cqqx/html/web/content_1507082492948443136.html", "article"),
+        ("cqnews", "https://cq.cqnews.net/cqztlm/2023-03/14/content_51336527.htm", "article"),
+        ("cqnews", "http://cq.cqnews.net/cqztlm/sz/kxfzg/qgdt_kxfzg/200812/t20081222_2800937.htm", "article"),
+        ("cqnews", "https://cq.cqnews.net/cqqx/html/col274243.htm", "listing"),
+        ("cqnews", "https://cq.cqnews.net/cqztlm/images/2023-03/14/pic1.jpg", None),
+        ("cq_gov", "http://www.cq.gov.cn/today/news/2017/5/5/1500624.shtml", "article"),
+        ("cq_gov", "http://www.cq.gov.cn/today/news/default_1.shtml", "listing"),
+        ("cq_gov", "http://www.cq.gov.cn/today/news/", "listing"),
+        ("cq_gov", "https://cq.gov.cn/ywdt/jrcq/", "listing"),
+    ],
+)
+def test_classify_real_url_shapes(site: str, url: str, kind: str | None) -> None:
+    assert spider_class(site)().classify(url) == kind
+
+
+def test_links_to_a_neighbour_host_are_not_pointed_at_the_fixture_server() -> None:
+    spider = spider_class("cqnews")(base_url="http://127.0.0.1:8123")
+    assert spider.localize("https://cq.cqnews.net/html/col35734.htm") == "http://127.0.0.1:8123/html/col35734.htm"
+    assert spider.localize("https://v.cqnews.net/html/col1.htm") == "https://v.cqnews.net/html/col1.htm"
 
 
 # -- a real crawl ----------------------------------------------------------------------------------------
@@ -199,6 +271,15 @@ def test_crawl_yields_only_article_urls_once_each(crawled: tuple[str, dict[str, 
     assert out["stats"]["cqnews/article/fetched"] == len(paths)
 
 
+def test_crawl_of_an_unchanged_site_reports_no_discovery_drift(
+        crawled: tuple[str, dict[str, Any], list[Any]]) -> None:
+    site, out, _ = crawled
+    stats = out["stats"]
+    print(f"{site}: {stats.get(DISCOVER_MATCHED)} matched, {stats.get(DISCOVER_UNMATCHED, 0)} unmatched article-like")
+    assert stats[DISCOVER_MATCHED] > 0
+    assert stats.get(DISCOVER_UNMATCHED, 0) < MIN_UNMATCHED, stats.get(DISCOVER_UNMATCHED)
+
+
 def test_crawl_follows_pagination_and_obeys_robots(crawled: tuple[str, dict[str, Any], list[Any]]) -> None:
     site, _, hits = crawled
     requested = {path_of(path) for _, path, _ in hits}
@@ -234,3 +315,36 @@ def test_crawl_keeps_raw_responses_as_served(crawled: tuple[str, dict[str, Any],
     for redirect in exp.get("redirects", []):
         page = by_path[redirect["to"]]
         assert page["requested_url"] is not None and path_of(page["requested_url"]) == redirect["from"]
+
+
+# -- a body selector picks one node ----------------------------------------------------------------------
+
+SIDE_BY_SIDE = "/html/2022-04/28/content_969413280746201088.html"
+
+
+def test_a_body_held_twice_on_the_page_is_stored_once(tmp_path: Path) -> None:
+    """华龙网 pages hold the body in desktop ``#main_text`` and mobile ``#_h5_content``; the spider's selector
+    names both. The demo site nests them; one page of this copy is rewritten (synthetic) to hold them side by
+    side, as the real pages do. Each article's phrases must be stored once."""
+    root = copy_site("cqnews", tmp_path)
+    page = root / SIDE_BY_SIDE.lstrip("/")
+    html = page.read_text("utf-8")
+    start = html.index('<div id="main_text"')
+    end = html.index("</div></div>", start) + len("</div></div>")
+    body = html[html.index("<p", start):end - len("</div></div>")]
+    page.write_text(html[:start] + f'<div id="main_text">{body}</div>'
+                    f'<div id="_h5_content" style="display:none">{body}</div>' + html[end:], "utf-8")
+    database_url = f"sqlite:///{tmp_path / 'archive.db'}"
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with FixtureSite(root) as server:
+        result = run_cli(["crawl", "cqnews", "--base-url", server.base_url], database_url, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with make_sessionmaker(engine)() as session:
+        texts = {path_of(url): text for url, text in session.execute(
+            select(Article.url, ArticleVersion.text).join(ArticleVersion, ArticleVersion.article_id == Article.id))}
+    engine.dispose()
+    assert SIDE_BY_SIDE in texts
+    for article in expected("cqnews")["articles"]:
+        for phrase in article["must_contain"]:
+            assert texts[article["path"]].count(phrase) == 1, (article["path"], phrase)
