@@ -12,9 +12,14 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scrapy.settings import SETTINGS_PRIORITIES, Settings
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
+
+# Where the archive lives unless CQNEWS_DATABASE_URL says otherwise (settings.py reads it from here, so a command
+# that needs only the archive can find it without loading Scrapy).
+DEFAULT_DATABASE_URL = "sqlite:///data/archive.db"
 
 
 class ConfigError(Exception):
@@ -179,7 +184,7 @@ OPTIONS: tuple[Option, ...] = (
 ALIASES: dict[str, str] = {o.env: o.setting for o in OPTIONS if o.env and o.env != o.setting
                            and o.setting != "AUTOTHROTTLE_START_DELAY"}
 
-_CMDLINE = SETTINGS_PRIORITIES["cmdline"]
+_CMDLINE = 40  # scrapy.settings.SETTINGS_PRIORITIES["cmdline"], without importing Scrapy
 
 
 def setting_name(key: str) -> str:
@@ -196,6 +201,26 @@ def _given(settings: Settings, option: Option, value: Any) -> str:
     if option.env and option.env in os.environ:
         return f"{option.env}={value!r}"
     return f"{option.setting}={value!r}"
+
+
+# What a command that only reads the archive (``cqnews search``) needs: checked without Scrapy's settings.
+ARCHIVE_OPTIONS = ("CQNEWS_DATABASE_URL", "CQNEWS_DB_CONNECT_TIMEOUT", "CQNEWS_DB_BUSY_TIMEOUT", "LOG_LEVEL")
+_ARCHIVE_DEFAULTS = {"CQNEWS_DATABASE_URL": DEFAULT_DATABASE_URL, "CQNEWS_DB_CONNECT_TIMEOUT": "10",
+                     "CQNEWS_DB_BUSY_TIMEOUT": "30", "LOG_LEVEL": "INFO"}
+
+
+def archive_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> dict[str, Any]:
+    """The archive's settings from the environment alone, converted and checked like :func:`validate` (the same
+    options, the same one-line errors), for the commands that must start without loading Scrapy."""
+    options = {option.setting: option for option in OPTIONS if option.setting in ARCHIVE_OPTIONS}
+    result: dict[str, Any] = {}
+    for setting, option in options.items():
+        value = environ.get(option.env or setting, _ARCHIVE_DEFAULTS[setting])
+        try:
+            result[setting] = option.parse(value)
+        except ValueError:
+            raise ConfigError(f"{option.env or setting}={value!r} is not allowed: use {option.allowed}") from None
+    return result
 
 
 def validate(settings: Settings) -> Settings:

@@ -11,12 +11,14 @@ import os
 
 from scrapy.settings import default_settings as _scrapy_defaults
 
+from cqnews.config import DEFAULT_DATABASE_URL
+
 BOT_NAME = "cqnews"
 SPIDER_MODULES = ["cqnews.spiders"]
 NEWSPIDER_MODULE = "cqnews.spiders"
 
 # -- where the archive lives -----------------------------------------------------------------------
-CQNEWS_DATABASE_URL = os.environ.get("CQNEWS_DATABASE_URL", "sqlite:///data/archive.db")
+CQNEWS_DATABASE_URL = os.environ.get("CQNEWS_DATABASE_URL", DEFAULT_DATABASE_URL)
 # A server that accepts the connection but never answers: give up after this many seconds (PostgreSQL).
 CQNEWS_DB_CONNECT_TIMEOUT = os.environ.get("CQNEWS_DB_CONNECT_TIMEOUT", "10")
 # SQLite: how long a command waits for a lock another process (a crawl) holds, then fails in one line.

@@ -30,7 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.database_url is not None:  # even empty: that is a mistake to report, not to replace by the default
         os.environ["CQNEWS_DATABASE_URL"] = args.database_url
     try:
-        settings_of(args)  # every setting checked before any work
+        if getattr(args, "archive_only", False) and not getattr(args, "set", None):
+            from cqnews.config import archive_settings
+
+            archive_settings()  # a search reads only the archive: its settings checked without loading Scrapy
+        else:
+            settings_of(args)  # every setting checked before any work
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, inside the boundary, not at interpreter exit
         return code

@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
             "(traditional or simplified alike)")
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = SEARCH_EPILOG
+    p.set_defaults(archive_only=True)  # needs only the archive: starts without loading Scrapy (cli.main)
     p.add_argument("text", help='the query: pieces of text, all required; A OR B; -word or NOT word excludes; '
                                 '"quoted words" one piece (see below)')
     add_filters(p)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from contextlib import ExitStack, suppress
 from datetime import datetime, timedelta
@@ -34,15 +33,18 @@ def _filters(args: argparse.Namespace) -> Any:
 
 
 def _search_engine(args: argparse.Namespace) -> Any:
-    """The archive's engine for a search, checked to be at the schema head without Alembic and, when the URL
-    is in the environment (``--database-url`` puts it there), without Scrapy's settings: a search starts fast."""
-    url = os.environ.get("CQNEWS_DATABASE_URL")
-    if not url:
-        return ready_engine(args)  # the default URL lives in the settings module
+    """The archive's engine for a search, checked to be at the schema head without Alembic and without Scrapy's
+    settings (``cqnews.config.archive_settings``): a search starts fast. ``-s`` overrides take the full path."""
+    if getattr(args, "set", None):
+        return ready_engine(args)
+    from cqnews.config import archive_settings
     from cqnews.db.revision import archive_revision, code_head
     from cqnews.db.session import make_engine
 
-    engine = make_engine(url)
+    settings = archive_settings()
+    engine = make_engine(settings["CQNEWS_DATABASE_URL"], create=False,
+                         connect_timeout=settings["CQNEWS_DB_CONNECT_TIMEOUT"],
+                         busy_timeout=settings["CQNEWS_DB_BUSY_TIMEOUT"])
     current, head = archive_revision(engine), code_head()
     if current != head or head is None:
         return ready_engine(args)  # Alembic's own check, with its message
