@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from cqnews.db.runs import COUNTERS, CRAWLED, FinishReason, RunRecord, RunStatus
+from cqnews.db.runs import COUNTERS, CRAWLED, FinishReason, LockInfo, RunRecord, RunStatus
 from cqnews.stats import (
     DISTRIBUTED_CRAWL,
     DISTRIBUTED_DEQUEUED,
@@ -104,6 +104,43 @@ class SiteHealth:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+# -- the daemon --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DaemonAlive:
+    host: str
+    pid: int | None
+    since: datetime  # when it started
+    last_seen: datetime  # its last heartbeat
+
+
+@dataclass(frozen=True)
+class DaemonDead:
+    """A daemon that holds its lock no more than a corpse does: killed, crashed, or silent too long."""
+
+    host: str
+    pid: int | None
+    since: datetime
+    last_seen: datetime
+    pid_gone: bool  # its process is gone from this host (else: it stopped renewing)
+
+
+Liveness = DaemonAlive | DaemonDead | None  # None: no daemon holds the archive (none ever ran, or one stopped)
+
+
+def daemon_liveness(lock: LockInfo | None, pid_gone: bool, now: datetime) -> Liveness:
+    """Is the daemon that holds the archive's daemon lock alive? Dead at once when its process is gone from this
+    host (``pid_gone``, which the caller checks), or when it missed two heartbeats (it records their interval),
+    or its lease ran out; a daemon that stopped cleanly gave its lock back (None)."""
+    if lock is None:
+        return None
+    heartbeat = float(lock.info.get("heartbeat_seconds") or 0)
+    silent = bool(heartbeat) and now - lock.last_seen > timedelta(seconds=2 * heartbeat)
+    if pid_gone or silent or not lock.alive(now):
+        return DaemonDead(lock.host, lock.pid, lock.acquired_at, lock.last_seen, pid_gone)
+    return DaemonAlive(lock.host, lock.pid, lock.acquired_at, lock.last_seen)
 
 
 # -- judging -----------------------------------------------------------------------------------------------

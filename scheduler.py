@@ -91,6 +91,7 @@ class SiteSchedule:
     base_url: str | None = None
     settings: dict[str, str] = field(default_factory=dict)
     distributed: bool = False  # run `crawl SITE --distributed`: seed a Redis queue that workers share
+    spec: str = ""  # the schedule as written ("cron: 7 */3 * * *", "every: 3h"), to record it for `status`
 
     @property
     def interval(self) -> timedelta | None:
@@ -117,6 +118,32 @@ class DaemonConfig:
     timezone: ZoneInfo
     sites: dict[str, SiteSchedule]
     source: str
+
+
+def config_record(config: DaemonConfig) -> dict[str, Any]:
+    """The schedules as a daemon loaded them, as JSON-ready data it records in the archive (its lock's info), so
+    that ``status``, wherever it runs, judges the sites against what the daemon runs."""
+    source = Path(config.source)
+    return {"config": str(source.resolve()) if source.is_file() else config.source,
+            "timezone": config.timezone.key,
+            "sites": {site: {"schedule": s.spec, "misfire_grace_time": s.misfire_grace_time, "timeout": s.timeout,
+                             "distributed": s.distributed} for site, s in config.sites.items()}}
+
+
+def config_from_record(record: dict[str, Any]) -> DaemonConfig:
+    """A daemon's recorded schedules (:func:`config_record`) as a config again; ScheduleError if unreadable."""
+    try:
+        tz = ZoneInfo(record["timezone"])
+        sites = {}
+        for site, spec in record["sites"].items():
+            trigger, description = parse_schedule(spec["schedule"], tz)
+            sites[site] = SiteSchedule(site=site, trigger=trigger, description=description,
+                                       misfire_grace_time=int(spec["misfire_grace_time"]),
+                                       timeout=int(spec["timeout"]), distributed=bool(spec["distributed"]),
+                                       spec=spec["schedule"])
+    except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError) as exc:
+        raise ScheduleError(f"the daemon's recorded schedules cannot be read: {exc!r}") from None
+    return DaemonConfig(timezone=tz, sites=sites, source=f"{record['config']} (the daemon's)")
 
 
 def parse_duration(text: str) -> float:
@@ -201,7 +228,7 @@ def load_config(settings: Any, known_sites: list[str], path: str | None = None) 
             site=site, trigger=trigger, description=description,
             misfire_grace_time=int(spec.get("misfire_grace_time", grace)), timeout=int(spec.get("timeout", timeout)),
             base_url=spec.get("base_url"), settings=site_settings,
-            distributed=_distributed(spec, site_settings, settings, f"{path}: [sites.{site}]"),
+            distributed=_distributed(spec, site_settings, settings, f"{path}: [sites.{site}]"), spec=text,
         )
     return DaemonConfig(timezone=tz, sites=sites, source=source)
 
@@ -289,6 +316,8 @@ class Daemon:
         self.stop_timeout = settings.getfloat("CQNEWS_STOP_TIMEOUT", 60)
         self.lease = settings.getfloat("CQNEWS_LOCK_LEASE_SECONDS", 300)
         self.holder = runs.new_holder()
+        self.heartbeat = max(min(self.lease / 3, 60.0), 1.0)  # seconds between renewals of the daemon's lease
+        self.info = config_record(config) | {"heartbeat_seconds": self.heartbeat}  # for `status` to read
         self.stopping = threading.Event()
         self._guard = threading.Lock()
         self._reaping = threading.Lock()  # see end_group
@@ -299,7 +328,7 @@ class Daemon:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def run(self) -> int:
-        if not runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease):
+        if not runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease, info=self.info):
             other = runs.current(self.engine, runs.DAEMON)
             raise DaemonError(f"another cqnews daemon ({other.holder if other else '?'}) runs on this archive; "
                               f"its lease ends {other.expires_at.isoformat() if other else '?'}")
@@ -309,8 +338,7 @@ class Daemon:
             runs.release(self.engine, runs.DAEMON, self.holder)
 
     def _run(self) -> int:
-        for run_id in runs.fail_stale_runs(self.engine, self.lease):
-            log.warning("run %s was left running by a crawl that died: marked failed", run_id)
+        self._close_orphans()
         sites = self.config.sites
         scheduler = BackgroundScheduler(
             timezone=self.config.timezone,
@@ -323,8 +351,7 @@ class Daemon:
             scheduler.add_job(self.crawl, sched.trigger, args=[site], id=site, name=f"crawl {site}",
                               coalesce=True, max_instances=1, misfire_grace_time=sched.misfire_grace_time,
                               next_run_time=self._first_run(sched, now))
-        maintenance = max(min(self.lease / 3, 60.0), 1.0)
-        scheduler.add_job(self.maintain, "interval", seconds=maintenance, id="__maintenance__",
+        scheduler.add_job(self.maintain, "interval", seconds=self.heartbeat, id="__maintenance__",
                           coalesce=True, max_instances=1, misfire_grace_time=None)
         scheduler.add_listener(self.on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -364,9 +391,13 @@ class Daemon:
         if late <= sched.misfire_grace_time:
             log.info("%s: a crawl was due %s (%.0fs ago): running it now", sched.site, due.isoformat(), late)
             return now
-        log.warning("%s: the crawl due %s was missed while the daemon was not running", sched.site, due.isoformat())
-        runs.record_run(self.engine, sched.site, RunStatus.MISSED, FinishReason.DAEMON_NOT_RUNNING, due,
-                        {"late_by_seconds": round(late)})
+        if runs.missed_recorded(self.engine, sched.site, due):  # as a misfire, before the daemon went down
+            log.info("%s: the crawl due %s was missed (already recorded)", sched.site, due.isoformat())
+        else:
+            log.warning("%s: the crawl due %s was missed while the daemon was not running", sched.site,
+                        due.isoformat())
+            runs.record_run(self.engine, sched.site, RunStatus.MISSED, FinishReason.DAEMON_NOT_RUNNING, due,
+                            {"late_by_seconds": round(late)})
         fire = sched.trigger.get_next_fire_time(None, now)
         return fire if sched.interval is None else now + sched.interval
 
@@ -375,14 +406,22 @@ class Daemon:
     def maintain(self) -> None:
         """Keep the daemon's lease, and mark failed the runs whose crawl died (their lock expired)."""
         try:
-            if not runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease):
+            if not runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease, info=self.info):
                 log.error("the daemon lock was taken over by another daemon: stopping")
                 self.stopping.set()
                 return
-            for run_id in runs.fail_stale_runs(self.engine, self.lease):
-                log.warning("run %s was left running by a crawl that died: marked failed", run_id)
+            self._close_orphans()
         except SQLAlchemyError as exc:  # the archive is down for a while: crawls will say so in their logs
             log.error("cannot reach the archive: %s", str(exc).splitlines()[0])
+
+    def _close_orphans(self) -> None:
+        """Fail the runs whose crawl died: at once when its process is gone from this host (its lock is given
+        back too), else once no live lock names it."""
+        for run_id in runs.release_dead_holders(self.engine):
+            log.warning("run %s was left running by a crawl process that is gone: marked failed, lock released",
+                        run_id)
+        for run_id in runs.fail_stale_runs(self.engine, self.lease):
+            log.warning("run %s was left running by a crawl that died: marked failed", run_id)
 
     def crawl(self, site: str) -> None:
         """One scheduled crawl of ``site`` in a child process; returns when it has ended."""

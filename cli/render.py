@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from cqnews.db.search import ParagraphChange, TextChange, TextMatch
-    from cqnews.health import Problem
+    from cqnews.health import Liveness, Problem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -42,6 +42,21 @@ def problem_text(problem: Problem) -> str:
         case health.NoNewArticles(runs=runs):
             return f"zero new articles for {runs} runs"
     raise TypeError(f"not a health problem: {problem!r}")
+
+
+def daemon_text(liveness: Liveness) -> str:
+    """The daemon's line of `cqnews status` (a ``cqnews.health.Liveness``)."""
+    from cqnews import health
+
+    match liveness:
+        case None:
+            return "daemon: not running"
+        case health.DaemonAlive(host=host, pid=pid, since=since, last_seen=seen):
+            return f"daemon: running (pid {pid} on {host}), since {local_time(since)}, last seen {local_time(seen)}"
+        case health.DaemonDead(host=host, pid=pid, last_seen=seen, pid_gone=gone):
+            why = f"pid {pid} gone" if gone else f"no heartbeat since; pid {pid} on {host}"
+            return f"daemon: not running (last seen {local_time(seen)}, {why})"
+    raise TypeError(f"not a daemon liveness: {liveness!r}")
 
 
 def verdict(problems: list[Problem]) -> str:

@@ -8,10 +8,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cqnews.cli.render import problem_text, verdict
-from cqnews.db.runs import RunRecord, RunStatus
+from cqnews.cli.render import daemon_text, problem_text, verdict
+from cqnews.db.runs import DAEMON, LockInfo, RunRecord, RunStatus
 from cqnews.demo.server import FixtureSite
-from cqnews.health import NoNewArticles, Overdue, Schedule, Thresholds, judge
+from cqnews.health import (
+    DaemonAlive,
+    DaemonDead,
+    NoNewArticles,
+    Overdue,
+    Schedule,
+    Thresholds,
+    daemon_liveness,
+    judge,
+)
 from cqnews.scheduler import SiteSchedule, parse_schedule
 
 from helpers import copy_site, cqnews
@@ -235,3 +244,25 @@ def test_problems_are_values_that_the_cli_puts_into_words() -> None:
     assert problems == [Overdue(due=NOW - timedelta(hours=0.3)), NoNewArticles(runs=3)]
     assert verdict(problems) == "overdue: a crawl was due 2026-05-01 19:42:00; zero new articles for 3 runs"
     assert verdict([]) == "OK"
+
+
+def test_a_daemon_is_alive_while_its_process_runs_and_its_heartbeats_come() -> None:
+    started = NOW - timedelta(hours=5)
+
+    def lock(seen_ago: float, lease_left: float = 200, heartbeat: float = 60) -> LockInfo:
+        return LockInfo(DAEMON, "vm:4242:ab", None, started, NOW + timedelta(seconds=lease_left),
+                        NOW - timedelta(seconds=seen_ago), {"heartbeat_seconds": heartbeat})
+
+    assert daemon_liveness(None, False, NOW) is None  # none ever ran, or it stopped and gave its lock back
+    alive = daemon_liveness(lock(30), False, NOW)
+    assert alive == DaemonAlive("vm", 4242, started, NOW - timedelta(seconds=30))
+    # killed: dead at once, whatever its lease says; silent for two heartbeats, or its lease over: dead
+    assert daemon_liveness(lock(1), True, NOW) == DaemonDead("vm", 4242, started, NOW - timedelta(seconds=1), True)
+    assert isinstance(daemon_liveness(lock(121), False, NOW), DaemonDead)
+    assert isinstance(daemon_liveness(lock(30, lease_left=-1), False, NOW), DaemonDead)
+    shown = NOW.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert daemon_text(daemon_liveness(lock(0), True, NOW)) == (
+        f"daemon: not running (last seen {shown:%Y-%m-%d %H:%M}, pid 4242 gone)")
+    since = started.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert daemon_text(alive).startswith(f"daemon: running (pid 4242 on vm), since {since:%Y-%m-%d %H:%M}")
+    assert daemon_text(None) == "daemon: not running"

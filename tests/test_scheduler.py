@@ -1,6 +1,7 @@
 """The daemon as a user runs it: a real process on short schedules, real crawls of the demo sites, real signals."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -136,10 +137,11 @@ def _env(database_url: str, config: Path) -> dict[str, str]:
 
 
 @contextmanager
-def daemon(database_url: str, config: Path) -> Iterator[subprocess.Popen[str]]:
-    log = (config.parent / "daemon.log").open("w")
+def daemon(database_url: str, config: Path, env: dict[str, str] | None = None,
+           log_name: str = "daemon.log") -> Iterator[subprocess.Popen[str]]:
+    log = (config.parent / log_name).open("w")
     process = subprocess.Popen(cqnews_command("daemon"), cwd=config.parent, text=True,
-                               env=_env(database_url, config), stdout=log, stderr=subprocess.STDOUT,
+                               env=_env(database_url, config) | (env or {}), stdout=log, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL)
     try:
         yield process
@@ -249,3 +251,58 @@ def test_daemon_catches_up_a_run_due_while_it_was_down_or_records_it_missed(
     assert [(r.site, r.finish_reason, r.trigger) for r in missed] == [("cq_people", "daemon_not_running", "scheduled")]
     assert abs((missed[0].started_at - (now - timedelta(hours=2))).total_seconds()) < 5  # when it was due
     assert not [r for r in runs(archive_url) if r.site == "cq_people" and r.started_at > now]
+
+
+def test_a_killed_daemon_is_seen_dead_at_once_and_its_orphaned_crawl_is_closed_when_it_restarts(
+        archive_url: str, tmp_path: Path) -> None:
+    """kill -9 of the daemon and of its crawl: `status` says so at once (exit 1), from another folder, judging
+    against the daemon's own schedules; a restarted daemon fails the run and frees the lock without waiting for
+    the 300 s lease."""
+    elsewhere = tmp_path / "conf"
+    elsewhere.mkdir()
+    engine = make_engine(archive_url)
+    with make_sessionmaker(engine).begin() as session:  # an hourly crawl 61 min ago: the next is due at start
+        before = datetime.now(UTC) - timedelta(minutes=61)
+        session.add(CrawlRun(site="cbg", started_at=before, status="finished", finished_at=before,
+                             finish_reason="finished", trigger="scheduled", pages_fetched=20, articles_new=10))
+    engine.dispose()
+    with FixtureSite(copy_site("cbg", tmp_path)) as cbg:
+        config = elsewhere / "other.toml"
+        config.write_text(f'default = "off"\n[sites.cbg]\nevery = "1h"\nbase_url = "{cbg.base_url}"\n'
+                          'settings = { DOWNLOAD_DELAY = "1" }\n', "utf-8")  # slow: still running when killed
+        long_lease = {"CQNEWS_LOCK_LEASE_SECONDS": "300"}  # only a dead pid can explain what follows
+        log = elsewhere / "daemon.log"
+
+        def running() -> list[CrawlRun]:
+            return [r for r in runs(archive_url) if r.status == "running" and r.pid]
+
+        with daemon(archive_url, config, long_lease) as process:
+            wait_for(running, 60, "a scheduled crawl", log)
+            alive = cqnews(["status"], archive_url, tmp_path)  # ./cqnews.toml absent: defaults would list all
+            assert alive.stdout.startswith(f"daemon: running (pid {process.pid} on "), alive.stdout
+            assert f"schedules: {config} (the daemon's)" in alive.stdout and "cq_people" not in alive.stdout
+            assert alive.returncode == 0, alive.stdout + alive.stderr
+            crawl_pid = running()[0].pid
+            process.kill()
+            process.wait()
+            os.kill(crawl_pid, signal.SIGKILL)
+
+            dead = cqnews(["status"], archive_url, tmp_path)
+            assert dead.returncode == 1
+            first = dead.stdout.splitlines()[0]
+            assert first.startswith("daemon: not running (last seen ") and f"pid {process.pid} gone" in first
+            assert first in dead.stderr
+            report = json.loads(cqnews(["status", "--format", "json"], archive_url, tmp_path).stdout)
+            assert report["daemon"]["running"] is False and report["daemon"]["pid"] == process.pid
+
+        restart_log = "restarted.log"
+        with daemon(archive_url, config, long_lease, restart_log) as again:
+            wait_for(lambda: not running(), 60, "the orphaned run to be failed", elsewhere / restart_log)
+            engine = make_engine(archive_url)
+            with make_sessionmaker(engine)() as session:
+                assert [lock.site for lock in session.scalars(select(CrawlLock))] == ["__daemon__"]
+            engine.dispose()
+            again.send_signal(signal.SIGTERM)
+            assert again.wait(60) == 0
+    killed = [r for r in runs(archive_url) if r.pid == crawl_pid]
+    assert [(r.status, r.finish_reason) for r in killed] == [("failed", "holder_died")]
