@@ -23,6 +23,8 @@ from cqnews.stats import (
     EXTRACT_REJECTED,
     EXTRACT_REJECTED_NOT_HTML,
     REQUESTS,
+    RETRIES,
+    attempted,
     count,
 )
 
@@ -200,7 +202,7 @@ def _whole(rows: list[RunRecord]) -> RunRecord:
     stats = dict(rows[0].stats)
     for run in rows[1:]:
         for key, value in run.stats.items():
-            if key.startswith((EXTRACT_PREFIX, REQUESTS)) and isinstance(value, int):
+            if key.startswith((EXTRACT_PREFIX, REQUESTS, RETRIES)) and isinstance(value, int):
                 stats[key] = count(stats, key) + value
     return replace(rows[0], id=None, started_at=min(r.started_at for r in rows), status=telling.status,
                    finish_reason=telling.finish_reason, stats=stats,
@@ -225,12 +227,12 @@ def judge(runs: list[RunRecord], schedule: Schedule | None, now: datetime, limit
             problems.append(Overdue(due))
     if done:
         last = done[0]
-        requests = count(last.stats, REQUESTS)
+        requests = attempted(last.stats)  # a request retried three times is one request, and at most one error
         if last.status == RunStatus.FAILED:
             problems.append(LastCrawlFailed(last.finish_reason))
         elif last.pages_fetched == 0:
             problems.append(FetchedNothing(last.errors))
-        elif requests and last.errors / requests > limits.error_rate:
+        elif requests and (last.errors / requests > limits.error_rate or last.errors >= requests):
             problems.append(TooManyErrors(last.errors, requests))
         rate, total = empty_rate(last.stats)
         if total >= MIN_EXTRACTED and rate > limits.empty_rate:

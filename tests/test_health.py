@@ -266,3 +266,16 @@ def test_a_daemon_is_alive_while_its_process_runs_and_its_heartbeats_come() -> N
     since = started.astimezone(ZoneInfo("Asia/Shanghai"))
     assert daemon_text(alive).startswith(f"daemon: running (pid 4242 on vm), since {since:%Y-%m-%d %H:%M}")
     assert daemon_text(None) == "daemon: not running"
+
+
+def test_a_site_whose_every_page_fails_is_unhealthy_however_often_each_request_is_retried() -> None:
+    for retries in (0, 2, 3, 10):  # RETRY_TIMES: each of the 4 URLs is sent 1 + retries times, fails once
+        stats = {"downloader/request_count": 4 * (1 + retries), "retry/count": 4 * retries,
+                 "response_received_count": 4 * (1 + retries)}
+        all_500 = run(0.1, errors=4, pages=4 * (1 + retries), new=0, stats=stats)
+        assert said([all_500], hourly(), NOW, LIMITS) == ["errors: 4 in 4 requests of the last crawl"], retries
+        lenient = Thresholds(error_rate=1.0)  # even when the rate allowed is 100 %
+        assert [problem_text(p) for p in judge([all_500], hourly(), NOW, lenient)] == [
+            "errors: 4 in 4 requests of the last crawl"]
+    one_in_ten = {"downloader/request_count": 40, "retry/count": 20, "response_received_count": 40}
+    assert said([run(0.1, errors=2, pages=40, stats=one_in_ten)], hourly(), NOW, LIMITS) == []
