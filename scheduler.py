@@ -42,6 +42,7 @@ import subprocess
 import threading
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -307,8 +308,10 @@ def end_group(child: subprocess.Popen[bytes], reaping: threading.Lock) -> None:
 class Daemon:
     """Runs the schedules until SIGTERM/SIGINT, then stops the running crawls cleanly and returns 0."""
 
-    def __init__(self, config: DaemonConfig, settings: Any, engine: Engine, overrides: list[str]) -> None:
+    def __init__(self, config: DaemonConfig, settings: Any, engine: Engine, overrides: list[str],
+                 loader: Callable[[], DaemonConfig] | None = None) -> None:
         self.config = config
+        self.loader = loader  # reads the schedules again on SIGHUP
         self.engine = engine
         self.overrides = overrides  # -s KEY=VALUE given to the daemon, passed on to every crawl
         self.log_dir = Path(settings.get("CQNEWS_LOG_DIR") or "data/logs")
@@ -319,6 +322,8 @@ class Daemon:
         self.heartbeat = max(min(self.lease / 3, 60.0), 1.0)  # seconds between renewals of the daemon's lease
         self.info = config_record(config) | {"heartbeat_seconds": self.heartbeat}  # for `status` to read
         self.stopping = threading.Event()
+        self._reload_wanted = threading.Event()
+        self._wake = threading.Event()  # the main thread's: a signal came, or maintenance says stop
         self._guard = threading.Lock()
         self._reaping = threading.Lock()  # see end_group
         self._children: dict[str, subprocess.Popen[bytes]] = {}
@@ -342,7 +347,7 @@ class Daemon:
         sites = self.config.sites
         scheduler = BackgroundScheduler(
             timezone=self.config.timezone,
-            executors={"default": ThreadPoolExecutor(max_workers=max(len(sites), 1) + 1)},  # a thread per site
+            executors={"default": ThreadPoolExecutor(max_workers=64)},  # a thread per site, started as needed
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         self.scheduler = scheduler
@@ -354,17 +359,19 @@ class Daemon:
         scheduler.add_job(self.maintain, "interval", seconds=self.heartbeat, id="__maintenance__",
                           coalesce=True, max_instances=1, misfire_grace_time=None)
         scheduler.add_listener(self.on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
         scheduler.start()
         log.info("cqnews daemon started (pid %d): %d site(s) from %s", os.getpid(), len(sites), self.config.source)
-        for job in scheduler.get_jobs():
-            if job.id in sites:
-                log.info("  %s: %s%s, next run %s", job.id, sites[job.id].description,
-                         ", distributed" if sites[job.id].distributed else "",
-                         job.next_run_time.isoformat() if job.next_run_time else "never")
+        self._log_jobs()
         try:
-            while not self.stopping.wait(3600):
-                pass
+            while True:
+                self._wake.wait(3600)
+                self._wake.clear()
+                if self.stopping.is_set():
+                    break
+                if self._reload_wanted.is_set():
+                    self._reload_wanted.clear()
+                    self.reload()
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -376,8 +383,51 @@ class Daemon:
         return 0
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
+        """SIGTERM/SIGINT stop the daemon, SIGHUP reloads its schedules; the main thread does the work."""
         log.info("received %s", signal.Signals(signum).name)
-        self.stopping.set()
+        (self._reload_wanted if signum == signal.SIGHUP else self.stopping).set()
+        self._wake.set()
+
+    def _log_jobs(self) -> None:
+        assert self.scheduler is not None
+        sites = self.config.sites
+        for job in self.scheduler.get_jobs():
+            if job.id in sites:
+                log.info("  %s: %s%s, next run %s", job.id, sites[job.id].description,
+                         ", distributed" if sites[job.id].distributed else "",
+                         job.next_run_time.isoformat() if job.next_run_time else "never")
+
+    def reload(self) -> None:
+        """SIGHUP: read the schedule file again and put it in force; running crawls go on. A file that cannot be
+        used is refused with its reason in one log line, and the schedules in force stay."""
+        if self.loader is None:
+            log.warning("SIGHUP: no schedule file to read again; carrying on")
+            return
+        try:
+            config = self.loader()
+            if not config.sites:
+                raise ScheduleError(f"no site is scheduled (schedules from {config.source})")
+        except ScheduleError as exc:
+            log.error("SIGHUP: schedules not reloaded, keeping those in force: %s", exc)
+            return
+        assert self.scheduler is not None
+        now = datetime.now(UTC)
+        with self._guard:
+            for site in set(self.config.sites) - set(config.sites):
+                self.scheduler.remove_job(site)
+            self.config = config
+            for site, sched in config.sites.items():
+                self.scheduler.add_job(self.crawl, sched.trigger, args=[site], id=site, name=f"crawl {site}",
+                                       coalesce=True, max_instances=1, misfire_grace_time=sched.misfire_grace_time,
+                                       next_run_time=sched.next_run(runs.last_started(self.engine, site), now),
+                                       replace_existing=True)
+        self.info = config_record(config) | {"heartbeat_seconds": self.heartbeat}
+        try:
+            runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease, info=self.info)  # status sees it now
+        except SQLAlchemyError as exc:
+            log.error("cannot reach the archive: %s", str(exc).splitlines()[0])
+        log.info("schedules reloaded: %d site(s) from %s", len(config.sites), config.source)
+        self._log_jobs()
 
     def _first_run(self, sched: SiteSchedule, now: datetime) -> datetime | None:
         """Catch up at start: run now what fell due while the daemon was down, or record it missed."""
@@ -409,6 +459,7 @@ class Daemon:
             if not runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease, info=self.info):
                 log.error("the daemon lock was taken over by another daemon: stopping")
                 self.stopping.set()
+                self._wake.set()
                 return
             self._close_orphans()
         except SQLAlchemyError as exc:  # the archive is down for a while: crawls will say so in their logs
@@ -425,7 +476,9 @@ class Daemon:
 
     def crawl(self, site: str) -> None:
         """One scheduled crawl of ``site`` in a child process; returns when it has ended."""
-        sched = self.config.sites[site]
+        sched = self.config.sites.get(site)
+        if sched is None:  # unscheduled by a reload as it fell due
+            return
         started = datetime.now(UTC)
         log_path = self._log_path(site, started)
         command = crawl_command(sched, self.overrides, log_path)

@@ -14,12 +14,19 @@ if TYPE_CHECKING:
     from cqnews.health import Thresholds
 
 
-def _schedules(args: argparse.Namespace, settings: Any) -> Any:
+def _load(args: argparse.Namespace, settings: Any) -> Any:
+    """The schedules (``--config`` or the default file); ScheduleError if they cannot be used."""
     from cqnews.runner import spider_names
-    from cqnews.scheduler import ScheduleError, load_config
+    from cqnews.scheduler import load_config
+
+    return load_config(settings, spider_names(settings), args.config)
+
+
+def _schedules(args: argparse.Namespace, settings: Any) -> Any:
+    from cqnews.scheduler import ScheduleError
 
     try:
-        return load_config(settings, spider_names(settings), args.config)
+        return _load(args, settings)
     except ScheduleError as exc:
         raise CliError(str(exc), 2) from None
 
@@ -39,7 +46,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     if not config.sites:
         raise CliError(f"no site is scheduled (schedules from {config.source}; see CQNEWS_SCHEDULE)", 2)
     try:
-        return Daemon(config, settings, engine, list(args.set or [])).run()
+        return Daemon(config, settings, engine, list(args.set or []), loader=lambda: _load(args, settings)).run()
     except DaemonError as exc:
         raise CliError(str(exc)) from None
     finally:

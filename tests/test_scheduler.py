@@ -306,3 +306,37 @@ def test_a_killed_daemon_is_seen_dead_at_once_and_its_orphaned_crawl_is_closed_w
             assert again.wait(60) == 0
     killed = [r for r in runs(archive_url) if r.pid == crawl_pid]
     assert [(r.status, r.finish_reason) for r in killed] == [("failed", "holder_died")]
+
+
+def test_sighup_puts_a_changed_schedule_in_force_and_a_broken_file_changes_nothing(
+        archive_url: str, tmp_path: Path) -> None:
+    with FixtureSite(copy_site("cq_people", tmp_path)) as people:
+        config = tmp_path / "cqnews.toml"
+        config.write_text('default = "off"\n[sites.cbg]\nevery = "1d"\nbase_url = "http://127.0.0.1:9"\n', "utf-8")
+        log = tmp_path / "daemon.log"
+
+        def people_runs() -> list[CrawlRun]:
+            return [r for r in runs(archive_url) if r.site == "cq_people" and r.status == "finished"]
+
+        with daemon(archive_url, config) as process:
+            wait_for(lambda: "cqnews daemon started" in log.read_text(), 60, "the daemon to start", log)
+            config.write_text(f'default = "off"\n[sites.cq_people]\nevery = "3s"\nbase_url = "{people.base_url}"\n',
+                              "utf-8")
+            process.send_signal(signal.SIGHUP)
+            wait_for(lambda: len(people_runs()) >= 1, 90, "a crawl on the reloaded schedule", log)
+            status = cqnews(["status"], archive_url, tmp_path, env={"CQNEWS_SCHEDULE_FILE": ""})
+            assert "every 3s" in status.stdout and "cbg" not in status.stdout.split("\n\n")[1], status.stdout
+
+            config.write_text('default = "off"\n[sites.cq_people]\nevery = "soon"\n', "utf-8")
+            process.send_signal(signal.SIGHUP)
+            wait_for(lambda: "schedules not reloaded" in log.read_text(), 60, "the refusal", log)
+            done = len(people_runs())
+            wait_for(lambda: len(people_runs()) > done, 90, "crawls still on the schedule in force", log)
+            assert process.poll() is None  # SIGHUP never stopped it
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(60) == 0, log.read_text()[-4000:]
+    text = log.read_text()
+    refusal = [line for line in text.splitlines() if "schedules not reloaded" in line]
+    assert len(refusal) == 1 and "not a duration: 'soon'" in refusal[0]
+    assert "schedules reloaded: 1 site(s)" in text and "Traceback" not in text
+    assert not [r for r in runs(archive_url) if r.site == "cbg"]  # unscheduled before it was ever due
