@@ -66,12 +66,18 @@ from cqnews.db.runs import FinishReason, RunStatus, RunTrigger
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+LOG_TIMEZONE = ZoneInfo("Asia/Shanghai")  # of the times in the log, whatever the schedules' zone
 DEFAULT_SCHEDULE_FILE = "cqnews.toml"  # may be missing; any other configured file must exist
 SITE_KEYS = {"cron", "every", "base_url", "timeout", "misfire_grace_time", "settings", "enabled", "distributed"}
 REDIS_SCHEMES = ("redis", "rediss", "unix")  # what redis.Redis.from_url accepts
 TOP_KEYS = {"timezone", "default", "misfire_grace_time", "timeout", "sites"}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def shown(when: datetime) -> str:
+    """A time as the daemon's log writes it: one zone (Asia/Shanghai, like every time cqnews shows), its offset."""
+    return when.astimezone(LOG_TIMEZONE).isoformat(timespec="seconds")
 
 
 class ScheduleError(Exception):
@@ -336,7 +342,7 @@ class Daemon:
         if not runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease, info=self.info):
             other = runs.current(self.engine, runs.DAEMON)
             raise DaemonError(f"another cqnews daemon ({other.holder if other else '?'}) runs on this archive; "
-                              f"its lease ends {other.expires_at.isoformat() if other else '?'}")
+                              f"its lease ends {shown(other.expires_at) if other else '?'}")
         try:
             return self._run()
         finally:
@@ -395,7 +401,7 @@ class Daemon:
             if job.id in sites:
                 log.info("  %s: %s%s, next run %s", job.id, sites[job.id].description,
                          ", distributed" if sites[job.id].distributed else "",
-                         job.next_run_time.isoformat() if job.next_run_time else "never")
+                         shown(job.next_run_time) if job.next_run_time else "never")
 
     def reload(self) -> None:
         """SIGHUP: read the schedule file again and put it in force; running crawls go on. A file that cannot be
@@ -439,13 +445,13 @@ class Daemon:
             return sched.next_run(last, now)
         late = (now - due).total_seconds()
         if late <= sched.misfire_grace_time:
-            log.info("%s: a crawl was due %s (%.0fs ago): running it now", sched.site, due.isoformat(), late)
+            log.info("%s: a crawl was due %s (%.0fs ago): running it now", sched.site, shown(due), late)
             return now
         if runs.missed_recorded(self.engine, sched.site, due):  # as a misfire, before the daemon went down
-            log.info("%s: the crawl due %s was missed (already recorded)", sched.site, due.isoformat())
+            log.info("%s: the crawl due %s was missed (already recorded)", sched.site, shown(due))
         else:
             log.warning("%s: the crawl due %s was missed while the daemon was not running", sched.site,
-                        due.isoformat())
+                        shown(due))
             runs.record_run(self.engine, sched.site, RunStatus.MISSED, FinishReason.DAEMON_NOT_RUNNING, due,
                             {"late_by_seconds": round(late)})
         fire = sched.trigger.get_next_fire_time(None, now)
@@ -524,11 +530,11 @@ class Daemon:
         if event.code == EVENT_JOB_MISSED:
             when = event.scheduled_run_time  # type: ignore[attr-defined]
             late = (datetime.now(UTC) - when).total_seconds()
-            log.warning("%s: the crawl due %s was missed (%.0fs late)", site, when.isoformat(), late)
+            log.warning("%s: the crawl due %s was missed (%.0fs late)", site, shown(when), late)
             runs.record_run(self.engine, site, RunStatus.MISSED, FinishReason.MISFIRE, when.astimezone(UTC),
                             {"late_by_seconds": round(late)})
         elif event.code == EVENT_JOB_MAX_INSTANCES:
-            times = [t.isoformat() for t in event.scheduled_run_times]  # type: ignore[attr-defined]
+            times = [shown(t) for t in event.scheduled_run_times]  # type: ignore[attr-defined]
             log.warning("%s: the previous scheduled crawl is still running: skipping %s", site, ", ".join(times))
             runs.record_run(self.engine, site, RunStatus.SKIPPED, FinishReason.STILL_RUNNING, datetime.now(UTC),
                             {"scheduled_for": times})

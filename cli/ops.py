@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cqnews.cli.common import CliError, engine_of, ready_engine, settings_of
-from cqnews.cli.render import daemon_text, iso_time, local_time, print_table, problem_text, verdict
+from cqnews.cli.render import LogFormatter, daemon_text, iso_time, local_time, print_table, problem_text, verdict
 
 if TYPE_CHECKING:
     from cqnews.health import Thresholds
@@ -36,8 +36,9 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 
     from cqnews.scheduler import Daemon, DaemonError
 
-    logging.basicConfig(level=args.log_level or "INFO", stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(LogFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=args.log_level or "INFO", handlers=[handler])
     for noisy in ("alembic", "apscheduler.executors"):  # every job start and end; the daemon logs crawls itself
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = settings_of(args)

@@ -2,6 +2,7 @@
 search snippets and version diffs marked up from the plain data ``db.search`` returns."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,6 +13,14 @@ if TYPE_CHECKING:
     from cqnews.health import Liveness, Problem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class LogFormatter(logging.Formatter):
+    """Log lines stamped in Asia/Shanghai with the offset, as the daemon's messages write their times: one zone
+    in the whole log, whatever the host's."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's)
+        return datetime.fromtimestamp(record.created, SHANGHAI).isoformat(timespec="milliseconds")
 
 
 def local_time(value: datetime | None) -> str:

@@ -25,7 +25,7 @@ from cqnews.demo.server import FixtureSite
 from cqnews.runner import project_settings
 from cqnews.scheduler import ScheduleError, crawl_command, load_config, parse_duration, parse_schedule
 
-from helpers import copy_site, cqnews, runs
+from helpers import alive, command_line, copy_site, cqnews, descendants, runs
 
 SITES = ["cbg", "cq_people"]
 
@@ -253,6 +253,16 @@ def test_daemon_catches_up_a_run_due_while_it_was_down_or_records_it_missed(
     assert not [r for r in runs(archive_url) if r.site == "cq_people" and r.started_at > now]
 
 
+def _crawled_61_minutes_ago(archive_url: str, site: str) -> None:
+    """A good crawl of ``site`` 61 minutes ago: an hourly schedule runs the next one as soon as the daemon starts."""
+    engine = make_engine(archive_url)
+    with make_sessionmaker(engine).begin() as session:
+        before = datetime.now(UTC) - timedelta(minutes=61)
+        session.add(CrawlRun(site=site, started_at=before, status="finished", finished_at=before,
+                             finish_reason="finished", trigger="scheduled", pages_fetched=20, articles_new=10))
+    engine.dispose()
+
+
 def test_a_killed_daemon_is_seen_dead_at_once_and_its_orphaned_crawl_is_closed_when_it_restarts(
         archive_url: str, tmp_path: Path) -> None:
     """kill -9 of the daemon and of its crawl: `status` says so at once (exit 1), from another folder, judging
@@ -260,12 +270,7 @@ def test_a_killed_daemon_is_seen_dead_at_once_and_its_orphaned_crawl_is_closed_w
     the 300 s lease."""
     elsewhere = tmp_path / "conf"
     elsewhere.mkdir()
-    engine = make_engine(archive_url)
-    with make_sessionmaker(engine).begin() as session:  # an hourly crawl 61 min ago: the next is due at start
-        before = datetime.now(UTC) - timedelta(minutes=61)
-        session.add(CrawlRun(site="cbg", started_at=before, status="finished", finished_at=before,
-                             finish_reason="finished", trigger="scheduled", pages_fetched=20, articles_new=10))
-    engine.dispose()
+    _crawled_61_minutes_ago(archive_url, "cbg")
     with FixtureSite(copy_site("cbg", tmp_path)) as cbg:
         config = elsewhere / "other.toml"
         config.write_text(f'default = "off"\n[sites.cbg]\nevery = "1h"\nbase_url = "{cbg.base_url}"\n'
@@ -339,4 +344,26 @@ def test_sighup_puts_a_changed_schedule_in_force_and_a_broken_file_changes_nothi
     refusal = [line for line in text.splitlines() if "schedules not reloaded" in line]
     assert len(refusal) == 1 and "not a duration: 'soon'" in refusal[0]
     assert "schedules reloaded: 1 site(s)" in text and "Traceback" not in text
+    stamps = [line.split()[0] for line in text.splitlines() if line[:2] == "20"]  # one zone in the whole log
+    assert stamps and all(stamp.endswith("+08:00") for stamp in stamps) and "+00:00" not in text
     assert not [r for r in runs(archive_url) if r.site == "cbg"]  # unscheduled before it was ever due
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_crawl_past_its_timeout_is_killed_with_every_process_it_started(archive_url: str, tmp_path: Path) -> None:
+    _crawled_61_minutes_ago(archive_url, "cq_people")
+    with FixtureSite(copy_site("cq_people", tmp_path)) as people:
+        config = tmp_path / "cqnews.toml"
+        config.write_text(f'default = "off"\n[sites.cq_people]\nevery = "1h"\ntimeout = 8\n'
+                          f'base_url = "{people.base_url}"\n'
+                          'settings = { DOWNLOAD_DELAY = "1", CQNEWS_EXTRACT_PROCESSES = "2" }\n', "utf-8")
+        log = tmp_path / "daemon.log"
+        with daemon(archive_url, config, {"CQNEWS_STOP_TIMEOUT": "1"}) as process:
+            wait_for(lambda: "still running after 8s: stopping it" in log.read_text(), 90, "the timeout", log)
+            wait_for(lambda: [r for r in runs(archive_url) if r.status == "failed"], 60, "the run to end", log)
+            left = {pid: command_line(pid) for pid in descendants(process.pid) if alive(pid)}
+            assert not left, left
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(60) == 0, log.read_text()[-4000:]
+    killed = [r for r in runs(archive_url) if r.site == "cq_people" and r.status != "finished"]
+    assert [r.status for r in killed] == ["failed"] and killed[0].finish_reason in ("timeout", "shutdown")
