@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from cqnews.db.runs import COUNTERS, CRAWLED, FinishReason, RunRecord, RunStatus
+from cqnews.db.runs import COUNTERS, CRAWLED, FinishReason, LockInfo, RunRecord, RunStatus
 from cqnews.stats import (
     DISCOVER_MATCHED,
     DISCOVER_UNMATCHED,
@@ -27,7 +27,9 @@ from cqnews.stats import (
     FEED_ARTICLES,
     LISTING_FETCHED,
     REQUESTS,
+    RETRIES,
     SITEMAP_ARTICLES,
+    attempted,
     count,
 )
 
@@ -124,6 +126,43 @@ class SiteHealth:
         return not self.problems
 
 
+# -- the daemon --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DaemonAlive:
+    host: str
+    pid: int | None
+    since: datetime  # when it started
+    last_seen: datetime  # its last heartbeat
+
+
+@dataclass(frozen=True)
+class DaemonDead:
+    """A daemon that holds its lock no more than a corpse does: killed, crashed, or silent too long."""
+
+    host: str
+    pid: int | None
+    since: datetime
+    last_seen: datetime
+    pid_gone: bool  # its process is gone from this host (else: it stopped renewing)
+
+
+Liveness = DaemonAlive | DaemonDead | None  # None: no daemon holds the archive (none ever ran, or one stopped)
+
+
+def daemon_liveness(lock: LockInfo | None, pid_gone: bool, now: datetime) -> Liveness:
+    """Is the daemon that holds the archive's daemon lock alive? Dead at once when its process is gone from this
+    host (``pid_gone``, which the caller checks), or when it missed two heartbeats (it records their interval),
+    or its lease ran out; a daemon that stopped cleanly gave its lock back (None)."""
+    if lock is None:
+        return None
+    heartbeat = float(lock.info.get("heartbeat_seconds") or 0)
+    silent = bool(heartbeat) and now - lock.last_seen > timedelta(seconds=2 * heartbeat)
+    if pid_gone or silent or not lock.alive(now):
+        return DaemonDead(lock.host, lock.pid, lock.acquired_at, lock.last_seen, pid_gone)
+    return DaemonAlive(lock.host, lock.pid, lock.acquired_at, lock.last_seen)
+
+
 # -- judging -----------------------------------------------------------------------------------------------
 
 def found_no_work(run: RunRecord) -> bool:
@@ -181,7 +220,7 @@ def _whole(rows: list[RunRecord]) -> RunRecord:
     stats = dict(rows[0].stats)
     for run in rows[1:]:
         for key, value in run.stats.items():
-            if key.startswith((EXTRACT_PREFIX, REQUESTS)) and isinstance(value, int):
+            if key.startswith((EXTRACT_PREFIX, REQUESTS, RETRIES)) and isinstance(value, int):
                 stats[key] = count(stats, key) + value
     return replace(rows[0], id=None, started_at=min(r.started_at for r in rows), status=telling.status,
                    finish_reason=telling.finish_reason, stats=stats,
@@ -206,12 +245,12 @@ def judge(runs: list[RunRecord], schedule: Schedule | None, now: datetime, limit
             problems.append(Overdue(due))
     if done:
         last = done[0]
-        requests = count(last.stats, REQUESTS)
+        requests = attempted(last.stats)  # a request retried three times is one request, and at most one error
         if last.status == RunStatus.FAILED:
             problems.append(LastCrawlFailed(last.finish_reason))
         elif last.pages_fetched == 0:
             problems.append(FetchedNothing(last.errors))
-        elif requests and last.errors / requests > limits.error_rate:
+        elif requests and (last.errors / requests > limits.error_rate or last.errors >= requests):
             problems.append(TooManyErrors(last.errors, requests))
         rate, total = empty_rate(last.stats)
         if total >= MIN_EXTRACTED and rate > limits.empty_rate:

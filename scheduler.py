@@ -42,6 +42,7 @@ import subprocess
 import threading
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,12 +66,18 @@ from cqnews.db.runs import FinishReason, RunStatus, RunTrigger
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+LOG_TIMEZONE = ZoneInfo("Asia/Shanghai")  # of the times in the log, whatever the schedules' zone
 DEFAULT_SCHEDULE_FILE = "cqnews.toml"  # may be missing; any other configured file must exist
 SITE_KEYS = {"cron", "every", "base_url", "timeout", "misfire_grace_time", "settings", "enabled", "distributed"}
 REDIS_SCHEMES = ("redis", "rediss", "unix")  # what redis.Redis.from_url accepts
 TOP_KEYS = {"timezone", "default", "misfire_grace_time", "timeout", "sites"}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def shown(when: datetime) -> str:
+    """A time as the daemon's log writes it: one zone (Asia/Shanghai, like every time cqnews shows), its offset."""
+    return when.astimezone(LOG_TIMEZONE).isoformat(timespec="seconds")
 
 
 class ScheduleError(Exception):
@@ -91,6 +98,7 @@ class SiteSchedule:
     base_url: str | None = None
     settings: dict[str, str] = field(default_factory=dict)
     distributed: bool = False  # run `crawl SITE --distributed`: seed a Redis queue that workers share
+    spec: str = ""  # the schedule as written ("cron: 7 */3 * * *", "every: 3h"), to record it for `status`
 
     @property
     def interval(self) -> timedelta | None:
@@ -117,6 +125,32 @@ class DaemonConfig:
     timezone: ZoneInfo
     sites: dict[str, SiteSchedule]
     source: str
+
+
+def config_record(config: DaemonConfig) -> dict[str, Any]:
+    """The schedules as a daemon loaded them, as JSON-ready data it records in the archive (its lock's info), so
+    that ``status``, wherever it runs, judges the sites against what the daemon runs."""
+    source = Path(config.source)
+    return {"config": str(source.resolve()) if source.is_file() else config.source,
+            "timezone": config.timezone.key,
+            "sites": {site: {"schedule": s.spec, "misfire_grace_time": s.misfire_grace_time, "timeout": s.timeout,
+                             "distributed": s.distributed} for site, s in config.sites.items()}}
+
+
+def config_from_record(record: dict[str, Any]) -> DaemonConfig:
+    """A daemon's recorded schedules (:func:`config_record`) as a config again; ScheduleError if unreadable."""
+    try:
+        tz = ZoneInfo(record["timezone"])
+        sites = {}
+        for site, spec in record["sites"].items():
+            trigger, description = parse_schedule(spec["schedule"], tz)
+            sites[site] = SiteSchedule(site=site, trigger=trigger, description=description,
+                                       misfire_grace_time=int(spec["misfire_grace_time"]),
+                                       timeout=int(spec["timeout"]), distributed=bool(spec["distributed"]),
+                                       spec=spec["schedule"])
+    except (KeyError, TypeError, ValueError, ZoneInfoNotFoundError) as exc:
+        raise ScheduleError(f"the daemon's recorded schedules cannot be read: {exc!r}") from None
+    return DaemonConfig(timezone=tz, sites=sites, source=f"{record['config']} (the daemon's)")
 
 
 def parse_duration(text: str) -> float:
@@ -201,7 +235,7 @@ def load_config(settings: Any, known_sites: list[str], path: str | None = None) 
             site=site, trigger=trigger, description=description,
             misfire_grace_time=int(spec.get("misfire_grace_time", grace)), timeout=int(spec.get("timeout", timeout)),
             base_url=spec.get("base_url"), settings=site_settings,
-            distributed=_distributed(spec, site_settings, settings, f"{path}: [sites.{site}]"),
+            distributed=_distributed(spec, site_settings, settings, f"{path}: [sites.{site}]"), spec=text,
         )
     return DaemonConfig(timezone=tz, sites=sites, source=source)
 
@@ -280,8 +314,10 @@ def end_group(child: subprocess.Popen[bytes], reaping: threading.Lock) -> None:
 class Daemon:
     """Runs the schedules until SIGTERM/SIGINT, then stops the running crawls cleanly and returns 0."""
 
-    def __init__(self, config: DaemonConfig, settings: Any, engine: Engine, overrides: list[str]) -> None:
+    def __init__(self, config: DaemonConfig, settings: Any, engine: Engine, overrides: list[str],
+                 loader: Callable[[], DaemonConfig] | None = None) -> None:
         self.config = config
+        self.loader = loader  # reads the schedules again on SIGHUP
         self.engine = engine
         self.overrides = overrides  # -s KEY=VALUE given to the daemon, passed on to every crawl
         self.log_dir = Path(settings.get("CQNEWS_LOG_DIR") or "data/logs")
@@ -289,7 +325,11 @@ class Daemon:
         self.stop_timeout = settings.getfloat("CQNEWS_STOP_TIMEOUT", 60)
         self.lease = settings.getfloat("CQNEWS_LOCK_LEASE_SECONDS", 300)
         self.holder = runs.new_holder()
+        self.heartbeat = max(min(self.lease / 3, 60.0), 1.0)  # seconds between renewals of the daemon's lease
+        self.info = config_record(config) | {"heartbeat_seconds": self.heartbeat}  # for `status` to read
         self.stopping = threading.Event()
+        self._reload_wanted = threading.Event()
+        self._wake = threading.Event()  # the main thread's: a signal came, or maintenance says stop
         self._guard = threading.Lock()
         self._reaping = threading.Lock()  # see end_group
         self._children: dict[str, subprocess.Popen[bytes]] = {}
@@ -299,22 +339,21 @@ class Daemon:
     # -- lifecycle -------------------------------------------------------------------------------------
 
     def run(self) -> int:
-        if not runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease):
+        if not runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease, info=self.info):
             other = runs.current(self.engine, runs.DAEMON)
             raise DaemonError(f"another cqnews daemon ({other.holder if other else '?'}) runs on this archive; "
-                              f"its lease ends {other.expires_at.isoformat() if other else '?'}")
+                              f"its lease ends {shown(other.expires_at) if other else '?'}")
         try:
             return self._run()
         finally:
             runs.release(self.engine, runs.DAEMON, self.holder)
 
     def _run(self) -> int:
-        for run_id in runs.fail_stale_runs(self.engine, self.lease):
-            log.warning("run %s was left running by a crawl that died: marked failed", run_id)
+        self._close_orphans()
         sites = self.config.sites
         scheduler = BackgroundScheduler(
             timezone=self.config.timezone,
-            executors={"default": ThreadPoolExecutor(max_workers=max(len(sites), 1) + 1)},  # a thread per site
+            executors={"default": ThreadPoolExecutor(max_workers=64)},  # a thread per site, started as needed
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         self.scheduler = scheduler
@@ -323,21 +362,22 @@ class Daemon:
             scheduler.add_job(self.crawl, sched.trigger, args=[site], id=site, name=f"crawl {site}",
                               coalesce=True, max_instances=1, misfire_grace_time=sched.misfire_grace_time,
                               next_run_time=self._first_run(sched, now))
-        maintenance = max(min(self.lease / 3, 60.0), 1.0)
-        scheduler.add_job(self.maintain, "interval", seconds=maintenance, id="__maintenance__",
+        scheduler.add_job(self.maintain, "interval", seconds=self.heartbeat, id="__maintenance__",
                           coalesce=True, max_instances=1, misfire_grace_time=None)
         scheduler.add_listener(self.on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
         scheduler.start()
         log.info("cqnews daemon started (pid %d): %d site(s) from %s", os.getpid(), len(sites), self.config.source)
-        for job in scheduler.get_jobs():
-            if job.id in sites:
-                log.info("  %s: %s%s, next run %s", job.id, sites[job.id].description,
-                         ", distributed" if sites[job.id].distributed else "",
-                         job.next_run_time.isoformat() if job.next_run_time else "never")
+        self._log_jobs()
         try:
-            while not self.stopping.wait(3600):
-                pass
+            while True:
+                self._wake.wait(3600)
+                self._wake.clear()
+                if self.stopping.is_set():
+                    break
+                if self._reload_wanted.is_set():
+                    self._reload_wanted.clear()
+                    self.reload()
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -349,8 +389,51 @@ class Daemon:
         return 0
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
+        """SIGTERM/SIGINT stop the daemon, SIGHUP reloads its schedules; the main thread does the work."""
         log.info("received %s", signal.Signals(signum).name)
-        self.stopping.set()
+        (self._reload_wanted if signum == signal.SIGHUP else self.stopping).set()
+        self._wake.set()
+
+    def _log_jobs(self) -> None:
+        assert self.scheduler is not None
+        sites = self.config.sites
+        for job in self.scheduler.get_jobs():
+            if job.id in sites:
+                log.info("  %s: %s%s, next run %s", job.id, sites[job.id].description,
+                         ", distributed" if sites[job.id].distributed else "",
+                         shown(job.next_run_time) if job.next_run_time else "never")
+
+    def reload(self) -> None:
+        """SIGHUP: read the schedule file again and put it in force; running crawls go on. A file that cannot be
+        used is refused with its reason in one log line, and the schedules in force stay."""
+        if self.loader is None:
+            log.warning("SIGHUP: no schedule file to read again; carrying on")
+            return
+        try:
+            config = self.loader()
+            if not config.sites:
+                raise ScheduleError(f"no site is scheduled (schedules from {config.source})")
+        except ScheduleError as exc:
+            log.error("SIGHUP: schedules not reloaded, keeping those in force: %s", exc)
+            return
+        assert self.scheduler is not None
+        now = datetime.now(UTC)
+        with self._guard:
+            for site in set(self.config.sites) - set(config.sites):
+                self.scheduler.remove_job(site)
+            self.config = config
+            for site, sched in config.sites.items():
+                self.scheduler.add_job(self.crawl, sched.trigger, args=[site], id=site, name=f"crawl {site}",
+                                       coalesce=True, max_instances=1, misfire_grace_time=sched.misfire_grace_time,
+                                       next_run_time=sched.next_run(runs.last_started(self.engine, site), now),
+                                       replace_existing=True)
+        self.info = config_record(config) | {"heartbeat_seconds": self.heartbeat}
+        try:
+            runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease, info=self.info)  # status sees it now
+        except SQLAlchemyError as exc:
+            log.error("cannot reach the archive: %s", str(exc).splitlines()[0])
+        log.info("schedules reloaded: %d site(s) from %s", len(config.sites), config.source)
+        self._log_jobs()
 
     def _first_run(self, sched: SiteSchedule, now: datetime) -> datetime | None:
         """Catch up at start: run now what fell due while the daemon was down, or record it missed."""
@@ -362,11 +445,15 @@ class Daemon:
             return sched.next_run(last, now)
         late = (now - due).total_seconds()
         if late <= sched.misfire_grace_time:
-            log.info("%s: a crawl was due %s (%.0fs ago): running it now", sched.site, due.isoformat(), late)
+            log.info("%s: a crawl was due %s (%.0fs ago): running it now", sched.site, shown(due), late)
             return now
-        log.warning("%s: the crawl due %s was missed while the daemon was not running", sched.site, due.isoformat())
-        runs.record_run(self.engine, sched.site, RunStatus.MISSED, FinishReason.DAEMON_NOT_RUNNING, due,
-                        {"late_by_seconds": round(late)})
+        if runs.missed_recorded(self.engine, sched.site, due):  # as a misfire, before the daemon went down
+            log.info("%s: the crawl due %s was missed (already recorded)", sched.site, shown(due))
+        else:
+            log.warning("%s: the crawl due %s was missed while the daemon was not running", sched.site,
+                        shown(due))
+            runs.record_run(self.engine, sched.site, RunStatus.MISSED, FinishReason.DAEMON_NOT_RUNNING, due,
+                            {"late_by_seconds": round(late)})
         fire = sched.trigger.get_next_fire_time(None, now)
         return fire if sched.interval is None else now + sched.interval
 
@@ -375,18 +462,29 @@ class Daemon:
     def maintain(self) -> None:
         """Keep the daemon's lease, and mark failed the runs whose crawl died (their lock expired)."""
         try:
-            if not runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease):
+            if not runs.acquire(self.engine, runs.DAEMON, self.holder, self.lease, info=self.info):
                 log.error("the daemon lock was taken over by another daemon: stopping")
                 self.stopping.set()
+                self._wake.set()
                 return
-            for run_id in runs.fail_stale_runs(self.engine, self.lease):
-                log.warning("run %s was left running by a crawl that died: marked failed", run_id)
+            self._close_orphans()
         except SQLAlchemyError as exc:  # the archive is down for a while: crawls will say so in their logs
             log.error("cannot reach the archive: %s", str(exc).splitlines()[0])
 
+    def _close_orphans(self) -> None:
+        """Fail the runs whose crawl died: at once when its process is gone from this host (its lock is given
+        back too), else once no live lock names it."""
+        for run_id in runs.release_dead_holders(self.engine):
+            log.warning("run %s was left running by a crawl process that is gone: marked failed, lock released",
+                        run_id)
+        for run_id in runs.fail_stale_runs(self.engine, self.lease):
+            log.warning("run %s was left running by a crawl that died: marked failed", run_id)
+
     def crawl(self, site: str) -> None:
         """One scheduled crawl of ``site`` in a child process; returns when it has ended."""
-        sched = self.config.sites[site]
+        sched = self.config.sites.get(site)
+        if sched is None:  # unscheduled by a reload as it fell due
+            return
         started = datetime.now(UTC)
         log_path = self._log_path(site, started)
         command = crawl_command(sched, self.overrides, log_path)
@@ -432,11 +530,11 @@ class Daemon:
         if event.code == EVENT_JOB_MISSED:
             when = event.scheduled_run_time  # type: ignore[attr-defined]
             late = (datetime.now(UTC) - when).total_seconds()
-            log.warning("%s: the crawl due %s was missed (%.0fs late)", site, when.isoformat(), late)
+            log.warning("%s: the crawl due %s was missed (%.0fs late)", site, shown(when), late)
             runs.record_run(self.engine, site, RunStatus.MISSED, FinishReason.MISFIRE, when.astimezone(UTC),
                             {"late_by_seconds": round(late)})
         elif event.code == EVENT_JOB_MAX_INSTANCES:
-            times = [t.isoformat() for t in event.scheduled_run_times]  # type: ignore[attr-defined]
+            times = [shown(t) for t in event.scheduled_run_times]  # type: ignore[attr-defined]
             log.warning("%s: the previous scheduled crawl is still running: skipping %s", site, ", ".join(times))
             runs.record_run(self.engine, site, RunStatus.SKIPPED, FinishReason.STILL_RUNNING, datetime.now(UTC),
                             {"scheduled_for": times})

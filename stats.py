@@ -17,7 +17,8 @@ PREFIX = "cqnews/"
 
 # -- Scrapy's own keys that cqnews reads -----------------------------------------------------------------
 RESPONSES = "response_received_count"
-REQUESTS = "downloader/request_count"
+REQUESTS = "downloader/request_count"  # every request sent, retries included
+RETRIES = "retry/count"  # the retries among them (RetryMiddleware)
 SPIDER_EXCEPTIONS = "spider_exceptions/count"
 
 # -- discovery (spiders/base.py) --------------------------------------------------------------------------
@@ -130,6 +131,12 @@ DISTRIBUTED_DEQUEUED = distributed_event("dequeued")
 def count(stats: Mapping[str, Any], key: str) -> int:
     """A counter from a stats dict (a live collector's or a stored run's): 0 when never counted."""
     return int(stats.get(key, 0) or 0)
+
+
+def attempted(stats: Mapping[str, Any]) -> int:
+    """Requests of a crawl counted once each, however often they were retried: what an error rate divides by
+    (errors are counted once per request that finally failed)."""
+    return max(count(stats, REQUESTS) - count(stats, RETRIES), 0)
 
 
 def run_counters(stats: Mapping[str, Any]) -> dict[str, int]:

@@ -7,18 +7,35 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cqnews.cli.common import CliError, engine_of, known_site_or_error, ready_engine, settings_of
-from cqnews.cli.render import iso_time, json_text, local_time, print_table, problem_text, say, verdict
+from cqnews.cli.render import (
+    LogFormatter,
+    daemon_text,
+    iso_time,
+    json_text,
+    local_time,
+    print_table,
+    problem_text,
+    say,
+    verdict,
+)
 
 if TYPE_CHECKING:
     from cqnews.health import Thresholds
 
 
-def _schedules(args: argparse.Namespace, settings: Any) -> Any:
+def _load(args: argparse.Namespace, settings: Any) -> Any:
+    """The schedules (``--config`` or the default file); ScheduleError if they cannot be used."""
     from cqnews.runner import spider_names
-    from cqnews.scheduler import ScheduleError, load_config
+    from cqnews.scheduler import load_config
+
+    return load_config(settings, spider_names(settings), args.config)
+
+
+def _schedules(args: argparse.Namespace, settings: Any) -> Any:
+    from cqnews.scheduler import ScheduleError
 
     try:
-        return load_config(settings, spider_names(settings), args.config)
+        return _load(args, settings)
     except ScheduleError as exc:
         raise CliError(str(exc), 2) from None
 
@@ -28,8 +45,9 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 
     from cqnews.scheduler import Daemon, DaemonError
 
-    logging.basicConfig(level=args.log_level or "INFO", stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(LogFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=args.log_level or "INFO", handlers=[handler])
     for noisy in ("alembic", "apscheduler.executors"):  # every job start and end; the daemon logs crawls itself
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = settings_of(args)
@@ -38,7 +56,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     if not config.sites:
         raise CliError(f"no site is scheduled (schedules from {config.source}; see CQNEWS_SCHEDULE)", 2)
     try:
-        return Daemon(config, settings, engine, list(args.set or [])).run()
+        return Daemon(config, settings, engine, list(args.set or []), loader=lambda: _load(args, settings)).run()
     except DaemonError as exc:
         raise CliError(str(exc)) from None
     finally:
@@ -60,22 +78,27 @@ def cmd_status(args: argparse.Namespace) -> int:
     from datetime import UTC
 
     from cqnews.db import runs
-    from cqnews.health import runs_to_judge, site_health
+    from cqnews.health import DaemonAlive, DaemonDead, daemon_liveness, runs_to_judge, site_health
 
     settings = settings_of(args)
     engine = ready_engine(args)
-    config = _schedules(args, settings)
-    limits = thresholds(settings)
     now = datetime.now(UTC)
     daemon = runs.current(engine, runs.DAEMON)
+    liveness = daemon_liveness(daemon, daemon is not None and runs.holder_is_dead(daemon.holder), now)
+    config = _daemon_schedules(daemon) if daemon and daemon.info and not args.config else None
+    config = config or _schedules(args, settings)
+    limits = thresholds(settings)
     sites = sorted(set(config.sites) | set(runs.sites_with_runs(engine)))
     health = [site_health(site, runs.recent_runs(engine, site, runs_to_judge(limits)), config.sites.get(site),
                           limits, now) for site in sites]
     unhealthy = [h for h in health if not h.ok]
+    dead = isinstance(liveness, DaemonDead)  # a daemon that died holding the archive: its schedules run no more
     if args.format == "json":
         say(json_text({
-            "daemon": ({"holder": daemon.holder, "lease_until": iso_time(daemon.expires_at)}
-                       if daemon and daemon.alive(now) else None),
+            "daemon": None if daemon is None else {
+                "running": isinstance(liveness, DaemonAlive), "holder": daemon.holder, "host": daemon.host,
+                "pid": daemon.pid, "since": iso_time(daemon.acquired_at), "last_seen": iso_time(daemon.last_seen),
+                "lease_until": iso_time(daemon.expires_at), "text": daemon_text(liveness)},
             "healthy": not unhealthy,
             "sites": [{"site": h.site, "ok": h.ok, "verdict": verdict(h.problems),
                        "problems": [problem_text(p) for p in h.problems],
@@ -85,11 +108,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                                  "pages": r.pages_fetched, "new": r.articles_new, "errors": r.errors}
                                 for r in h.runs]} for h in health],
         }, indent=1))
-        return 1 if unhealthy else 0
-    if daemon and daemon.alive(now):
-        say(f"daemon: running ({daemon.holder}), since {local_time(daemon.acquired_at)}")
-    else:
-        say("daemon: not running")
+        return 1 if unhealthy or dead else 0
+    say(daemon_text(liveness))
     say(f"schedules: {config.source}\n")
     print_table([[h.site, verdict(h.problems), h.schedule or "not scheduled", local_time(h.next_run)] for h in health],
                  ["site", "verdict", "schedule", "next run"])
@@ -100,9 +120,21 @@ def cmd_status(args: argparse.Namespace) -> int:
                        str(r.errors)] for r in h.runs],
                      ["run", "trigger", "started", "status", "reason", "pages", "new", "updated", "rejected",
                       "errors"])
+    if dead:
+        say(f"cqnews: {daemon_text(liveness)}", file=sys.stderr)
     for h in unhealthy:
         say(f"cqnews: {h.site}: {verdict(h.problems)}", file=sys.stderr)
-    return 1 if unhealthy else 0
+    return 1 if unhealthy or dead else 0
+
+
+def _daemon_schedules(daemon: Any) -> Any:
+    """The schedules the daemon recorded when it started (None if unreadable: then the local config is used)."""
+    from cqnews.scheduler import ScheduleError, config_from_record
+
+    try:
+        return config_from_record(daemon.info)
+    except ScheduleError:
+        return None
 
 
 def cmd_db(args: argparse.Namespace) -> int:

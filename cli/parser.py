@@ -149,8 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a setting, for the daemon and every crawl it starts")
 
     p = add("status", ops.cmd_status,
-            "per site: next scheduled run, last runs and a verdict; exit 1 if any is unhealthy")
-    p.add_argument("--config", metavar="FILE", help="schedule file (default: $CQNEWS_SCHEDULE_FILE or cqnews.toml)")
+            "the daemon, and per site: next scheduled run, last runs and a verdict; exit 1 if any site is "
+            "unhealthy or the daemon died")
+    p.add_argument("--config", metavar="FILE", help="schedule file (default: the running daemon's, else "
+                   "$CQNEWS_SCHEDULE_FILE or cqnews.toml)")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a setting")
 

@@ -3,6 +3,7 @@ search snippets and version diffs marked up from the plain data ``db.search`` re
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from cqnews.db.search import ParagraphChange, TextChange, TextMatch
-    from cqnews.health import Problem
+    from cqnews.health import Liveness, Problem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -41,6 +42,14 @@ def json_text(value: Any, **kwargs: Any) -> str:
     """JSON with Chinese as is, and C1 controls escaped (json escapes C0 itself), so it is terminal-safe and
     loses nothing."""
     return json.dumps(value, ensure_ascii=False, **kwargs).translate(_C1_ESCAPED)
+
+
+class LogFormatter(logging.Formatter):
+    """Log lines stamped in Asia/Shanghai with the offset, as the daemon's messages write their times: one zone
+    in the whole log, whatever the host's."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 (logging's)
+        return datetime.fromtimestamp(record.created, SHANGHAI).isoformat(timespec="milliseconds")
 
 
 def local_time(value: datetime | None) -> str:
@@ -77,6 +86,21 @@ def problem_text(problem: Problem) -> str:
             return (f"discovery drift: {unmatched} article-like links matched no pattern ({matched} did); "
                     "see cqnews/discover/unmatched_article_like_examples in the run's stats")
     raise TypeError(f"not a health problem: {problem!r}")
+
+
+def daemon_text(liveness: Liveness) -> str:
+    """The daemon's line of `cqnews status` (a ``cqnews.health.Liveness``)."""
+    from cqnews import health
+
+    match liveness:
+        case None:
+            return "daemon: not running"
+        case health.DaemonAlive(host=host, pid=pid, since=since, last_seen=seen):
+            return f"daemon: running (pid {pid} on {host}), since {local_time(since)}, last seen {local_time(seen)}"
+        case health.DaemonDead(host=host, pid=pid, last_seen=seen, pid_gone=gone):
+            why = f"pid {pid} gone" if gone else f"no heartbeat since; pid {pid} on {host}"
+            return f"daemon: not running (last seen {local_time(seen)}, {why})"
+    raise TypeError(f"not a daemon liveness: {liveness!r}")
 
 
 def verdict(problems: list[Problem]) -> str:

@@ -214,8 +214,10 @@ class CrawlLock(Base):
     site: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     run_id: Mapped[int | None] = mapped_column(Integer)
-    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)  # when this holder took it (kept on renewal)
     expires_at: Mapped[datetime]
+    renewed_at: Mapped[datetime | None]  # the holder's last heartbeat
+    info: Mapped[dict[str, Any] | None]  # what the holder says of itself (the daemon: its config, its schedules)
 
 
 class SearchDoc(Base):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, exists, insert, select, update
+from sqlalchemy import Connection, Engine, and_, case, delete, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cqnews.db.models import CrawlLock, CrawlRun
@@ -239,11 +239,26 @@ class LockInfo:
     site: str
     holder: str
     run_id: int | None
-    acquired_at: datetime
+    acquired_at: datetime  # when this holder took the lock (a daemon's start)
     expires_at: datetime
+    renewed_at: datetime | None = None  # its last heartbeat (None: taken, never renewed)
+    info: dict[str, Any] = field(default_factory=dict)  # what the holder recorded of itself
 
     def alive(self, now: datetime | None = None) -> bool:
         return self.expires_at >= (now or datetime.now(UTC))
+
+    @property
+    def host(self) -> str:
+        return self.holder.partition(":")[0]
+
+    @property
+    def pid(self) -> int | None:
+        text = self.holder.partition(":")[2].partition(":")[0]
+        return int(text) if text.isdigit() else None
+
+    @property
+    def last_seen(self) -> datetime:
+        return self.renewed_at or self.acquired_at
 
 
 def _insert_lock(engine: Engine) -> Any:
@@ -254,15 +269,19 @@ def _insert_lock(engine: Engine) -> Any:
     raise NotImplementedError(f"crawl locks need SQLite or PostgreSQL, not {engine.dialect.name}")
 
 
-def acquire(engine: Engine, site: str, holder: str, lease_seconds: float, run_id: int | None = None) -> bool:
-    """Take the site's lock, or take over an expired one (or extend our own); False if someone else holds it."""
+def acquire(engine: Engine, site: str, holder: str, lease_seconds: float, run_id: int | None = None,
+            info: Mapping[str, Any] | None = None) -> bool:
+    """Take the site's lock, or take over an expired one (or extend our own, keeping when we took it); False if
+    someone else holds it. ``info``: what the holder says of itself, for others to read (:attr:`LockInfo.info`)."""
     now = datetime.now(UTC)
-    values = {"site": site, "holder": holder, "run_id": run_id, "acquired_at": now,
-              "expires_at": now + timedelta(seconds=lease_seconds)}
+    values: dict[str, Any] = {"site": site, "holder": holder, "run_id": run_id, "acquired_at": now,
+                              "expires_at": now + timedelta(seconds=lease_seconds), "renewed_at": now,
+                              "info": dict(info) if info is not None else None}
     stmt = _insert_lock(engine).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=[CrawlLock.site],
-        set_={k: v for k, v in values.items() if k != "site"},
+        set_={k: v for k, v in values.items() if k != "site"} | {
+            "acquired_at": case((CrawlLock.holder == holder, CrawlLock.acquired_at), else_=now)},
         where=(CrawlLock.expires_at < now) | (CrawlLock.holder == holder),
     ).returning(CrawlLock.holder)
     with engine.begin() as conn:
@@ -295,14 +314,23 @@ def holder_is_dead(holder: str) -> bool:
         return True
     except PermissionError:  # alive, under another user
         return False
-    return False
+    return _zombie(int(pid_text))
+
+
+def _zombie(pid: int) -> bool:
+    """A process that has ended but is not reaped yet (its adopter is slow, or never reaps): as dead as gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[0] in ("Z", "X")
+    except (OSError, IndexError):  # no /proc here: trust the signal
+        return False
 
 
 def renew(engine: Engine, site: str, holder: str, lease_seconds: float) -> bool:
     """Extend our lease; False if the lock is no longer ours (it expired and another crawl took it)."""
     now = datetime.now(UTC)
     stmt = (update(CrawlLock).where(CrawlLock.site == site, CrawlLock.holder == holder)
-            .values(expires_at=now + timedelta(seconds=lease_seconds)))
+            .values(expires_at=now + timedelta(seconds=lease_seconds), renewed_at=now))
     with engine.begin() as conn:
         return conn.execute(stmt).rowcount == 1
 
@@ -319,4 +347,33 @@ def current(engine: Engine, site: str) -> LockInfo | None:
         row = conn.execute(select(CrawlLock).where(CrawlLock.site == site)).first()
     if row is None:
         return None
-    return LockInfo(row.site, row.holder, row.run_id, row.acquired_at, row.expires_at)
+    return LockInfo(row.site, row.holder, row.run_id, row.acquired_at, row.expires_at, row.renewed_at,
+                    dict(row.info or {}))
+
+
+def release_dead_holders(engine: Engine) -> list[int]:
+    """Give back the crawl locks whose holder was a process of this host that is gone (SIGKILL, OOM, a reboot),
+    and mark their runs ``failed`` (``holder_died``), without waiting for their leases; the ids of those runs.
+    The daemon's own lock stays: it tells ``status`` when the dead daemon was last seen."""
+    with engine.connect() as conn:
+        locks = conn.execute(select(CrawlLock.site, CrawlLock.holder, CrawlLock.run_id)
+                             .where(CrawlLock.site != DAEMON)).all()
+    failed: list[int] = []
+    for site, holder, run_id in locks:
+        if not holder_is_dead(holder):
+            continue
+        with engine.begin() as conn:  # compare-and-swap on the holder: a crawl taking the lock over wins
+            gone = conn.execute(delete(CrawlLock).where(CrawlLock.site == site, CrawlLock.holder == holder)).rowcount
+            if gone and run_id is not None:
+                _fail_running(conn, [run_id], FinishReason.HOLDER_DIED, datetime.now(UTC))
+                failed.append(run_id)
+    return failed
+
+
+def missed_recorded(engine: Engine, site: str, due: datetime) -> bool:
+    """True if a ``missed`` row already stands for the slot due at ``due`` (recorded as a misfire, say)."""
+    with engine.connect() as conn:
+        return conn.execute(select(CrawlRun.id).where(
+            CrawlRun.site == site, CrawlRun.status == RunStatus.MISSED,
+            CrawlRun.started_at >= due - timedelta(seconds=1), CrawlRun.started_at <= due + timedelta(seconds=1),
+        ).limit(1)).first() is not None

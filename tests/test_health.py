@@ -8,10 +8,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cqnews.cli.render import problem_text, verdict
-from cqnews.db.runs import RunRecord, RunStatus
+from cqnews.cli.render import daemon_text, problem_text, verdict
+from cqnews.db.runs import DAEMON, LockInfo, RunRecord, RunStatus
 from cqnews.demo.server import FixtureSite
-from cqnews.health import NoNewArticles, Overdue, Schedule, Thresholds, judge
+from cqnews.health import (
+    DaemonAlive,
+    DaemonDead,
+    NoNewArticles,
+    Overdue,
+    Schedule,
+    Thresholds,
+    daemon_liveness,
+    judge,
+)
 from cqnews.scheduler import SiteSchedule, parse_schedule
 
 from helpers import copy_site, cqnews
@@ -235,3 +244,38 @@ def test_problems_are_values_that_the_cli_puts_into_words() -> None:
     assert problems == [Overdue(due=NOW - timedelta(hours=0.3)), NoNewArticles(runs=3)]
     assert verdict(problems) == "overdue: a crawl was due 2026-05-01 19:42:00; zero new articles for 3 runs"
     assert verdict([]) == "OK"
+
+
+def test_a_daemon_is_alive_while_its_process_runs_and_its_heartbeats_come() -> None:
+    started = NOW - timedelta(hours=5)
+
+    def lock(seen_ago: float, lease_left: float = 200, heartbeat: float = 60) -> LockInfo:
+        return LockInfo(DAEMON, "vm:4242:ab", None, started, NOW + timedelta(seconds=lease_left),
+                        NOW - timedelta(seconds=seen_ago), {"heartbeat_seconds": heartbeat})
+
+    assert daemon_liveness(None, False, NOW) is None  # none ever ran, or it stopped and gave its lock back
+    alive = daemon_liveness(lock(30), False, NOW)
+    assert alive == DaemonAlive("vm", 4242, started, NOW - timedelta(seconds=30))
+    # killed: dead at once, whatever its lease says; silent for two heartbeats, or its lease over: dead
+    assert daemon_liveness(lock(1), True, NOW) == DaemonDead("vm", 4242, started, NOW - timedelta(seconds=1), True)
+    assert isinstance(daemon_liveness(lock(121), False, NOW), DaemonDead)
+    assert isinstance(daemon_liveness(lock(30, lease_left=-1), False, NOW), DaemonDead)
+    shown = NOW.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert daemon_text(daemon_liveness(lock(0), True, NOW)) == (
+        f"daemon: not running (last seen {shown:%Y-%m-%d %H:%M}, pid 4242 gone)")
+    since = started.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert daemon_text(alive).startswith(f"daemon: running (pid 4242 on vm), since {since:%Y-%m-%d %H:%M}")
+    assert daemon_text(None) == "daemon: not running"
+
+
+def test_a_site_whose_every_page_fails_is_unhealthy_however_often_each_request_is_retried() -> None:
+    for retries in (0, 2, 3, 10):  # RETRY_TIMES: each of the 4 URLs is sent 1 + retries times, fails once
+        stats = {"downloader/request_count": 4 * (1 + retries), "retry/count": 4 * retries,
+                 "response_received_count": 4 * (1 + retries)}
+        all_500 = run(0.1, errors=4, pages=4 * (1 + retries), new=0, stats=stats)
+        assert said([all_500], hourly(), NOW, LIMITS) == ["errors: 4 in 4 requests of the last crawl"], retries
+        lenient = Thresholds(error_rate=1.0)  # even when the rate allowed is 100 %
+        assert [problem_text(p) for p in judge([all_500], hourly(), NOW, lenient)] == [
+            "errors: 4 in 4 requests of the last crawl"]
+    one_in_ten = {"downloader/request_count": 40, "retry/count": 20, "response_received_count": 40}
+    assert said([run(0.1, errors=2, pages=40, stats=one_in_ten)], hourly(), NOW, LIMITS) == []

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
+import socket
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -195,8 +199,8 @@ def test_stats_keys_keep_their_stored_spelling() -> None:
     assert stats.distributed_event("dequeued") == stats.DISTRIBUTED_DEQUEUED == "cqnews/distributed/dequeued"
     assert (stats.CRAWL_RUN_ID, stats.DISTRIBUTED_CRAWL, stats.INCREMENTAL_NOT_DUE, stats.LOCK_HELD_BY_RUN) == (
         "cqnews/crawl_run_id", "cqnews/distributed/crawl", "cqnews/incremental/not_due", "cqnews/lock/held_by_run")
-    assert all(k.startswith(stats.PREFIX) or "/" not in k or k in (stats.REQUESTS, stats.SPIDER_EXCEPTIONS)
-               for k in _keys())
+    scrapys = (stats.REQUESTS, stats.RETRIES, stats.SPIDER_EXCEPTIONS)  # Scrapy's own keys that cqnews reads
+    assert all(k.startswith(stats.PREFIX) or "/" not in k or k in scrapys for k in _keys())
 
 
 def test_the_keys_the_readme_names_exist() -> None:
@@ -204,3 +208,43 @@ def test_the_keys_the_readme_names_exist() -> None:
     assert named
     for key, open_ended in named:
         assert (any(k.startswith(key + "/") for k in _keys()) if open_ended else key in _keys()), key
+
+
+def test_a_lock_keeps_when_its_holder_took_it_and_records_its_heartbeats_and_info(archive_engine: Engine) -> None:
+    holder = runs.new_holder()
+    assert runs.acquire(archive_engine, runs.DAEMON, holder, 60, info={"config": "a.toml"})
+    first = runs.current(archive_engine, runs.DAEMON)
+    assert first is not None and first.info == {"config": "a.toml"} and first.pid == os.getpid()
+    assert first.host == socket.gethostname() and first.last_seen == first.renewed_at
+    assert runs.acquire(archive_engine, runs.DAEMON, holder, 60, info={"config": "a.toml"})  # a renewal
+    again = runs.current(archive_engine, runs.DAEMON)
+    assert again is not None and again.acquired_at == first.acquired_at  # "since": when it started
+    assert again.last_seen > first.last_seen
+
+
+def test_a_crawl_lock_whose_holder_is_gone_from_this_host_is_given_back_and_its_run_failed(
+        archive_engine: Engine) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead_holder = f"{socket.gethostname()}:{gone.pid}:x"
+    run_id = runs.start_run(archive_engine, "cbg", RunTrigger.SCHEDULED, pid=gone.pid)
+    assert runs.acquire(archive_engine, "cbg", dead_holder, 300, run_id)  # a lease far from over
+    assert runs.acquire(archive_engine, "cq_people", runs.new_holder(), 300)  # ours: alive
+    assert runs.acquire(archive_engine, "cqcb", f"elsewhere:{gone.pid}:x", 300)  # another host: not judged here
+    assert runs.acquire(archive_engine, runs.DAEMON, f"{socket.gethostname()}:{gone.pid}:y", 300)
+    assert runs.release_dead_holders(archive_engine) == [run_id]
+    after = runs.get_run(archive_engine, run_id)
+    assert after is not None and (after.status, after.finish_reason) == ("failed", "holder_died")
+    assert runs.current(archive_engine, "cbg") is None
+    assert runs.current(archive_engine, "cq_people") and runs.current(archive_engine, "cqcb")
+    assert runs.current(archive_engine, runs.DAEMON)  # kept: status says when the dead daemon was last seen
+    assert runs.release_dead_holders(archive_engine) == []
+
+
+def test_a_missed_slot_is_found_once_recorded(archive_engine: Engine) -> None:
+    due = datetime.now(UTC) - timedelta(hours=2)
+    assert not runs.missed_recorded(archive_engine, "cbg", due)
+    runs.record_run(archive_engine, "cbg", RunStatus.MISSED, FinishReason.MISFIRE, due)
+    assert runs.missed_recorded(archive_engine, "cbg", due)
+    assert not runs.missed_recorded(archive_engine, "cbg", due + timedelta(hours=1))
+    assert not runs.missed_recorded(archive_engine, "cq_people", due)

@@ -1,6 +1,7 @@
 """The daemon as a user runs it: a real process on short schedules, real crawls of the demo sites, real signals."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -24,7 +25,7 @@ from cqnews.demo.server import FixtureSite
 from cqnews.runner import project_settings
 from cqnews.scheduler import ScheduleError, crawl_command, load_config, parse_duration, parse_schedule
 
-from helpers import copy_site, cqnews, runs
+from helpers import alive, command_line, copy_site, cqnews, descendants, runs
 
 SITES = ["cbg", "cq_people"]
 
@@ -136,10 +137,11 @@ def _env(database_url: str, config: Path) -> dict[str, str]:
 
 
 @contextmanager
-def daemon(database_url: str, config: Path) -> Iterator[subprocess.Popen[str]]:
-    log = (config.parent / "daemon.log").open("w")
+def daemon(database_url: str, config: Path, env: dict[str, str] | None = None,
+           log_name: str = "daemon.log") -> Iterator[subprocess.Popen[str]]:
+    log = (config.parent / log_name).open("w")
     process = subprocess.Popen(cqnews_command("daemon"), cwd=config.parent, text=True,
-                               env=_env(database_url, config), stdout=log, stderr=subprocess.STDOUT,
+                               env=_env(database_url, config) | (env or {}), stdout=log, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL)
     try:
         yield process
@@ -249,3 +251,119 @@ def test_daemon_catches_up_a_run_due_while_it_was_down_or_records_it_missed(
     assert [(r.site, r.finish_reason, r.trigger) for r in missed] == [("cq_people", "daemon_not_running", "scheduled")]
     assert abs((missed[0].started_at - (now - timedelta(hours=2))).total_seconds()) < 5  # when it was due
     assert not [r for r in runs(archive_url) if r.site == "cq_people" and r.started_at > now]
+
+
+def _crawled_61_minutes_ago(archive_url: str, site: str) -> None:
+    """A good crawl of ``site`` 61 minutes ago: an hourly schedule runs the next one as soon as the daemon starts."""
+    engine = make_engine(archive_url)
+    with make_sessionmaker(engine).begin() as session:
+        before = datetime.now(UTC) - timedelta(minutes=61)
+        session.add(CrawlRun(site=site, started_at=before, status="finished", finished_at=before,
+                             finish_reason="finished", trigger="scheduled", pages_fetched=20, articles_new=10))
+    engine.dispose()
+
+
+def test_a_killed_daemon_is_seen_dead_at_once_and_its_orphaned_crawl_is_closed_when_it_restarts(
+        archive_url: str, tmp_path: Path) -> None:
+    """kill -9 of the daemon and of its crawl: `status` says so at once (exit 1), from another folder, judging
+    against the daemon's own schedules; a restarted daemon fails the run and frees the lock without waiting for
+    the 300 s lease."""
+    elsewhere = tmp_path / "conf"
+    elsewhere.mkdir()
+    _crawled_61_minutes_ago(archive_url, "cbg")
+    with FixtureSite(copy_site("cbg", tmp_path)) as cbg:
+        config = elsewhere / "other.toml"
+        config.write_text(f'default = "off"\n[sites.cbg]\nevery = "1h"\nbase_url = "{cbg.base_url}"\n'
+                          'settings = { DOWNLOAD_DELAY = "1" }\n', "utf-8")  # slow: still running when killed
+        long_lease = {"CQNEWS_LOCK_LEASE_SECONDS": "300"}  # only a dead pid can explain what follows
+        log = elsewhere / "daemon.log"
+
+        def running() -> list[CrawlRun]:
+            return [r for r in runs(archive_url) if r.status == "running" and r.pid]
+
+        with daemon(archive_url, config, long_lease) as process:
+            wait_for(running, 60, "a scheduled crawl", log)
+            alive = cqnews(["status"], archive_url, tmp_path)  # ./cqnews.toml absent: defaults would list all
+            assert alive.stdout.startswith(f"daemon: running (pid {process.pid} on "), alive.stdout
+            assert f"schedules: {config} (the daemon's)" in alive.stdout and "cq_people" not in alive.stdout
+            assert alive.returncode == 0, alive.stdout + alive.stderr
+            crawl_pid = running()[0].pid
+            process.kill()
+            process.wait()
+            os.kill(crawl_pid, signal.SIGKILL)
+
+            dead = cqnews(["status"], archive_url, tmp_path)
+            assert dead.returncode == 1
+            first = dead.stdout.splitlines()[0]
+            assert first.startswith("daemon: not running (last seen ") and f"pid {process.pid} gone" in first
+            assert first in dead.stderr
+            report = json.loads(cqnews(["status", "--format", "json"], archive_url, tmp_path).stdout)
+            assert report["daemon"]["running"] is False and report["daemon"]["pid"] == process.pid
+
+        restart_log = "restarted.log"
+        with daemon(archive_url, config, long_lease, restart_log) as again:
+            wait_for(lambda: not running(), 60, "the orphaned run to be failed", elsewhere / restart_log)
+            engine = make_engine(archive_url)
+            with make_sessionmaker(engine)() as session:
+                assert [lock.site for lock in session.scalars(select(CrawlLock))] == ["__daemon__"]
+            engine.dispose()
+            again.send_signal(signal.SIGTERM)
+            assert again.wait(60) == 0
+    killed = [r for r in runs(archive_url) if r.pid == crawl_pid]
+    assert [(r.status, r.finish_reason) for r in killed] == [("failed", "holder_died")]
+
+
+def test_sighup_puts_a_changed_schedule_in_force_and_a_broken_file_changes_nothing(
+        archive_url: str, tmp_path: Path) -> None:
+    with FixtureSite(copy_site("cq_people", tmp_path)) as people:
+        config = tmp_path / "cqnews.toml"
+        config.write_text('default = "off"\n[sites.cbg]\nevery = "1d"\nbase_url = "http://127.0.0.1:9"\n', "utf-8")
+        log = tmp_path / "daemon.log"
+
+        def people_runs() -> list[CrawlRun]:
+            return [r for r in runs(archive_url) if r.site == "cq_people" and r.status == "finished"]
+
+        with daemon(archive_url, config) as process:
+            wait_for(lambda: "cqnews daemon started" in log.read_text(), 60, "the daemon to start", log)
+            config.write_text(f'default = "off"\n[sites.cq_people]\nevery = "3s"\nbase_url = "{people.base_url}"\n',
+                              "utf-8")
+            process.send_signal(signal.SIGHUP)
+            wait_for(lambda: len(people_runs()) >= 1, 90, "a crawl on the reloaded schedule", log)
+            status = cqnews(["status"], archive_url, tmp_path, env={"CQNEWS_SCHEDULE_FILE": ""})
+            assert "every 3s" in status.stdout and "cbg" not in status.stdout.split("\n\n")[1], status.stdout
+
+            config.write_text('default = "off"\n[sites.cq_people]\nevery = "soon"\n', "utf-8")
+            process.send_signal(signal.SIGHUP)
+            wait_for(lambda: "schedules not reloaded" in log.read_text(), 60, "the refusal", log)
+            done = len(people_runs())
+            wait_for(lambda: len(people_runs()) > done, 90, "crawls still on the schedule in force", log)
+            assert process.poll() is None  # SIGHUP never stopped it
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(60) == 0, log.read_text()[-4000:]
+    text = log.read_text()
+    refusal = [line for line in text.splitlines() if "schedules not reloaded" in line]
+    assert len(refusal) == 1 and "not a duration: 'soon'" in refusal[0]
+    assert "schedules reloaded: 1 site(s)" in text and "Traceback" not in text
+    stamps = [line.split()[0] for line in text.splitlines() if line[:2] == "20"]  # one zone in the whole log
+    assert stamps and all(stamp.endswith("+08:00") for stamp in stamps) and "+00:00" not in text
+    assert not [r for r in runs(archive_url) if r.site == "cbg"]  # unscheduled before it was ever due
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_crawl_past_its_timeout_is_killed_with_every_process_it_started(archive_url: str, tmp_path: Path) -> None:
+    _crawled_61_minutes_ago(archive_url, "cq_people")
+    with FixtureSite(copy_site("cq_people", tmp_path)) as people:
+        config = tmp_path / "cqnews.toml"
+        config.write_text(f'default = "off"\n[sites.cq_people]\nevery = "1h"\ntimeout = 8\n'
+                          f'base_url = "{people.base_url}"\n'
+                          'settings = { DOWNLOAD_DELAY = "1", CQNEWS_EXTRACT_PROCESSES = "2" }\n', "utf-8")
+        log = tmp_path / "daemon.log"
+        with daemon(archive_url, config, {"CQNEWS_STOP_TIMEOUT": "1"}) as process:
+            wait_for(lambda: "still running after 8s: stopping it" in log.read_text(), 90, "the timeout", log)
+            wait_for(lambda: [r for r in runs(archive_url) if r.status == "failed"], 60, "the run to end", log)
+            left = {pid: command_line(pid) for pid in descendants(process.pid) if alive(pid)}
+            assert not left, left
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(60) == 0, log.read_text()[-4000:]
+    killed = [r for r in runs(archive_url) if r.site == "cq_people" and r.status != "finished"]
+    assert [r.status for r in killed] == ["failed"] and killed[0].finish_reason in ("timeout", "shutdown")
