@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -18,7 +19,7 @@ import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
 
-from cqnews.extraction import chinese
+from cqnews.extraction import chinese, person
 from cqnews.extraction.decode import decode_html
 from cqnews.extraction.extracted import Extracted
 
@@ -33,7 +34,7 @@ def _trafilatura_version() -> str:
 
 
 # Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/2+trafilatura-{_trafilatura_version()}"
+EXTRACTOR_VERSION = f"cqnews-extract/3+trafilatura-{_trafilatura_version()}"
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -157,23 +158,32 @@ def _extract(
     published = _published(tree, page_text, anchor, page_url or url, body_start)
     byline = _byline(page_text, anchor, body_start, body_end, raw_text)
     raw_title = _raw_title(tree) or ""
-    author = (
-        byline.author
-        or chinese.dateline_author("\n".join(text.splitlines()[:3]))
-        or chinese.signature(raw_text)
-        or _signature_in_page(page_text, body_start, body_end)
-        or _name_before_body(page_text, body_start, text, raw_title)
-        or _name_under_title(page_text, title, body_start, raw_title)
-        or chinese.author_from_metadata(tree)
-        # Many Chinese news pages credit only the 责任编辑; the editor is then the page's byline.
-        or None
+    first_lines = "\n".join(text.splitlines()[:3])
+    candidates: tuple[Callable[[], str | None], ...] = (
+        lambda: byline.author,
+        lambda: chinese.dateline_author(first_lines),
+        lambda: chinese.signature(raw_text),
+        lambda: _signature_in_page(page_text, body_start, body_end),
+        lambda: _name_before_body(page_text, body_start, text, raw_title),
+        lambda: _name_under_title(page_text, title, body_start, raw_title),
+        lambda: chinese.author_from_metadata(tree),
     )
+    # Every candidate must read as a person; an outlet found on the way is the source when none was named.
+    # Many Chinese news pages credit only the 责任编辑; the editor stays the editor, never the author.
+    author, source = None, byline.source
+    for candidate in candidates:
+        verdict = person.check_author(candidate(), title)
+        if verdict.outlet and not source:
+            source = verdict.outlet
+        if verdict.author:
+            author = verdict.author
+            break
 
     extracted = Extracted(
         text=text,
         title=title,
         author=author,
-        source=byline.source,
+        source=source,
         editor=byline.editor,
         published_at=published,
         language=_language(tree, text),
@@ -182,7 +192,17 @@ def _extract(
         encoding_overridden=decoded.overridden,
         replacement_chars=decoded.replacement_chars,
     )
-    return extracted, page_url
+    return _without_controls(extracted), page_url
+
+
+def _without_controls(extracted: Extracted) -> Extracted:
+    """Every text field of ``extracted`` without C0/C1 control characters: a page's ESC or BEL must not
+    reach the terminal of whoever runs ``show``, ``search`` or ``extract`` on the archive."""
+    for name in ("text", "title", "author", "source", "editor"):
+        value = getattr(extracted, name)
+        if value:
+            setattr(extracted, name, person.strip_controls(value) or (None if name != "text" else ""))
+    return extracted
 
 
 _PROSE_PUNCT_RE = re.compile(r"[，。！？；：,.!?;、“”]")

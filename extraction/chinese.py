@@ -261,6 +261,10 @@ _NOT_NAMES = {
 }
 
 
+# What follows a photographer's name: "记者 杜洋 摄", "黎旭阳、李妍摄影", "张三/摄".
+_PHOTO_AFTER_RE = re.compile(r"\s*/?\s*(?:摄|翻摄|拍摄|供图|图)")
+
+
 @dataclass(frozen=True)
 class Byline:
     author: str | None = None
@@ -301,7 +305,7 @@ def find_byline(lines: list[str]) -> Byline:
 
     A 来源 that names a person and no author was found makes that person the author; the source stays None.
     """
-    author = source = editor = None
+    author = source = editor = photographer = None
     for line in _merge_label_lines(lines):
         if not line or len(line) > 120:
             continue
@@ -312,6 +316,10 @@ def find_byline(lines: list[str]) -> Byline:
                     found = _clean_names(m.group("n"))
                     # outside an explicit 作者/文 label, only real-looking personal names count
                     if found and (i in (0, 2) or all(is_person_name(n) for n in found.split())):
+                        if _PHOTO_AFTER_RE.match(line, m.end()):
+                            # a caption's "记者 刘关关 摄": the author only if nobody else is credited
+                            photographer = photographer or found
+                            continue
                         author = found
                         break
         if source is None:
@@ -330,7 +338,7 @@ def find_byline(lines: list[str]) -> Byline:
             break
     if author is None and source and _looks_like_person(source):
         author, source = source, None
-    return Byline(author, source, editor)
+    return Byline(author or photographer, source, editor)
 
 
 # A dateline opening a report: "本报讯（记者 张三）", "人民网重庆5月8日电（胡虹）",

@@ -428,3 +428,20 @@ def test_fixture_site_article_extracts_every_field(site: str, path: str, expecte
     for phrase in expected.get("must_not_contain", []):  # type: ignore[union-attr]
         assert phrase not in art.text
     assert art.replacement_chars == 0
+
+
+def test_terminal_control_characters_from_a_page_never_reach_a_field() -> None:
+    """Synthetic page: ESC and BEL as character references and raw bytes in title, byline and body."""
+    esc, bel = "&#27;", "&#7;"
+    paragraph = f"重庆市轨道交通九号线一期工程{esc}[31m已完成全部隧道贯通，计划年内开通运营。{esc}]0;pwned{bel}" * 3
+    page = (
+        f"<html><head><title>九号线{esc}[2J贯通_华龙网</title></head><body><h1>九号线{esc}[2J贯通</h1>"
+        f"<p>2024年04月24日 10:30 来源：华龙网 作者：张\x1b三</p>"
+        + "".join(f"<p>{paragraph}</p>" for _ in range(3))
+        + "</body></html>"
+    ).encode("utf-8")
+    extracted = extract_article(page)
+    fields = [extracted.text, extracted.title, extracted.author, extracted.source, extracted.editor]
+    assert "隧道贯通" in extracted.text
+    for value in fields:
+        assert value is None or not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", value)
