@@ -19,6 +19,7 @@ import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
 
+from cqnews.extraction import byline as bylines
 from cqnews.extraction import chinese, person
 from cqnews.extraction.decode import decode_html
 from cqnews.extraction.extracted import Extracted
@@ -159,14 +160,19 @@ def _extract(
     byline = _byline(page_text, anchor, body_start, body_end, raw_text)
     raw_title = _raw_title(tree) or ""
     first_lines = "\n".join(text.splitlines()[:3])
+    header = page_text[max(0, anchor, body_start - 1500) : body_start] if body_start > anchor else ""
+    closing = page_text[max(body_start, body_end - 300) : body_end + 200] if body_end >= 0 else ""
     candidates: tuple[Callable[[], str | None], ...] = (
         lambda: byline.author,
+        lambda: bylines.post_author(header),
         lambda: chinese.dateline_author(first_lines),
+        lambda: bylines.closing_report(raw_text) or bylines.closing_report(closing),
         lambda: chinese.signature(raw_text),
         lambda: _signature_in_page(page_text, body_start, body_end),
         lambda: _name_before_body(page_text, body_start, text, raw_title),
         lambda: _name_under_title(page_text, title, body_start, raw_title),
         lambda: chinese.author_from_metadata(tree),
+        lambda: byline.photographer,
     )
     # Every candidate must read as a person; an outlet found on the way is the source when none was named.
     # Many Chinese news pages credit only the 责任编辑; the editor stays the editor, never the author.
