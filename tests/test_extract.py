@@ -5,6 +5,7 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -13,6 +14,8 @@ from cqnews.demo import SITES as DEMO_SITES
 from cqnews.extraction import chinese
 from cqnews.extraction.article import EXTRACTOR_VERSION, NotAnArticle, extract_article, extract_file
 from cqnews.extraction.decode import decode_html
+
+from helpers import REALPAGES, realpage_labels
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 BODY_PHRASE = "轨道交通九号线一期工程已完成全部隧道贯通"
@@ -445,3 +448,29 @@ def test_terminal_control_characters_from_a_page_never_reach_a_field() -> None:
     assert "隧道贯通" in extracted.text
     for value in fields:
         assert value is None or not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", value)
+
+
+# -- real pages, labelled by hand (fixtures/realpages/README.md) ------------------------------------------
+
+
+def _squeeze(text: str | None) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+@pytest.mark.parametrize("label", realpage_labels(), ids=lambda label: label["page"])
+def test_labelled_real_page(label: dict[str, Any]) -> None:
+    """Title, day, first and last sentence as a reader sees them; author and source right or absent."""
+    record = extract_file(str(REALPAGES / label["page"]))
+    assert record["title"] == label["title"]
+    if label["date"]:
+        assert (record["published_at"] or "")[:10] == label["date"]
+    assert _squeeze(label["first"]) in _squeeze(record["text"])
+    assert _squeeze(label["last"]) in _squeeze(record["text"])
+    assert record["author"] in (label["author"], None)
+    assert record["source"] in (label["source"], None)
+
+
+def test_labelled_real_pages_name_most_authors() -> None:
+    labels = [label for label in realpage_labels() if label["author"]]
+    right = [label for label in labels if extract_file(str(REALPAGES / label["page"]))["author"] == label["author"]]
+    assert len(right) >= 0.8 * len(labels)

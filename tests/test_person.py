@@ -1,9 +1,14 @@
-"""The person rules every author passes (extraction/person.py); all strings here are synthetic."""
+"""The person rules every author passes (extraction/person.py): synthetic strings, then every dev page."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
+from cqnews.extraction.article import extract_file
 from cqnews.extraction.person import check_author, is_person, strip_controls
+
+from helpers import dev_pages
 
 
 @pytest.mark.parametrize("name", ["王明", "欧阳小红", "zboygirl", "放飞&心情", "安东尼·布朗", "茉莉", "张三 李四"])
@@ -49,3 +54,11 @@ def test_a_spaced_out_two_character_name_is_joined() -> None:
 
 def test_control_characters_are_stripped_but_newline_and_tab_kept() -> None:
     assert strip_controls("a\x1b[31mb\x07c\x9bd\te\nf\x00") == "a[31mbcd\te\nf"
+
+
+@pytest.mark.parametrize("page", dev_pages(), ids=lambda p: p.name)
+def test_every_author_given_on_a_dev_page_is_a_person(page: Path) -> None:
+    record = extract_file(str(page))
+    if record["author"] is not None:
+        assert is_person(record["author"], record["title"]), record["author"]
+        assert record["author"] != record["source"]
