@@ -42,6 +42,10 @@ MAX_BODY_BYTES = 6 * 1024 * 1024
 # A decode where more than this share of non-ASCII characters became U+FFFD is not text we can trust.
 MAX_REPLACEMENT_SHARE = 0.05
 
+# A page whose extracted text is at least this share link text (by CJK bigrams) is navigation: homepages,
+# listings and rankings measure 0.9-1.0, articles up to about 0.2 on our dev pages.
+MAX_LINK_SHARE = 0.6
+
 _HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain", ""}
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BM", b"RIFF",
                  b"\x00\x00\x01\x00", b"OggS", b"ID3", b"\x7fELF", b"Rar!", b"7z\xbc\xaf")
@@ -149,6 +153,8 @@ def _extract(
         raise NotAnArticle("too_short")
     if _prose_chars(text) < min_chars:
         raise NotAnArticle("no_prose")  # headlines, dates and link labels only: a listing page
+    if _link_share(text, tree) >= MAX_LINK_SHARE:
+        raise NotAnArticle("no_article", "mostly link text")  # a homepage or listing, whatever its length
 
     headings = [_norm(h.text_content()) for h in tree.iterfind(".//h1")] + [
         _norm(h.text_content()) for h in tree.iterfind(".//h2")
@@ -430,6 +436,18 @@ def _prefer_block(block_text: str, text: str, tree: HtmlElement) -> bool:
         links.update(_bigrams(a.text_content()))
     in_links = sum(min(n, links[k]) for k, n in extra.items())
     return in_links >= 0.5 * sum(extra.values())
+
+
+def _link_share(text: str, tree: HtmlElement) -> float:
+    """The share of ``text`` (CJK bigrams) that the page also prints as link text."""
+    ours = _bigrams(text)
+    total = sum(ours.values())
+    if not total:
+        return 0.0
+    links: Counter[str] = Counter()
+    for a in tree.iter("a"):
+        links.update(_bigrams(a.text_content()))
+    return sum(min(n, links[k]) for k, n in ours.items()) / total
 
 
 def _trafilatura(tree: HtmlElement, url: str | None, **kwargs: Any) -> str:

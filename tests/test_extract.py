@@ -474,3 +474,24 @@ def test_labelled_real_pages_name_most_authors() -> None:
     labels = [label for label in realpage_labels() if label["author"]]
     right = [label for label in labels if extract_file(str(REALPAGES / label["page"]))["author"] == label["author"]]
     assert len(right) >= 0.8 * len(labels)
+
+
+@pytest.mark.parametrize(
+    "page", ["gerapy/samples/list/netease_leaderboard_news.html", "gerapy/samples/list/tencent_important_news.html"]
+)
+def test_real_index_pages_are_not_articles(page: str) -> None:
+    with pytest.raises(NotAnArticle) as err:
+        extract_article((REALPAGES / page).read_bytes())
+    assert err.value.reason == "no_article"
+
+
+def test_a_long_page_of_punctuated_headline_links_is_not_an_article() -> None:
+    """Synthetic homepage: every line a linked headline long enough, and punctuated, to read as prose."""
+    links = "".join(
+        f"<li><a href='/news/{i}.html'>重庆第{i}条新闻：两江新区今年新开工项目{i}个，"
+        "总投资超过百亿元，就业岗位持续增加</a></li>"
+        for i in range(60)
+    )
+    with pytest.raises(NotAnArticle) as err:
+        extract_article(f"<html><head><title>首页_华龙网</title></head><body><ul>{links}</ul></body></html>".encode())
+    assert err.value.reason == "no_article"
