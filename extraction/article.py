@@ -153,8 +153,10 @@ def _extract(
         raise NotAnArticle("too_short")
     if _prose_chars(text) < min_chars:
         raise NotAnArticle("no_prose")  # headlines, dates and link labels only: a listing page
-    if _link_share(text, tree) >= MAX_LINK_SHARE:
+    links = _link_bigrams(tree)
+    if _link_share(text, links) >= MAX_LINK_SHARE:
         raise NotAnArticle("no_article", "mostly link text")  # a homepage or listing, whatever its length
+    text = _cut_link_tail(text, links)
 
     headings = [_norm(h.text_content()) for h in tree.iterfind(".//h1")] + [
         _norm(h.text_content()) for h in tree.iterfind(".//h2")
@@ -407,6 +409,7 @@ def _punct(text: str) -> int:
 
 
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]+")
+_SENTENCE_END_RE = re.compile(r"[。！？!?；;…”」』]$")
 
 
 def _bigrams(text: str) -> Counter[str]:
@@ -438,16 +441,48 @@ def _prefer_block(block_text: str, text: str, tree: HtmlElement) -> bool:
     return in_links >= 0.5 * sum(extra.values())
 
 
-def _link_share(text: str, tree: HtmlElement) -> float:
+def _link_bigrams(tree: HtmlElement) -> Counter[str]:
+    """The CJK bigrams of every link label on the page."""
+    links: Counter[str] = Counter()
+    for a in tree.iter("a"):
+        links.update(_bigrams(a.text_content()))
+    return links
+
+
+def _link_share(text: str, links: Counter[str]) -> float:
     """The share of ``text`` (CJK bigrams) that the page also prints as link text."""
     ours = _bigrams(text)
     total = sum(ours.values())
     if not total:
         return 0.0
-    links: Counter[str] = Counter()
-    for a in tree.iter("a"):
-        links.update(_bigrams(a.text_content()))
     return sum(min(n, links[k]) for k, n in ours.items()) / total
+
+
+def _cut_link_tail(text: str, links: Counter[str]) -> str:
+    """The text without the related-story feed that ends it: the trailing run of lines that are mostly
+    link text (headlines, "headline + teaser" rows) or a copyright row, with the empty and tiny lines
+    between them. Two linked lines at least, so that an article ending in one linked phrase keeps it."""
+    lines = text.split("\n")
+    end, linked = len(lines), 0
+    while end > 0:
+        line = lines[end - 1]
+        size = len(_CJK_RUN_RE.findall(line) and "".join(_CJK_RUN_RE.findall(line)))
+        if size <= 6:
+            end -= 1
+            continue
+        if chinese.is_copyright_line(line.strip(" |")):
+            linked += 2  # a table layout's copyright row closing the page: never the article's
+            end -= 1
+            continue
+        share = _link_share(line, links)
+        # a headline link, or a linked headline with a teaser cut off mid-sentence
+        if share < 0.5 and not (share >= 0.15 and not _SENTENCE_END_RE.search(line.strip(" |"))):
+            break
+        linked += 1
+        end -= 1
+    if linked < 2 or end == 0:
+        return text
+    return "\n".join(lines[:end]).rstrip()
 
 
 def _trafilatura(tree: HtmlElement, url: str | None, **kwargs: Any) -> str:

@@ -521,6 +521,11 @@ _CHROME_RE = re.compile(
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;…”」』]\s*$")
 
 
+def is_copyright_line(line: str) -> bool:
+    """A copyright or disclaimer line (where a page's article has ended)."""
+    return bool(_CUT_FROM_RE.search(line.strip()))
+
+
 def is_link_farm(line: str) -> bool:
     """An SEO tail: many short items (place names, keywords) separated by |, ｜, 丨 or spaces."""
     items = [i for i in re.split(r"\s*[|｜丨]\s*", line.strip()) if i]

@@ -495,3 +495,17 @@ def test_a_long_page_of_punctuated_headline_links_is_not_an_article() -> None:
     with pytest.raises(NotAnArticle) as err:
         extract_article(f"<html><head><title>首页_华龙网</title></head><body><ul>{links}</ul></body></html>".encode())
     assert err.value.reason == "no_article"
+
+
+def test_a_feed_of_linked_headlines_after_the_body_ends_the_article() -> None:
+    """Synthetic page: the body, then a related-story feed with no heading, as table rows of "headline +
+    teaser cut mid-sentence" and plain headline links."""
+    paragraph = "<p>重庆市轨道交通九号线一期工程已完成全部隧道贯通，计划年内开通运营，沿线市民出行将更加便捷。</p>"
+    feed = "".join(
+        f"<tr><td><a href='/n/{i}.html'>两江新区第{i}个项目开工</a> 项目总投资超过百亿元，预计带动就业岗位</td></tr>"
+        for i in range(4)
+    ) + "<tr><td><a href='/n/9.html'>渝北区举办招商推介会</a></td></tr>"
+    page = f"<html><body><h1>九号线隧道全线贯通</h1><div>{paragraph * 4}</div><table>{feed}</table></body></html>"
+    text = extract_article(page.encode()).text
+    assert "出行将更加便捷" in text
+    assert "项目开工" not in text and "招商推介会" not in text
