@@ -180,6 +180,7 @@ def _extract(
         lambda: _name_before_body(page_text, body_start, text, raw_title),
         lambda: _name_under_title(page_text, title, body_start, raw_title),
         lambda: chinese.author_from_metadata(tree),
+        lambda: bylines.blog_owner(raw_title),
         lambda: byline.photographer,
     )
     # Every candidate must read as a person; an outlet found on the way is the source when none was named.

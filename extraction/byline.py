@@ -1,5 +1,5 @@
-"""Bylines that Chinese pages print outside a labelled 作者/记者 field: closing report signatures and the
-headers of forum and blog posts.
+"""Bylines that Chinese pages print outside a labelled 作者/记者 field: closing report signatures, the
+headers of forum and blog posts, and a blog's owner named in its <title>.
 
 These are plain functions on page text; every name they return still passes ``person.check_author``
 before it becomes an author, so they may be generous about what they match.
@@ -49,4 +49,21 @@ def post_author(text: str) -> str | None:
             m = rx.search(line)
             if m:
                 return m.group("n")
+    return None
+
+
+# "海姑娘 | blog.wenxuecity.com", "标题_王明_新浪博客", "王明的博客": blog hosts put the owner in the <title>.
+_BLOG_TITLE_RES = (
+    re.compile(r"^\s*(?P<n>[^|｜_\-—\s]{2,12})\s*[|｜_\-—]\s*blog\.[a-z0-9.\-]+\s*$", re.I),
+    re.compile(r"[_\-|｜]\s*(?P<n>[^_\-|｜\s]{2,12})\s*[_\-|｜]\s*[\u4e00-\u9fff]{1,4}博客\s*$"),
+    re.compile(r"^\s*(?P<n>[^_\-|｜\s]{2,12})的(?:博客|部落格|blog)(?:\s|[_\-|｜]|$)", re.I),
+)
+
+
+def blog_owner(title: str) -> str | None:
+    """The blog owner a blog host's <title> names, or None for any other title."""
+    for rx in _BLOG_TITLE_RES:
+        m = rx.search(title or "")
+        if m:
+            return m.group("n")
     return None

@@ -75,3 +75,12 @@ def test_post_author_reads_forum_and_blog_headers() -> None:
     assert byline.post_author("楼主：老渝 发表于：2011-05-06 08:00") == "老渝"
     assert byline.post_author("本帖由山城棒棒军于2012-1-2 10:00发表") == "山城棒棒军"
     assert byline.post_author("本帖最后由山城棒棒军于2012-1-2 10:00编辑") is None
+
+
+@pytest.mark.parametrize(
+    ("title", "owner"),
+    [("海姑娘 | blog.example.com", "海姑娘"), ("重庆的雾_山城老王_新浪博客", "山城老王"), ("老渝的博客", "老渝"),
+     ("九号线贯通_华龙网", None), ("重庆新闻 | www.example.com", None)],
+)
+def test_blog_owner_from_a_blog_hosts_title(title: str, owner: str | None) -> None:
+    assert byline.blog_owner(title) == owner

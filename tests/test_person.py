@@ -39,6 +39,8 @@ def test_the_page_title_is_not_an_author() -> None:
 def test_role_labels_are_dropped_and_one_bad_name_refuses_the_candidate() -> None:
     assert check_author("观察者网专栏作者 王文").author == "王文"
     assert check_author("职工 李琴雯 刘会").author == "李琴雯 刘会"
+    assert check_author("陈智 整合").author == "陈智"
+    assert check_author("综合").author is None
     assert check_author("王明 网易").author is None
 
 
