@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -18,7 +19,8 @@ import lxml.html
 import trafilatura
 from lxml.html import HtmlElement
 
-from cqnews.extraction import chinese
+from cqnews.extraction import byline as bylines
+from cqnews.extraction import chinese, person
 from cqnews.extraction.decode import decode_html
 from cqnews.extraction.extracted import Extracted
 
@@ -33,12 +35,16 @@ def _trafilatura_version() -> str:
 
 
 # Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/2+trafilatura-{_trafilatura_version()}"
+EXTRACTOR_VERSION = f"cqnews-extract/3+trafilatura-{_trafilatura_version()}"
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024
 # A decode where more than this share of non-ASCII characters became U+FFFD is not text we can trust.
 MAX_REPLACEMENT_SHARE = 0.05
+
+# A page whose extracted text is at least this share link text (by CJK bigrams) is navigation: homepages,
+# listings and rankings measure 0.9-1.0, articles up to about 0.2 on our dev pages.
+MAX_LINK_SHARE = 0.6
 
 _HTML_TYPES = {"text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain", ""}
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BM", b"RIFF",
@@ -147,6 +153,10 @@ def _extract(
         raise NotAnArticle("too_short")
     if _prose_chars(text) < min_chars:
         raise NotAnArticle("no_prose")  # headlines, dates and link labels only: a listing page
+    links = _link_bigrams(tree)
+    if _link_share(text, links) >= MAX_LINK_SHARE:
+        raise NotAnArticle("no_article", "mostly link text")  # a homepage or listing, whatever its length
+    text = _cut_link_tail(text, links)
 
     headings = [_norm(h.text_content()) for h in tree.iterfind(".//h1")] + [
         _norm(h.text_content()) for h in tree.iterfind(".//h2")
@@ -157,23 +167,38 @@ def _extract(
     published = _published(tree, page_text, anchor, page_url or url, body_start)
     byline = _byline(page_text, anchor, body_start, body_end, raw_text)
     raw_title = _raw_title(tree) or ""
-    author = (
-        byline.author
-        or chinese.dateline_author("\n".join(text.splitlines()[:3]))
-        or chinese.signature(raw_text)
-        or _signature_in_page(page_text, body_start, body_end)
-        or _name_before_body(page_text, body_start, text, raw_title)
-        or _name_under_title(page_text, title, body_start, raw_title)
-        or chinese.author_from_metadata(tree)
-        # Many Chinese news pages credit only the 责任编辑; the editor is then the page's byline.
-        or None
+    first_lines = "\n".join(text.splitlines()[:3])
+    header = page_text[max(0, anchor, body_start - 1500) : body_start] if body_start > anchor else ""
+    closing = page_text[max(body_start, body_end - 300) : body_end + 200] if body_end >= 0 else ""
+    candidates: tuple[Callable[[], str | None], ...] = (
+        lambda: byline.author,
+        lambda: bylines.post_author(header),
+        lambda: chinese.dateline_author(first_lines),
+        lambda: bylines.closing_report(raw_text) or bylines.closing_report(closing),
+        lambda: chinese.signature(raw_text),
+        lambda: _signature_in_page(page_text, body_start, body_end),
+        lambda: _name_before_body(page_text, body_start, text, raw_title),
+        lambda: _name_under_title(page_text, title, body_start, raw_title),
+        lambda: chinese.author_from_metadata(tree),
+        lambda: bylines.blog_owner(raw_title),
+        lambda: byline.photographer,
     )
+    # Every candidate must read as a person; an outlet found on the way is the source when none was named.
+    # Many Chinese news pages credit only the 责任编辑; the editor stays the editor, never the author.
+    author, source = None, byline.source
+    for candidate in candidates:
+        verdict = person.check_author(candidate(), title)
+        if verdict.outlet and not source:
+            source = verdict.outlet
+        if verdict.author:
+            author = verdict.author
+            break
 
     extracted = Extracted(
         text=text,
         title=title,
         author=author,
-        source=byline.source,
+        source=source,
         editor=byline.editor,
         published_at=published,
         language=_language(tree, text),
@@ -182,7 +207,17 @@ def _extract(
         encoding_overridden=decoded.overridden,
         replacement_chars=decoded.replacement_chars,
     )
-    return extracted, page_url
+    return _without_controls(extracted), page_url
+
+
+def _without_controls(extracted: Extracted) -> Extracted:
+    """Every text field of ``extracted`` without C0/C1 control characters: a page's ESC or BEL must not
+    reach the terminal of whoever runs ``show``, ``search`` or ``extract`` on the archive."""
+    for name in ("text", "title", "author", "source", "editor"):
+        value = getattr(extracted, name)
+        if value:
+            setattr(extracted, name, person.strip_controls(value) or (None if name != "text" else ""))
+    return extracted
 
 
 _PROSE_PUNCT_RE = re.compile(r"[，。！？；：,.!?;、“”]")
@@ -375,6 +410,7 @@ def _punct(text: str) -> int:
 
 
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]+")
+_SENTENCE_END_RE = re.compile(r"[。！？!?；;…”」』]$")
 
 
 def _bigrams(text: str) -> Counter[str]:
@@ -404,6 +440,50 @@ def _prefer_block(block_text: str, text: str, tree: HtmlElement) -> bool:
         links.update(_bigrams(a.text_content()))
     in_links = sum(min(n, links[k]) for k, n in extra.items())
     return in_links >= 0.5 * sum(extra.values())
+
+
+def _link_bigrams(tree: HtmlElement) -> Counter[str]:
+    """The CJK bigrams of every link label on the page."""
+    links: Counter[str] = Counter()
+    for a in tree.iter("a"):
+        links.update(_bigrams(a.text_content()))
+    return links
+
+
+def _link_share(text: str, links: Counter[str]) -> float:
+    """The share of ``text`` (CJK bigrams) that the page also prints as link text."""
+    ours = _bigrams(text)
+    total = sum(ours.values())
+    if not total:
+        return 0.0
+    return sum(min(n, links[k]) for k, n in ours.items()) / total
+
+
+def _cut_link_tail(text: str, links: Counter[str]) -> str:
+    """The text without the related-story feed that ends it: the trailing run of lines that are mostly
+    link text (headlines, "headline + teaser" rows) or a copyright row, with the empty and tiny lines
+    between them. Two linked lines at least, so that an article ending in one linked phrase keeps it."""
+    lines = text.split("\n")
+    end, linked = len(lines), 0
+    while end > 0:
+        line = lines[end - 1]
+        size = len(_CJK_RUN_RE.findall(line) and "".join(_CJK_RUN_RE.findall(line)))
+        if size <= 6:
+            end -= 1
+            continue
+        if chinese.is_copyright_line(line.strip(" |")):
+            linked += 2  # a table layout's copyright row closing the page: never the article's
+            end -= 1
+            continue
+        share = _link_share(line, links)
+        # a headline link, or a linked headline with a teaser cut off mid-sentence
+        if share < 0.5 and not (share >= 0.15 and not _SENTENCE_END_RE.search(line.strip(" |"))):
+            break
+        linked += 1
+        end -= 1
+    if linked < 2 or end == 0:
+        return text
+    return "\n".join(lines[:end]).rstrip()
 
 
 def _trafilatura(tree: HtmlElement, url: str | None, **kwargs: Any) -> str:

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from lxml.html import HtmlElement
 
+from cqnews.extraction import person
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _MIN_YEAR = 1990
 
@@ -194,7 +196,7 @@ _STOP = rf"(?=\s*(?:$|[|｜/丨\[\]【】()（）:：]|{_STOPWORDS}|\d))"
 _HAN_NAME = r"[\u4e00-\u9fff]{2,4}(?:·[\u4e00-\u9fff]{1,6})?"
 _HAN_NAMES = rf"{_HAN_NAME}(?:(?:\s*[、，,和]\s*|\s+){_HAN_NAME}){{0,5}}"
 _AUTHOR_RES = (
-    re.compile(rf"(?:作\s*者|撰\s*文|撰稿人?|文\s*字|执\s*笔)\s*[:：/丨|]\s*(?P<n>{_NAMES}){_STOP}"),
+    re.compile(rf"(?:作\s*者|撰\s*文|撰稿人?|文\s*字|执\s*笔\s*人?)\s*[:：/丨|]\s*(?P<n>{_NAMES}){_STOP}"),
     re.compile(rf"(?:记者|通讯员|实习生)\s*[:：]?\s*(?P<n>{_HAN_NAMES})"
                rf"(?=$|\s|[/|｜丨）)\]】,，、;；.。]|摄|报道|发自|文$|/文)"),
     re.compile(rf"(?:^|[\s【\[（(])文\s*[/|｜丨:：]\s*(?P<n>{_NAMES}){_STOP}"),
@@ -261,11 +263,16 @@ _NOT_NAMES = {
 }
 
 
+# What follows a photographer's name: "记者 杜洋 摄", "黎旭阳、李妍摄影", "张三/摄".
+_PHOTO_AFTER_RE = re.compile(r"\s*/?\s*(?:摄|翻摄|拍摄|供图|图)")
+
+
 @dataclass(frozen=True)
 class Byline:
     author: str | None = None
     source: str | None = None
     editor: str | None = None
+    photographer: str | None = None  # credited for the pictures only: the author when nobody else is
 
 
 def _clean_names(raw: str) -> str | None:
@@ -301,7 +308,7 @@ def find_byline(lines: list[str]) -> Byline:
 
     A 来源 that names a person and no author was found makes that person the author; the source stays None.
     """
-    author = source = editor = None
+    author = source = editor = photographer = None
     for line in _merge_label_lines(lines):
         if not line or len(line) > 120:
             continue
@@ -312,6 +319,10 @@ def find_byline(lines: list[str]) -> Byline:
                     found = _clean_names(m.group("n"))
                     # outside an explicit 作者/文 label, only real-looking personal names count
                     if found and (i in (0, 2) or all(is_person_name(n) for n in found.split())):
+                        if _PHOTO_AFTER_RE.match(line, m.end()) or found.endswith("摄"):
+                            # a caption's "记者 刘关关 摄": the author only if nobody else is credited
+                            photographer = photographer or found.removesuffix("摄").strip() or None
+                            continue
                         author = found
                         break
         if source is None:
@@ -328,9 +339,9 @@ def find_byline(lines: list[str]) -> Byline:
                 editor = _clean_names(m.group("n"))
         if author and source and editor:
             break
-    if author is None and source and _looks_like_person(source):
+    if author is None and source and _looks_like_person(source) and person.check_author(source).author:
         author, source = source, None
-    return Byline(author, source, editor)
+    return Byline(author, source, editor, photographer)
 
 
 # A dateline opening a report: "本报讯（记者 张三）", "人民网重庆5月8日电（胡虹）",
@@ -508,6 +519,11 @@ _CHROME_RE = re.compile(
     re.I,
 )
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;…”」』]\s*$")
+
+
+def is_copyright_line(line: str) -> bool:
+    """A copyright or disclaimer line (where a page's article has ended)."""
+    return bool(_CUT_FROM_RE.search(line.strip()))
 
 
 def is_link_farm(line: str) -> bool:

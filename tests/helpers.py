@@ -368,3 +368,21 @@ def stray_processes(grace: float) -> dict[int, str]:
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.2)
+
+
+REALPAGES = Path(__file__).parent / "fixtures" / "realpages"
+
+
+def realpage_labels() -> list[dict[str, Any]]:
+    """Our hand labels of the real article pages in fixtures/realpages (labels.jsonl, one page a line)."""
+    lines = (REALPAGES / "labels.jsonl").read_text("utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def dev_pages() -> list[Path]:
+    """Every page of every dev set: our labelled real pages, plus the pages of each dataset folder named in
+    CQNEWS_DEV_DATASETS (separated by os.pathsep), since the shared eval sets are not in the repository."""
+    pages = [REALPAGES / label["page"] for label in realpage_labels()]
+    for folder in filter(None, os.environ.get("CQNEWS_DEV_DATASETS", "").split(os.pathsep)):
+        pages += sorted(Path(folder).rglob("*.htm*"))
+    return pages

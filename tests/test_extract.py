@@ -5,6 +5,7 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -13,6 +14,8 @@ from cqnews.demo import SITES as DEMO_SITES
 from cqnews.extraction import chinese
 from cqnews.extraction.article import EXTRACTOR_VERSION, NotAnArticle, extract_article, extract_file
 from cqnews.extraction.decode import decode_html
+
+from helpers import REALPAGES, realpage_labels
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 BODY_PHRASE = "轨道交通九号线一期工程已完成全部隧道贯通"
@@ -428,3 +431,81 @@ def test_fixture_site_article_extracts_every_field(site: str, path: str, expecte
     for phrase in expected.get("must_not_contain", []):  # type: ignore[union-attr]
         assert phrase not in art.text
     assert art.replacement_chars == 0
+
+
+def test_terminal_control_characters_from_a_page_never_reach_a_field() -> None:
+    """Synthetic page: ESC and BEL as character references and raw bytes in title, byline and body."""
+    esc, bel = "&#27;", "&#7;"
+    paragraph = f"重庆市轨道交通九号线一期工程{esc}[31m已完成全部隧道贯通，计划年内开通运营。{esc}]0;pwned{bel}" * 3
+    page = (
+        f"<html><head><title>九号线{esc}[2J贯通_华龙网</title></head><body><h1>九号线{esc}[2J贯通</h1>"
+        f"<p>2024年04月24日 10:30 来源：华龙网 作者：张\x1b三</p>"
+        + "".join(f"<p>{paragraph}</p>" for _ in range(3))
+        + "</body></html>"
+    ).encode("utf-8")
+    extracted = extract_article(page)
+    fields = [extracted.text, extracted.title, extracted.author, extracted.source, extracted.editor]
+    assert "隧道贯通" in extracted.text
+    for value in fields:
+        assert value is None or not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", value)
+
+
+# -- real pages, labelled by hand (fixtures/realpages/README.md) ------------------------------------------
+
+
+def _squeeze(text: str | None) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+@pytest.mark.parametrize("label", realpage_labels(), ids=lambda label: label["page"])
+def test_labelled_real_page(label: dict[str, Any]) -> None:
+    """Title, day, first and last sentence as a reader sees them; author and source right or absent."""
+    record = extract_file(str(REALPAGES / label["page"]))
+    assert record["title"] == label["title"]
+    if label["date"]:
+        assert (record["published_at"] or "")[:10] == label["date"]
+    assert _squeeze(label["first"]) in _squeeze(record["text"])
+    assert _squeeze(label["last"]) in _squeeze(record["text"])
+    assert record["author"] in (label["author"], None)
+    assert record["source"] in (label["source"], None)
+
+
+def test_labelled_real_pages_name_most_authors() -> None:
+    labels = [label for label in realpage_labels() if label["author"]]
+    right = [label for label in labels if extract_file(str(REALPAGES / label["page"]))["author"] == label["author"]]
+    assert len(right) >= 0.8 * len(labels)
+
+
+@pytest.mark.parametrize(
+    "page", ["gerapy/samples/list/netease_leaderboard_news.html", "gerapy/samples/list/tencent_important_news.html"]
+)
+def test_real_index_pages_are_not_articles(page: str) -> None:
+    with pytest.raises(NotAnArticle) as err:
+        extract_article((REALPAGES / page).read_bytes())
+    assert err.value.reason == "no_article"
+
+
+def test_a_long_page_of_punctuated_headline_links_is_not_an_article() -> None:
+    """Synthetic homepage: every line a linked headline long enough, and punctuated, to read as prose."""
+    links = "".join(
+        f"<li><a href='/news/{i}.html'>重庆第{i}条新闻：两江新区今年新开工项目{i}个，"
+        "总投资超过百亿元，就业岗位持续增加</a></li>"
+        for i in range(60)
+    )
+    with pytest.raises(NotAnArticle) as err:
+        extract_article(f"<html><head><title>首页_华龙网</title></head><body><ul>{links}</ul></body></html>".encode())
+    assert err.value.reason == "no_article"
+
+
+def test_a_feed_of_linked_headlines_after_the_body_ends_the_article() -> None:
+    """Synthetic page: the body, then a related-story feed with no heading, as table rows of "headline +
+    teaser cut mid-sentence" and plain headline links."""
+    paragraph = "<p>重庆市轨道交通九号线一期工程已完成全部隧道贯通，计划年内开通运营，沿线市民出行将更加便捷。</p>"
+    feed = "".join(
+        f"<tr><td><a href='/n/{i}.html'>两江新区第{i}个项目开工</a> 项目总投资超过百亿元，预计带动就业岗位</td></tr>"
+        for i in range(4)
+    ) + "<tr><td><a href='/n/9.html'>渝北区举办招商推介会</a></td></tr>"
+    page = f"<html><body><h1>九号线隧道全线贯通</h1><div>{paragraph * 4}</div><table>{feed}</table></body></html>"
+    text = extract_article(page.encode()).text
+    assert "出行将更加便捷" in text
+    assert "项目开工" not in text and "招商推介会" not in text
