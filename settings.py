@@ -15,6 +15,8 @@ NEWSPIDER_MODULE = "cqnews.spiders"
 
 # -- where the archive lives -----------------------------------------------------------------------
 CQNEWS_DATABASE_URL = os.environ.get("CQNEWS_DATABASE_URL", "sqlite:///data/archive.db")
+# Off: a crawl that only fetches (archive engine, run recorder, incremental middlewares, dedup and store not there).
+CQNEWS_ARCHIVE = os.environ.get("CQNEWS_ARCHIVE", "1") != "0"
 
 # -- politeness -------------------------------------------------------------------------------------
 CQNEWS_CONTACT = os.environ.get("CQNEWS_CONTACT", "https://github.com/cqnews/cqnews")
@@ -53,6 +55,7 @@ SPIDER_MIDDLEWARES = {
 }
 
 # -- extraction ---------------------------------------------------------------------------------------
+CQNEWS_EXTRACT = os.environ.get("CQNEWS_EXTRACT", "1") != "0"  # off: pages are not extracted (ExtractPipeline off)
 CQNEWS_MIN_TEXT_CHARS = int(os.environ.get("CQNEWS_MIN_TEXT_CHARS", "60"))
 CQNEWS_EXTRACT_PROCESSES = int(os.environ.get("CQNEWS_EXTRACT_PROCESSES", str(os.cpu_count() or 1)))  # 0/1: in-process
 # At most this many articles per store transaction (what arrives while a batch is written makes the next one).
@@ -91,6 +94,7 @@ ITEM_PIPELINES = {
     "cqnews.pipelines.store.StorePipeline": 300,
 }
 EXTENSIONS = {
+    "cqnews.archive_engine.ArchiveEngine": 100,  # the crawl's one database engine, which the others ask for
     "cqnews.extensions.CrawlRunRecorder": 500,
 }
 # Scrapy's RemoteControl extension (an HTTP server that runs Python code sent to it) is no more wanted in an
