@@ -1,13 +1,12 @@
 """Spiders: each site file is a well-formed declaration with a demo site, and a real crawl of that site
-finds every article it holds. No database: the crawl runs with pipelines off and reports its RawPages.
+finds every article it holds. No database: the crawl runs with the archive and extraction switched off
+(CQNEWS_ARCHIVE=0, CQNEWS_EXTRACT=0) and reports its RawPages. Sitemap reading is checked in-process.
 """
 from __future__ import annotations
 
 import importlib
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +18,8 @@ from cqnews.demo import SITES as FIXTURES
 from cqnews.demo.server import FixtureSite
 from cqnews.spiders.base import NewsSpider
 
-CRAWL_SCRIPT = Path(__file__).resolve().parent / "crawl_fixture.py"
+from helpers import crawl_fixture
+
 SPIDER_MODULES = sorted(p.stem for p in Path(cqnews.spiders.__file__).parent.glob("*.py")
                         if p.stem not in {"__init__", "base"})
 # sites whose fixture folder says what a crawl must find
@@ -163,21 +163,11 @@ def test_classify_ignores_other_hosts(site: str) -> None:
 # -- a real crawl ----------------------------------------------------------------------------------------
 
 
-def crawl(site: str, base_url: str) -> dict[str, Any]:
-    """Run the spider in its own process (Twisted's reactor cannot restart) and read what it yielded."""
-    result = subprocess.run(
-        [sys.executable, "-P", str(CRAWL_SCRIPT), site, base_url],
-        capture_output=True, text=True, timeout=180, check=False,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    return json.loads(result.stdout)
-
-
 @pytest.fixture(scope="module", params=SITES_WITH_EXPECTATIONS)
 def crawled(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any], list[tuple[str, str, int]]]:
     site = request.param
     with FixtureSite(FIXTURES / site) as fixture:
-        out = crawl(site, fixture.base_url)
+        out = crawl_fixture(site, fixture.base_url)  # in its own process, fetching only
         hits = list(fixture.hits)
     return site, out, hits
 
@@ -234,3 +224,55 @@ def test_crawl_keeps_raw_responses_as_served(crawled: tuple[str, dict[str, Any],
     for redirect in exp.get("redirects", []):
         page = by_path[redirect["to"]]
         assert page["requested_url"] is not None and path_of(page["requested_url"]) == redirect["from"]
+
+
+# -- sitemaps, read by Scrapy's SitemapSpider (gzip, size limits) --------------------------------------------
+
+NEWS_SITEMAP = (FIXTURES / "cqnews" / "sitemap" / "news.xml").read_bytes()  # reconstructed (demo site)
+
+
+def sitemap_spider(**settings: Any) -> NewsSpider:
+    """The cqnews spider as Scrapy builds it (from_crawler: SitemapSpider reads the size limits there)."""
+    from scrapy.utils.test import get_crawler
+
+    cls = spider_class("cqnews")
+    return cls.from_crawler(get_crawler(cls, settings_dict=settings))
+
+
+def sitemap_articles(spider: NewsSpider, url: str, body: bytes, response_class: type[Any] | None = None
+                     ) -> list[str]:
+    from scrapy.http import Response
+
+    response = (response_class or Response)(url=url, body=body, request=spider.sitemap_request(url))
+    return [r.url for r in spider.parse_sitemap(response)]
+
+
+def test_a_gzipped_sitemap_is_read_like_the_plain_one() -> None:
+    import gzip
+
+    from scrapy.http import XmlResponse
+
+    spider = sitemap_spider()
+    plain = sitemap_articles(spider, "https://www.cqnews.net/sitemap/news.xml", NEWS_SITEMAP, XmlResponse)
+    assert plain and all(spider.classify(url) == "article" for url in plain)
+    assert sitemap_articles(spider, "https://www.cqnews.net/sitemap/news.xml.gz", gzip.compress(NEWS_SITEMAP)) == plain
+    assert spider.crawler.stats is not None and spider.crawler.stats.get_value("cqnews/sitemap/unreadable") is None
+
+
+def test_what_is_not_a_readable_sitemap_is_counted_and_yields_nothing() -> None:
+    import gzip
+
+    limit = len(NEWS_SITEMAP) // 2
+    spider = sitemap_spider(DOWNLOAD_MAXSIZE=limit, DOWNLOAD_WARNSIZE=limit // 2)
+    assert len(gzip.compress(NEWS_SITEMAP)) < limit  # small on the wire, too large once gunzipped
+    not_sitemaps = {
+        "https://www.cqnews.net/sitemap/news.xml.gz": gzip.compress(NEWS_SITEMAP),
+        "https://www.cqnews.net/sitemap/broken.xml.gz": gzip.compress(NEWS_SITEMAP)[:20],
+        "https://www.cqnews.net/sitemap/page.xml": b"<html><body><a href='/html/x.htm'>x</a></body></html>",
+        "https://www.cqnews.net/sitemap/text.xml": "页面不存在".encode(),
+        "https://www.cqnews.net/sitemap.php": NEWS_SITEMAP,  # neither XML by type nor by name
+    }
+    for url, body in not_sitemaps.items():
+        assert sitemap_articles(spider, url, body) == [], url
+    assert spider.crawler.stats is not None
+    assert spider.crawler.stats.get_value("cqnews/sitemap/unreadable") == len(not_sitemaps)
