@@ -152,6 +152,8 @@ OPTIONS: tuple[Option, ...] = (
     _option("CLOSESPIDER_PAGECOUNT", "CQNEWS_MAX_PAGES", integer(0)),
     _option("CLOSESPIDER_TIMEOUT", "CQNEWS_MAX_SECONDS", number(0)),
     _option("DEPTH_LIMIT", "CQNEWS_DEPTH_LIMIT", integer(0, 10_000)),
+    _option("CQNEWS_ARCHIVE", "CQNEWS_ARCHIVE", boolean()),
+    _option("CQNEWS_EXTRACT", "CQNEWS_EXTRACT", boolean()),
     _option("CQNEWS_INCREMENTAL", "CQNEWS_INCREMENTAL", boolean()),
     _option("CQNEWS_REVISIT_LADDER", "CQNEWS_REVISIT_LADDER", ladder()),
     _option("CQNEWS_REVISIT_MAX_AGE_DAYS", "CQNEWS_REVISIT_MAX_AGE_DAYS", number(0, 100_000)),

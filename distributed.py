@@ -55,6 +55,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from twisted.internet.task import LoopingCall
 
+from cqnews.archive_engine import ArchiveEngine, archive_enabled
 from cqnews.db import runs
 from cqnews.health import found_no_work
 from cqnews.stats import CRAWL_RUN_ID, DISTRIBUTED_CRAWL, DISTRIBUTED_WORKER, distributed_event
@@ -440,15 +441,12 @@ class RedisScheduler:
         except RedisError as exc:
             log.error("cannot clean up distributed crawl %s: %s", self.crawl_id, exc)
             last = True  # cannot tell: give the lock back rather than block the site for a lease
-        from cqnews.db.session import make_engine
-
-        engine = make_engine(self.crawler.settings["CQNEWS_DATABASE_URL"])
-        try:
-            self._record_no_work(engine, reason)
-            if last:
-                self._release_lock(engine, spider.name)
-        finally:
-            engine.dispose()
+        if not archive_enabled(self.crawler.settings):
+            return
+        engine = ArchiveEngine.of(self.crawler)  # the crawl's; ArchiveEngine disposes it after this handler
+        self._record_no_work(engine, reason)
+        if last:
+            self._release_lock(engine, spider.name)
 
     def _leave(self, site: str) -> bool:
         """Delete the crawl's keys if we are the last worker and nothing is left; False if others still work."""

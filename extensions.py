@@ -9,6 +9,9 @@ It also holds the site's crawl lock (db/runs.py) for the crawl's lifetime: taken
 every CQNEWS_LOCK_RENEW_SECONDS, given back when the spider closes. A killed crawl stops renewing; its lock
 expires after CQNEWS_LOCK_LEASE_SECONDS and the next crawl marks its ``running`` row ``failed``.
 
+The archive's engine is the crawl's one engine (archive_engine.ArchiveEngine); with ``CQNEWS_ARCHIVE`` off there
+is no archive to record in, and the recorder is not there (NotConfigured).
+
 The workers of one distributed crawl (distributed.py) share the lock: CQNEWS_LOCK_HOLDER names a holder common
 to them all, so each one's ``acquire`` extends it rather than being refused, each renews it, and none of them
 releases it here: the last worker to leave does (distributed.RedisScheduler). They do not mark stale runs
@@ -23,14 +26,15 @@ from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.task import LoopingCall
 
+from cqnews.archive_engine import ArchiveEngine, archive_enabled
 from cqnews.db import runs
 from cqnews.db.runs import FinishReason, RunStatus, RunTrigger
-from cqnews.db.session import make_engine
 from cqnews.stats import (
     CRAWL_RUN_ID,
     ITEM_ERRORS,
@@ -63,7 +67,6 @@ class CrawlRunRecorder:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        self.database_url: str = settings["CQNEWS_DATABASE_URL"]
         self.trigger = RunTrigger(settings.get("CQNEWS_RUN_TRIGGER") or RunTrigger.MANUAL)
         self.log_path: str | None = settings.get("CQNEWS_RUN_LOG_PATH") or None
         self.lease = settings.getfloat("CQNEWS_LOCK_LEASE_SECONDS", 300)
@@ -75,10 +78,12 @@ class CrawlRunRecorder:
         self.locked = False
         self.renewer: LoopingCall | None = None
         self.run_id: int | None = None
-        self.engine = make_engine(self.database_url)
+        self.engine: Engine | None = None  # the crawl's, from ArchiveEngine when the spider opens
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
+        if not archive_enabled(crawler.settings):
+            raise NotConfigured
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -96,6 +101,7 @@ class CrawlRunRecorder:
         assert self.crawler.stats is not None
         stats = self.crawler.stats
         self.site = spider.name
+        self.engine = ArchiveEngine.of(self.crawler)
         try:
             self.run_id = runs.start_run(self.engine, spider.name, self.trigger, os.getpid(), self.log_path)
             stats.set_value(CRAWL_RUN_ID, self.run_id)
@@ -120,7 +126,7 @@ class CrawlRunRecorder:
             lambda failure: log.error("lock renewal stopped: %s", failure.value))
 
     def _renew(self) -> None:
-        assert self.site is not None
+        assert self.site is not None and self.engine is not None
         try:
             still_ours = runs.renew(self.engine, self.site, self.holder, self.lease)
         except SQLAlchemyError as exc:  # the lease may outlive a short outage; try again next time
@@ -137,8 +143,7 @@ class CrawlRunRecorder:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.renewer is not None and self.renewer.running:
             self.renewer.stop()
-        if self.run_id is None:
-            self.engine.dispose()
+        if self.run_id is None or self.engine is None:
             return
         assert self.crawler.stats is not None
         stats = self.crawler.stats.get_stats()
@@ -153,4 +158,3 @@ class CrawlRunRecorder:
                     runs.release(self.engine, spider.name, self.holder)
             except SQLAlchemyError as exc:
                 log.error("cannot release the crawl lock of %s (it expires by itself): %s", spider.name, exc)
-            self.engine.dispose()

@@ -9,6 +9,9 @@ from. Then, for article requests only (listing pages, sitemaps and feeds are alw
 - due: it is sent with If-None-Match / If-Modified-Since; a 304, or a body identical to the stored one,
   marks the response ``cqnews_not_modified`` so that nothing is extracted and the archive only records the
   visit.
+
+Both middlewares need the archive: with ``CQNEWS_INCREMENTAL`` or ``CQNEWS_ARCHIVE`` off they are not there
+(NotConfigured) and every article is fetched. The archive is the crawl's one engine (archive_engine.ArchiveEngine).
 """
 from __future__ import annotations
 
@@ -19,14 +22,16 @@ from datetime import UTC, datetime
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
-from sqlalchemy import and_, select
+from sqlalchemy import Engine, and_, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from cqnews.archive_engine import ArchiveEngine, archive_enabled
 from cqnews.db.models import Article, ArticleVersion, Page, Site, UrlAlias
-from cqnews.db.session import make_engine, make_sessionmaker
+from cqnews.db.session import make_sessionmaker
 from cqnews.stats import (
     FETCH_ERRORS,
     FETCH_REDIRECT_LOOP,
@@ -51,55 +56,54 @@ class Known:
     body_sha256: str | None = None
 
 
-def load_known(database_url: str, site: str) -> dict[str, Known]:
+def incremental_enabled(settings: BaseSettings) -> bool:
+    """Whether archived articles are skipped until due: ``CQNEWS_INCREMENTAL``, and an archive to know them from."""
+    return settings.getbool("CQNEWS_INCREMENTAL", True) and archive_enabled(settings)
+
+
+def load_known(engine: Engine, site: str) -> dict[str, Known]:
     """Every archived URL key of ``site`` with what a conditional revisit needs."""
-    engine = make_engine(database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            rows = session.execute(
-                select(Article.id, Article.url_key, Article.next_visit_at, Page.headers, Page.blob_sha256)
-                .join(Site, Site.id == Article.site_id)
-                .join(ArticleVersion, and_(ArticleVersion.article_id == Article.id,
-                                           ArticleVersion.version_no == Article.version_count))
-                .outerjoin(Page, Page.id == ArticleVersion.page_id)
-                .where(Site.name == site)
+    with make_sessionmaker(engine)() as session:
+        rows = session.execute(
+            select(Article.id, Article.url_key, Article.next_visit_at, Page.headers, Page.blob_sha256)
+            .join(Site, Site.id == Article.site_id)
+            .join(ArticleVersion, and_(ArticleVersion.article_id == Article.id,
+                                       ArticleVersion.version_no == Article.version_count))
+            .outerjoin(Page, Page.id == ArticleVersion.page_id)
+            .where(Site.name == site)
+        ).all()
+        known: dict[str, Known] = {}
+        by_id: dict[int, datetime | None] = {}
+        for article_id, key, next_at, headers, sha in rows:
+            headers = headers or {}
+            known[key] = Known(next_at, headers.get("etag"), headers.get("last-modified"), sha)
+            by_id[article_id] = next_at
+        if by_id:
+            aliases = session.execute(
+                select(UrlAlias.url_key, UrlAlias.article_id).where(UrlAlias.article_id.in_(by_id.keys()))
             ).all()
-            known: dict[str, Known] = {}
-            by_id: dict[int, datetime | None] = {}
-            for article_id, key, next_at, headers, sha in rows:
-                headers = headers or {}
-                known[key] = Known(next_at, headers.get("etag"), headers.get("last-modified"), sha)
-                by_id[article_id] = next_at
-            if by_id:
-                aliases = session.execute(
-                    select(UrlAlias.url_key, UrlAlias.article_id).where(UrlAlias.article_id.in_(by_id.keys()))
-                ).all()
-                for key, article_id in aliases:
-                    known.setdefault(key, Known(by_id[article_id]))
-            return known
-    finally:
-        engine.dispose()
+            for key, article_id in aliases:
+                known.setdefault(key, Known(by_id[article_id]))
+        return known
 
 
 class IncrementalMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.database_url: str = crawler.settings["CQNEWS_DATABASE_URL"]
-        self.enabled = crawler.settings.getbool("CQNEWS_INCREMENTAL", True)
         self.known: dict[str, Known] = {}
         self.not_due_keys: set[str] = set()  # counted once each, as the scheduler's duplicate filter would
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
+        if not incremental_enabled(crawler.settings):
+            raise NotConfigured
         mw = cls(crawler)
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw
 
     def spider_opened(self, spider: Spider) -> None:
-        if not self.enabled:
-            return
         try:
-            self.known = load_known(self.database_url, spider.name)
+            self.known = load_known(ArchiveEngine.of(self.crawler), spider.name)
         except SQLAlchemyError as exc:  # the store refuses such an archive too, and says why
             log.error("incremental crawling off: cannot read the archive (%s)", str(exc).splitlines()[0])
             return
@@ -171,6 +175,8 @@ class NotDueFilter(BaseSpiderMiddleware):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NotDueFilter:
+        if not incremental_enabled(crawler.settings):
+            raise NotConfigured
         mw = cls(crawler)
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw

@@ -23,6 +23,8 @@ CQNEWS_DATABASE_URL = os.environ.get("CQNEWS_DATABASE_URL", DEFAULT_DATABASE_URL
 CQNEWS_DB_CONNECT_TIMEOUT = os.environ.get("CQNEWS_DB_CONNECT_TIMEOUT", "10")
 # SQLite: how long a command waits for a lock another process (a crawl) holds, then fails in one line.
 CQNEWS_DB_BUSY_TIMEOUT = os.environ.get("CQNEWS_DB_BUSY_TIMEOUT", "30")
+# Off: a crawl that only fetches (archive engine, run recorder, incremental middlewares, dedup and store not there).
+CQNEWS_ARCHIVE = os.environ.get("CQNEWS_ARCHIVE", "1")
 
 # -- politeness -------------------------------------------------------------------------------------
 CQNEWS_CONTACT = os.environ.get("CQNEWS_CONTACT", "https://github.com/cqnews/cqnews")
@@ -61,6 +63,7 @@ SPIDER_MIDDLEWARES = {
 }
 
 # -- extraction ---------------------------------------------------------------------------------------
+CQNEWS_EXTRACT = os.environ.get("CQNEWS_EXTRACT", "1")  # off: pages are not extracted (ExtractPipeline off)
 CQNEWS_MIN_TEXT_CHARS = os.environ.get("CQNEWS_MIN_TEXT_CHARS", "60")
 CQNEWS_EXTRACT_PROCESSES = os.environ.get("CQNEWS_EXTRACT_PROCESSES", str(os.cpu_count() or 1))  # 0/1: in-process
 # At most this many articles per store transaction (what arrives while a batch is written makes the next one).
@@ -99,6 +102,7 @@ ITEM_PIPELINES = {
     "cqnews.pipelines.store.StorePipeline": 300,
 }
 EXTENSIONS = {
+    "cqnews.archive_engine.ArchiveEngine": 100,  # the crawl's one database engine, which the others ask for
     "cqnews.extensions.CrawlRunRecorder": 500,
 }
 # Scrapy's RemoteControl extension (an HTTP server that runs Python code sent to it) is no more wanted in an

@@ -3,16 +3,18 @@
 Three fingerprints: ``text_hash`` (the body alone, whitespace-normalised) finds the same text under another
 URL; ``content_hash`` (title + body + publication date) decides whether a known URL changed; ``simhash`` lets
 the archive link reposts of a story across outlets (all three defined in ``cqnews.fingerprints``). Dedup
-across crawls happens in the archive, against stored fingerprints.
+across crawls happens in the archive, against stored fingerprints. With ``CQNEWS_ARCHIVE`` off (nothing is
+stored) the pipeline is not there (NotConfigured).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from cqnews.archive_engine import archive_enabled
 from cqnews.fingerprints import content_fingerprint, normalise, simhash, text_fingerprint
 from cqnews.items import Article
 from cqnews.stats import DEDUP_REPEAT_IN_CRAWL
@@ -27,6 +29,8 @@ class DedupPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupPipeline:
         assert crawler.stats is not None
+        if not archive_enabled(crawler.settings):
+            raise NotConfigured
         return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:

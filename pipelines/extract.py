@@ -7,6 +7,7 @@ items in flight stay under ``SCRAPER_SLOT_MAX_ACTIVE_SIZE``: a busy pool slows t
 
 A page the archive already holds unchanged (``not_modified``) passes through unextracted: the store only
 records the visit. The further pages of a multi-page article add their body text to the first page's.
+With ``CQNEWS_EXTRACT`` off the pipeline is not there (NotConfigured): the crawl's items stay RawPages.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from multiprocessing import forkserver
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from cqnews.extraction.extracted import Extracted
@@ -138,6 +139,8 @@ class ExtractPipeline:
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         assert crawler.stats is not None
         settings = crawler.settings
+        if not settings.getbool("CQNEWS_EXTRACT", True):
+            raise NotConfigured
         processes = settings.getint("CQNEWS_EXTRACT_PROCESSES", os.cpu_count() or 1)
         return cls(crawler.stats, settings.getint("CQNEWS_MIN_TEXT_CHARS", 60), processes)
 

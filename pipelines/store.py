@@ -10,6 +10,9 @@ fetching and extracting, and what arrives meanwhile becomes the next batch (at m
 article at once. An item's ``process_item`` returns only when its batch has committed: Scrapy holds the
 response until then (its scraper slot bounds the memory), and a distributed worker acknowledges the
 request only once the article is in the archive, so a crash loses nothing that was reported stored.
+
+The archive is the crawl's one engine (archive_engine.ArchiveEngine), taken when the spider opens. With
+``CQNEWS_ARCHIVE`` off the pipeline is not there (NotConfigured): nothing is stored.
 """
 from __future__ import annotations
 
@@ -19,13 +22,14 @@ from datetime import timedelta
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from cqnews.archive_engine import ArchiveEngine, archive_enabled
 from cqnews.db.archive import Archive, Recorded, RevisitPolicy
 from cqnews.db.migrate import require_head
 from cqnews.db.records import ArticleRecord, Capture, UnchangedVisit
 from cqnews.db.revisit import parse_ladder
-from cqnews.db.session import make_engine
 from cqnews.items import Article, RawPage
 from cqnews.stats import STORE_BATCHES, STORE_FAILED, STORE_LARGEST_BATCH, store_outcome
 
@@ -69,10 +73,10 @@ def _capture(page: RawPage, url: str, status: int, body: bytes, encoding: str | 
 
 
 class StorePipeline:
-    def __init__(self, stats: StatsCollector, database_url: str, revisit: RevisitPolicy, site_title: str = "",
+    def __init__(self, crawler: Crawler, stats: StatsCollector, revisit: RevisitPolicy, site_title: str = "",
                  batch_size: int = 100) -> None:
+        self.crawler = crawler
         self.stats = stats
-        self.database_url = database_url
         self.revisit = revisit
         self.site_title = site_title
         self.batch_size = max(1, batch_size)
@@ -84,23 +88,19 @@ class StorePipeline:
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         assert crawler.stats is not None
         settings = crawler.settings
+        if not archive_enabled(settings):
+            raise NotConfigured
         revisit = RevisitPolicy(
             ladder=parse_ladder(settings.get("CQNEWS_REVISIT_LADDER", "1h,6h,1d,3d")),
             max_age=timedelta(days=settings.getfloat("CQNEWS_REVISIT_MAX_AGE_DAYS", 30)),
         )
         site_title = getattr(crawler.spider, "site_title", "") or ""
-        return cls(crawler.stats, settings["CQNEWS_DATABASE_URL"], revisit, site_title,
-                   settings.getint("CQNEWS_STORE_BATCH", 100))
+        return cls(crawler, crawler.stats, revisit, site_title, settings.getint("CQNEWS_STORE_BATCH", 100))
 
     def open_spider(self) -> None:
-        engine = make_engine(self.database_url)
+        engine = ArchiveEngine.of(self.crawler)
         require_head(engine)
         self.archive = Archive(engine, self.revisit)
-
-    def close_spider(self) -> None:
-        # Scrapy closes the pipelines only once every item is processed: nothing is waiting any more.
-        if self.archive is not None:
-            self.archive.engine.dispose()
 
     async def process_item(self, item: Any) -> Any:
         if self.archive is None or not (isinstance(item, Article) or (isinstance(item, RawPage) and

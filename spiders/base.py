@@ -16,6 +16,11 @@ conditional requests). Article pages are yielded as :class:`items.RawPage`, what
 deciding what is an article is extraction's job, and it counts its reasons. An article split over several
 pages (``_2.html``, ``-2.html``, ``index_1.htm``) is fetched whole and yielded once. Fetch failures are
 counted under ``cqnews/fetch/...``.
+
+Sitemaps are read by Scrapy's own :class:`~scrapy.spiders.SitemapSpider` machinery (NewsSpider is one): its
+``_get_sitemap_body`` tells a sitemap from another response and gunzips ``.xml.gz`` within DOWNLOAD_MAXSIZE
+(warning past DOWNLOAD_WARNSIZE), and ``sitemap_urls_from_robots`` reads robots.txt. What NewsSpider adds is the
+site's: entries are pointed at the fixture server, kept when they are articles of the site, and counted.
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.gz import gunzip
+from scrapy.spiders import SitemapSpider
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
@@ -65,11 +70,14 @@ MAX_ARTICLE_PARTS = 20
 MAX_UNMATCHED_EXAMPLES = 10
 
 
-class NewsSpider(scrapy.Spider):
-    """Shared discovery for news sites: listing pages lead to article pages; nothing site-specific here."""
+class NewsSpider(SitemapSpider):
+    """Shared discovery for news sites: listing pages lead to article pages; nothing site-specific here.
+
+    A SitemapSpider for its sitemap reading (see the module doc); its own ``start`` and ``parse_sitemap`` replace
+    SitemapSpider's, which would fetch the sitemaps' URLs unchanged and send every entry to one callback.
+    """
 
     site_title: ClassVar[str] = ""
-    sitemap_urls: ClassVar[tuple[str, ...]] = ()
     feed_urls: ClassVar[tuple[str, ...]] = ()
     article_patterns: ClassVar[tuple[str, ...]] = ()
     listing_patterns: ClassVar[tuple[str, ...]] = ()
@@ -159,12 +167,11 @@ class NewsSpider(scrapy.Spider):
             for url in sitemap_urls_from_robots(response.body, base_url=response.url):
                 yield self.sitemap_request(self.localize(url))
             return
-        body = _sitemap_body(response)
-        if body is None:
+        sitemap = self._sitemap(response)
+        if sitemap is None:
             self.count(SITEMAP_UNREADABLE)
             self.logger.warning("not a sitemap: %s", response.url)
             return
-        sitemap = Sitemap(body)
         for entry in sitemap:
             url = self.localize(urljoin(response.url, entry["loc"]))
             if sitemap.type == "sitemapindex":
@@ -173,6 +180,19 @@ class NewsSpider(scrapy.Spider):
             elif self.classify(url) == "article":
                 self.count(SITEMAP_ARTICLES)
                 yield self.article_request(url)
+
+    def _sitemap(self, response: Response) -> Sitemap | None:
+        """The sitemap or sitemap index in ``response``, or None: not one, or too large once gunzipped.
+
+        The body is Scrapy's (``_get_sitemap_body``); what it lets through as an exception (a broken gzip) or
+        parses into something else (an HTML page, or no XML at all) is not a sitemap either.
+        """
+        try:
+            body = self._get_sitemap_body(response)
+            sitemap = Sitemap(body) if body else None
+        except (OSError, EOFError, StopIteration):  # a broken gzip; no XML element at all
+            return None
+        return sitemap if sitemap is not None and sitemap.type in ("sitemapindex", "urlset") else None
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS or Atom: every entry link that is an article of this site."""
@@ -308,17 +328,6 @@ class NewsSpider(scrapy.Spider):
 
     def _matches_site_domain(self, host: str) -> bool:
         return host in self.site_domains
-
-
-def _sitemap_body(response: Response) -> bytes | None:
-    """The XML of a sitemap response, gunzipped if needed; None when it is not XML at all."""
-    body = response.body
-    if body[:2] == b"\x1f\x8b":
-        try:
-            body = gunzip(body, max_size=response.meta.get("download_maxsize", 50 * 1024 * 1024))
-        except OSError:
-            return None
-    return body if body.lstrip()[:1] == b"<" else None
 
 
 def _plain_headers(response: Response) -> dict[str, str]:

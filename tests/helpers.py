@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -104,6 +105,19 @@ def in_process(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Co
         os.environ.update(saved_env)
         importlib.reload(settings_module)
     return subprocess.CompletedProcess(["cqnews", *args], code, out.getvalue(), err.getvalue())
+
+
+CRAWL_FIXTURE = Path(__file__).resolve().parent / "crawl_fixture.py"
+
+
+def crawl_fixture(site: str, base_url: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Crawl ``site`` at ``base_url`` with tests/crawl_fixture.py (in its own process: Twisted's reactor cannot
+    restart) and return what it printed: pages, stats, enabled components, engines created."""
+    result = subprocess.run([sys.executable, "-P", str(CRAWL_FIXTURE), site, base_url, *args],
+                            capture_output=True, text=True, timeout=180, check=False,
+                            env=dict(os.environ) | (env or {}), stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return dict(json.loads(result.stdout))
 
 
 def free_ports(count: int) -> int:

@@ -24,8 +24,8 @@ NOT_PACKAGE = {"tests", "bench", "build", "dist", ".venv", ".git", ".ci"}
 
 # Shared by every layer: they import nothing of cqnews but each other, and neither Scrapy nor SQLAlchemy.
 NEUTRAL = ("cqnews.fingerprints", "cqnews.urls")
-CRAWL = ("cqnews.pipelines", "cqnews.spiders", "cqnews.middlewares", "cqnews.extensions", "cqnews.distributed",
-         "cqnews.items", "cqnews.settings", "cqnews.runner", "cqnews.scheduler")
+CRAWL = ("cqnews.pipelines", "cqnews.spiders", "cqnews.middlewares", "cqnews.extensions", "cqnews.archive_engine",
+         "cqnews.distributed", "cqnews.items", "cqnews.settings", "cqnews.runner", "cqnews.scheduler")
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,13 @@
 """Spiders: each site file is a well-formed declaration with a demo site, and a real crawl of that site
-finds every article it holds. The discovery crawls run with pipelines off and report their RawPages; only the
-body-selector test crawls into an archive, because what it checks is the text stored.
+finds every article it holds. The discovery crawls run with the archive and extraction switched off
+(CQNEWS_ARCHIVE=0, CQNEWS_EXTRACT=0) and report their RawPages; only the body-selector test crawls into an
+archive, because what it checks is the text stored. Sitemap reading is checked in-process.
 """
 from __future__ import annotations
 
 import importlib
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,10 +25,9 @@ from cqnews.health import MIN_UNMATCHED
 from cqnews.spiders.base import NewsSpider
 from cqnews.stats import DISCOVER_MATCHED, DISCOVER_UNMATCHED
 
-from helpers import copy_site
+from helpers import copy_site, crawl_fixture
 from helpers import cqnews as run_cli
 
-CRAWL_SCRIPT = Path(__file__).resolve().parent / "crawl_fixture.py"
 SPIDER_MODULES = sorted(p.stem for p in Path(cqnews.spiders.__file__).parent.glob("*.py")
                         if p.stem not in {"__init__", "base", "discovery"})
 # sites whose fixture folder says what a crawl must find
@@ -235,21 +233,11 @@ def test_links_to_a_neighbour_host_are_not_pointed_at_the_fixture_server() -> No
 # -- a real crawl ----------------------------------------------------------------------------------------
 
 
-def crawl(site: str, base_url: str) -> dict[str, Any]:
-    """Run the spider in its own process (Twisted's reactor cannot restart) and read what it yielded."""
-    result = subprocess.run(
-        [sys.executable, "-P", str(CRAWL_SCRIPT), site, base_url],
-        capture_output=True, text=True, timeout=180, check=False,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    return json.loads(result.stdout)
-
-
 @pytest.fixture(scope="module", params=SITES_WITH_EXPECTATIONS)
 def crawled(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any], list[tuple[str, str, int]]]:
     site = request.param
     with FixtureSite(FIXTURES / site) as fixture:
-        out = crawl(site, fixture.base_url)
+        out = crawl_fixture(site, fixture.base_url)  # in its own process, fetching only
         hits = list(fixture.hits)
     return site, out, hits
 
@@ -348,3 +336,55 @@ def test_a_body_held_twice_on_the_page_is_stored_once(tmp_path: Path) -> None:
     for article in expected("cqnews")["articles"]:
         for phrase in article["must_contain"]:
             assert texts[article["path"]].count(phrase) == 1, (article["path"], phrase)
+
+
+# -- sitemaps, read by Scrapy's SitemapSpider (gzip, size limits) --------------------------------------------
+
+NEWS_SITEMAP = (FIXTURES / "cqnews" / "sitemap" / "news.xml").read_bytes()  # reconstructed (demo site)
+
+
+def sitemap_spider(**settings: Any) -> NewsSpider:
+    """The cqnews spider as Scrapy builds it (from_crawler: SitemapSpider reads the size limits there)."""
+    from scrapy.utils.test import get_crawler
+
+    cls = spider_class("cqnews")
+    return cls.from_crawler(get_crawler(cls, settings_dict=settings))
+
+
+def sitemap_articles(spider: NewsSpider, url: str, body: bytes, response_class: type[Any] | None = None
+                     ) -> list[str]:
+    from scrapy.http import Response
+
+    response = (response_class or Response)(url=url, body=body, request=spider.sitemap_request(url))
+    return [r.url for r in spider.parse_sitemap(response)]
+
+
+def test_a_gzipped_sitemap_is_read_like_the_plain_one() -> None:
+    import gzip
+
+    from scrapy.http import XmlResponse
+
+    spider = sitemap_spider()
+    plain = sitemap_articles(spider, "https://www.cqnews.net/sitemap/news.xml", NEWS_SITEMAP, XmlResponse)
+    assert plain and all(spider.classify(url) == "article" for url in plain)
+    assert sitemap_articles(spider, "https://www.cqnews.net/sitemap/news.xml.gz", gzip.compress(NEWS_SITEMAP)) == plain
+    assert spider.crawler.stats is not None and spider.crawler.stats.get_value("cqnews/sitemap/unreadable") is None
+
+
+def test_what_is_not_a_readable_sitemap_is_counted_and_yields_nothing() -> None:
+    import gzip
+
+    limit = len(NEWS_SITEMAP) // 2
+    spider = sitemap_spider(DOWNLOAD_MAXSIZE=limit, DOWNLOAD_WARNSIZE=limit // 2)
+    assert len(gzip.compress(NEWS_SITEMAP)) < limit  # small on the wire, too large once gunzipped
+    not_sitemaps = {
+        "https://www.cqnews.net/sitemap/news.xml.gz": gzip.compress(NEWS_SITEMAP),
+        "https://www.cqnews.net/sitemap/broken.xml.gz": gzip.compress(NEWS_SITEMAP)[:20],
+        "https://www.cqnews.net/sitemap/page.xml": b"<html><body><a href='/html/x.htm'>x</a></body></html>",
+        "https://www.cqnews.net/sitemap/text.xml": "页面不存在".encode(),
+        "https://www.cqnews.net/sitemap.php": NEWS_SITEMAP,  # neither XML by type nor by name
+    }
+    for url, body in not_sitemaps.items():
+        assert sitemap_articles(spider, url, body) == [], url
+    assert spider.crawler.stats is not None
+    assert spider.crawler.stats.get_value("cqnews/sitemap/unreadable") == len(not_sitemaps)

@@ -5,11 +5,12 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
-from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.statscollectors import StatsCollector
+from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 
-from cqnews.db.archive import RevisitPolicy
+from cqnews.archive_engine import ArchiveEngine
 from cqnews.db.models import Article
 from cqnews.db.records import Capture, UnchangedVisit
 from cqnews.db.session import make_sessionmaker
@@ -52,11 +53,20 @@ def test_an_unchanged_page_is_a_visit_with_a_capture_only_when_its_bytes_came_ag
     assert archive_record(revalidated) == UnchangedVisit("cq_people", URL, at, None)
 
 
-def pipeline(url: str, batch_size: int) -> tuple[StorePipeline, MemoryStatsCollector]:
-    stats = MemoryStatsCollector(get_crawler())
-    store = StorePipeline(stats, url, RevisitPolicy(), "人民网重庆频道", batch_size=batch_size)
+def pipeline(url: str, batch_size: int) -> tuple[StorePipeline, StatsCollector]:
+    """The store of a crawl whose archive (its ArchiveEngine's engine) is at ``url``, opened as Scrapy opens it."""
+    crawler = get_crawler(settings_dict={"CQNEWS_DATABASE_URL": url, "CQNEWS_STORE_BATCH": batch_size,
+                                         "EXTENSIONS": {"cqnews.archive_engine.ArchiveEngine": 100}})
+    store = build_from_crawler(StorePipeline, crawler)
+    store.site_title = "人民网重庆频道"
     store.open_spider()
-    return store, stats
+    assert crawler.stats is not None
+    return store, crawler.stats
+
+
+def close(store: StorePipeline) -> None:
+    """What the end of the crawl does to the store's engine (ArchiveEngine disposes it)."""
+    ArchiveEngine.of(store.crawler).dispose()
 
 
 def items(n: int) -> list[Any]:
@@ -71,7 +81,7 @@ def test_items_arriving_together_are_written_in_batches(archive_engine, archive_
         return await asyncio.gather(*(store.process_item(item) for item in items(10)))
 
     assert len(asyncio.run(crawl())) == 10
-    store.close_spider()
+    close(store)
     assert count(archive_engine, Article) == 10
     assert stats.get_value("cqnews/store/new") == 10
     assert stats.get_value("cqnews/store/batches") == 3  # 4 + 4 + 2, not 10 transactions
@@ -94,7 +104,7 @@ def test_an_item_returns_only_once_stored_and_a_refused_one_fails_alone(archive_
         return await asyncio.gather(*(one(item) for item in batch), return_exceptions=True)
 
     results = asyncio.run(crawl())
-    store.close_spider()
+    close(store)
     assert isinstance(results[1], Exception) and results[0] is batch[0] and results[2] is batch[2]
     assert seen_in_archive and min(seen_in_archive) == 2
     assert stats.get_value("cqnews/store/new") == 2 and stats.get_value("cqnews/store/failed") == 1
@@ -107,7 +117,7 @@ def test_a_database_that_went_away_fails_the_items_and_stores_none(tmp_path) -> 
     url = f"sqlite:///{tmp_path / 'gone.db'}"
     upgrade(make_engine(url))
     store, stats = pipeline(url, batch_size=100)
-    store.archive.engine.dispose()  # type: ignore[union-attr]
+    close(store)
     for leftover in tmp_path.glob("gone.db*"):
         leftover.unlink()
     (tmp_path / "gone.db").write_bytes(b"this is not an archive any more\n" * 200)
@@ -116,6 +126,6 @@ def test_a_database_that_went_away_fails_the_items_and_stores_none(tmp_path) -> 
         return await asyncio.gather(*(store.process_item(item) for item in items(3)), return_exceptions=True)
 
     results = asyncio.run(crawl())
-    store.close_spider()
+    close(store)
     assert all(isinstance(r, Exception) for r in results)
     assert stats.get_value("cqnews/store/failed") == 3 and stats.get_value("cqnews/store/new") is None
