@@ -179,13 +179,14 @@ def _start(args: list[str], env: dict[str, str], tmp_path: Path, name: str) -> s
 
 
 def _finish(proc: subprocess.Popen[bytes], tmp_path: Path, name: str) -> tuple[int, str]:
+    """The process's exit code and its whole log (a tail could lose an early line on a slow machine)."""
     try:
         code = proc.wait(timeout=180)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
         raise
-    return code, (tmp_path / f"{name}.err").read_text("utf-8", "replace")[-3000:]
+    return code, (tmp_path / f"{name}.err").read_text("utf-8", "replace")
 
 
 def _articles(archive_url: str) -> list[tuple[str, list[int]]]:
