@@ -17,9 +17,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from scrapy.settings import Settings
 
-# Where the archive lives unless CQNEWS_DATABASE_URL says otherwise (settings.py reads it from here, so a command
-# that needs only the archive can find it without loading Scrapy).
-DEFAULT_DATABASE_URL = "sqlite:///data/archive.db"
 
 
 class ConfigError(Exception):
@@ -205,19 +202,19 @@ def _given(settings: Settings, option: Option, value: Any) -> str:
     return f"{option.setting}={value!r}"
 
 
-# What a command that only reads the archive (``cqnews search``) needs: checked without Scrapy's settings.
-ARCHIVE_OPTIONS = ("CQNEWS_DATABASE_URL", "CQNEWS_DB_CONNECT_TIMEOUT", "CQNEWS_DB_BUSY_TIMEOUT", "LOG_LEVEL")
-_ARCHIVE_DEFAULTS = {"CQNEWS_DATABASE_URL": DEFAULT_DATABASE_URL, "CQNEWS_DB_CONNECT_TIMEOUT": "10",
+# What a command that only reads the archive (``cqnews search``) needs, checked without Scrapy's settings, with
+# the defaults settings.py takes from here too (so both paths start from the same values).
+ARCHIVE_DEFAULTS = {"CQNEWS_DATABASE_URL": "sqlite:///data/archive.db", "CQNEWS_DB_CONNECT_TIMEOUT": "10",
                      "CQNEWS_DB_BUSY_TIMEOUT": "30", "LOG_LEVEL": "INFO"}
 
 
 def archive_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> dict[str, Any]:
     """The archive's settings from the environment alone, converted and checked like :func:`validate` (the same
     options, the same one-line errors), for the commands that must start without loading Scrapy."""
-    options = {option.setting: option for option in OPTIONS if option.setting in ARCHIVE_OPTIONS}
+    options = {option.setting: option for option in OPTIONS if option.setting in ARCHIVE_DEFAULTS}
     result: dict[str, Any] = {}
     for setting, option in options.items():
-        value = environ.get(option.env or setting, _ARCHIVE_DEFAULTS[setting])
+        value = environ.get(option.env or setting, ARCHIVE_DEFAULTS[setting])
         try:
             result[setting] = option.parse(value)
         except ValueError:

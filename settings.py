@@ -11,18 +11,18 @@ import os
 
 from scrapy.settings import default_settings as _scrapy_defaults
 
-from cqnews.config import DEFAULT_DATABASE_URL
+from cqnews.config import ARCHIVE_DEFAULTS
 
 BOT_NAME = "cqnews"
 SPIDER_MODULES = ["cqnews.spiders"]
 NEWSPIDER_MODULE = "cqnews.spiders"
 
 # -- where the archive lives -----------------------------------------------------------------------
-CQNEWS_DATABASE_URL = os.environ.get("CQNEWS_DATABASE_URL", DEFAULT_DATABASE_URL)
+CQNEWS_DATABASE_URL = os.environ.get("CQNEWS_DATABASE_URL", ARCHIVE_DEFAULTS["CQNEWS_DATABASE_URL"])
 # A server that accepts the connection but never answers: give up after this many seconds (PostgreSQL).
-CQNEWS_DB_CONNECT_TIMEOUT = os.environ.get("CQNEWS_DB_CONNECT_TIMEOUT", "10")
+CQNEWS_DB_CONNECT_TIMEOUT = os.environ.get("CQNEWS_DB_CONNECT_TIMEOUT", ARCHIVE_DEFAULTS["CQNEWS_DB_CONNECT_TIMEOUT"])
 # SQLite: how long a command waits for a lock another process (a crawl) holds, then fails in one line.
-CQNEWS_DB_BUSY_TIMEOUT = os.environ.get("CQNEWS_DB_BUSY_TIMEOUT", "30")
+CQNEWS_DB_BUSY_TIMEOUT = os.environ.get("CQNEWS_DB_BUSY_TIMEOUT", ARCHIVE_DEFAULTS["CQNEWS_DB_BUSY_TIMEOUT"])
 # Off: a crawl that only fetches (archive engine, run recorder, incremental middlewares, dedup and store not there).
 CQNEWS_ARCHIVE = os.environ.get("CQNEWS_ARCHIVE", "1")
 
@@ -111,7 +111,7 @@ EXTENSIONS = {
 REMOTE_CONTROL_ENABLED = False
 EXTENSIONS_BASE = {k: v for k, v in _scrapy_defaults.EXTENSIONS_BASE.items() if not k.endswith(".RemoteControl")}
 
-LOG_LEVEL = os.environ.get("CQNEWS_LOG_LEVEL", "INFO")
+LOG_LEVEL = os.environ.get("CQNEWS_LOG_LEVEL", ARCHIVE_DEFAULTS["LOG_LEVEL"])
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

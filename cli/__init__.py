@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from cqnews.cli.common import CliError, settings_of
+from cqnews.cli.common import CliError, checked_settings
 from cqnews.cli.parser import build_parser
 from cqnews.cli.render import clean
 from cqnews.commands import SAFE_PATH_ENV
@@ -30,12 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.database_url is not None:  # even empty: that is a mistake to report, not to replace by the default
         os.environ["CQNEWS_DATABASE_URL"] = args.database_url
     try:
-        if getattr(args, "archive_only", False) and not getattr(args, "set", None):
-            from cqnews.config import archive_settings
-
-            archive_settings()  # a search reads only the archive: its settings checked without loading Scrapy
-        else:
-            settings_of(args)  # every setting checked before any work
+        checked_settings(args)  # every setting the command reads checked before any work
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, inside the boundary, not at interpreter exit
         return code

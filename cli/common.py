@@ -39,15 +39,29 @@ def settings_of(args: argparse.Namespace) -> Any:
     return args._settings
 
 
+def checked_settings(args: argparse.Namespace) -> Any:
+    """The settings the command reads, checked once (``main`` calls this before the command runs): a command
+    marked ``archive_only`` (a search) without ``-s`` gets the archive's settings alone, checked without loading
+    Scrapy (``cqnews.config.archive_settings``); every other command the whole Scrapy settings."""
+    if not getattr(args, "archive_only", False) or getattr(args, "set", None):
+        return settings_of(args)
+    cached = getattr(args, "_archive_settings", None)
+    if cached is None:
+        from cqnews.config import archive_settings
+
+        cached = args._archive_settings = archive_settings()
+    return cached
+
+
 def engine_of(args: argparse.Namespace, create: bool = False) -> Any:
     """An engine on the configured archive; ``create`` only for the commands that make one (db upgrade, demo):
     any other command on a missing SQLite file is one line saying how to create it, and creates nothing."""
     from cqnews.db.session import make_engine
 
-    settings = settings_of(args)
+    settings = checked_settings(args)
     return make_engine(settings["CQNEWS_DATABASE_URL"], create=create,
-                       connect_timeout=settings.getfloat("CQNEWS_DB_CONNECT_TIMEOUT"),
-                       busy_timeout=settings.getfloat("CQNEWS_DB_BUSY_TIMEOUT"))
+                       connect_timeout=settings["CQNEWS_DB_CONNECT_TIMEOUT"],
+                       busy_timeout=settings["CQNEWS_DB_BUSY_TIMEOUT"])
 
 
 def ready_engine(args: argparse.Namespace) -> Any:

@@ -180,7 +180,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         say(f"{shown}: at revision {migrate.current_revision(engine) or 'base (empty)'}")
     elif args.db_command == "current":
         current, head = migrate.current_revision(engine), migrate.head_revision(engine)
-        if not migrate.is_known(engine, current):
+        if not migrate.is_known(current):
             raise CliError(str(migrate.DatabaseFromTheFuture(str(current), head)))
         state = "up to date" if current == head else f"behind: head is {head}, run `cqnews db upgrade`"
         say(f"{shown}: revision {current or 'none (empty database)'} ({state})")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cqnews.cli.common import CliError, known_site_or_error, ready_engine, settings_of
+from cqnews.cli.common import CliError, engine_of, known_site_or_error, ready_engine, settings_of
 from cqnews.cli.render import (
     diff_lines,
     iso_time,
@@ -33,21 +33,16 @@ def _filters(args: argparse.Namespace) -> Any:
 
 
 def _search_engine(args: argparse.Namespace) -> Any:
-    """The archive's engine for a search, checked to be at the schema head without Alembic and without Scrapy's
-    settings (``cqnews.config.archive_settings``): a search starts fast. ``-s`` overrides take the full path."""
-    if getattr(args, "set", None):
-        return ready_engine(args)
-    from cqnews.config import archive_settings
+    """The archive's engine for a search, checked to be at the schema head by reading the revision (no Alembic
+    unless it differs: then Alembic's own check gives its message). With its settings from ``checked_settings``
+    a search starts without loading Scrapy either."""
+    from cqnews.db.migrate import require_head
     from cqnews.db.revision import archive_revision, code_head
-    from cqnews.db.session import make_engine
 
-    settings = archive_settings()
-    engine = make_engine(settings["CQNEWS_DATABASE_URL"], create=False,
-                         connect_timeout=settings["CQNEWS_DB_CONNECT_TIMEOUT"],
-                         busy_timeout=settings["CQNEWS_DB_BUSY_TIMEOUT"])
-    current, head = archive_revision(engine), code_head()
-    if current != head or head is None:
-        return ready_engine(args)  # Alembic's own check, with its message
+    engine = engine_of(args)
+    head = code_head()
+    if head is None or archive_revision(engine) != head:
+        require_head(engine)
     return engine
 
 

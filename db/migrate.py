@@ -33,14 +33,20 @@ class DatabaseFromTheFuture(DatabaseNotAtHead):
                          "it was made by a newer cqnews; install that version to use or downgrade it")
 
 
-def scripts() -> ScriptDirectory:
-    """The migrations this code ships, without a database."""
+def _config() -> Config:
+    """Alembic's config for the migrations this code ships (the installed ``migrations`` package)."""
     from alembic.config import Config
-    from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
-    return ScriptDirectory.from_config(config)
+    return config
+
+
+def scripts() -> ScriptDirectory:
+    """The migrations this code ships, without a database."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_config())
 
 
 def require_revision(revision: str) -> None:
@@ -51,10 +57,7 @@ def require_revision(revision: str) -> None:
 
 
 def alembic_config(engine: Engine) -> Config:
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    config = _config()
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     config.attributes["engine"] = engine
     return config
@@ -74,7 +77,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
 
 
-def is_known(engine: Engine, revision: str | None) -> bool:
+def is_known(revision: str | None) -> bool:
     """Whether this code has the migration ``revision`` (None, an empty database, is known)."""
     if revision is None:
         return True
@@ -84,14 +87,13 @@ def is_known(engine: Engine, revision: str | None) -> bool:
 def require_known(engine: Engine) -> None:
     """Refuse to migrate from a revision this code cannot read (Alembic would fail with "Can't locate")."""
     current = current_revision(engine)
-    if not is_known(engine, current):
+    if not is_known(current):
         raise DatabaseFromTheFuture(str(current), head_revision(engine))
 
 
 def head_revision(engine: Engine) -> str | None:
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    """The newest revision this code ships (``engine`` is not read: the head is the code's)."""
+    return scripts().get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -104,7 +106,7 @@ def current_revision(engine: Engine) -> str | None:
 def require_head(engine: Engine) -> None:
     """Refuse to write to an archive whose schema is older or newer than this code's."""
     current, head = current_revision(engine), head_revision(engine)
-    if not is_known(engine, current):
+    if not is_known(current):
         raise DatabaseFromTheFuture(str(current), head)
     if current != head:
         where = "an empty database" if current is None else f"revision {current}"
