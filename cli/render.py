@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from cqnews.extraction.person import CONTROL_CHARACTERS
+
 if TYPE_CHECKING:
     from cqnews.db.search import ParagraphChange, TextChange, TextMatch
     from cqnews.health import Liveness, Problem
@@ -19,7 +21,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # C0 and C1 control characters but \t and \n, and DEL: page text could move the cursor, retitle the window or
 # rewrite what is on screen (ESC sequences, or CSI as U+009B); each is shown as U+FFFD instead.
-_CONTROLS = {c: "\ufffd" for c in [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)] if c not in (0x09, 0x0A)}
+_CONTROLS = dict.fromkeys(map(ord, CONTROL_CHARACTERS), "\ufffd")
 _C1_ESCAPED = {c: f"\\u{c:04x}" for c in range(0x80, 0xA0)}
 
 

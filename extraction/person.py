@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# C0 and C1 control characters except tab and newline: a page's ESC/BEL must never reach a terminal.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 control characters and DEL, except tab and newline: a page's ESC/BEL must never reach a terminal
+# (the CLI's printer replaces the same set, cli/render.py).
+CONTROL_CHARACTERS = "".join(chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if c not in (0x09, 0x0A))
+_CONTROL_RE = re.compile(f"[{re.escape(CONTROL_CHARACTERS)}]")
 
 
 def strip_controls(value: str) -> str:
