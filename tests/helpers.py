@@ -176,18 +176,15 @@ def runs(database_url: str) -> list[CrawlRun]:
 
 
 def text_record(url: str, title: str | None, text_: str, published_at: Any, fetched_at: Any,
-                site: str = "cq_people") -> Any:
+                site: str = "cq_people", author: str | None = None, source: str | None = None) -> ArticleRecord:
     """An ArticleRecord of a given title and text, as the crawl's store hands it to ``Archive.record``
-    (search tests: what matters is the text; its page is a minimal HTML wrapper of it)."""
-    from cqnews.db.records import ArticleRecord, Capture
-    from cqnews.fingerprints import content_fingerprint, text_fingerprint
-    from cqnews.urls import canonical_url
-
+    (search tests: what matters is the text; its page is a minimal UTF-8 HTML wrapper of it)."""
     capture = Capture(url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
                       body=f"<html><title>{title or ''}</title><body>{text_}</body></html>".encode(),
                       fetched_at=fetched_at, encoding="utf-8")
     return ArticleRecord(site=site, canonical_url=canonical_url(url), capture=capture, text=text_, title=title,
-                         published_at=published_at, content_hash=content_fingerprint(title, text_, published_at),
+                         author=author, source=source, published_at=published_at,
+                         content_hash=content_fingerprint(title, text_, published_at),
                          text_hash=text_fingerprint(text_), extractor_version="test")
 
 
@@ -291,15 +288,8 @@ CORPUS = [
 def corpus_record(site: str, path: str, title: str, body: str, day: str, author: str | None, source: str,
                   at: datetime = T0) -> ArticleRecord:
     """The record of one row of ``CORPUS`` (UTF-8 page at ``http://SITE.example.cn/PATH.html``)."""
-    url = f"http://{site}.example.cn/{path}.html"
-    capture = Capture(url=url, status=200, headers={"content-type": "text/html; charset=utf-8"},
-                      body=f"<html><title>{title}</title><body>{body}</body></html>".encode(), fetched_at=at,
-                      encoding="utf-8")
     published = datetime.fromisoformat(day).replace(hour=9, tzinfo=SH)
-    return ArticleRecord(site=site, canonical_url=canonical_url(url), capture=capture, text=body, title=title,
-                         author=author, source=source, published_at=published,
-                         content_hash=content_fingerprint(title, body, published), text_hash=text_fingerprint(body),
-                         extractor_version="test")
+    return text_record(f"http://{site}.example.cn/{path}.html", title, body, published, at, site, author, source)
 
 
 def fill(engine: Engine) -> None:
