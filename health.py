@@ -34,8 +34,6 @@ from cqnews.stats import (
 )
 
 MIN_EXTRACTED = 5  # fewer article pages than this say nothing about an extraction-empty rate
-MIN_UNMATCHED = 3  # fewer article-like links than this outside the patterns are noise, not a new URL scheme
-DRIFT_RUNS = 3  # this many crawls in a row whose declared patterns matched nothing: the scheme has changed
 
 
 class Schedule(Protocol):
@@ -56,6 +54,8 @@ class Thresholds:
     empty_rate: float = 0.5  # share of article pages that extracted to nothing
     error_rate: float = 0.2  # errors per request of the last crawl
     overdue_slack: int = 900  # seconds past a schedule's due time and grace before a crawl is overdue
+    drift_min_unmatched: int = 3  # fewer article-like links than this outside the patterns are noise, not drift
+    drift_runs: int = 3  # this many crawls in a row whose declared patterns matched nothing: the scheme changed
 
 
 # -- problems ------------------------------------------------------------------------------------------------
@@ -107,6 +107,7 @@ class DiscoveryDrift:
     matched: int
     unmatched: int
     runs: int
+    silent: bool  # the verdict is "matched nothing for ``runs`` crawls", not "mostly unmatched"
 
 
 Problem = (NeverCrawled | Overdue | LastCrawlFailed | FetchedNothing | TooManyErrors | ExtractionEmpty
@@ -262,15 +263,17 @@ def judge(runs: list[RunRecord], schedule: Schedule | None, now: datetime, limit
         streak += 1
     if limits.zero_new_runs and streak >= limits.zero_new_runs:
         problems.append(NoNewArticles(streak))
-    if (drift := discovery_drift(done)) is not None:
+    if (drift := discovery_drift(done, limits)) is not None:
         problems.append(drift)
     return problems
 
 
-def discovery_drift(done: list[RunRecord]) -> DiscoveryDrift | None:
+def discovery_drift(done: list[RunRecord], limits: Thresholds | None = None) -> DiscoveryDrift | None:
     """Discovery drift, from the finished crawls (newest first) that measured it (spiders/discovery.py): the last
-    crawl found more article-like links outside the declared patterns than inside, or the patterns matched no
-    listing link, sitemap or feed entry for :data:`DRIFT_RUNS` crawls in a row that read listing pages."""
+    crawl found more article-like links outside the declared patterns than inside (at least
+    ``limits.drift_min_unmatched``), or the patterns matched no listing link, sitemap or feed entry for
+    ``limits.drift_runs`` crawls in a row that read listing pages."""
+    limits = limits or Thresholds()
     measured = [r for r in done if DISCOVER_MATCHED in r.stats and count(r.stats, LISTING_FETCHED)]
     if not measured:
         return None
@@ -282,8 +285,9 @@ def discovery_drift(done: list[RunRecord]) -> DiscoveryDrift | None:
         if count(run.stats, DISCOVER_MATCHED) + count(run.stats, SITEMAP_ARTICLES) + count(run.stats, FEED_ARTICLES):
             break
         streak += 1
-    if (unmatched >= MIN_UNMATCHED and unmatched > matched) or streak >= DRIFT_RUNS:
-        return DiscoveryDrift(matched, unmatched, streak)
+    silent = streak >= limits.drift_runs
+    if (unmatched >= limits.drift_min_unmatched and unmatched > matched) or silent:
+        return DiscoveryDrift(matched, unmatched, streak, silent)
     return None
 
 

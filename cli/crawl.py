@@ -210,6 +210,31 @@ def _fixture_site(root: Path, port: int) -> Any:
         return FixtureSite(root, port=0)
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    """Fetch URLs of a site politely into a fixture folder that `cqnews demo --fixtures` serves (demo/record.py)."""
+    from cqnews.demo.record import RecordError, record
+    from cqnews.runner import spider_class
+
+    settings = settings_of(args)
+    site = known_site_or_error(settings, args.site)
+    assert site is not None
+    hosts = tuple(spider_class(settings, site).allowed_domains)
+    folder = Path(args.out) / site
+    delay = args.delay if args.delay is not None else settings.getfloat("DOWNLOAD_DELAY")
+    try:
+        recording = record(folder, args.urls, hosts, {"USER_AGENT": settings["USER_AGENT"], "DOWNLOAD_DELAY": delay},
+                           base_url=args.base_url)
+    except RecordError as exc:
+        raise CliError(str(exc), 2) from None
+    for path in dict.fromkeys(recording.merged):
+        say(f"{path}: recorded more than once (URLs differing only in their query); the last fetch is kept",
+            file=sys.stderr)
+    for url, why in recording.failed:
+        say(f"not recorded: {url} ({why})", file=sys.stderr)
+    say(f"recorded {len(set(recording.stored))} of {len(args.urls)} URLs into {folder}")
+    return 1 if recording.failed else 0
+
+
 def cmd_sites(args: argparse.Namespace) -> int:
     from cqnews.runner import spider_class, spider_names
 

@@ -71,7 +71,9 @@ def thresholds(settings: Any) -> Thresholds:
                       zero_new_runs=settings.getint("CQNEWS_HEALTH_ZERO_NEW_RUNS", 3),
                       empty_rate=settings.getfloat("CQNEWS_HEALTH_EMPTY_RATE", 0.5),
                       error_rate=settings.getfloat("CQNEWS_HEALTH_ERROR_RATE", 0.2),
-                      overdue_slack=settings.getint("CQNEWS_HEALTH_OVERDUE_SLACK", 900))
+                      overdue_slack=settings.getint("CQNEWS_HEALTH_OVERDUE_SLACK", 900),
+                      drift_min_unmatched=settings.getint("CQNEWS_HEALTH_DRIFT_MIN_UNMATCHED", 3),
+                      drift_runs=settings.getint("CQNEWS_HEALTH_DRIFT_RUNS", 3))
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -120,6 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
 
+    p = add("record", crawl.cmd_record,
+            "fetch pages of SITE politely (robots.txt, delay) into a fixture folder that `cqnews demo` serves")
+    p.add_argument("site", metavar="SITE", help="spider name (see `cqnews sites`): its hosts are the ones recorded")
+    p.add_argument("urls", nargs="+", metavar="URL", help="pages to record, as they are linked on the site")
+    p.add_argument("--out", default="recorded", help="the folder SITE/ is written under (default: %(default)s)")
+    p.add_argument("--delay", type=seconds_in(0, 3600), metavar="S",
+                   help="seconds between requests (default: $CQNEWS_DOWNLOAD_DELAY)")
+    p.add_argument("--base-url", type=http_url, metavar="URL",
+                   help="fetch the same paths from this mirror (as crawl --base-url)")
+
     p = add("sites", crawl.cmd_sites,
             "list the sites cqnews can crawl, with where each one announces its articles")
     p.add_argument("--format", choices=["text", "json"], default="text")

@@ -81,8 +81,8 @@ def problem_text(problem: Problem) -> str:
             return f"extraction empty for {rate:.0%} of {pages} article pages"
         case health.NoNewArticles(runs=runs):
             return f"zero new articles for {runs} runs"
-        case health.DiscoveryDrift(matched=matched, unmatched=unmatched, runs=runs):
-            if runs >= health.DRIFT_RUNS:
+        case health.DiscoveryDrift(matched=matched, unmatched=unmatched, runs=runs, silent=silent):
+            if silent:
                 return (f"discovery drift: the article patterns matched nothing for {runs} runs; "
                         "has the site changed its URL scheme?")
             return (f"discovery drift: {unmatched} article-like links matched no pattern ({matched} did); "

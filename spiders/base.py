@@ -64,7 +64,7 @@ from cqnews.stats import (
     fetch_failed,
     http_error,
 )
-from cqnews.urls import url_key
+from cqnews.urls import canonical_url, url_key
 
 MAX_ARTICLE_PARTS = 20
 MAX_UNMATCHED_EXAMPLES = 10
@@ -110,9 +110,13 @@ class NewsSpider(SitemapSpider):
 
     # -- requests -------------------------------------------------------------------------------
 
+    # Listing and article requests go out under their canonical URL (urls.canonical_url, the rule the archive stores
+    # them by): a link with ?spm=… or a fragment is the same request as the bare link, and Scrapy's duplicate filter
+    # drops the second instead of fetching the article twice.
+
     def listing_request(self, url: str, depth: int) -> scrapy.Request:
         return scrapy.Request(
-            url,
+            canonical_url(url),
             callback=self.parse_listing,
             errback=self.fetch_failed,
             dont_filter=depth == 0,  # start pages are re-read on every run
@@ -120,7 +124,7 @@ class NewsSpider(SitemapSpider):
         )
 
     def article_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_article, errback=self.fetch_failed,
+        return scrapy.Request(canonical_url(url), callback=self.parse_article, errback=self.fetch_failed,
                               meta={ARTICLE_META: True})
 
     def sitemap_request(self, url: str) -> scrapy.Request:

@@ -14,6 +14,9 @@ Where the patterns come from (public code index):
   ``http://www.cq.gov.cn/today/news/`` and ``/today/news/default_1.shtml``, article
   ``http://www.cq.gov.cn/today/news/2017/5/5/1500624.shtml`` (a requests/lxml scraper and its tests; find_string
   "cq.gov.cn/today/news/").
+- Body: the TRS editor's ``div.TRS_Editor`` inside ``div.article-body`` on a real provincial TRS portal article
+  (山西省人民政府, GNE's saved page ``tests/shanxi/1.html``, in ``tests/fixtures/realpages/gne/tests/shanxi/``), so both
+  TRS editor containers are declared.
 Not confirmed: list pagination ``index_1.html`` (the TRS ``createPageHTML`` convention); the encoding (UTF-8 assumed,
 as on the TRS gov.cn sites); any sitemap or feed (only an HTML 网站地图 ``/wzdt/`` is linked), so none is declared.
 The bare host ``cq.gov.cn`` serves the same ``/ywdt/jrcq/`` articles (issue 13) and is listed as a host of its own;
@@ -38,4 +41,4 @@ class CqGovSpider(NewsSpider):
         r"^/today/news/(?:default(?:_\d+)?\.shtml)?$",
     )
     deny_patterns = (r"^/search", r"_app\.html$")
-    body_selector = "div.trs_paper_default"
+    body_selector = "div.trs_paper_default, div.TRS_Editor"

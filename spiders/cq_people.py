@@ -10,7 +10,9 @@ Where the patterns come from (public scrapers of people.com.cn, in the code inde
 - Real URLs of this channel: /n2/2018/1102/c365401-32235920.html, /n2/2021/0728/c367640-34839999.html,
   /n2/2026/0606/c365402-41603081.html (cq.people.com.cn links quoted in public repositories).
 - Body: ``div.box_con#rwb_zw`` (2020 template) or ``div.rm_txt_con`` (current template), the containers
-  people.com.cn scrapers read (e.g. ``_extract_paragraphs`` candidates, ``PROFILE_SELECTORS``).
+  people.com.cn scrapers read (e.g. ``_extract_paragraphs`` candidates, ``PROFILE_SELECTORS``); on a real
+  people.com.cn article (GNE's saved page ``tests/people/1.html``, in ``tests/fixtures/realpages/gne/tests/people/``)
+  it sits in ``div.text_con > div.text_con_left`` beside ``#rwb_xgxw`` (相关新闻), ``#rwb_tjyd`` and ``#rwb_jctj``.
 
 Pages are GB2312/GBK (``<meta http-equiv="content-type" content="text/html;charset=GB2312"/>``, same charset
 in the header). One article can sit under several column nodes (c365401-X and c367673-X).

@@ -13,6 +13,10 @@ Where the patterns come from (public code index):
   ``c_<id>_<n>.htm`` (autopager rule "新華網新聞頁面" and several scrapers that follow ``#div_currpage``; the ``_<n>``
   suffix is read from those scrapers' regexes, not from a stored page). Parts are not article URLs here: they belong
   to their first page.
+- Body of the ``c_<id>.htm`` template: ``div.p-right > div#p-detail`` holding the ``<p>`` paragraphs after an
+  empty ``div.video-url`` and the ``div.lb`` 图集 slot, on a real xinhuanet.com article page (GNE's saved page
+  ``tests/xinhuanet/1.html``, copied to ``tests/fixtures/realpages/gne/tests/xinhuanet/1.html``); the current
+  ``/<date>/<hex>/c.html`` template's ``#detail``/``#detailContent`` is from the scrapers above.
 Not confirmed: list pagination ``gzdt_2.htm``; ``feed_urls`` (xinhuanet.com publishes RSS such as
 ``www.xinhuanet.com/politics/news_politics.xml`` and ``rss.htm``, but no source shows a feed of the Chongqing channel;
 the fixture's ``/rss/cqyw.xml`` is a convention); no sitemap is known.
@@ -34,4 +38,4 @@ class XinhuaCqSpider(NewsSpider):
     )
     listing_patterns = (r"^/[a-z]+/[a-z]+(?:_\d+)?\.htm$",)
     deny_patterns = (r"^/search",)
-    body_selector = "#detailContent, #detail, .news_main"
+    body_selector = "#p-detail, #detailContent, #detail, .news_main"

@@ -11,17 +11,20 @@ from typing import Any
 import lxml.html
 import pytest
 
+from cqnews.cli.ops import thresholds
 from cqnews.cli.render import problem_text
 from cqnews.db.migrate import upgrade
 from cqnews.db.runs import RunRecord, RunStatus
 from cqnews.db.session import make_engine
 from cqnews.demo.server import FixtureSite
-from cqnews.health import DRIFT_RUNS, discovery_drift
+from cqnews.health import Thresholds, discovery_drift
+from cqnews.runner import project_settings
 from cqnews.spiders.discovery import article_like_links, has_article_path, reads_like_headline
 from cqnews.stats import DISCOVER_MATCHED, DISCOVER_UNMATCHED, DISCOVER_UNMATCHED_EXAMPLES, LISTING_FETCHED
 
 from helpers import copy_site, cqnews, expected_articles, runs
 
+DRIFT_RUNS = Thresholds().drift_runs
 REALPAGES = Path(__file__).resolve().parent / "fixtures" / "realpages"
 LABELS: list[dict[str, Any]] = json.loads((REALPAGES / "listing_labels.json").read_text("utf-8"))["pages"]
 MIN_RECALL, MIN_PRECISION = 0.9, 0.95
@@ -111,3 +114,13 @@ def test_discovery_drift_verdicts() -> None:
     assert silent is not None and f"matched nothing for {DRIFT_RUNS} runs" in problem_text(silent)
     before = [replace(run, stats={LISTING_FETCHED: 2}) for run in nothing]
     assert discovery_drift(before) is None  # runs from before discovery was measured say nothing
+
+
+def test_discovery_drift_thresholds_are_settings() -> None:
+    """CQNEWS_HEALTH_DRIFT_RUNS / _MIN_UNMATCHED reach the verdict: a site that changes often may warn sooner."""
+    limits = thresholds(project_settings({"CQNEWS_HEALTH_DRIFT_RUNS": "1", "CQNEWS_HEALTH_DRIFT_MIN_UNMATCHED": "20"}))
+    assert (limits.drift_runs, limits.drift_min_unmatched) == (1, 20)
+    silent_once = discovery_drift([crawl_run(1, matched=0, unmatched=0)], limits)
+    assert silent_once is not None and "matched nothing for 1 runs" in problem_text(silent_once)
+    assert discovery_drift([crawl_run(1, matched=3, unmatched=12)], limits) is None  # 12 < 20: noise here
+    assert discovery_drift([crawl_run(1, matched=3, unmatched=12)]) is not None  # the default (3) calls it drift
