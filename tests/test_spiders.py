@@ -145,7 +145,7 @@ def _site_bases(site: str) -> list[tuple[NewsSpider, str]]:
 
 # What a real page of the site's CMS family carries (tests/fixtures/dress_demo_sites.py builds the demo pages from
 # real pages copied into tests/fixtures/realpages): a page of the web weighs this much, and extraction must cope.
-MIN_PAGE_BYTES, MAX_PAGE_BYTES = 12_000, 80_000
+MIN_PAGE_BYTES, MAX_PAGE_BYTES = 17_000, 80_000
 
 
 @pytest.fixture(scope="module", params=SITES_WITH_EXPECTATIONS)
