@@ -35,7 +35,7 @@ def _trafilatura_version() -> str:
 
 
 # Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/3+trafilatura-{_trafilatura_version()}"
+EXTRACTOR_VERSION = f"cqnews-extract/4+trafilatura-{_trafilatura_version()}"
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -359,22 +359,34 @@ def _prose_block(tree: HtmlElement) -> HtmlElement | None:
 
 def _block_text(block: HtmlElement) -> str:
     """The prose of one element: the best run of its children (paragraphs, subheadings and captions
-    between them), so that lists, share bars and related-story tables in the same cell stay out."""
+    between them), so that lists, share bars and related-story tables in the same cell stay out. Text and
+    inline children (a keyword link inside a sentence) between two block children are one paragraph."""
     units: list[tuple[str, float]] = []  # (text, score); score < 0 breaks a run
-    if block.text and block.text.strip():
-        units.append((block.text, _unit_score(block.text, 0)))
-    for child in block:
-        if not isinstance(child.tag, str) or child.tag in _SKIP_TAGS:
-            text = ""
-        else:
-            text = _element_text(child)
-            links = sum(len(a.text_content()) for a in child.iter("a"))
-            if child.tag == "a":
-                links = len(text)
+    inline: list[str] = []
+    inline_links = 0
+
+    def flush() -> None:
+        nonlocal inline_links
+        text = "".join(inline)
         if text.strip():
-            units.append((text, _unit_score(text, links if isinstance(child.tag, str) else 0)))
-        if child.tail and child.tail.strip():
-            units.append((child.tail, _unit_score(child.tail, 0)))
+            units.append((text, _unit_score(text, inline_links)))
+        inline.clear()
+        inline_links = 0
+
+    inline.append(block.text or "")
+    for child in block:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag and tag not in _SKIP_TAGS and tag not in _BLOCK_TAGS:
+            text = child.text_content()
+            inline.append(text)
+            inline_links += len(text) if tag == "a" else sum(len(a.text_content()) for a in child.iter("a"))
+        elif tag in _BLOCK_TAGS:
+            flush()
+            text = _element_text(child)
+            if text.strip():
+                units.append((text, _unit_score(text, sum(len(a.text_content()) for a in child.iter("a")))))
+        inline.append(child.tail or "")
+    flush()
     best: tuple[float, int, int] = (0.0, 0, 0)
     start, total = 0, 0.0
     for i, (_, score) in enumerate(units):
