@@ -153,7 +153,8 @@ def _extract(
         raise NotAnArticle("too_short")
     if _prose_chars(text) < min_chars:
         raise NotAnArticle("no_prose")  # headlines, dates and link labels only: a listing page
-    links = _link_bigrams(tree)
+    labels = _link_labels(tree)
+    links = _link_bigrams(labels)
     if _link_share(text, links) >= MAX_LINK_SHARE:
         raise NotAnArticle("no_article", "mostly link text")  # a homepage or listing, whatever its length
     text = _cut_link_tail(text, links)
@@ -165,7 +166,7 @@ def _extract(
 
     anchor, body_start, body_end = _anchors(page_text, title, text)
     published = _published(tree, page_text, anchor, page_url or url, body_start)
-    byline = _byline(page_text, anchor, body_start, body_end, raw_text)
+    byline = _byline(page_text, anchor, body_start, body_end, raw_text, set(labels))
     raw_title = _raw_title(tree) or ""
     first_lines = "\n".join(text.splitlines()[:3])
     header = page_text[max(0, anchor, body_start - 1500) : body_start] if body_start > anchor else ""
@@ -181,10 +182,14 @@ def _extract(
         lambda: _name_under_title(page_text, title, body_start, raw_title),
         lambda: chinese.author_from_metadata(tree),
         lambda: bylines.blog_owner(raw_title),
+        lambda: bylines.copyright_owner(page_text),
         lambda: byline.photographer,
+        lambda: byline.editor,
     )
     # Every candidate must read as a person; an outlet found on the way is the source when none was named.
-    # Many Chinese news pages credit only the 责任编辑; the editor stays the editor, never the author.
+    # Many Chinese news pages credit only the 责任编辑 (reposts, government sites): the editor is then the one
+    # person the page credits and becomes the author too, as a photographer does; with any other credit the
+    # editor stays the editor only.
     author, source = None, byline.source
     for candidate in candidates:
         verdict = person.check_author(candidate(), title)
@@ -454,11 +459,16 @@ def _prefer_block(block_text: str, text: str, tree: HtmlElement) -> bool:
     return in_links >= 0.5 * sum(extra.values())
 
 
-def _link_bigrams(tree: HtmlElement) -> Counter[str]:
+def _link_labels(tree: HtmlElement) -> list[str]:
+    """The text of every link on the page, whitespace-normalised."""
+    return [_norm(a.text_content()) for a in tree.iter("a")]
+
+
+def _link_bigrams(labels: list[str]) -> Counter[str]:
     """The CJK bigrams of every link label on the page."""
     links: Counter[str] = Counter()
-    for a in tree.iter("a"):
-        links.update(_bigrams(a.text_content()))
+    for label in labels:
+        links.update(_bigrams(label))
     return links
 
 
@@ -627,9 +637,11 @@ def _htmldate(tree: HtmlElement, url: str | None) -> datetime | None:
     return chinese.parse_date_string(found) if found else None
 
 
-def _byline(page_text: str, anchor: int, body_start: int, body_end: int, text: str) -> chinese.Byline:
+def _byline(page_text: str, anchor: int, body_start: int, body_end: int, text: str, link_labels: set[str]
+            ) -> chinese.Byline:
     """Byline fields from the lines between the title and the body, then the body's own first and last lines,
-    then the lines right after the body."""
+    then the lines right after the body. A line that is one whole link is navigation (a forum's board named
+    "记者江湖"), never a byline: a byline may link the name, not its label."""
     regions: list[str] = []
     if body_start > anchor:
         regions.append(page_text[max(anchor, body_start - 1500) : body_start])
@@ -642,7 +654,7 @@ def _byline(page_text: str, anchor: int, body_start: int, body_end: int, text: s
     # then any short line of the extracted text ("来源：…", "作者：…" printed between paragraphs)
     regions.append("\n".join(ln for ln in body_lines if len(ln.strip()) <= 60))
     lines = [ln for region in regions for ln in region.splitlines()]
-    return chinese.find_byline(lines)
+    return chinese.find_byline(lines, link_labels)
 
 
 def _signature_in_page(page_text: str, body_start: int, body_end: int) -> str | None:

@@ -309,16 +309,17 @@ def _merge_label_lines(lines: list[str]) -> list[str]:
     return out
 
 
-def find_byline(lines: list[str]) -> Byline:
+def find_byline(lines: list[str], links: set[str] | frozenset[str] = frozenset()) -> Byline:
     """Author, source outlet and editor from byline-like lines (short lines carrying the labels).
 
     A 来源 that names a person and no author was found makes that person the author; the source stays None.
+    A line that is the whole text of a link (``links``) names no author: it is navigation.
     """
     author = source = editor = photographer = None
     for line in _merge_label_lines(lines):
         if not line or len(line) > 120:
             continue
-        if author is None:
+        if author is None and line not in links:
             for i, rx in enumerate(_AUTHOR_RES):
                 m = rx.search(line)
                 if m:
