@@ -539,6 +539,15 @@ _META_LABEL_RE = re.compile(r"(发布|发表|点击|来自|来源|浏览|阅读|
 _COUNTER_RE = re.compile(r"(点击|浏览|阅读|评论|人气|访问)(?:量|数|次数)?\s*[:：(（]?\s*\d+")
 
 
+# An interview's speaker labels: "记者：…？" asks, "作者：…。" answers.
+_INTERVIEW_RE = re.compile(r"^[\s【\[（(]*(记者|作者|主持人|通讯员)\s*[:：]")
+
+
+def _is_sentence(line: str) -> bool:
+    """A line of prose: at least 15 characters, with a comma or a sentence's end."""
+    return len(line) >= 15 and bool(re.search(r"[，,]|[。！？!?]\s*[”」』]?\s*$", line))
+
+
 def is_meta_row(line: str) -> bool:
     """A post's or page's meta row rather than prose: two labelled fields ("发布: 2021-1-29 13:18|点击:
     313|来自: 互联网"), or a date with a time beside a counter ("发表于 2004年12月27日 12:40 - (阅读:3727)")."""
@@ -606,10 +615,11 @@ def strip_boilerplate(text: str) -> str:
         if short and _DANGLING_LABEL_RE.match(line.replace("\u3000", " ")):
             value_next = True
             continue
-        if short and _DROP_LINE_RE.search(line):
-            continue
-        if short and (_CHROME_RE.search(line) or _UI_BRACKETS_RE.fullmatch(line)):
-            continue
+        prose = _is_sentence(line)
+        if short and _DROP_LINE_RE.search(line) and not (prose and _INTERVIEW_RE.match(line)):
+            continue  # a credit line; an interview's "记者：您怎么看？" is prose and stays
+        if short and not prose and (_CHROME_RE.search(line) or _UI_BRACKETS_RE.fullmatch(line)):
+            continue  # a sentence saying 举报 or 发表评论 is no share bar
         if len(line) <= 100 and is_meta_row(line):
             continue
         if is_link_farm(line):

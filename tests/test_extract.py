@@ -318,6 +318,18 @@ def test_a_paragraph_with_keyword_links_is_kept_whole() -> None:
     assert text.endswith("前5个月累计证券交易印花税已达961.08亿元。")
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "记者：您认为今年主城区的轨道交通建设进展如何？",
+        "群众举报后，执法人员当天就赶到了现场。",
+        "不少市民在网上发表评论，支持这项新规。",
+    ],
+)
+def test_interview_lines_and_sentences_with_chrome_words_are_kept(line: str) -> None:
+    assert chinese.strip_boilerplate(f"{PROSE}\n{line}\n{PROSE}") == f"{PROSE}\n{line}\n{PROSE}"
+
+
 def test_prose_mentioning_labels_is_kept() -> None:
     line = "记者从市交通局获悉，来源于各区县的申报材料已经全部审核完毕，相关新闻发布会将于下周举行。"
     assert chinese.strip_boilerplate(line) == line
