@@ -200,6 +200,8 @@ _AUTHOR_RES = (
     re.compile(rf"(?:记者|通讯员|实习生)\s*[:：]?\s*(?P<n>{_HAN_NAMES})"
                rf"(?=$|\s|[/|｜丨）)\]】,，、;；.。]|摄|报道|发自|文$|/文)"),
     re.compile(rf"(?:^|[\s【\[（(])文\s*[/|｜丨:：]\s*(?P<n>{_NAMES}){_STOP}"),
+    # "作者【张三】", "作者[太小心]的文章": the name in brackets after the label
+    re.compile(rf"作\s*者\s*[\[【]\s*(?P<n>{_NAMES})\s*[\]】]"),
     # "[ 黄宇 ] 来源：[ 国际金融报 ]": a bracketed name on a line that also names the source
     re.compile(rf"[\[【]\s*(?P<n>{_HAN_NAMES})\s*[\]】]\s*(?=.*(?:来源|來源))"),
 )
@@ -325,7 +327,7 @@ def find_byline(lines: list[str], links: set[str] | frozenset[str] = frozenset()
                 if m:
                     found = _clean_names(m.group("n"))
                     # outside an explicit 作者/文 label, only real-looking personal names count
-                    if found and (i in (0, 2) or all(is_person_name(n) for n in found.split())):
+                    if found and (i in (0, 2, 3) or all(is_person_name(n) for n in found.split())):
                         if _PHOTO_AFTER_RE.match(line, m.end()) or found.endswith("摄"):
                             # a caption's "记者 刘关关 摄": the author only if nobody else is credited
                             photographer = photographer or found.removesuffix("摄").strip() or None

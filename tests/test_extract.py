@@ -198,6 +198,8 @@ def test_byline_keeps_author_source_and_editor_apart() -> None:
         ("文/刘洋", "刘洋"),
         ("作者：赵延东、风笑天", "赵延东 风笑天"),
         ("（通讯员 黄宇）", "黄宇"),
+        ("作者【张三】 2024-04-24", "张三"),
+        ("作者[太小心]自己发表的最新评论", "太小心"),
     ],
 )
 def test_author_labels(line: str, author: str) -> None:
