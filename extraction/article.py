@@ -35,7 +35,7 @@ def _trafilatura_version() -> str:
 
 
 # Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/3+trafilatura-{_trafilatura_version()}"
+EXTRACTOR_VERSION = f"cqnews-extract/4+trafilatura-{_trafilatura_version()}"
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -153,7 +153,8 @@ def _extract(
         raise NotAnArticle("too_short")
     if _prose_chars(text) < min_chars:
         raise NotAnArticle("no_prose")  # headlines, dates and link labels only: a listing page
-    links = _link_bigrams(tree)
+    labels = _link_labels(tree)
+    links = _link_bigrams(labels)
     if _link_share(text, links) >= MAX_LINK_SHARE:
         raise NotAnArticle("no_article", "mostly link text")  # a homepage or listing, whatever its length
     text = _cut_link_tail(text, links)
@@ -165,7 +166,7 @@ def _extract(
 
     anchor, body_start, body_end = _anchors(page_text, title, text)
     published = _published(tree, page_text, anchor, page_url or url, body_start)
-    byline = _byline(page_text, anchor, body_start, body_end, raw_text)
+    byline = _byline(page_text, anchor, body_start, body_end, raw_text, set(labels))
     raw_title = _raw_title(tree) or ""
     first_lines = "\n".join(text.splitlines()[:3])
     header = page_text[max(0, anchor, body_start - 1500) : body_start] if body_start > anchor else ""
@@ -181,10 +182,14 @@ def _extract(
         lambda: _name_under_title(page_text, title, body_start, raw_title),
         lambda: chinese.author_from_metadata(tree),
         lambda: bylines.blog_owner(raw_title),
+        lambda: bylines.copyright_owner(page_text),
         lambda: byline.photographer,
+        lambda: byline.editor,
     )
     # Every candidate must read as a person; an outlet found on the way is the source when none was named.
-    # Many Chinese news pages credit only the 责任编辑; the editor stays the editor, never the author.
+    # Many Chinese news pages credit only the 责任编辑 (reposts, government sites): the editor is then the one
+    # person the page credits and becomes the author too, as a photographer does; with any other credit the
+    # editor stays the editor only.
     author, source = None, byline.source
     for candidate in candidates:
         verdict = person.check_author(candidate(), title)
@@ -359,22 +364,34 @@ def _prose_block(tree: HtmlElement) -> HtmlElement | None:
 
 def _block_text(block: HtmlElement) -> str:
     """The prose of one element: the best run of its children (paragraphs, subheadings and captions
-    between them), so that lists, share bars and related-story tables in the same cell stay out."""
+    between them), so that lists, share bars and related-story tables in the same cell stay out. Text and
+    inline children (a keyword link inside a sentence) between two block children are one paragraph."""
     units: list[tuple[str, float]] = []  # (text, score); score < 0 breaks a run
-    if block.text and block.text.strip():
-        units.append((block.text, _unit_score(block.text, 0)))
-    for child in block:
-        if not isinstance(child.tag, str) or child.tag in _SKIP_TAGS:
-            text = ""
-        else:
-            text = _element_text(child)
-            links = sum(len(a.text_content()) for a in child.iter("a"))
-            if child.tag == "a":
-                links = len(text)
+    inline: list[str] = []
+    inline_links = 0
+
+    def flush() -> None:
+        nonlocal inline_links
+        text = "".join(inline)
         if text.strip():
-            units.append((text, _unit_score(text, links if isinstance(child.tag, str) else 0)))
-        if child.tail and child.tail.strip():
-            units.append((child.tail, _unit_score(child.tail, 0)))
+            units.append((text, _unit_score(text, inline_links)))
+        inline.clear()
+        inline_links = 0
+
+    inline.append(block.text or "")
+    for child in block:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag and tag not in _SKIP_TAGS and tag not in _BLOCK_TAGS:
+            text = child.text_content()
+            inline.append(text)
+            inline_links += len(text) if tag == "a" else sum(len(a.text_content()) for a in child.iter("a"))
+        elif tag in _BLOCK_TAGS:
+            flush()
+            text = _element_text(child)
+            if text.strip():
+                units.append((text, _unit_score(text, sum(len(a.text_content()) for a in child.iter("a")))))
+        inline.append(child.tail or "")
+    flush()
     best: tuple[float, int, int] = (0.0, 0, 0)
     start, total = 0, 0.0
     for i, (_, score) in enumerate(units):
@@ -442,11 +459,16 @@ def _prefer_block(block_text: str, text: str, tree: HtmlElement) -> bool:
     return in_links >= 0.5 * sum(extra.values())
 
 
-def _link_bigrams(tree: HtmlElement) -> Counter[str]:
+def _link_labels(tree: HtmlElement) -> list[str]:
+    """The text of every link on the page, whitespace-normalised."""
+    return [_norm(a.text_content()) for a in tree.iter("a")]
+
+
+def _link_bigrams(labels: list[str]) -> Counter[str]:
     """The CJK bigrams of every link label on the page."""
     links: Counter[str] = Counter()
-    for a in tree.iter("a"):
-        links.update(_bigrams(a.text_content()))
+    for label in labels:
+        links.update(_bigrams(label))
     return links
 
 
@@ -615,9 +637,11 @@ def _htmldate(tree: HtmlElement, url: str | None) -> datetime | None:
     return chinese.parse_date_string(found) if found else None
 
 
-def _byline(page_text: str, anchor: int, body_start: int, body_end: int, text: str) -> chinese.Byline:
+def _byline(page_text: str, anchor: int, body_start: int, body_end: int, text: str, link_labels: set[str]
+            ) -> chinese.Byline:
     """Byline fields from the lines between the title and the body, then the body's own first and last lines,
-    then the lines right after the body."""
+    then the lines right after the body. A line that is one whole link is navigation (a forum's board named
+    "记者江湖"), never a byline: a byline may link the name, not its label."""
     regions: list[str] = []
     if body_start > anchor:
         regions.append(page_text[max(anchor, body_start - 1500) : body_start])
@@ -630,7 +654,7 @@ def _byline(page_text: str, anchor: int, body_start: int, body_end: int, text: s
     # then any short line of the extracted text ("来源：…", "作者：…" printed between paragraphs)
     regions.append("\n".join(ln for ln in body_lines if len(ln.strip()) <= 60))
     lines = [ln for region in regions for ln in region.splitlines()]
-    return chinese.find_byline(lines)
+    return chinese.find_byline(lines, link_labels)
 
 
 def _signature_in_page(page_text: str, body_start: int, body_end: int) -> str | None:

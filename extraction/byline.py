@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 
+from cqnews.extraction import person
+from cqnews.extraction.chinese import is_person_name
+
 _HAN_NAME = r"[\u4e00-\u9fff]{2,4}(?:·[\u4e00-\u9fff]{1,6})?"
 # "（王明 重庆报道）", "（华龙网记者 王明 李四 重庆报道）", "（本报记者 王明 发自北京）": who reported, from where.
 _REPORT_RE = re.compile(
@@ -65,5 +68,24 @@ def blog_owner(title: str) -> str | None:
     for rx in _BLOG_TITLE_RES:
         m = rx.search(title or "")
         if m:
+            return m.group("n")
+    return None
+
+
+# "Copyright © 李建忠", "Copyright © 2005 王明": a personal blog's footer names its owner.
+_COPYRIGHT_OWNER_RE = re.compile(
+    rf"^\s*(?:Copyright|版权所有)\s*(?:©|\(c\)|&copy;)?\s*(?:(?:19|20)\d{{2}}(?:\s*-\s*(?:19|20)\d{{2}})?\s*)?"
+    rf"(?P<n>{_HAN_NAME})\s*$",
+    re.I,
+)
+
+
+def copyright_owner(page_text: str) -> str | None:
+    """The person a page's copyright line names (a personal blog's owner), from the last lines of the page;
+    the name must start with a common surname and be no outlet ("版权所有 华龙网"), so that a company's
+    short name is not taken for one."""
+    for line in reversed(page_text.splitlines()[-15:]):
+        m = _COPYRIGHT_OWNER_RE.match(line)
+        if m and is_person_name(m.group("n")) and person.check_author(m.group("n")).author:
             return m.group("n")
     return None

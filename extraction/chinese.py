@@ -200,6 +200,8 @@ _AUTHOR_RES = (
     re.compile(rf"(?:记者|通讯员|实习生)\s*[:：]?\s*(?P<n>{_HAN_NAMES})"
                rf"(?=$|\s|[/|｜丨）)\]】,，、;；.。]|摄|报道|发自|文$|/文)"),
     re.compile(rf"(?:^|[\s【\[（(])文\s*[/|｜丨:：]\s*(?P<n>{_NAMES}){_STOP}"),
+    # "作者【张三】", "作者[太小心]的文章": the name in brackets after the label
+    re.compile(rf"作\s*者\s*[\[【]\s*(?P<n>{_NAMES})\s*[\]】]"),
     # "[ 黄宇 ] 来源：[ 国际金融报 ]": a bracketed name on a line that also names the source
     re.compile(rf"[\[【]\s*(?P<n>{_HAN_NAMES})\s*[\]】]\s*(?=.*(?:来源|來源))"),
 )
@@ -229,6 +231,10 @@ def is_person_name(name: str) -> bool:
 
 _LABEL_ONLY_RE = re.compile(
     r"^[\s【\[（(]*(作者|撰文|记者|来源|來源|出处|责任编辑|責任編輯|责编|编辑|編輯|发布时间|发表时间|发布日期|时间|日期)\s*[:：]?\s*$"
+)
+# A credit whose value the template put on the next line: "2015-07-03 16:46:00　来源:" then "上海证券报".
+_DANGLING_LABEL_RE = re.compile(
+    r"^[^，。！？；,!?;]{0,30}?(作者|撰文|记者|来源|來源|出处|责任编辑|責任編輯|责编|编辑|編輯|通讯员|摄影)\s*[:：]\s*$"
 )
 # A line that is nothing but a name: an essay's author printed under its title, or "（袁源）" ending a report.
 _BARE_NAMES_RE = re.compile(rf"^\s*(?P<n>{_HAN_NAMES})\s*$")
@@ -295,7 +301,9 @@ def _merge_label_lines(lines: list[str]) -> list[str]:
     i = 0
     while i < len(lines):
         line = lines[i].replace("\u3000", " ").replace("\xa0", " ").strip()
-        if _LABEL_ONLY_RE.match(line) and i + 1 < len(lines) and len(lines[i + 1].strip()) <= 40:
+        if (_LABEL_ONLY_RE.match(line) or _DANGLING_LABEL_RE.match(line)) and i + 1 < len(lines) and len(
+            lines[i + 1].strip()
+        ) <= 40:
             line = f"{line.rstrip(':： ')}：{lines[i + 1].strip()}"
             i += 1
         out.append(line)
@@ -303,22 +311,23 @@ def _merge_label_lines(lines: list[str]) -> list[str]:
     return out
 
 
-def find_byline(lines: list[str]) -> Byline:
+def find_byline(lines: list[str], links: set[str] | frozenset[str] = frozenset()) -> Byline:
     """Author, source outlet and editor from byline-like lines (short lines carrying the labels).
 
     A 来源 that names a person and no author was found makes that person the author; the source stays None.
+    A line that is the whole text of a link (``links``) names no author: it is navigation.
     """
     author = source = editor = photographer = None
     for line in _merge_label_lines(lines):
         if not line or len(line) > 120:
             continue
-        if author is None:
+        if author is None and line not in links:
             for i, rx in enumerate(_AUTHOR_RES):
                 m = rx.search(line)
                 if m:
                     found = _clean_names(m.group("n"))
                     # outside an explicit 作者/文 label, only real-looking personal names count
-                    if found and (i in (0, 2) or all(is_person_name(n) for n in found.split())):
+                    if found and (i in (0, 2, 3) or all(is_person_name(n) for n in found.split())):
                         if _PHOTO_AFTER_RE.match(line, m.end()) or found.endswith("摄"):
                             # a caption's "记者 刘关关 摄": the author only if nobody else is credited
                             photographer = photographer or found.removesuffix("摄").strip() or None
@@ -499,13 +508,16 @@ def clean_title(title: str | None, headings: list[str] | tuple[str, ...] = ()) -
 
 _CUT_FROM_RE = re.compile(
     r"^[\s【\[（(]*(版权声明|免责声明|反侵权公告|侵权声明|版权所有|声明\s*[:：]|特别声明|郑重声明|法律声明|Copyright|©|\(c\)|凡本网注明|"
-    r"本网站?所刊登|本文系.{0,20}原创|未经.{0,12}(授权|许可).{0,10}(转载|复制|使用))",
+    r"本网站?所刊登|本文系.{0,20}原创|未经.{0,12}(授权|许可).{0,10}(转载|复制|使用)|"
+    # a comment box's head or disclaimer: the article is over
+    r"跟贴热词|网友评论仅供.{0,4}表达个人看法)",
     re.I,
 )
 _LIST_HEAD_RE = re.compile(
     r"^[\s【\[]*(头图推荐|图片新闻|相关新闻|相关阅读|相关文章|相关报道|相关链接|热点推荐|热门推荐|热门文章|推荐阅读|"
     r"延伸阅读|精彩推荐|猜你喜欢|为你推荐|更多新闻|更多精彩|往期回顾|热点新闻|今日推荐|编辑推荐|点击排行|"
-    r"热门排行|排行榜|最新文章|最新新闻|热门评论|网友评论|精彩图片|图片推荐|视频推荐|专题推荐)[\s】\]:：>»]*$"
+    r"热门排行|排行榜|最新文章|最新新闻|热门评论|网友评论|精彩图片|图片推荐|视频推荐|专题推荐|关键词阅读|"
+    r"\d*小时评论排行|评论排行|跟贴排行|重点推荐)[\s】\]:：>»]*$"
 )
 _DROP_LINE_RE = re.compile(
     r"^[\s【\[（(]*(责任编辑|責任編輯|责编|責編|值班编辑|编辑|編輯|审核|校对|来源|來源|稿源|文章来源|稿件来源|本文来源|"
@@ -519,6 +531,33 @@ _CHROME_RE = re.compile(
     re.I,
 )
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;…”」』]\s*$")
+# The head of a page's comment section: readers' comments follow, the article is over.
+_COMMENTS_HEAD_RE = re.compile(
+    r"^[\s【\[]*(热门评论|最新评论|网友评论|精彩评论|全部评论|最新跟贴|热门跟贴)[\s】\]:：>»]*$"
+)
+# A row of bracketed UI links: "[查看我的博客目录] [加入个人书签]".
+_UI_BRACKETS_RE = re.compile(r"(?:[\[【][^\]】]{1,12}[\]】]\s*){2,}")
+_META_LABEL_RE = re.compile(r"(发布|发表|点击|来自|来源|浏览|阅读|评论|作者|编辑|时间|人气|访问)\s*[:：]")
+_COUNTER_RE = re.compile(r"(点击|浏览|阅读|评论|人气|访问)(?:量|数|次数)?\s*[:：(（]?\s*\d+")
+
+
+# An interview's speaker labels: "记者：…？" asks, "作者：…。" answers.
+_INTERVIEW_RE = re.compile(r"^[\s【\[（(]*(记者|作者|主持人|通讯员)\s*[:：]")
+
+
+def _is_sentence(line: str) -> bool:
+    """A line of prose: at least 15 characters, with a comma or a sentence's end."""
+    return len(line) >= 15 and bool(re.search(r"[，,]|[。！？!?]\s*[”」』]?\s*$", line))
+
+
+def is_meta_row(line: str) -> bool:
+    """A post's or page's meta row rather than prose: two labelled fields ("发布: 2021-1-29 13:18|点击:
+    313|来自: 互联网"), or a date with a time beside a counter ("发表于 2004年12月27日 12:40 - (阅读:3727)")."""
+    if _SENTENCE_END_RE.search(line):
+        return False
+    if len(_META_LABEL_RE.findall(line)) >= 2 and len(line) <= 80:
+        return True
+    return bool(_COUNTER_RE.search(line)) and any(h.has_time for h in find_dates(line))
 
 
 def is_copyright_line(line: str) -> bool:
@@ -545,15 +584,24 @@ def strip_boilerplate(text: str) -> str:
     everything from a copyright or disclaimer block on."""
     out: list[str] = []
     lines = text.splitlines()
-    in_list = False
-    for i, raw in enumerate(lines):
+    in_list = value_next = False
+    for raw in lines:
         line = raw.strip()
         if not line:
             in_list = False if not out or out[-1] else in_list
             out.append("")
             continue
-        if _CUT_FROM_RE.search(line) and i > 0:
-            break
+        if line.startswith("|"):
+            # a table row as trafilatura renders it ("| cell |  |  |"): judge its cells, not the pipes
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            filled = [c for c in cells if c]
+            if not filled or len(filled) == 1 and len(cells) >= 3 and len(filled[0]) <= 20:
+                continue  # a layout row: empty cells around a label (a calendar's month, a box title)
+            line = " ".join(filled) if len(filled) == 1 else line
+        if _CUT_FROM_RE.search(line) or _COMMENTS_HEAD_RE.match(line):
+            if any(len(o) >= 10 and re.search(r"[，。！？,.!?]", o) for o in out):
+                break
+            continue  # above any prose (a table layout's footer cell rendered first): chrome, not the end
         if _LIST_HEAD_RE.search(line):
             in_list = True
             continue
@@ -562,9 +610,19 @@ def strip_boilerplate(text: str) -> str:
                 continue
             in_list = False
         short = len(line) <= 80
-        if short and _DROP_LINE_RE.search(line):
+        if value_next:
+            value_next = False
+            if len(line) <= 30 and not _SENTENCE_END_RE.search(line):
+                continue  # the value of a credit label left on the line before
+        if short and _DANGLING_LABEL_RE.match(line.replace("\u3000", " ")):
+            value_next = True
             continue
-        if short and _CHROME_RE.search(line):
+        prose = _is_sentence(line)
+        if short and _DROP_LINE_RE.search(line) and not (prose and _INTERVIEW_RE.match(line)):
+            continue  # a credit line; an interview's "记者：您怎么看？" is prose and stays
+        if short and not prose and (_CHROME_RE.search(line) or _UI_BRACKETS_RE.fullmatch(line)):
+            continue  # a sentence saying 举报 or 发表评论 is no share bar
+        if len(line) <= 100 and is_meta_row(line):
             continue
         if is_link_farm(line):
             continue

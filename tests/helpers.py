@@ -384,9 +384,7 @@ def realpage_labels() -> list[dict[str, Any]]:
 
 
 def dev_pages() -> list[Path]:
-    """Every page of every dev set: our labelled real pages, plus the pages of each dataset folder named in
-    CQNEWS_DEV_DATASETS (separated by os.pathsep), since the shared eval sets are not in the repository."""
+    """Every page of every dev set: our labelled real pages, plus gzipped copies of the shared eval dev sets
+    (fixtures/realpages/devsets/<set>/<id>.html.gz), so that no test reads outside the repository."""
     pages = [REALPAGES / label["page"] for label in realpage_labels()]
-    for folder in filter(None, os.environ.get("CQNEWS_DEV_DATASETS", "").split(os.pathsep)):
-        pages += sorted(Path(folder).rglob("*.htm*"))
-    return pages
+    return pages + sorted((REALPAGES / "devsets").rglob("*.html.gz"))

@@ -84,3 +84,25 @@ def test_post_author_reads_forum_and_blog_headers() -> None:
 )
 def test_blog_owner_from_a_blog_hosts_title(title: str, owner: str | None) -> None:
     assert byline.blog_owner(title) == owner
+
+
+def test_an_editor_credited_alone_is_the_author_and_stays_the_editor() -> None:
+    extracted = extract_article(_page("<p>2024-04-24 10:30</p>", last="</p><p>来源：重庆日报　编辑：苏亮"))
+    assert (extracted.author, extracted.editor, extracted.source) == ("苏亮", "苏亮", "重庆日报")
+
+
+def test_an_editor_is_not_the_author_when_a_writer_is_credited() -> None:
+    extracted = extract_article(_page("<p>2024-04-24 10:30 记者 张三</p>", last="</p><p>（责任编辑：魏喆）"))
+    assert (extracted.author, extracted.editor) == ("张三", "魏喆")
+
+
+def test_a_whole_link_is_navigation_not_a_byline() -> None:
+    """A forum's board list names a board 记者江湖: a link, not a reporter called 江湖."""
+    nav = "".join(f"<li><a href='/b/{i}'>{board}</a></li>" for i, board in enumerate(["情感空间", "记者江湖", "体育"]))
+    assert extract_article(_page(f"<ul>{nav}</ul><div>2024-04-24 10:30</div>")).author is None
+
+
+def test_copyright_owner_names_a_personal_blogs_owner() -> None:
+    assert byline.copyright_owner("正文。\nPowered by:\nCopyright © 李建忠") == "李建忠"
+    assert byline.copyright_owner("Copyright © 2003 Yahoo! Holdings (Hong Kong) Limited. 版权所有") is None
+    assert byline.copyright_owner("版权所有 华龙网") is None

@@ -198,6 +198,8 @@ def test_byline_keeps_author_source_and_editor_apart() -> None:
         ("文/刘洋", "刘洋"),
         ("作者：赵延东、风笑天", "赵延东 风笑天"),
         ("（通讯员 黄宇）", "黄宇"),
+        ("作者【张三】 2024-04-24", "张三"),
+        ("作者[太小心]自己发表的最新评论", "太小心"),
     ],
 )
 def test_author_labels(line: str, author: str) -> None:
@@ -266,6 +268,68 @@ def test_copyright_block_and_everything_after_it_is_cut() -> None:
 def test_recommendation_lists_are_dropped(head: str) -> None:
     text = f"{PROSE}\n{head}\n重庆启动夏季防汛演练\n两江新区新建三所学校\n"
     assert chinese.strip_boilerplate(text) == PROSE
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "跟贴热词：\n网友评论仅供其表达个人看法，并不表明网易立场。",
+        "| 热门评论 |\n| lr9111[219.130.79.*] 认为： |  |\n| 赞同楼上所说的，其实很多东西都是中国制造的。 |  |",
+        "48小时评论排行\n- 收评：沪指暴跌失守3700 评论19064条\n- 券商赴证监会开会 评论9488条",
+        "关键词阅读：\n证监会\n- 证监会已查明6起编造虚假信息案 2015/07/03",
+    ],
+)
+def test_comment_boxes_and_keyword_feeds_end_the_article(tail: str) -> None:
+    assert chinese.strip_boilerplate(f"{PROSE}\n{tail}") == PROSE
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "2015-07-03 16:46:00\u3000来源:\n上海证券报·中国证券网(上海)",  # a credit whose value is on the next line
+        "报纸网 |发布: 2021-1-29 13:18|点击: 313|来自: 互联网",  # a meta row
+        "发表于 2004年12月27日 12:40 - (阅读:3727;评论:63)",  # a post footer with counters
+        "| December 2006 |  |  |  |  |  |  |",  # a layout row: one label among empty cells
+        "| [查看我的博客目录] [加入个人书签] |",  # bracketed UI links
+    ],
+)
+def test_credits_meta_rows_and_layout_rows_are_dropped(junk: str) -> None:
+    assert chinese.strip_boilerplate(f"{PROSE}\n{junk}\n{PROSE}") == f"{PROSE}\n{PROSE}"
+
+
+def test_a_data_table_and_a_copyright_cell_above_the_prose_are_kept_apart() -> None:
+    """A table layout renders its footer cell first: above any prose it is dropped, not the article's end;
+    a data table's rows with several filled cells stay."""
+    rows = "| 02中国古代音乐史 | 秦 序 |  | 同上 |  |"
+    text = f"|  | Copyright © 2000-2006 CL2000.com. All rights reserved. |  |\n{PROSE}\n{rows}"
+    assert chinese.strip_boilerplate(text) == f"{PROSE}\n{rows}"
+
+
+def test_a_paragraph_with_keyword_links_is_kept_whole() -> None:
+    """Synthetic 163-style page: one paragraph whose keywords are links, then a feed; the paragraph is one
+    unit of prose, links and all, not cut at its first link."""
+    para = (
+        "<p>【<a href='/k/1.html'>印花税</a>前五月进账近千亿元！】自2014年1月份以来，我国税收每月的同比增长率"
+        "一直保持下降趋势，今年以来，<a href='/k/2.html'>证券交易</a>印花税月均同比增长高达314.2%，"
+        "前5个月累计证券交易印花税已达961.08亿元。</p>"
+    )
+    feed = "".join(f"<li><a href='/n/{i}.html'>证券交易印花税前五个月进账千亿{i}</a></li>" for i in range(6))
+    page = f"<html><body><h1>印花税前5月近千亿</h1><div id='endText'>{para}</div><ul>{feed}</ul></body></html>"
+    text = extract_article(page.encode()).text
+    assert text.startswith("【印花税前五月进账近千亿元！】")
+    assert text.endswith("前5个月累计证券交易印花税已达961.08亿元。")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "记者：您认为今年主城区的轨道交通建设进展如何？",
+        "群众举报后，执法人员当天就赶到了现场。",
+        "不少市民在网上发表评论，支持这项新规。",
+    ],
+)
+def test_interview_lines_and_sentences_with_chrome_words_are_kept(line: str) -> None:
+    assert chinese.strip_boilerplate(f"{PROSE}\n{line}\n{PROSE}") == f"{PROSE}\n{line}\n{PROSE}"
 
 
 def test_prose_mentioning_labels_is_kept() -> None:
