@@ -172,6 +172,7 @@ OPTIONS: tuple[Option, ...] = (
     _option("CQNEWS_HEALTH_EMPTY_RATE", "CQNEWS_HEALTH_EMPTY_RATE", number(0, 1)),
     _option("CQNEWS_HEALTH_ERROR_RATE", "CQNEWS_HEALTH_ERROR_RATE", number(0, 1)),
     _option("CQNEWS_HEALTH_OVERDUE_SLACK", "CQNEWS_HEALTH_OVERDUE_SLACK", integer(0)),
+    _option("CQNEWS_SERVE_TOKEN", "CQNEWS_SERVE_TOKEN", text()),
     _option("CQNEWS_REDIS_URL", "CQNEWS_REDIS_URL", text()),
     _option("CQNEWS_REDIS_PREFIX", "CQNEWS_REDIS_PREFIX", text(empty=False)),
     _option("CQNEWS_WORKER_LEASE_SECONDS", "CQNEWS_WORKER_LEASE_SECONDS", number(0, above=True)),

@@ -87,6 +87,7 @@ CQNEWS_HEALTH_ZERO_NEW_RUNS = os.environ.get("CQNEWS_HEALTH_ZERO_NEW_RUNS", "3")
 CQNEWS_HEALTH_EMPTY_RATE = os.environ.get("CQNEWS_HEALTH_EMPTY_RATE", "0.5")  # rejected / extracted
 CQNEWS_HEALTH_ERROR_RATE = os.environ.get("CQNEWS_HEALTH_ERROR_RATE", "0.2")  # errors / requests
 CQNEWS_HEALTH_OVERDUE_SLACK = os.environ.get("CQNEWS_HEALTH_OVERDUE_SLACK", "900")  # beyond the grace
+CQNEWS_SERVE_TOKEN = os.environ.get("CQNEWS_SERVE_TOKEN", "")  # `cqnews serve`: required on a non-loopback bind
 
 # -- distributed mode (distributed.py): `cqnews crawl SITE --distributed`, `cqnews worker SITE` -------------
 CQNEWS_REDIS_URL = os.environ.get("CQNEWS_REDIS_URL", "redis://127.0.0.1:6379/0")  # shared queue and seen requests
