@@ -422,3 +422,21 @@ def web_archive(engine: Engine) -> dict[str, int]:
                         {REQUESTS: 10})
     run_rows.start_run(engine, "cbg", run_rows.RunTrigger.MANUAL, os.getpid())
     return {"changed": changed.article_id, "hostile": hostile.article_id}
+
+
+@contextlib.contextmanager
+def web_database(backend: str, folder: Path) -> Iterator[tuple[str, dict[str, int]]]:
+    """A database on ``backend`` ("sqlite": a file in ``folder``), migrated and filled by :func:`web_archive`:
+    its URL and the ids that function returns; a PostgreSQL database is dropped afterwards."""
+    from cqnews.db.migrate import upgrade
+
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":
+            database = f"sqlite:///{folder / 'archive.db'}"
+        else:
+            database = stack.enter_context(contextlib.contextmanager(postgres_database)())
+        engine = make_engine(database)
+        upgrade(engine)
+        ids = web_archive(engine)
+        engine.dispose()
+        yield database, ids

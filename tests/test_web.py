@@ -24,7 +24,7 @@ from cqnews.cli.parser import build_parser
 from cqnews.cli.serve import reader_of
 from cqnews.web.app import create_app
 
-from helpers import BACKENDS, HOSTILE_TITLE, assert_one_line_error, cqnews, postgres_database, web_archive
+from helpers import BACKENDS, HOSTILE_TITLE, assert_one_line_error, cqnews, web_database
 
 TOKEN = "t0ken-for-tests"
 
@@ -50,18 +50,8 @@ def serving(app: Any) -> Iterator[str]:
 @pytest.fixture(scope="module", params=BACKENDS)
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The reader of one archive per backend, served twice: open (``url``) and with a token (``guarded``)."""
-    from cqnews.db.migrate import upgrade
-    from cqnews.db.session import make_engine
-
     with contextlib.ExitStack() as stack:
-        if request.param == "sqlite":
-            database = f"sqlite:///{tmp_path_factory.mktemp('web') / 'archive.db'}"
-        else:
-            database = stack.enter_context(contextlib.contextmanager(postgres_database)())
-        engine = make_engine(database)
-        upgrade(engine)
-        ids = web_archive(engine)
-        engine.dispose()
+        database, ids = stack.enter_context(web_database(request.param, tmp_path_factory.mktemp("web")))
         reader = reader_of(build_parser().parse_args(["--database-url", database, "serve"]))
         stack.callback(reader.engine.dispose)
         guarded = reader_of(build_parser().parse_args(["--database-url", database, "serve", "--token", TOKEN]))
