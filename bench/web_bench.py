@@ -48,7 +48,7 @@ def serve(database: str, folder: Path) -> tuple[subprocess.Popen[str], str]:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            found = re.search(r"running on (http://127\.0\.0\.1:\d+)", lines.get(timeout=0.5))
+            found = re.search(r"serving the archive at (http://127\.0\.0\.1:\d+)", lines.get(timeout=0.5))
         except queue.Empty:
             continue
         if found:

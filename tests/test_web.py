@@ -8,6 +8,7 @@ import contextlib
 import gzip
 import io
 import json
+import socket
 import threading
 import time
 import urllib.error
@@ -243,3 +244,28 @@ def test_serve_refuses_a_network_address_without_a_token(tmp_path: Path) -> None
     line = assert_one_line_error(result, 2)
     assert "refusing to serve the archive on 0.0.0.0 without a token" in line
     assert not (tmp_path / "archive.db").exists()  # refused before anything was opened
+
+
+def test_an_archive_that_goes_away_is_a_503_not_a_crash(tmp_path: Path) -> None:
+    with web_database("sqlite", tmp_path) as (database, _):
+        reader = reader_of(build_parser().parse_args(["--database-url", database, "serve"]))
+        try:
+            with serving(create_app(reader)) as url:
+                assert fetch(url + "/runs")[0] == 200
+                reader.engine.dispose()
+                for name in ("archive.db", "archive.db-wal", "archive.db-shm"):
+                    (tmp_path / name).unlink(missing_ok=True)
+                status, _, body = fetch(url + "/api/runs")
+                assert status == 503 and "the archive cannot be read right now" in json.loads(body)["error"]
+                assert fetch(url + "/runs")[0] == 503
+        finally:
+            reader.engine.dispose()
+
+
+def test_serve_on_a_port_in_use_is_one_line(site: dict[str, Any], tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cqnews(["serve", "--port", str(port)], site["database"], tmp_path)
+    assert f"cannot listen on 127.0.0.1 port {port}: Address already in use" in assert_one_line_error(result, 1)

@@ -42,7 +42,7 @@ def started_server(database: str, cwd: Path) -> tuple[subprocess.Popen[str], str
         with contextlib.suppress(queue.Empty):
             line = lines.get(timeout=0.5)
             seen += line
-            found = re.search(r"running on (http://127\.0\.0\.1:\d+)", line)
+            found = re.search(r"serving the archive at (http://127\.0\.0\.1:\d+)", line)
             if found:
                 return process, found.group(1)
     kill_with_its_children(process)

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
@@ -247,6 +248,15 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return page(request, "error.html", exc.status_code, status=exc.status_code, reason=exc.detail)
 
 
+async def archive_unreachable(request: Request, exc: Exception) -> Response:
+    """The database went away, stopped answering or lost its tables: the archive's trouble, not the request's."""
+    log.warning("%s %s: the archive cannot be read: %s", request.method, request.url.path, exc)
+    reason = "the archive cannot be read right now (its database does not answer, or is not there)"
+    if _wants_json(request):
+        return JSON({"error": reason, "status": 503}, 503)
+    return page(request, "error.html", 503, status=503, reason=reason)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     reason = "the server failed to answer this request (see its log)"
@@ -266,7 +276,8 @@ def create_app(reader: reading.Reader) -> Starlette:
         Route(f"/api/article/{int_id}/versions", api_versions), Route(f"/api/article/{int_id}/diff", api_diff),
         Route("/api/sites", api_sites), Route("/api/runs", api_runs),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-    ], exception_handlers={HTTPException: http_error, Exception: server_error})
+    ], exception_handlers={HTTPException: http_error, OperationalError: archive_unreachable,
+                           Exception: server_error})
     app.state.reader = reader
     app.add_middleware(Guard, token=reader.token)
     return app
