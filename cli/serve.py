@@ -53,6 +53,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
         sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        sock.listen(2048)  # connections wait in the backlog until uvicorn accepts them
     except OSError as exc:
         raise CliError(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
     return sock

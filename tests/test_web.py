@@ -234,8 +234,11 @@ def test_with_a_token_every_request_needs_it(site: dict[str, Any]) -> None:
     assert fetch(base + "/api/runs", {"Authorization": "Bearer wrong"})[0] == 401
     assert fetch(base + "/api/runs", {"Authorization": f"Bearer {TOKEN}"})[0] == 200
     status, headers, _ = fetch(f"{base}/sites?token={TOKEN}")
-    assert status == 200 and headers["set-cookie"].startswith(f"cqnews_token={TOKEN}; HttpOnly; SameSite=Strict")
-    assert fetch(base + "/metrics", {"Cookie": f"cqnews_token={TOKEN}"})[0] == 200
+    assert status == 200 and headers["set-cookie"].endswith("; HttpOnly; SameSite=Strict; Path=/")
+    cookie = headers["set-cookie"].split(";")[0]
+    assert TOKEN not in cookie  # the browser keeps a digest, not the token
+    assert fetch(base + "/metrics", {"Cookie": cookie})[0] == 200
+    assert fetch(base + "/metrics", {"Cookie": f"cqnews_token={TOKEN}"})[0] == 401
 
 
 def test_serve_refuses_a_network_address_without_a_token(tmp_path: Path) -> None:

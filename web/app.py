@@ -5,6 +5,7 @@ request opens its own session and only reads. Bad requests are 4xx pages (or JSO
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import io
 import json
@@ -70,6 +71,9 @@ class Guard:
     def __init__(self, app: ASGIApp, token: str | None) -> None:
         self.app = app
         self.token = token
+        # The cookie holds a digest of the token, not the token: any character works in it, and the browser
+        # never stores the token itself.
+        self.cookie = hashlib.sha256(f"cqnews serve {token}".encode()).hexdigest() if token else ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,9 +83,10 @@ class Guard:
         from_query = request.query_params.get("token")
         if self.token is not None:
             header = request.headers.get("authorization", "")
-            given = [header[7:].strip() if header.lower().startswith("bearer ") else None, from_query,
-                     request.cookies.get(COOKIE)]
-            if not any(g and hmac.compare_digest(g.encode(), self.token.encode()) for g in given):
+            given = [header[7:].strip() if header.lower().startswith("bearer ") else None, from_query]
+            cookie = request.cookies.get(COOKIE, "")
+            if not (any(g and hmac.compare_digest(g.encode(), self.token.encode()) for g in given)
+                    or (cookie and hmac.compare_digest(cookie.encode(), self.cookie.encode()))):
                 page = _ENV.get_template("error.html").render(status=401, reason="this archive needs its token: "
                                                               "add ?token=… to the address, or send "
                                                               "Authorization: Bearer …", token_form=True)
@@ -96,7 +101,7 @@ class Guard:
                 for name, value in SECURITY_HEADERS.items():
                     headers.setdefault(name, value)
                 if set_cookie:
-                    headers.append("set-cookie", f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/")
+                    headers.append("set-cookie", f"{COOKIE}={self.cookie}; HttpOnly; SameSite=Strict; Path=/")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

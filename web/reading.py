@@ -34,6 +34,7 @@ from cqnews.web.present import diff_rows, snippet
 
 PLOT_DAYS = 30
 TOTAL_CAP = 1000  # a search's total is exact up to this, as in `cqnews search`
+MAX_PLOTTED_RUNS = 1000  # runs read per site for its 30-day plot (a crawl every 3 hours is 240)
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def sites_record(reader: Reader, now: datetime | None = None) -> list[dict[str, 
         totals = timeline.article_totals(session)
     out = []
     for h in reader.health(now):
-        month = [r for r in runs.recent_runs(reader.engine, h.site, 10 * PLOT_DAYS * 24) if r.started_at >= since]
+        month = [r for r in runs.recent_runs(reader.engine, h.site, MAX_PLOTTED_RUNS) if r.started_at >= since]
         month.reverse()  # oldest first, as plotted
         site_days = days.get(h.site, [])
         out.append({"site": h.site, "ok": h.ok, "verdict": "; ".join(map(reader.describe, h.problems)) or "OK",
