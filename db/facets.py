@@ -6,11 +6,9 @@ Months are Asia/Shanghai months of the date the filters use (published or archiv
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cqnews.db import fulltext
@@ -18,8 +16,7 @@ from cqnews.db.models import SearchDoc
 from cqnews.db.search import INDEX_COLUMNS, Filters, prepared_query
 from cqnews.db.search import _bitmap_scans as bitmap_scans  # the planner hint every index read takes
 from cqnews.db.search import _filtered as filtered  # the filters exactly as a search applies them
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from cqnews.db.timeline import shanghai_day
 
 
 @dataclass(frozen=True)
@@ -37,12 +34,14 @@ def facets(session: Session, text: str, filters: Filters | None = None, *, cap: 
     query = prepared_query(session, text, filters)
     dialect = session.get_bind().dialect.name
     date = INDEX_COLUMNS.date(filters).column
-    statement = filtered(fulltext.restrict(select(SearchDoc.site, date), query, dialect), filters).limit(cap + 1)
+    matches = filtered(fulltext.restrict(select(SearchDoc.site, date.label("date")), query, dialect), filters)
+    first = matches.limit(cap).subquery()  # grouped by the database: 10,000 rows read as objects cost 5x more
+    month = func.substr(shanghai_day(first.c.date), 1, 7)
     with bitmap_scans(session):
-        rows = session.execute(statement).all()
-    partial = len(rows) > cap
-    rows = rows[:cap]
-    sites = Counter(site for site, _ in rows)
-    months = Counter(when.astimezone(SHANGHAI).strftime("%Y-%m") if when else "" for _, when in rows)
-    return FacetCounts(sorted(sites.items(), key=lambda kv: (-kv[1], kv[0])),
-                       sorted(months.items(), key=lambda kv: kv[0], reverse=True), partial)
+        counted = int(session.scalar(select(func.count()).select_from(matches.limit(cap + 1).subquery())) or 0)
+        sites = session.execute(select(first.c.site, func.count()).group_by(first.c.site)).all()
+        months = session.execute(select(month, func.count()).group_by(month)).all()
+    partial = counted > cap
+    return FacetCounts(sorted(((str(k), int(n)) for k, n in sites), key=lambda kv: (-kv[1], kv[0])),
+                       sorted(((str(k or ""), int(n)) for k, n in months), key=lambda kv: kv[0], reverse=True),
+                       partial)

@@ -35,6 +35,11 @@ def _day_sqlite(element: _ShanghaiDay, compiler: Any, **kw: Any) -> str:
     return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
 
 
+def shanghai_day(column: Any) -> Any:
+    """The Asia/Shanghai day of a timestamp column, as "YYYY-MM-DD" text computed by the database."""
+    return _ShanghaiDay(column)
+
+
 @dataclass(frozen=True)
 class DayCount:
     """On one day: articles archived for the first time, and versions that changed an archived article."""
