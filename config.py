@@ -174,6 +174,7 @@ OPTIONS: tuple[Option, ...] = (
     _option("CQNEWS_HEALTH_OVERDUE_SLACK", "CQNEWS_HEALTH_OVERDUE_SLACK", integer(0)),
     _option("CQNEWS_HEALTH_DRIFT_MIN_UNMATCHED", "CQNEWS_HEALTH_DRIFT_MIN_UNMATCHED", integer(1, 10_000)),
     _option("CQNEWS_HEALTH_DRIFT_RUNS", "CQNEWS_HEALTH_DRIFT_RUNS", integer(1, 10_000)),
+    _option("CQNEWS_SERVE_TOKEN", "CQNEWS_SERVE_TOKEN", text()),
     _option("CQNEWS_REDIS_URL", "CQNEWS_REDIS_URL", text()),
     _option("CQNEWS_REDIS_PREFIX", "CQNEWS_REDIS_PREFIX", text(empty=False)),
     _option("CQNEWS_WORKER_LEASE_SECONDS", "CQNEWS_WORKER_LEASE_SECONDS", number(0, above=True)),

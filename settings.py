@@ -89,6 +89,7 @@ CQNEWS_HEALTH_ERROR_RATE = os.environ.get("CQNEWS_HEALTH_ERROR_RATE", "0.2")  # 
 CQNEWS_HEALTH_OVERDUE_SLACK = os.environ.get("CQNEWS_HEALTH_OVERDUE_SLACK", "900")  # beyond the grace
 CQNEWS_HEALTH_DRIFT_MIN_UNMATCHED = os.environ.get("CQNEWS_HEALTH_DRIFT_MIN_UNMATCHED", "3")  # fewer: noise
 CQNEWS_HEALTH_DRIFT_RUNS = os.environ.get("CQNEWS_HEALTH_DRIFT_RUNS", "3")  # runs matching nothing: drift
+CQNEWS_SERVE_TOKEN = os.environ.get("CQNEWS_SERVE_TOKEN", "")  # `cqnews serve`: required on a non-loopback bind
 
 # -- distributed mode (distributed.py): `cqnews crawl SITE --distributed`, `cqnews worker SITE` -------------
 CQNEWS_REDIS_URL = os.environ.get("CQNEWS_REDIS_URL", "redis://127.0.0.1:6379/0")  # shared queue and seen requests

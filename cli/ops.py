@@ -76,15 +76,13 @@ def thresholds(settings: Any) -> Thresholds:
                       drift_runs=settings.getint("CQNEWS_HEALTH_DRIFT_RUNS", 3))
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    from datetime import UTC
-
+def health_report(args: argparse.Namespace, settings: Any, engine: Any, now: datetime) -> tuple[Any, Any, Any, Any]:
+    """What `cqnews status` judges, as of ``now`` (the web reader's sites page judges the same): the daemon's
+    lock and its liveness, the schedules used (the running daemon's, else ``--config`` or the default file),
+    and every scheduled or crawled site's ``health.SiteHealth``."""
     from cqnews.db import runs
-    from cqnews.health import DaemonAlive, DaemonDead, daemon_liveness, runs_to_judge, site_health
+    from cqnews.health import daemon_liveness, runs_to_judge, site_health
 
-    settings = settings_of(args)
-    engine = ready_engine(args)
-    now = datetime.now(UTC)
     daemon = runs.current(engine, runs.DAEMON)
     liveness = daemon_liveness(daemon, daemon is not None and runs.holder_is_dead(daemon.holder), now)
     config = _daemon_schedules(daemon) if daemon and daemon.info and not args.config else None
@@ -93,6 +91,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     sites = sorted(set(config.sites) | set(runs.sites_with_runs(engine)))
     health = [site_health(site, runs.recent_runs(engine, site, runs_to_judge(limits)), config.sites.get(site),
                           limits, now) for site in sites]
+    return daemon, liveness, config, health
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
+    from cqnews.health import DaemonAlive, DaemonDead
+
+    settings = settings_of(args)
+    engine = ready_engine(args)
+    daemon, liveness, config, health = health_report(args, settings, engine, datetime.now(UTC))
     unhealthy = [h for h in health if not h.ok]
     dead = isinstance(liveness, DaemonDead)  # a daemon that died holding the archive: its schedules run no more
     if args.format == "json":

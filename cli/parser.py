@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from cqnews import __version__, demo
-from cqnews.cli import crawl, ops, query
+from cqnews.cli import crawl, ops, query, serve
 from cqnews.cli.common import MAX_COUNT, MAX_ID, MAX_PAGE, http_url, int_in, parse_day, seconds_in
 
 DESCRIPTION = "cqnews: crawl Chongqing news sites into a versioned archive, and query it."
@@ -26,6 +26,7 @@ examples:
   cqnews crawl cbg --distributed       crawl cbg from a queue in Redis; `cqnews worker cbg` on more machines
   cqnews worker cbg --forever          a service: join every distributed crawl of cbg until SIGTERM
   cqnews status                        per site: next run, last runs, verdict (exit 1 if unhealthy)
+  cqnews serve                         read the archive in a browser at http://127.0.0.1:8765/
 
 configuration (environment):
   CQNEWS_DATABASE_URL   archive location (default sqlite:///data/archive.db;
@@ -232,6 +233,18 @@ def build_parser() -> argparse.ArgumentParser:
             "recent crawl runs with their counts")
     p.add_argument("--site", help="only this site (see `cqnews sites`)")
     p.add_argument("--limit", type=int_in(1, MAX_COUNT), default=20, help="runs shown (default: %(default)s)")
+
+    p = add("serve", serve.cmd_serve,
+            "serve a read-only web reader of the archive: search, articles and their diffs, sites, runs, "
+            "a JSON API under /api/ and /metrics")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind; anything but loopback needs a token "
+                                                       "(default: %(default)s)")
+    p.add_argument("--port", type=int_in(0, 65535), default=8765, help="0: any free port (default: %(default)s)")
+    p.add_argument("--token", help="every request must carry it (Authorization: Bearer, ?token= or its cookie); "
+                                   "default: $CQNEWS_SERVE_TOKEN")
+    p.add_argument("--config", metavar="FILE", help="schedule file for the sites' verdicts (as `cqnews status`)")
+    p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], default="INFO")
+    p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a setting")
 
     p = add("extract", query.cmd_extract,
             "extract article text and metadata from saved HTML files")

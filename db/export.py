@@ -13,7 +13,6 @@ import csv
 import http
 import io
 import json
-import zlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import IO, Any, TypeVar
@@ -23,6 +22,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, selectinload
 
 from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, UrlAlias
+from cqnews.db.pages import blob_bytes
 
 T = TypeVar("T")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -149,7 +149,7 @@ def write_warc(session: Session, ids: Sequence[int], out: IO[bytes], *, gzip: bo
         rows = session.execute(select(Page, RawBlob).join(RawBlob, RawBlob.sha256 == Page.blob_sha256)
                                .where(Page.id.in_(chunk)).order_by(Page.id)).all()
         for page, blob in rows:
-            body = zlib.decompress(blob.data) if blob.compression == "zlib" else bytes(blob.data)
+            body = blob_bytes(blob)
             record = writer.create_warc_record(
                 page.url, "response", payload=io.BytesIO(body), length=None,
                 http_headers=_http_headers(page, body),

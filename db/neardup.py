@@ -37,3 +37,11 @@ def fingerprint_article(session: Session, article: Article, fingerprint: int, te
             article.duplicate_of = root or candidate_id
             return article.duplicate_of
     return None
+
+
+def copies_of(session: Session, article: Article) -> list[Article]:
+    """The other articles of the same story (its cluster: the first archived one and every repost of it),
+    oldest first: what a reader links to as the other outlets' copies."""
+    root = article.duplicate_of or article.id
+    return list(session.scalars(select(Article).where(or_(Article.id == root, Article.duplicate_of == root),
+                                                      Article.id != article.id).order_by(Article.id)))

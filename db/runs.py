@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, delete, exists, insert, select, update
+from sqlalchemy import Connection, Engine, and_, case, delete, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cqnews.db.models import CrawlLock, CrawlRun
@@ -377,3 +377,18 @@ def missed_recorded(engine: Engine, site: str, due: datetime) -> bool:
             CrawlRun.site == site, CrawlRun.status == RunStatus.MISSED,
             CrawlRun.started_at >= due - timedelta(seconds=1), CrawlRun.started_at <= due + timedelta(seconds=1),
         ).limit(1)).first() is not None
+
+
+def runs_by_status(engine: Engine) -> dict[str, int]:
+    """How many runs there are of each status (for /metrics)."""
+    with engine.connect() as conn:
+        return {str(status): int(n) for status, n in conn.execute(
+            select(CrawlRun.status, func.count()).group_by(CrawlRun.status))}
+
+
+def last_finished(engine: Engine) -> dict[str, datetime]:
+    """Per site, when its last crawl that finished normally ended (for /metrics)."""
+    with engine.connect() as conn:
+        return {site: when for site, when in conn.execute(
+            select(CrawlRun.site, func.max(CrawlRun.finished_at)).where(CrawlRun.status == RunStatus.FINISHED)
+            .group_by(CrawlRun.site)) if when is not None}

@@ -388,3 +388,53 @@ def dev_pages() -> list[Path]:
     (fixtures/realpages/devsets/<set>/<id>.html.gz), so that no test reads outside the repository."""
     pages = [REALPAGES / label["page"] for label in realpage_labels()]
     return pages + sorted((REALPAGES / "devsets").rglob("*.html.gz"))
+
+
+# -- an archive for the web reader: the corpus, a second version, a hostile title, runs ----------------------
+
+HOSTILE_TITLE = "<script>alert(1)</script>重庆轻轨夜间加开班次"
+CHANGED_BODY = ("渝北区将对标“两中心两地”战略目标，加快建设临空经济示范区。\n\n据了解，渝北区作为重庆主城北大门。"
+                "\n\n记者从渝北区获悉，新区规划已获批复。")
+
+
+def web_archive(engine: Engine) -> dict[str, int]:
+    """Fill a migrated archive for the web reader's tests (all synthetic): ``CORPUS``; a second version of its
+    first article (changed text, published the same day), archived now; an article whose title holds a script
+    tag; a finished, a failed and a running crawl run. Returns the ids of the changed and the hostile article."""
+    from cqnews.db import runs as run_rows
+    from cqnews.stats import REQUESTS
+
+    fill(engine)
+    archive = Archive(engine)
+    site, path, title, _, day, author, source = CORPUS[0]
+    changed = archive.record(corpus_record(site, path, title + "（更新）", CHANGED_BODY, day, author, source,
+                                           at=datetime.now(UTC) - timedelta(hours=1)), site)
+    hostile_text = "重庆轨道交通夜间加开班次，<b>市民</b>出行更方便。&lt;img src=x onerror=alert(2)&gt;"
+    hostile = archive.record(corpus_record("cbg", "x1", HOSTILE_TITLE, hostile_text, "2020-06-05", None, "视界网",
+                                           at=datetime.now(UTC) - timedelta(days=2)), "cbg")
+    done = run_rows.start_run(engine, "cq_people", run_rows.RunTrigger.SCHEDULED, os.getpid())
+    run_rows.finish_run(engine, done, run_rows.RunStatus.FINISHED, "finished",
+                        {"pages_fetched": 12, "articles_new": 3, "articles_updated": 1, "errors": 1}, {REQUESTS: 13})
+    failed = run_rows.start_run(engine, "cbg", run_rows.RunTrigger.MANUAL, os.getpid())
+    run_rows.finish_run(engine, failed, run_rows.RunStatus.FAILED, "killed", {"pages_fetched": 2, "errors": 8},
+                        {REQUESTS: 10})
+    run_rows.start_run(engine, "cbg", run_rows.RunTrigger.MANUAL, os.getpid())
+    return {"changed": changed.article_id, "hostile": hostile.article_id}
+
+
+@contextlib.contextmanager
+def web_database(backend: str, folder: Path) -> Iterator[tuple[str, dict[str, int]]]:
+    """A database on ``backend`` ("sqlite": a file in ``folder``), migrated and filled by :func:`web_archive`:
+    its URL and the ids that function returns; a PostgreSQL database is dropped afterwards."""
+    from cqnews.db.migrate import upgrade
+
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":
+            database = f"sqlite:///{folder / 'archive.db'}"
+        else:
+            database = stack.enter_context(contextlib.contextmanager(postgres_database)())
+        engine = make_engine(database)
+        upgrade(engine)
+        ids = web_archive(engine)
+        engine.dispose()
+        yield database, ids

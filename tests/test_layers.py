@@ -51,6 +51,8 @@ RULES = [
          importers=NEUTRAL, forbidden=("scrapy", "twisted", "sqlalchemy", "cqnews"), allowed=NEUTRAL),
     Rule("pipelines/ and spiders/ run inside a crawl: they import neither the CLI nor the scheduler",
          importers=("cqnews.pipelines", "cqnews.spiders"), forbidden=("cqnews.cli", "cqnews.scheduler")),
+    Rule("web/ reads the archive through db/: no Scrapy, Twisted, crawl or extraction library",
+         importers=("cqnews.web",), forbidden=("scrapy", "twisted", *CRAWL, "cqnews.extraction")),
     Rule("nothing imports cli/ but cli/ itself and `python -m cqnews`",
          importers=(PACKAGE,), forbidden=("cqnews.cli",), exempt=("cqnews.cli", "cqnews.__main__")),
 ]
