@@ -58,6 +58,17 @@ class Thresholds:
     drift_runs: int = 3  # this many crawls in a row whose declared patterns matched nothing: the scheme changed
 
 
+def thresholds_from(settings: Any) -> Thresholds:
+    """The thresholds from the CQNEWS_HEALTH_* settings (anything with Scrapy's ``getint``/``getfloat``)."""
+    return Thresholds(runs=settings.getint("CQNEWS_HEALTH_RUNS", 5),
+                      zero_new_runs=settings.getint("CQNEWS_HEALTH_ZERO_NEW_RUNS", 3),
+                      empty_rate=settings.getfloat("CQNEWS_HEALTH_EMPTY_RATE", 0.5),
+                      error_rate=settings.getfloat("CQNEWS_HEALTH_ERROR_RATE", 0.2),
+                      overdue_slack=settings.getint("CQNEWS_HEALTH_OVERDUE_SLACK", 900),
+                      drift_min_unmatched=settings.getint("CQNEWS_HEALTH_DRIFT_MIN_UNMATCHED", 3),
+                      drift_runs=settings.getint("CQNEWS_HEALTH_DRIFT_RUNS", 3))
+
+
 # -- problems ------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -228,13 +239,17 @@ def _whole(rows: list[RunRecord]) -> RunRecord:
                    **{name: sum(getattr(r, name) for r in rows) for name in COUNTERS})
 
 
+OPERATOR_ENDS = frozenset({FinishReason.SHUTDOWN, FinishReason.CANCELLED})
+
+
 def judge(runs: list[RunRecord], schedule: Schedule | None, now: datetime, limits: Thresholds) -> list[Problem]:
     """The problems of one site, from its recent runs (newest first) and its schedule (None: unscheduled)."""
     problems: list[Problem] = []
     runs = one_row_per_crawl(runs)
     crawled = [r for r in runs if r.status in CRAWLED]
-    # A crawl stopped by a shutdown (the daemon restarted) says nothing about the site: judge the ones before.
-    done = [r for r in crawled if r.status != RunStatus.RUNNING and r.finish_reason != FinishReason.SHUTDOWN]
+    # A crawl stopped by a shutdown (the daemon restarted) or cancelled by an operator says nothing about the
+    # site: judge the ones before.
+    done = [r for r in crawled if r.status != RunStatus.RUNNING and r.finish_reason not in OPERATOR_ENDS]
     if not crawled:
         if schedule is not None:
             problems.append(NeverCrawled())

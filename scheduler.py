@@ -10,6 +10,7 @@ Schedules come from a TOML file (CQNEWS_SCHEDULE_FILE, default ``cqnews.toml``, 
     timezone = "Asia/Shanghai"        # of cron expressions; CQNEWS_TIMEZONE overrides it
     default = "cron: 7 */3 * * *"     # for sites not listed; "off" schedules only the listed ones
     misfire_grace_time = 3600         # seconds; also per site
+    notify = ["json://ops:8080/cqnews", "mailto://user:pass@example.com"]  # apprise URLs (notify.py)
     [sites.cq_people]
     cron = "7 */2 * * *"              # crontab: minute hour day month weekday
     [sites.cbg]
@@ -30,6 +31,11 @@ Jobs live in APScheduler's memory store and are rebuilt from that file at every 
 truth about schedules and ``crawl_runs`` the truth about what ran, so there is no pickled job state to go
 stale. At start, a run that fell due while the daemon was down is run at once if still within its grace
 time, else recorded ``missed``.
+
+Operators steer a running daemon through the archive (db/controls.py, from any host): every
+CQNEWS_CONTROL_SECONDS it starts the crawls asked for (``cqnews run SITE``), and a paused site's scheduled crawls
+are recorded ``skipped`` (``paused``) instead of started. After every crawl it judges the site's health
+(health.py) and notifies a change of verdict (notify.py).
 """
 from __future__ import annotations
 
@@ -59,9 +65,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from cqnews import health
 from cqnews.commands import cqnews_command
-from cqnews.db import runs
+from cqnews.db import controls, runs
 from cqnews.db.runs import FinishReason, RunStatus, RunTrigger
+from cqnews.notify import Notifier, NotifyError, check_urls
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +78,7 @@ LOG_TIMEZONE = ZoneInfo("Asia/Shanghai")  # of the times in the log, whatever th
 DEFAULT_SCHEDULE_FILE = "cqnews.toml"  # may be missing; any other configured file must exist
 SITE_KEYS = {"cron", "every", "base_url", "timeout", "misfire_grace_time", "settings", "enabled", "distributed"}
 REDIS_SCHEMES = ("redis", "rediss", "unix")  # what redis.Redis.from_url accepts
-TOP_KEYS = {"timezone", "default", "misfire_grace_time", "timeout", "sites"}
+TOP_KEYS = {"timezone", "default", "misfire_grace_time", "timeout", "sites", "notify"}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -125,6 +133,7 @@ class DaemonConfig:
     timezone: ZoneInfo
     sites: dict[str, SiteSchedule]
     source: str
+    notify: list[str] = field(default_factory=list)  # apprise URLs (notify.py)
 
 
 def config_record(config: DaemonConfig) -> dict[str, Any]:
@@ -237,7 +246,11 @@ def load_config(settings: Any, known_sites: list[str], path: str | None = None) 
             base_url=spec.get("base_url"), settings=site_settings,
             distributed=_distributed(spec, site_settings, settings, f"{path}: [sites.{site}]"), spec=text,
         )
-    return DaemonConfig(timezone=tz, sites=sites, source=source)
+    try:
+        notify = check_urls(data.get("notify", []), path)
+    except NotifyError as exc:
+        raise ScheduleError(str(exc)) from None
+    return DaemonConfig(timezone=tz, sites=sites, source=source, notify=notify)
 
 
 def _distributed(spec: dict[str, Any], site_settings: dict[str, str], settings: Any, where: str) -> bool:
@@ -315,8 +328,14 @@ class Daemon:
     """Runs the schedules until SIGTERM/SIGINT, then stops the running crawls cleanly and returns 0."""
 
     def __init__(self, config: DaemonConfig, settings: Any, engine: Engine, overrides: list[str],
-                 loader: Callable[[], DaemonConfig] | None = None) -> None:
+                 loader: Callable[[], DaemonConfig] | None = None,
+                 words: Callable[[list[Any]], str] = lambda problems: repr(problems)) -> None:
         self.config = config
+        self.words = words  # a site's health problems in a sentence, for notifications (the CLI's wording)
+        self.notifier = Notifier(config.notify, engine, words)
+        self.limits = health.thresholds_from(settings)
+        self.control_every = settings.getfloat("CQNEWS_CONTROL_SECONDS", 5)
+        self._paused: set[str] = set()  # as last read, to log a change once
         self.loader = loader  # reads the schedules again on SIGHUP
         self.engine = engine
         self.overrides = overrides  # -s KEY=VALUE given to the daemon, passed on to every crawl
@@ -363,6 +382,8 @@ class Daemon:
                               coalesce=True, max_instances=1, misfire_grace_time=sched.misfire_grace_time,
                               next_run_time=self._first_run(sched, now))
         scheduler.add_job(self.maintain, "interval", seconds=self.heartbeat, id="__maintenance__",
+                          coalesce=True, max_instances=1, misfire_grace_time=None)
+        scheduler.add_job(self.obey, "interval", seconds=self.control_every, id="__controls__",
                           coalesce=True, max_instances=1, misfire_grace_time=None)
         scheduler.add_listener(self.on_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
@@ -422,6 +443,7 @@ class Daemon:
             for site in set(self.config.sites) - set(config.sites):
                 self.scheduler.remove_job(site)
             self.config = config
+            self.notifier = Notifier(config.notify, self.engine, self.words)
             for site, sched in config.sites.items():
                 self.scheduler.add_job(self.crawl, sched.trigger, args=[site], id=site, name=f"crawl {site}",
                                        coalesce=True, max_instances=1, misfire_grace_time=sched.misfire_grace_time,
@@ -480,23 +502,59 @@ class Daemon:
         for run_id in runs.fail_stale_runs(self.engine, self.lease):
             log.warning("run %s was left running by a crawl that died: marked failed", run_id)
 
-    def crawl(self, site: str) -> None:
-        """One scheduled crawl of ``site`` in a child process; returns when it has ended."""
+    def obey(self) -> None:
+        """The operators' requests (db/controls.py): start the crawls asked for, log pauses as they change."""
+        try:
+            asked = controls.take_run_requests(self.engine)
+            paused = set(controls.paused(self.engine))
+        except SQLAlchemyError as exc:
+            log.error("cannot read the operators' requests: %s", str(exc).splitlines()[0])
+            return
+        for site in sorted(paused - self._paused):
+            log.info("%s: paused by an operator: no scheduled crawl starts until `cqnews resume %s`", site, site)
+        for site in sorted(self._paused - paused):
+            log.info("%s: resumed by an operator", site)
+        self._paused = paused
+        assert self.scheduler is not None
+        for site in asked:
+            if site not in self.config.sites:
+                log.warning("%s: a crawl was asked for, but this daemon does not schedule the site: ignored", site)
+                continue
+            log.info("%s: a crawl was asked for (cqnews run): starting it now", site)
+            self.scheduler.add_job(self.crawl, args=[site, True], id=f"__run__:{site}", name=f"crawl {site} now",
+                                   misfire_grace_time=None, replace_existing=True)
+
+    def crawl(self, site: str, asked: bool = False) -> None:
+        """One crawl of ``site`` in a child process (scheduled, or ``asked`` for by an operator); returns when it
+        has ended. A paused site's scheduled crawl is recorded ``skipped`` instead."""
         sched = self.config.sites.get(site)
         if sched is None:  # unscheduled by a reload as it fell due
             return
         started = datetime.now(UTC)
-        log_path = self._log_path(site, started)
-        command = crawl_command(sched, self.overrides, log_path)
+        try:
+            if not asked and site in controls.paused(self.engine):
+                log.info("%s: paused: the scheduled crawl is not started", site)
+                runs.record_run(self.engine, site, RunStatus.SKIPPED, FinishReason.PAUSED, started)
+                return
+        except SQLAlchemyError as exc:
+            log.error("%s: cannot read whether the site is paused: %s", site, str(exc).splitlines()[0])
         with self._guard:
             if self.stopping.is_set():
                 return
-            with open(log_path, "ab") as out:
-                child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)  # our signals, not the terminal's, stop it
+            try:
+                log_path = self._log_path(site, started)
+                with open(log_path, "ab") as out:
+                    child = subprocess.Popen(crawl_command(sched, self.overrides, log_path), stdout=out,
+                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                             start_new_session=True)  # our signals, not the terminal's, stop it
+            except OSError as exc:
+                log.error("%s: cannot start a crawl: %s", site, exc)
+                self._notify(self.notifier.crawl_start, site, str(exc))
+                return
             self._children[site] = child
         log.info("%s: %scrawl started (pid %d), log %s", site, "distributed " if sched.distributed else "",
                  child.pid, log_path)
+        self._notify(self.notifier.crawl_start, site, None)
         try:
             if not exited(child, sched.timeout):
                 log.error("%s: crawl still running after %ss: stopping it", site, sched.timeout)
@@ -507,9 +565,20 @@ class Daemon:
                 self._children.pop(site, None)
         try:
             self._after(site, child, started, self._stopped.get(child.pid, FinishReason.KILLED))
+            problems = health.judge(runs.recent_runs(self.engine, site, health.runs_to_judge(self.limits)), sched,
+                                    datetime.now(UTC), self.limits)
         except SQLAlchemyError as exc:
             log.error("%s: cannot read or mark the crawl's run in the archive: %s", site, exc)
+        else:
+            self._notify(self.notifier.site_health, site, problems)
         self._prune_logs(site)
+
+    def _notify(self, notice: Callable[[str, Any], None], site: str, what: Any) -> None:
+        """Send a notice; the archive (where sent notices are recorded) may be down: then say so and go on."""
+        try:
+            notice(site, what)
+        except SQLAlchemyError as exc:
+            log.error("%s: cannot record a notice in the archive: %s", site, str(exc).splitlines()[0])
 
     def _after(self, site: str, child: subprocess.Popen[bytes], started: datetime, why: str) -> None:
         """Log how the crawl ended, from its crawl_runs row; a crawl killed before closing is marked failed."""

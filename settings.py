@@ -80,6 +80,8 @@ CQNEWS_LOG_DIR = os.environ.get("CQNEWS_LOG_DIR", "data/logs")  # one log file p
 CQNEWS_LOG_KEEP = os.environ.get("CQNEWS_LOG_KEEP", "500")  # crawl log files kept per site
 CQNEWS_LOCK_LEASE_SECONDS = os.environ.get("CQNEWS_LOCK_LEASE_SECONDS", "300")  # a dead crawl's lock expires
 CQNEWS_LOCK_RENEW_SECONDS = os.environ.get("CQNEWS_LOCK_RENEW_SECONDS", "60")  # a live crawl renews it
+CQNEWS_PROGRESS_SECONDS = os.environ.get("CQNEWS_PROGRESS_SECONDS", "5")  # a crawl writes its counters; 0: off
+CQNEWS_CONTROL_SECONDS = os.environ.get("CQNEWS_CONTROL_SECONDS", "5")  # the daemon reads pause/run requests
 CQNEWS_RUN_TRIGGER = "manual"  # crawl_runs.trigger; the daemon passes -s CQNEWS_RUN_TRIGGER=scheduled
 CQNEWS_RUN_LOG_PATH = ""  # crawl_runs.log_path; the daemon passes the run's log file
 CQNEWS_HEALTH_RUNS = os.environ.get("CQNEWS_HEALTH_RUNS", "5")  # runs shown and judged per site
@@ -107,6 +109,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "cqnews.archive_engine.ArchiveEngine": 100,  # the crawl's one database engine, which the others ask for
     "cqnews.extensions.CrawlRunRecorder": 500,
+    "cqnews.progress.CrawlProgress": 510,  # live counters in the run's row (after the recorder inserts it)
 }
 # Scrapy's RemoteControl extension (an HTTP server that runs Python code sent to it) is no more wanted in an
 # unattended archiver than the telnet console. It is left out of the base list rather than set to None in

@@ -1,10 +1,10 @@
-"""Subcommands that operate the archive and its schedules: daemon, status, db, reindex, runs."""
+"""Subcommands that operate the archive and its daemon: daemon, status, db, reindex, runs, pause/resume/run/cancel."""
 from __future__ import annotations
 
 import argparse
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cqnews.cli.common import CliError, engine_of, known_site_or_error, ready_engine, settings_of
 from cqnews.cli.render import (
@@ -18,9 +18,6 @@ from cqnews.cli.render import (
     say,
     verdict,
 )
-
-if TYPE_CHECKING:
-    from cqnews.health import Thresholds
 
 
 def _load(args: argparse.Namespace, settings: Any) -> Any:
@@ -56,52 +53,43 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     if not config.sites:
         raise CliError(f"no site is scheduled (schedules from {config.source}; see CQNEWS_SCHEDULE)", 2)
     try:
-        return Daemon(config, settings, engine, list(args.set or []), loader=lambda: _load(args, settings)).run()
+        return Daemon(config, settings, engine, list(args.set or []), loader=lambda: _load(args, settings),
+                      words=verdict).run()
     except DaemonError as exc:
         raise CliError(str(exc)) from None
     finally:
         engine.dispose()
 
 
-def thresholds(settings: Any) -> Thresholds:
-    """The health thresholds, from the CQNEWS_HEALTH_* settings."""
-    from cqnews.health import Thresholds
-
-    return Thresholds(runs=settings.getint("CQNEWS_HEALTH_RUNS", 5),
-                      zero_new_runs=settings.getint("CQNEWS_HEALTH_ZERO_NEW_RUNS", 3),
-                      empty_rate=settings.getfloat("CQNEWS_HEALTH_EMPTY_RATE", 0.5),
-                      error_rate=settings.getfloat("CQNEWS_HEALTH_ERROR_RATE", 0.2),
-                      overdue_slack=settings.getint("CQNEWS_HEALTH_OVERDUE_SLACK", 900),
-                      drift_min_unmatched=settings.getint("CQNEWS_HEALTH_DRIFT_MIN_UNMATCHED", 3),
-                      drift_runs=settings.getint("CQNEWS_HEALTH_DRIFT_RUNS", 3))
-
-
-def health_report(args: argparse.Namespace, settings: Any, engine: Any, now: datetime) -> tuple[Any, Any, Any, Any]:
+def health_report(args: argparse.Namespace, settings: Any, engine: Any, now: datetime) -> tuple[Any, ...]:
     """What `cqnews status` judges, as of ``now`` (the web reader's sites page judges the same): the daemon's
     lock and its liveness, the schedules used (the running daemon's, else ``--config`` or the default file),
-    and every scheduled or crawled site's ``health.SiteHealth``."""
-    from cqnews.db import runs
-    from cqnews.health import daemon_liveness, runs_to_judge, site_health
+    every scheduled or crawled site's ``health.SiteHealth``, and the paused sites (site -> since when)."""
+    from cqnews.db import controls, runs
+    from cqnews.health import daemon_liveness, runs_to_judge, site_health, thresholds_from
 
     daemon = runs.current(engine, runs.DAEMON)
     liveness = daemon_liveness(daemon, daemon is not None and runs.holder_is_dead(daemon.holder), now)
     config = _daemon_schedules(daemon) if daemon and daemon.info and not args.config else None
     config = config or _schedules(args, settings)
-    limits = thresholds(settings)
+    limits = thresholds_from(settings)
+    paused = controls.paused(engine)
     sites = sorted(set(config.sites) | set(runs.sites_with_runs(engine)))
     health = [site_health(site, runs.recent_runs(engine, site, runs_to_judge(limits)), config.sites.get(site),
                           limits, now) for site in sites]
-    return daemon, liveness, config, health
+    return daemon, liveness, config, health, paused
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     from datetime import UTC
 
+    from cqnews.db import runs
     from cqnews.health import DaemonAlive, DaemonDead
 
     settings = settings_of(args)
     engine = ready_engine(args)
-    daemon, liveness, config, health = health_report(args, settings, engine, datetime.now(UTC))
+    now = datetime.now(UTC)
+    daemon, liveness, config, health, paused = health_report(args, settings, engine, now)
     unhealthy = [h for h in health if not h.ok]
     dead = isinstance(liveness, DaemonDead)  # a daemon that died holding the archive: its schedules run no more
     if args.format == "json":
@@ -111,18 +99,26 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "pid": daemon.pid, "since": iso_time(daemon.acquired_at), "last_seen": iso_time(daemon.last_seen),
                 "lease_until": iso_time(daemon.expires_at), "text": daemon_text(liveness)},
             "healthy": not unhealthy,
-            "sites": [{"site": h.site, "ok": h.ok, "verdict": verdict(h.problems),
+            "sites": [{"site": h.site, "ok": h.ok, "verdict": verdict(h.problems), "paused": h.site in paused,
                        "problems": [problem_text(p) for p in h.problems],
                        "schedule": h.schedule, "next_run": iso_time(h.next_run),
                        "runs": [{"id": r.id, "trigger": r.trigger, "status": r.status, "reason": r.finish_reason,
                                  "started": iso_time(r.started_at), "finished": iso_time(r.finished_at),
-                                 "pages": r.pages_fetched, "new": r.articles_new, "errors": r.errors}
+                                 "pages": r.pages_fetched, "pages_per_minute": r.pages_per_minute(now),
+                                 "new": r.articles_new, "errors": r.errors}
                                 for r in h.runs]} for h in health],
         }, indent=1))
         return 1 if unhealthy or dead else 0
     say(daemon_text(liveness))
-    say(f"schedules: {config.source}\n")
-    print_table([[h.site, verdict(h.problems), h.schedule or "not scheduled", local_time(h.next_run)] for h in health],
+    say(f"schedules: {config.source}")
+    for site, at in sorted(paused.items()):
+        say(f"paused: {site} since {local_time(at)} (`cqnews resume {site}`)")
+    for r in runs.running_runs(engine):
+        say(f"running: {r.site} run {r.id} since {local_time(r.started_at)}: {r.pages_fetched} pages so far "
+            f"({rate(r, now)}/min), {r.articles_new} new, {r.errors} errors")
+    say()
+    print_table([[h.site, verdict(h.problems), h.schedule or "not scheduled",
+                  "paused" if h.site in paused else local_time(h.next_run)] for h in health],
                  ["site", "verdict", "schedule", "next run"])
     for h in health:
         say(f"\n{h.site}: last {len(h.runs)} run(s)")
@@ -271,18 +267,107 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def rate(run: Any, now: datetime) -> str:
+    """A run's pages per minute (so far, if it runs), or ``-`` too early to tell."""
+    per_minute = run.pages_per_minute(now)
+    return "-" if per_minute is None else f"{per_minute:,.1f}"
+
+
+def _runs_table(runs: list[Any], now: datetime) -> None:
+    print_table([[str(r.id), r.site, local_time(r.started_at), local_time(r.finished_at), r.status,
+                  r.finish_reason or "-", str(r.pages_fetched), rate(r, now), str(r.articles_new),
+                  str(r.articles_updated), str(r.articles_unchanged), str(r.articles_duplicate),
+                  str(r.articles_rejected), str(r.errors)] for r in runs],
+                ["run", "site", "started", "finished", "status", "reason", "pages", "pages/min", "new", "updated",
+                 "unchanged", "dup", "rejected", "errors"])
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
     from cqnews.db.runs import recent_runs
 
     known_site_or_error(settings_of(args), args.site)
     engine = ready_engine(args)
-    runs = recent_runs(engine, args.site, args.limit)
-    print_table([[str(r.id), r.site, local_time(r.started_at), local_time(r.finished_at), r.status,
-                  r.finish_reason or "-", str(r.pages_fetched), str(r.articles_new), str(r.articles_updated),
-                  str(r.articles_unchanged), str(r.articles_duplicate), str(r.articles_rejected), str(r.errors)]
-                 for r in runs],
-                ["run", "site", "started", "finished", "status", "reason", "pages", "new", "updated",
-                 "unchanged", "dup", "rejected", "errors"])
+    if args.follow:
+        return _follow(engine, args.site, args.interval)
+    _runs_table(recent_runs(engine, args.site, args.limit), datetime.now(UTC))
     return 0
 
 
+def _follow(engine: Any, site: str | None, interval: float) -> int:
+    """``runs --follow``: the running crawls (counters as they last wrote them), every ``interval`` seconds, until
+    none runs or Ctrl-C."""
+    import time
+    from datetime import UTC
+
+    from cqnews.db.runs import running_runs
+
+    try:
+        while True:
+            now = datetime.now(UTC)
+            running = [r for r in running_runs(engine) if site is None or r.site == site]
+            if not running:
+                say(f"{local_time(now)}: no crawl running")
+                return 0
+            say(f"{local_time(now)}: {len(running)} crawl(s) running")
+            _runs_table(running, now)
+            say(flush=True)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    from cqnews.db import controls
+
+    site = known_site_or_error(settings_of(args), args.site)
+    assert site is not None
+    engine = ready_engine(args)
+    if args.command == "pause":
+        controls.pause(engine, site)
+        say(f"{site}: paused: the daemon starts no scheduled crawl of it until `cqnews resume {site}` "
+            "(a running crawl goes on; `cqnews cancel RUN` stops it)")
+    elif controls.resume(engine, site):
+        say(f"{site}: resumed: its scheduled crawls start again")
+    else:
+        say(f"{site}: was not paused")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Ask the daemon to crawl a site now, with its schedule's settings; exit 1 if no live daemon will."""
+    from datetime import UTC
+
+    from cqnews.db import controls, runs
+    from cqnews.health import DaemonAlive, daemon_liveness
+
+    site = known_site_or_error(settings_of(args), args.site)
+    assert site is not None
+    engine = ready_engine(args)
+    daemon = runs.current(engine, runs.DAEMON)
+    liveness = daemon_liveness(daemon, daemon is not None and runs.holder_is_dead(daemon.holder), datetime.now(UTC))
+    scheduled = (daemon.info.get("sites") or {}) if daemon is not None else {}
+    if isinstance(liveness, DaemonAlive) and site not in scheduled:
+        raise CliError(f"the running daemon does not schedule {site}: crawl it with `cqnews crawl {site}`", 2)
+    controls.request_run(engine, site)
+    if not isinstance(liveness, DaemonAlive):
+        raise CliError(f"{site}: crawl asked for, but no daemon runs on this archive ({daemon_text(liveness)}): "
+                       "it starts when one does")
+    say(f"{site}: crawl asked for: the daemon (pid {liveness.pid}) starts it within seconds; "
+        "`cqnews runs --follow` shows it")
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from cqnews.db import runs
+
+    engine = ready_engine(args)
+    run = runs.request_cancel(engine, args.run)
+    if run is None:
+        raise CliError(f"no run {args.run} (see `cqnews runs`)", 2)
+    if run.status != runs.RunStatus.RUNNING:
+        raise CliError(f"run {args.run} ({run.site}) is not running: it is {run.status}")
+    say(f"run {run.id} ({run.site}): cancel asked; the crawl stops at its next progress update "
+        f"(every CQNEWS_PROGRESS_SECONDS)")
+    return 0

@@ -233,6 +233,17 @@ def build_parser() -> argparse.ArgumentParser:
             "recent crawl runs with their counts")
     p.add_argument("--site", help="only this site (see `cqnews sites`)")
     p.add_argument("--limit", type=int_in(1, MAX_COUNT), default=20, help="runs shown (default: %(default)s)")
+    p.add_argument("--follow", action="store_true",
+                   help="show the running crawls with their progress until none runs (or Ctrl-C)")
+    p.add_argument("--interval", type=int_in(1, 3600), default=2, help="--follow: seconds between updates")
+
+    for name, what in (("pause", "the daemon starts no scheduled crawl of SITE until `cqnews resume SITE`"),
+                       ("resume", "undo `cqnews pause SITE`"),
+                       ("run", "ask the running daemon to crawl SITE now, with its schedule's settings")):
+        p = add(name, ops.cmd_run if name == "run" else ops.cmd_pause, what)
+        p.add_argument("site", metavar="SITE", help="a site (see `cqnews sites`)")
+    p = add("cancel", ops.cmd_cancel, "stop a running crawl (RUN: its id in `cqnews runs`), from any host")
+    p.add_argument("run", metavar="RUN", type=int_in(1, MAX_ID))
 
     p = add("serve", serve.cmd_serve,
             "serve a read-only web reader of the archive: search, articles and their diffs, sites, runs, "

@@ -201,6 +201,8 @@ class CrawlRun(Base):
     articles_rejected: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    progress_at: Mapped[datetime | None]  # a running crawl's last update of its counters (live progress)
+    cancel_requested_at: Mapped[datetime | None]  # `cqnews cancel RUN`: the crawl stops at its next progress update
 
 
 class CrawlLock(Base):
@@ -218,6 +220,26 @@ class CrawlLock(Base):
     expires_at: Mapped[datetime]
     renewed_at: Mapped[datetime | None]  # the holder's last heartbeat
     info: Mapped[dict[str, Any] | None]  # what the holder says of itself (the daemon: its config, its schedules)
+
+
+class SiteControl(Base):
+    """What an operator asked of the daemon for a site, through the archive (``cqnews pause/resume/run``)."""
+
+    __tablename__ = "site_controls"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    paused_at: Mapped[datetime | None]  # set: the daemon starts no scheduled crawl of the site
+    run_requested_at: Mapped[datetime | None]  # set: the daemon crawls the site now, then clears it
+
+
+class SiteNotice(Base):
+    """The last state notified of a subject (a site's health), so that one transition sends one message."""
+
+    __tablename__ = "site_notices"
+
+    subject: Mapped[str] = mapped_column(String(80), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime]
 
 
 class SearchDoc(Base):

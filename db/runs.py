@@ -30,9 +30,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, case, delete, exists, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from cqnews.db.models import CrawlLock, CrawlRun
+from cqnews.db.session import upsert
 
 
 class RunStatus(enum.StrEnum):
@@ -71,6 +71,8 @@ class FinishReason(enum.StrEnum):
     MISFIRE = "misfire"  # the scheduler woke too late for a run
     DAEMON_NOT_RUNNING = "daemon_not_running"  # a run fell due while no daemon was running
     STILL_RUNNING = "still_running"  # the previous scheduled crawl of the site had not ended
+    CANCELLED = "cancelled"  # `cqnews cancel RUN`: the crawl stopped at an operator's request
+    PAUSED = "paused"  # `cqnews pause SITE`: the daemon did not start the scheduled crawl
 
 
 COUNTERS = ("pages_fetched", "articles_new", "articles_updated", "articles_unchanged", "articles_duplicate",
@@ -98,13 +100,22 @@ class RunRecord:
     articles_rejected: int = 0
     errors: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
+    cancel_requested_at: datetime | None = None
+    updated_at: datetime | None = None  # a running crawl's last progress update (None: none yet)
+
+    def pages_per_minute(self, now: datetime) -> float | None:
+        """Pages fetched per minute of the run so far (running) or in all (ended); None before a minute's tenth."""
+        end = self.finished_at or self.updated_at or now
+        seconds = (end - self.started_at).total_seconds()
+        return self.pages_fetched * 60 / seconds if seconds >= 6 else None
 
 
 def _record(row: Any) -> RunRecord:
     return RunRecord(
         id=row.id, site=row.site, started_at=row.started_at, finished_at=row.finished_at,
         status=RunStatus(row.status), finish_reason=row.finish_reason, trigger=RunTrigger(row.trigger), pid=row.pid,
-        log_path=row.log_path, stats=dict(row.stats or {}), **{name: getattr(row, name) or 0 for name in COUNTERS})
+        log_path=row.log_path, stats=dict(row.stats or {}), cancel_requested_at=row.cancel_requested_at,
+        updated_at=row.progress_at, **{name: getattr(row, name) or 0 for name in COUNTERS})
 
 
 # -- writing runs ------------------------------------------------------------------------------------------
@@ -129,6 +140,30 @@ def finish_run(engine: Engine, run_id: int, status: RunStatus, reason: str, coun
         return conn.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
             finished_at=datetime.now(UTC), finish_reason=reason, status=status, stats=dict(stats), **counters,
         )).rowcount == 1
+
+
+def update_progress(engine: Engine, run_id: int, counters: Mapping[str, int]) -> bool:
+    """A running crawl's counters so far (live progress for ``runs`` and ``status``); True if an operator asked
+    to cancel the run (:func:`request_cancel`), so the crawl stops."""
+    unknown = set(counters) - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"not crawl_runs counters: {', '.join(sorted(unknown))}")
+    with engine.begin() as conn:
+        row = conn.execute(update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == RunStatus.RUNNING)
+                           .values(progress_at=datetime.now(UTC), **counters)
+                           .returning(CrawlRun.cancel_requested_at)).first()
+    return row is not None and row.cancel_requested_at is not None
+
+
+def request_cancel(engine: Engine, run_id: int) -> RunRecord | None:
+    """Ask the crawl of run ``run_id`` to stop (it does at its next progress update); the run as it was found
+    (None: no such run). Only a ``running`` run is marked."""
+    with engine.begin() as conn:
+        conn.execute(update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == RunStatus.RUNNING,
+                                            CrawlRun.cancel_requested_at.is_(None))
+                     .values(cancel_requested_at=datetime.now(UTC)))
+        row = conn.execute(select(CrawlRun).where(CrawlRun.id == run_id)).first()
+    return None if row is None else _record(row)
 
 
 def record_run(engine: Engine, site: str, status: RunStatus, reason: str, started_at: datetime,
@@ -211,6 +246,13 @@ def recent_runs(engine: Engine, site: str | None = None, limit: int = 20) -> lis
         return [_record(row) for row in conn.execute(query)]
 
 
+def running_runs(engine: Engine) -> list[RunRecord]:
+    """The runs still ``running`` (of every site), oldest first."""
+    with engine.connect() as conn:
+        return [_record(row) for row in conn.execute(
+            select(CrawlRun).where(CrawlRun.status == RunStatus.RUNNING).order_by(CrawlRun.started_at, CrawlRun.id))]
+
+
 def sites_with_runs(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         return list(conn.execute(select(CrawlRun.site).distinct().order_by(CrawlRun.site)).scalars())
@@ -261,14 +303,6 @@ class LockInfo:
         return self.renewed_at or self.acquired_at
 
 
-def _insert_lock(engine: Engine) -> Any:
-    if engine.dialect.name == "postgresql":
-        return postgresql.insert(CrawlLock)
-    if engine.dialect.name == "sqlite":
-        return sqlite.insert(CrawlLock)
-    raise NotImplementedError(f"crawl locks need SQLite or PostgreSQL, not {engine.dialect.name}")
-
-
 def acquire(engine: Engine, site: str, holder: str, lease_seconds: float, run_id: int | None = None,
             info: Mapping[str, Any] | None = None) -> bool:
     """Take the site's lock, or take over an expired one (or extend our own, keeping when we took it); False if
@@ -277,7 +311,7 @@ def acquire(engine: Engine, site: str, holder: str, lease_seconds: float, run_id
     values: dict[str, Any] = {"site": site, "holder": holder, "run_id": run_id, "acquired_at": now,
                               "expires_at": now + timedelta(seconds=lease_seconds), "renewed_at": now,
                               "info": dict(info) if info is not None else None}
-    stmt = _insert_lock(engine).values(**values)
+    stmt = upsert(engine, CrawlLock).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=[CrawlLock.site],
         set_={k: v for k, v in values.items() if k != "site"} | {

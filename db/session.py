@@ -95,3 +95,15 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 def display_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
+
+
+def upsert(engine: Engine, model: Any) -> Any:
+    """An ``INSERT`` of ``model`` that takes ``ON CONFLICT`` clauses, for the engine's backend (SQLite or
+    PostgreSQL, the two the archive runs on)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(model)
+    if engine.dialect.name == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"the archive needs SQLite or PostgreSQL, not {engine.dialect.name}")

@@ -11,13 +11,12 @@ from typing import Any
 import lxml.html
 import pytest
 
-from cqnews.cli.ops import thresholds
 from cqnews.cli.render import problem_text
 from cqnews.db.migrate import upgrade
 from cqnews.db.runs import RunRecord, RunStatus
 from cqnews.db.session import make_engine
 from cqnews.demo.server import FixtureSite
-from cqnews.health import Thresholds, discovery_drift
+from cqnews.health import Thresholds, discovery_drift, thresholds_from
 from cqnews.runner import project_settings
 from cqnews.spiders.discovery import article_like_links, has_article_path, reads_like_headline
 from cqnews.stats import DISCOVER_MATCHED, DISCOVER_UNMATCHED, DISCOVER_UNMATCHED_EXAMPLES, LISTING_FETCHED
@@ -118,7 +117,8 @@ def test_discovery_drift_verdicts() -> None:
 
 def test_discovery_drift_thresholds_are_settings() -> None:
     """CQNEWS_HEALTH_DRIFT_RUNS / _MIN_UNMATCHED reach the verdict: a site that changes often may warn sooner."""
-    limits = thresholds(project_settings({"CQNEWS_HEALTH_DRIFT_RUNS": "1", "CQNEWS_HEALTH_DRIFT_MIN_UNMATCHED": "20"}))
+    settings = project_settings({"CQNEWS_HEALTH_DRIFT_RUNS": "1", "CQNEWS_HEALTH_DRIFT_MIN_UNMATCHED": "20"})
+    limits = thresholds_from(settings)
     assert (limits.drift_runs, limits.drift_min_unmatched) == (1, 20)
     silent_once = discovery_drift([crawl_run(1, matched=0, unmatched=0)], limits)
     assert silent_once is not None and "matched nothing for 1 runs" in problem_text(silent_once)

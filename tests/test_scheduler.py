@@ -25,7 +25,7 @@ from cqnews.demo.server import FixtureSite
 from cqnews.runner import project_settings
 from cqnews.scheduler import ScheduleError, crawl_command, load_config, parse_duration, parse_schedule
 
-from helpers import alive, command_line, copy_site, cqnews, descendants, runs
+from helpers import alive, command_line, copy_site, cqnews, descendants, runs, webhook_receiver
 
 SITES = ["cbg", "cq_people"]
 
@@ -367,3 +367,59 @@ def test_a_crawl_past_its_timeout_is_killed_with_every_process_it_started(archiv
             assert process.wait(60) == 0, log.read_text()[-4000:]
     killed = [r for r in runs(archive_url) if r.site == "cq_people" and r.status != "finished"]
     assert [r.status for r in killed] == ["failed"] and killed[0].finish_reason in ("timeout", "shutdown")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_operators_are_notified_once_per_transition_and_steer_a_running_daemon_within_seconds(
+        archive_url: str, tmp_path: Path) -> None:
+    """One daemon: a dead site notifies `unhealthy` once over several crawls; `pause` stops its scheduled crawls,
+    `run` starts a crawl now, its counters grow while it runs, `cancel` stops it; fixed and resumed, the site
+    notifies `recovered` once. Each command is obeyed within 10 s."""
+    with webhook_receiver() as (hook, received), FixtureSite(copy_site("cq_people", tmp_path)) as people, \
+            FixtureSite(copy_site("cbg", tmp_path)) as cbg:
+        config = tmp_path / "cqnews.toml"
+        schedules = (f'default = "off"\nnotify = ["{hook}"]\n'
+                     f'[sites.cbg]\nevery = "1h"\nbase_url = "{cbg.base_url}"\nsettings = {{ DOWNLOAD_DELAY = "1" }}\n'
+                     '[sites.cq_people]\nevery = "2s"\nbase_url = "{people}"\n')
+        config.write_text(schedules.replace("{people}", "http://127.0.0.1:9"), "utf-8")  # a closed port: dead
+        log = tmp_path / "daemon.log"
+        quick = {"CQNEWS_CONTROL_SECONDS": "1", "CQNEWS_PROGRESS_SECONDS": "1", "CQNEWS_HEALTH_ZERO_NEW_RUNS": "1000"}
+
+        def of(site: str, *statuses: str) -> list[CrawlRun]:
+            return [r for r in runs(archive_url) if r.site == site and r.status in statuses]
+
+        def titles() -> list[str]:
+            return [m["title"] for m in received]
+
+        with daemon(archive_url, config, quick) as process:
+            wait_for(lambda: len(of("cq_people", "failed", "finished")) >= 3, 90, "three crawls of a dead site", log)
+            assert titles() == ["cqnews: cq_people is unhealthy"]
+            assert "fetched no page" in received[0]["message"]
+
+            cqnews(["pause", "cq_people"], archive_url, tmp_path)
+            paused_at = datetime.now(UTC)
+            wait_for(lambda: [r for r in of("cq_people", "skipped") if r.finish_reason == "paused"], 10,
+                     "a scheduled crawl skipped as paused", log)
+
+            asked = cqnews(["run", "cbg"], archive_url, tmp_path)
+            assert asked.returncode == 0 and "cbg: crawl asked for" in asked.stdout, asked.stderr
+            wait_for(lambda: "cbg: a crawl was asked for (cqnews run): starting it now" in log.read_text(), 10,
+                     "the daemon to start the crawl asked for", log)
+            wait_for(lambda: [r for r in of("cbg", "running") if r.pages_fetched > 0], 60, "live progress", log)
+            running = of("cbg", "running")[0]
+            assert cqnews(["cancel", str(running.id)], archive_url, tmp_path).returncode == 0
+            wait_for(lambda: not of("cbg", "running"), 10, "the cancelled crawl to stop", log)
+            assert not [r for r in of("cq_people", "running", "finished", "failed") if r.started_at > paused_at
+                        + timedelta(seconds=1)]  # none started while paused
+
+            config.write_text(schedules.replace("{people}", people.base_url), "utf-8")
+            process.send_signal(signal.SIGHUP)
+            cqnews(["resume", "cq_people"], archive_url, tmp_path)
+            wait_for(lambda: len(received) >= 2, 90, "the recovery notice", log)
+            wait_for(lambda: len(of("cq_people", "finished")) >= 2, 90, "another good crawl", log)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(60) == 0, log.read_text()[-4000:]
+    assert titles() == ["cqnews: cq_people is unhealthy", "cqnews: cq_people recovered"]
+    cancelled = [r for r in runs(archive_url) if r.id == running.id][0]
+    assert (cancelled.status, cancelled.finish_reason, cancelled.trigger) == ("failed", "cancelled", "scheduled")
+    assert 0 < cancelled.pages_fetched and "Traceback" not in log.read_text()

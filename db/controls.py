@@ -1,0 +1,59 @@
+"""Operator requests to the daemon through the archive: the one module that reads and writes ``site_controls``.
+
+``cqnews pause SITE`` / ``resume SITE`` / ``run SITE`` write here from any host that reaches the archive; the
+daemon reads it at every control tick (scheduler.Daemon.obey). A pause lasts until resumed, across daemon
+restarts; a run request is taken once (:func:`take_run_requests` clears what it returns, atomically per site),
+so two daemons' ticks or a tick and a restart never crawl twice for one request.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select, update
+
+from cqnews.db.models import SiteControl
+from cqnews.db.session import upsert
+
+
+def _upsert(engine: Engine, site: str, **values: datetime | None) -> None:
+    stmt = upsert(engine, SiteControl).values(site=site, **values)
+    with engine.begin() as conn:
+        conn.execute(stmt.on_conflict_do_update(index_elements=[SiteControl.site], set_=values))
+
+
+def pause(engine: Engine, site: str) -> None:
+    """The daemon starts no scheduled crawl of ``site`` until :func:`resume` (a running one goes on)."""
+    _upsert(engine, site, paused_at=datetime.now(UTC))
+
+
+def resume(engine: Engine, site: str) -> bool:
+    """Undo :func:`pause`; False if the site was not paused."""
+    with engine.begin() as conn:
+        return conn.execute(update(SiteControl).where(SiteControl.site == site, SiteControl.paused_at.is_not(None))
+                            .values(paused_at=None)).rowcount == 1
+
+
+def request_run(engine: Engine, site: str) -> None:
+    """Ask the daemon to crawl ``site`` now, with its schedule's settings (even while paused: asked for)."""
+    _upsert(engine, site, run_requested_at=datetime.now(UTC))
+
+
+def paused(engine: Engine) -> dict[str, datetime]:
+    """The paused sites, with when they were paused."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(SiteControl.site, SiteControl.paused_at).where(SiteControl.paused_at.is_not(None)))
+        return {site: at for site, at in rows if at is not None}
+
+
+def take_run_requests(engine: Engine) -> list[str]:
+    """The sites asked to run now, each request cleared as it is taken (compare-and-swap on its time)."""
+    with engine.connect() as conn:
+        asked = conn.execute(select(SiteControl.site, SiteControl.run_requested_at)
+                             .where(SiteControl.run_requested_at.is_not(None))).all()
+    taken = []
+    for site, at in asked:
+        with engine.begin() as conn:
+            if conn.execute(update(SiteControl).where(SiteControl.site == site, SiteControl.run_requested_at == at)
+                            .values(run_requested_at=None)).rowcount == 1:
+                taken.append(site)
+    return taken
