@@ -48,14 +48,31 @@ def shingles(text: str, n: int = 3) -> list[str]:
     return [flat[i : i + n] for i in range(max(len(flat) - n + 1, 0))]
 
 
+# _BIT[k][v] is bit k of the byte value v: bytes.translate with it, then count(1), counts a bit over many bytes
+_BIT = [bytes(v >> k & 1 for v in range(256)) for k in range(8)]
+
+
 def simhash(text: str) -> int:
-    """The 64-bit SimHash of ``text`` as an unsigned int (0 for text too short to have a 3-gram)."""
-    weights = [0] * BITS
-    for gram in shingles(text):
-        h = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "big")
-        for bit in range(BITS):
-            weights[bit] += 1 if h >> bit & 1 else -1
-    return sum(1 << bit for bit in range(BITS) if weights[bit] > 0)
+    """The 64-bit SimHash of ``text`` as an unsigned int (0 for text too short to have a 3-gram).
+
+    Each 3-gram's 64-bit blake2b votes +1 for its set bits and -1 for the others; a bit of the result is set
+    where the votes are positive, i.e. where more than half the grams have it. The votes are counted by bytes
+    methods in C (one column of digest bytes per byte position, a translate table per bit) rather than 64
+    Python steps per gram: the same fingerprint, about 7 times less CPU (issue 19).
+    """
+    grams = shingles(text)
+    if not grams:
+        return 0
+    blake2b = hashlib.blake2b
+    digests = b"".join([blake2b(gram.encode(), digest_size=8).digest() for gram in grams])  # big-endian each
+    votes = len(grams)
+    fingerprint = 0
+    for position in range(8):
+        column = digests[position::8]  # byte `position` of every digest: bits 63-8*position ... 56-8*position
+        for k in range(8):
+            if column.translate(_BIT[k]).count(1) * 2 > votes:
+                fingerprint |= 1 << ((7 - position) * 8 + k)
+    return fingerprint
 
 
 def distance(a: int, b: int) -> int:

@@ -100,6 +100,32 @@ STORE_UNCHANGED = store_outcome("unchanged")
 STORE_NOT_MODIFIED = store_outcome("not_modified")
 STORE_DUPLICATE = store_outcome("duplicate")
 
+# -- CPU time by stage, in ms (cputime.py; the thread that did the work) -----------------------------------
+CPU_PREFIX = "cqnews/cpu/"
+CPU_LINKS = "links"  # spiders: links read from listing pages, sitemaps and feeds
+CPU_DECODE = "decode"  # extraction: bytes checked, decoded and parsed into a tree
+CPU_BODY = "body"  # extraction: the body text (trafilatura, or the site's body selector)
+CPU_RULES = "rules"  # extraction: Chinese rules (boilerplate, title, date, author...)
+CPU_FINGERPRINTS = "fingerprints"  # SimHash, text and content hashes
+CPU_TRANSFER = "transfer"  # pickling pages to the extraction workers and their outcomes back, both sides
+CPU_INDEX = "index"  # search index: terms of the text and their rows (SQLite's FTS5 tokenising included)
+CPU_COMPRESSION = "compression"  # the raw page compressed for the archive
+CPU_STORE = "store"  # the rest of writing a batch to the archive
+CPU_STAGES = (CPU_LINKS, CPU_DECODE, CPU_BODY, CPU_RULES, CPU_FINGERPRINTS, CPU_TRANSFER, CPU_INDEX,
+              CPU_COMPRESSION, CPU_STORE)
+
+
+def cpu_key(stage: str) -> str:
+    """The CPU milliseconds a crawl spent in one stage (one of ``CPU_STAGES``)."""
+    return f"{CPU_PREFIX}{stage}"
+
+
+def count_cpu(collector: Any, ms: Mapping[str, float]) -> None:
+    """Add CPU ms by stage (``cputime.StageTimes``) to a stats collector (anything with ``inc_value``)."""
+    for stage, value in ms.items():
+        collector.inc_value(cpu_key(stage), value)
+
+
 # -- the run and its lock (extensions.py) -----------------------------------------------------------------
 ITEM_ERRORS = "cqnews/item_errors"
 

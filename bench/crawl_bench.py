@@ -1,15 +1,19 @@
-"""The crawl benchmark: one command, one run, every figure of the scale issue.
+"""The crawl benchmark: one command, one run, every figure of the speed issues (#19 and the scale issue).
 
-1. serves N generated ~70 KB article pages on 127.0.0.1 (bench/newsite.py);
-2. measures trafilatura alone on those pages, with as many processes as the crawl uses;
-3. runs a full ``cqnews crawl`` of the site into a fresh SQLite file and a fresh PostgreSQL database;
-4. crawls the unchanged site again;
-and prints pages/s, CPU ms/page, peak RSS (the crawl's whole process tree) and the ratios the floors are
-about: full crawl >= 0.90 x extraction alone; unchanged re-crawl >= 10 x faster than the first.
-5. with ``--scale-to N``: a first crawl of an N-page site into SQLite, and how much its peak RSS grew over
-   the first SQLite crawl of ``--pages`` pages (floor: less than 20% from 2,000 to 20,000 pages).
+On each site, the generated one (N ~70 KB pages, bench/newsite.py) and one of real pages (bench/realsite.py):
+1. bare Scrapy fetches the site and follows its links (bench/bare_scrapy.py): the fetch CPU per page;
+2. the same ``extract_article`` call the crawl makes (the ``cq_people`` spider's body selector, the same
+   ``min_chars``) runs alone on the same bytes, in as many processes as the crawl uses;
+3. a full ``cqnews crawl`` of the site into a fresh SQLite file and a fresh PostgreSQL database, then again
+   over the unchanged site;
+and prints pages/s, CPU ms/page (the crawl and all its children, read from /proc while they run), peak RSS
+of the whole process tree, the crawl's own CPU breakdown by stage (its ``cqnews/cpu/<stage>`` stats, stored
+with the run), and the ratio ``crawl CPU per page / (bare fetch CPU + extract_article alone)`` per page
+(goal: <= 1.25); an unchanged re-crawl should be >= 20 x faster than the first.
+With ``--scale-to N``: a first crawl of an N-page generated site into SQLite, and how its peak RSS compares.
 
-Usage: python bench/crawl_bench.py [--pages 2000] [--processes 2] [--backends sqlite,postgresql]
+Usage: python bench/crawl_bench.py [--pages 1000] [--processes 2] [--backends sqlite,postgresql]
+                                   [--sites generated,real] [--shared ../shared]
                                    [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
                                    [--scale-to 20000]
 """
@@ -24,44 +28,48 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "bench"))
+BENCH = REPO / "bench"
+DATA = BENCH / "data"  # the bench's generated data (copied real pages, peers' virtualenvs): not committed
+sys.path.insert(0, str(BENCH))
 
 from newsite import GeneratedSite  # noqa: E402
+from realsite import RealPageSite, copy_real_pages  # noqa: E402
+
+SPIDER = "cq_people"  # the sites are served in its URL patterns
 
 
-def _extract_chunk(bodies: list[bytes]) -> float:
-    import trafilatura
+def _extract_chunk(pages: list[tuple[bytes, str, str]]) -> float:
+    """CPU seconds of the crawl's extract_article call over these (body, url, content type) pages."""
+    from cqnews.extraction.article import NotAnArticle, extract_article
+    from cqnews.settings import CQNEWS_MIN_TEXT_CHARS
+    from cqnews.spiders.cq_people import CqPeopleSpider
 
     start = time.process_time()
-    for body in bodies:
-        trafilatura.extract(body)
+    for body, url, content_type in pages:
+        try:
+            extract_article(body, url=url, content_type=content_type, body_selector=CqPeopleSpider.body_selector,
+                            min_chars=int(CQNEWS_MIN_TEXT_CHARS))
+        except NotAnArticle:
+            pass
     return time.process_time() - start
 
 
 def extraction_alone(site: GeneratedSite, processes: int) -> tuple[float, float]:
-    """pages/s and CPU ms/page of bare trafilatura.extract over every article, in `processes` workers."""
-    bodies = [site.article(i) for i in range(site.articles)]
-    chunks = [bodies[i::processes * 8] for i in range(processes * 8)]
-    with ProcessPoolExecutor(processes, initializer=_extract_chunk, initargs=([bodies[0]],)) as pool:
-        list(pool.map(_extract_chunk, [[bodies[0]]] * processes))  # every worker started and warm
+    """pages/s and CPU ms/page of the crawl's extract_article call alone over every article, in `processes`
+    workers (each started and warm before the clock starts)."""
+    path = "/n2/2020/0508/c365401-{}.html"
+    pages = [(site.article(i), site.base_url + path.format(i), site.content_type(path.format(i)))
+             for i in range(site.articles)]
+    chunks = [pages[i::processes * 8] for i in range(processes * 8)]
+    with ProcessPoolExecutor(processes) as pool:
+        list(pool.map(_extract_chunk, [pages[:1]] * processes * 2))
         start = time.perf_counter()
         cpu = sum(pool.map(_extract_chunk, chunks))
         wall = time.perf_counter() - start
-    return len(bodies) / wall, cpu * 1000 / len(bodies)
-
-
-def simhash_cost(site: GeneratedSite, sample: int = 500) -> float:
-    """CPU ms per article of the SimHash the dedup pipeline computes (on the extracted text)."""
-    from cqnews.extraction.article import extract_article
-    from cqnews.fingerprints import normalise, simhash
-
-    texts = [normalise(extract_article(site.article(i)).text) for i in range(min(sample, site.articles))]
-    start = time.process_time()
-    for text in texts:
-        simhash(text)
-    return (time.process_time() - start) * 1000 / len(texts)
+    return len(pages) / wall, cpu * 1000 / len(pages)
 
 
 def sample_tree(pid: int, cpu_ticks: dict[int, int]) -> int:
@@ -85,18 +93,11 @@ def sample_tree(pid: int, cpu_ticks: dict[int, int]) -> int:
     return total
 
 
-def crawl(site: GeneratedSite, database_url: str, processes: int, workdir: Path) -> dict[str, float]:
-    env = os.environ | {
-        "CQNEWS_DATABASE_URL": database_url, "CQNEWS_DOWNLOAD_DELAY": "0", "CQNEWS_AUTOTHROTTLE": "0",
-        "CQNEWS_CONCURRENT_REQUESTS": "32", "CQNEWS_CONCURRENCY_PER_DOMAIN": "32", "CQNEWS_LOG_LEVEL": "WARNING",
-        "CQNEWS_MAX_PAGES": str(site.articles * 2 + 100), "CQNEWS_MAX_SECONDS": "7200",
-        "CQNEWS_EXTRACT_PROCESSES": str(processes), "CQNEWS_RETRY_TIMES": "0",
-    }
-    cqnews = str(Path(sys.executable).with_name("cqnews"))
-    requests_before = site.requests
+def watched(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
+    """Run a command; its wall time, CPU time (it and every descendant, sampled from /proc every 0.1 s) and
+    peak RSS of the whole tree."""
     start = time.perf_counter()
-    proc = subprocess.Popen([cqnews, "crawl", "cq_people", "--base-url", site.base_url], env=env, cwd=workdir,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak, ticks = 0, {}  # type: ignore[var-annotated]
     while proc.poll() is None:
         peak = max(peak, sample_tree(proc.pid, ticks))
@@ -104,10 +105,47 @@ def crawl(site: GeneratedSite, database_url: str, processes: int, workdir: Path)
     wall = time.perf_counter() - start
     out, err = proc.communicate()
     if proc.returncode != 0:
-        raise SystemExit(f"crawl failed ({proc.returncode}):\n{out}\n{err[-3000:]}")
-    cpu = sum(ticks.values()) / os.sysconf("SC_CLK_TCK")  # the crawl and its workers, up to their last sample
-    return {"wall": wall, "cpu": cpu, "peak_rss_mib": peak / 1024, "requests": site.requests - requests_before,
-            "summary": out.strip().splitlines()[-1]}  # type: ignore[dict-item]
+        raise SystemExit(f"{command[:2]} failed ({proc.returncode}):\n{out}\n{err[-3000:]}")
+    cpu = sum(ticks.values()) / os.sysconf("SC_CLK_TCK")  # up to each process's last sample
+    return {"wall": wall, "cpu": cpu, "peak_rss_mib": peak / 1024, "out": out}
+
+
+def bare_fetch(site: GeneratedSite, workdir: Path) -> dict[str, Any]:
+    """Bare Scrapy over the site (bench/bare_scrapy.py): wall and CPU of fetching it."""
+    return watched([sys.executable, "-P", str(BENCH / "bare_scrapy.py"), site.base_url], dict(os.environ), workdir)
+
+
+def crawl(site: GeneratedSite, database_url: str, processes: int, workdir: Path) -> dict[str, Any]:
+    """A ``cqnews crawl`` of the site; with the run's stats as the crawl stored them."""
+    from cqnews.db.runs import recent_runs
+    from cqnews.db.session import make_engine
+
+    env = os.environ | {
+        "CQNEWS_DATABASE_URL": database_url, "CQNEWS_DOWNLOAD_DELAY": "0", "CQNEWS_AUTOTHROTTLE": "0",
+        "CQNEWS_CONCURRENT_REQUESTS": "32", "CQNEWS_CONCURRENCY_PER_DOMAIN": "32", "CQNEWS_LOG_LEVEL": "WARNING",
+        "CQNEWS_MAX_PAGES": str(site.articles * 2 + 100), "CQNEWS_MAX_SECONDS": "7200",
+        "CQNEWS_EXTRACT_PROCESSES": str(processes), "CQNEWS_RETRY_TIMES": "0",
+    }
+    requests_before = site.requests
+    result = watched([str(Path(sys.executable).with_name("cqnews")), "crawl", SPIDER, "--base-url", site.base_url],
+                     env, workdir)
+    engine = make_engine(database_url)
+    try:
+        result["stats"] = recent_runs(engine, SPIDER, limit=1)[0].stats
+    finally:
+        engine.dispose()
+    result["requests"] = site.requests - requests_before
+    result["summary"] = result.pop("out").strip().splitlines()[-1]
+    return result
+
+
+def breakdown(stats: dict[str, Any], cpu_s: float, pages: int) -> str:
+    """The crawl's CPU ms per page by stage, and what no stage accounts for (Scrapy, the reactor, imports)."""
+    from cqnews.stats import CPU_STAGES, cpu_key
+
+    spent = {stage: float(stats.get(cpu_key(stage), 0) or 0) for stage in CPU_STAGES}
+    spent["other"] = cpu_s * 1000 - sum(spent.values())
+    return "  ".join(f"{stage} {ms / pages:.2f}" for stage, ms in spent.items())
 
 
 def fresh_database(backend: str, pg_url: str, workdir: Path) -> tuple[str, object]:
@@ -133,57 +171,81 @@ def drop_database(handle: object) -> None:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def fresh_archive(backend: str, pg_url: str, workdir: Path) -> tuple[str, object]:
+    from cqnews.db.migrate import upgrade
+    from cqnews.db.session import make_engine
+
+    url, handle = fresh_database(backend, pg_url, workdir)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url, handle
+
+
+def bench_site(label: str, site: GeneratedSite, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
+    """Every figure of one site; returns the peak RSS of each backend's first crawl."""
+    pages = site.articles
+    size_kb = sum(len(site.article(i)) for i in range(pages)) / pages / 1024
+    bare = bare_fetch(site, workdir)
+    alone_rate, alone_cpu = extraction_alone(site, args.processes)
+    bare_cpu = bare["cpu"] * 1000 / pages
+    print(f"\n== {label}: {pages} article pages, {size_kb:.0f} KB/page on average; {args.processes} processes")
+    print(f"bare Scrapy fetch: {bare_cpu:.1f} CPU ms/page ({bare['wall']:.1f} s wall)")
+    print(f"extract_article alone (body selector {SPIDER}'s): {alone_cpu:.1f} CPU ms/page, {alone_rate:.1f} pages/s")
+    print(f"{'backend':<11}{'run':<8}{'pages/s':>9}{'CPU ms/pg':>11}{'peak RSS MiB':>14}{'requests':>10}"
+          f"{'ratio':>8}{'speed-up':>10}")
+    peaks: dict[str, float] = {}
+    for backend in args.backends.split(","):
+        url, handle = fresh_archive(backend, args.pg_url, workdir)
+        try:
+            first = crawl(site, url, args.processes, workdir)
+            second = crawl(site, url, args.processes, workdir)
+        finally:
+            drop_database(handle)
+        rate, cpu = pages / first["wall"], first["cpu"] * 1000 / pages
+        print(f"{backend:<11}{'first':<8}{rate:>9.1f}{cpu:>11.1f}{first['peak_rss_mib']:>14.0f}"
+              f"{first['requests']:>10.0f}{cpu / (bare_cpu + alone_cpu):>8.2f}{'':>10}")
+        print(f"{backend:<11}{'again':<8}{pages / second['wall']:>9.1f}{second['cpu'] * 1000 / pages:>11.1f}"
+              f"{second['peak_rss_mib']:>14.0f}{second['requests']:>10.0f}{'':>8}"
+              f"{first['wall'] / second['wall']:>10.1f}")
+        print(f"  CPU ms/page by stage: {breakdown(first['stats'], first['cpu'], pages)}")
+        print(f"  first crawl summary: {first['summary']}")
+        peaks[backend] = first["peak_rss_mib"]
+    return peaks
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--pages", type=int, default=1000, help="article pages of the generated site")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--sites", default="generated,real")
+    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared",
+                        help="the shared folder holding realpages/ and eval/datasets/")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--scale-to", type=int, default=0, metavar="N",
                         help="also crawl an N-page site into SQLite and compare peak RSS with the --pages crawl")
     args = parser.parse_args()
-
-    from cqnews.db.migrate import upgrade
-    from cqnews.db.session import make_engine
-
+    sites = args.sites.split(",")
     peaks: dict[str, float] = {}
-    with GeneratedSite(args.pages) as site, tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        alone_rate, alone_cpu = extraction_alone(site, args.processes)
-        print(f"pages={args.pages} processes={args.processes} page_kb={len(site.article(0)) / 1024:.0f}")
-        print(f"extraction alone (trafilatura): {alone_rate:.1f} pages/s, {alone_cpu:.1f} CPU ms/page")
-        print(f"near-duplicate fingerprint (SimHash): {simhash_cost(site):.2f} CPU ms/page")
-        print(f"{'backend':<11}{'run':<8}{'pages/s':>9}{'CPU ms/pg':>11}{'peak RSS MiB':>14}{'requests':>10}"
-              f"{'vs alone':>10}{'speed-up':>10}")
-        for backend in args.backends.split(","):
-            url, handle = fresh_database(backend, args.pg_url, workdir)
-            try:
-                engine = make_engine(url)
-                upgrade(engine)
-                engine.dispose()
-                first = crawl(site, url, args.processes, workdir)
-                second = crawl(site, url, args.processes, workdir)
-            finally:
-                drop_database(handle)
-            rate = args.pages / first["wall"]
-            print(f"{backend:<11}{'first':<8}{rate:>9.1f}{first['cpu'] * 1000 / args.pages:>11.1f}"
-                  f"{first['peak_rss_mib']:>14.0f}{first['requests']:>10.0f}{rate / alone_rate:>10.2f}{'':>10}")
-            print(f"{backend:<11}{'again':<8}{args.pages / second['wall']:>9.1f}"
-                  f"{second['cpu'] * 1000 / args.pages:>11.1f}{second['peak_rss_mib']:>14.0f}"
-                  f"{second['requests']:>10.0f}{'':>10}{first['wall'] / second['wall']:>10.1f}")
-            print(f"  first crawl summary: {first['summary']}")
-            peaks[backend] = first["peak_rss_mib"]
+    with tempfile.TemporaryDirectory() as tmp:
+        if "generated" in sites:
+            with GeneratedSite(args.pages) as site:
+                peaks = bench_site("generated site", site, args, Path(tmp))
+        if "real" in sites:
+            copies = copy_real_pages(args.shared, DATA / "realpages")
+            with RealPageSite(copies) as real:
+                bench_site(f"real pages (copied to {(DATA / 'realpages').relative_to(REPO)}, origins in "
+                           "ORIGINS.tsv)", real, args, Path(tmp))
     if args.scale_to:
         with GeneratedSite(args.scale_to) as big, tempfile.TemporaryDirectory() as tmp:
-            url, _ = fresh_database("sqlite", args.pg_url, Path(tmp))
-            engine = make_engine(url)
-            upgrade(engine)
-            engine.dispose()
+            url, _ = fresh_archive("sqlite", args.pg_url, Path(tmp))
             large = crawl(big, url, args.processes, Path(tmp))
         base = peaks.get("sqlite")
         growth = f", {(large['peak_rss_mib'] / base - 1) * 100:+.1f}% over {args.pages} pages" if base else ""
         print(f"sqlite     {args.scale_to} pages: {args.scale_to / large['wall']:.1f} pages/s, "
               f"peak RSS {large['peak_rss_mib']:.0f} MiB{growth}")
+        print(f"  CPU ms/page by stage: {breakdown(large['stats'], large['cpu'], args.scale_to)}")
         print(f"  summary: {large['summary']}")
     return 0
 

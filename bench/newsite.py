@@ -85,6 +85,10 @@ class GeneratedSite:
             return self.article(int(m[1]))
         return None
 
+    def content_type(self, path: str) -> str:
+        """The Content-Type of a page this site serves (the generated pages are UTF-8)."""
+        return "text/html; charset=utf-8"
+
     def title(self, i: int) -> str:
         rng = random.Random(i * 7919)
         return rng.choice(self.paragraphs)[:24].rstrip("，。；：") + f"（{i}）"
@@ -115,7 +119,7 @@ class GeneratedSite:
                 status = 200 if body is not None else 404
                 body = body if body is not None else b"not found"
                 self.send_response(status)
-                ctype = "text/plain" if path == "/robots.txt" or status == 404 else "text/html; charset=utf-8"
+                ctype = "text/plain" if path == "/robots.txt" or status == 404 else site.content_type(path)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

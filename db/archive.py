@@ -31,12 +31,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from cqnews.cputime import StageTimes
 from cqnews.db import fulltext
 from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, Site, UrlAlias
 from cqnews.db.neardup import fingerprint_article
 from cqnews.db.records import ArticleRecord, Capture, UnchangedVisit
 from cqnews.db.revisit import next_visit, parse_ladder
 from cqnews.db.session import make_sessionmaker
+from cqnews.stats import CPU_COMPRESSION, CPU_INDEX
 from cqnews.urls import url_key
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class Archive:
         self.sessions = make_sessionmaker(engine)
         self.revisit = revisit or RevisitPolicy()
         self._site_ids: dict[str, int] = {}
+        self.cpu = StageTimes()  # CPU ms of the index terms and compression, by stage: the store pipeline takes them
 
     def record(self, article: ArticleRecord, site_title: str = "") -> Recorded:
         """Store one article (and its raw page) in one transaction; retried once after a lost race."""
@@ -126,12 +129,13 @@ class Archive:
 
     def _write_article(self, session: Session, article: ArticleRecord) -> Recorded:
         site_id = self._site_ids[article.site]
-        page_id = store_page(session, article.capture)
+        page_id = store_page(session, article.capture, self.cpu)
         for part in article.parts:
-            store_page(session, part)
+            store_page(session, part, self.cpu)
         recorded = _record_article(session, article, site_id, page_id, self.revisit)
         if recorded.outcome in (Outcome.NEW, Outcome.NEW_VERSION):
-            fulltext.index_article(session, recorded.article_id)  # same transaction
+            with self.cpu.timed(CPU_INDEX):
+                fulltext.index_article(session, recorded.article_id)  # same transaction
             if article.simhash is not None:
                 stored = session.get(Article, recorded.article_id)
                 assert stored is not None
@@ -143,7 +147,7 @@ class Archive:
         if article is None:
             return Recorded(Outcome.UNKNOWN, 0, 0)
         if visit.capture is not None:  # the same bytes again: count the fetch on the stored capture
-            store_page(session, visit.capture)
+            store_page(session, visit.capture, self.cpu)
         latest = _latest(session, article)
         latest.last_seen = max(latest.last_seen, visit.seen_at)
         latest.seen_count += 1
@@ -171,14 +175,18 @@ def _raise_or_return(result: Recorded | Exception) -> Recorded:
     return result
 
 
-def store_page(session: Session, capture: Capture) -> int:
-    """Store the response bytes once (content-addressed) and this URL's capture of them; return the page id."""
+def store_page(session: Session, capture: Capture, cpu: StageTimes | None = None) -> int:
+    """Store the response bytes once (content-addressed) and this URL's capture of them; return the page id.
+
+    ``cpu`` counts the compression's CPU time (stage "compression")."""
     digest = hashlib.sha256(capture.body).hexdigest()
+    cpu = cpu or StageTimes()
+    with cpu.timed(CPU_COMPRESSION):
+        data = zlib.compress(capture.body, 6)
     _insert_ignoring_conflict(
         session,
         RawBlob,
-        {"sha256": digest, "size": len(capture.body), "compression": "zlib",
-         "data": zlib.compress(capture.body, 6)},
+        {"sha256": digest, "size": len(capture.body), "compression": "zlib", "data": data},
         ["sha256"],
     )
     insert = _dialect_insert(session)(Page).values(

@@ -15,6 +15,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import pickle
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import forkserver
@@ -24,17 +26,22 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
+from cqnews.cputime import StageTimes
 from cqnews.extraction.extracted import Extracted
 from cqnews.fingerprints import normalise, simhash
 from cqnews.items import Article, RawPage
 from cqnews.lifetime import POOL_PARENT_ENV, die_with_parent
 from cqnews.stats import (
+    CPU_FINGERPRINTS,
+    CPU_RULES,
+    CPU_TRANSFER,
     EXTRACT_ENCODING_OVERRIDDEN,
     EXTRACT_OK,
     EXTRACT_PAGES_WITH_REPLACEMENT_CHARS,
     EXTRACT_REJECTED,
     EXTRACT_REPLACEMENT_CHARS,
     EXTRACT_SKIPPED_NOT_MODIFIED,
+    count_cpu,
     extract_part_rejected,
     extract_rejected,
 )
@@ -51,32 +58,55 @@ class Outcome:
     rejected: str | None = None
     part_rejections: list[str] = field(default_factory=list)
     simhash: int | None = None  # the near-duplicate fingerprint, computed here to keep its CPU off the reactor
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU time of the work, by stage (cqnews.cputime)
+
+
+PageArgs = tuple[bytes, str, str | None, str | None, int, list[tuple[str, bytes]]]  # extract_page's, in order
 
 
 def extract_page(body: bytes, url: str, content_type: str | None, body_selector: str | None, min_chars: int,
-                 parts: list[tuple[str, bytes]]) -> Outcome:
+                 parts: list[tuple[str, bytes]], times: StageTimes | None = None) -> Outcome:
     """The whole extraction of one (possibly multi-page) article; a plain function, so a worker can run it."""
     from cqnews.extraction.article import (  # trafilatura: imported where pages are extracted
         NotAnArticle,
         extract_article,
     )
 
+    times = times or StageTimes()
+    times.restart()
     try:
         extracted = extract_article(body, url=url, content_type=content_type, body_selector=body_selector,
-                                    min_chars=min_chars)
+                                    min_chars=min_chars, lap=times.lap)
     except NotAnArticle as exc:
-        return Outcome(rejected=exc.reason)
+        times.lap(CPU_RULES)
+        return Outcome(rejected=exc.reason, cpu_ms=times.take())
+    times.lap(CPU_RULES)
     outcome = Outcome(extracted=extracted)
     texts = [extracted.text]
     for part_url, part_body in parts:
         try:
             texts.append(extract_article(part_body, url=part_url, content_type=content_type,
-                                         body_selector=body_selector, min_chars=1).text)
+                                         body_selector=body_selector, min_chars=1, lap=times.lap).text)
         except NotAnArticle as exc:
             outcome.part_rejections.append(exc.reason)
+        times.lap(CPU_RULES)
     extracted.text = "\n".join(texts)
     outcome.simhash = simhash(normalise(extracted.text))
+    times.lap(CPU_FINGERPRINTS)
+    outcome.cpu_ms = times.take()
     return outcome
+
+
+def extract_pickled(payload: bytes) -> tuple[bytes, float]:
+    """A worker's side of :func:`extract_page`: the arguments and the outcome cross as pickles made here and in
+    the crawl, so that their CPU cost is counted (``transfer``); returns the pickled outcome and the ms it took."""
+    times = StageTimes()
+    args: PageArgs = pickle.loads(payload)
+    times.lap(CPU_TRANSFER)
+    outcome = extract_page(*args, times=times)
+    start = time.thread_time()
+    data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    return data, (time.thread_time() - start) * 1000
 
 
 def _start_worker() -> None:
@@ -144,6 +174,18 @@ class ExtractPipeline:
         processes = settings.getint("CQNEWS_EXTRACT_PROCESSES", os.cpu_count() or 1)
         return cls(crawler.stats, settings.getint("CQNEWS_MIN_TEXT_CHARS", 60), processes)
 
+    async def _in_pool(self, pool: Executor, args: PageArgs) -> Outcome:
+        times = StageTimes()
+        payload = pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
+        times.lap(CPU_TRANSFER)
+        data, dumped_ms = await asyncio.wrap_future(pool.submit(extract_pickled, payload))
+        times.restart()
+        outcome: Outcome = pickle.loads(data)
+        times.lap(CPU_TRANSFER)
+        times.add(CPU_TRANSFER, dumped_ms)
+        count_cpu(self.stats, times.take())
+        return outcome
+
     def open_spider(self) -> None:
         """The worker pool starts with the first page to extract: a re-crawl that finds nothing new needs none."""
 
@@ -158,13 +200,14 @@ class ExtractPipeline:
         if item.not_modified:
             self.stats.inc_value(EXTRACT_SKIPPED_NOT_MODIFIED)
             return item
-        args = (item.body, item.url, item.content_type, item.body_selector, self.min_chars, item.parts)
+        args: PageArgs = (item.body, item.url, item.content_type, item.body_selector, self.min_chars, item.parts)
         if self.pool is None and self.processes > 1:
             self.pool = SharedPool.acquire(self.processes)
         if self.pool is not None:
-            outcome = await asyncio.wrap_future(self.pool.submit(extract_page, *args))
+            outcome = await self._in_pool(self.pool, args)
         else:
             outcome = extract_page(*args)
+        count_cpu(self.stats, outcome.cpu_ms)
         for reason in outcome.part_rejections:
             self.stats.inc_value(extract_part_rejected(reason))
         if outcome.extracted is None:

@@ -24,9 +24,10 @@ site's: entries are pointed at the fixture server, kept when they are articles o
 """
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -41,6 +42,7 @@ from scrapy.spiders import SitemapSpider
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
+from cqnews.cputime import timed_iter
 from cqnews.items import RawPage
 from cqnews.middlewares import ARTICLE_META, NOT_MODIFIED_META
 from cqnews.spiders.discovery import article_like_links
@@ -48,6 +50,7 @@ from cqnews.stats import (
     ARTICLE_FETCHED,
     ARTICLE_MULTIPAGE,
     ARTICLE_PART_MISSING,
+    CPU_LINKS,
     DISCOVER_MATCHED,
     DISCOVER_UNMATCHED,
     DISCOVER_UNMATCHED_EXAMPLES,
@@ -61,6 +64,7 @@ from cqnews.stats import (
     SITEMAP_ARTICLES,
     SITEMAP_FETCHED,
     SITEMAP_UNREADABLE,
+    count_cpu,
     fetch_failed,
     http_error,
 )
@@ -68,6 +72,20 @@ from cqnews.urls import canonical_url, url_key
 
 MAX_ARTICLE_PARTS = 20
 MAX_UNMATCHED_EXAMPLES = 10
+
+
+def _links_stage(parse: Callable[[Any, Response], Iterator[scrapy.Request]]
+                 ) -> Callable[[Any, Response], Iterator[scrapy.Request]]:
+    """A callback that reads links, its CPU time counted as the ``links`` stage (cqnews.cputime)."""
+    @functools.wraps(parse)
+    def timed(spider: Any, response: Response) -> Iterator[scrapy.Request]:
+        stats = getattr(getattr(spider, "crawler", None), "stats", None)
+
+        def spent(ms: float) -> None:
+            if stats is not None:
+                count_cpu(stats, {CPU_LINKS: ms})
+        return timed_iter(parse(spider, response), spent)
+    return timed
 
 
 class NewsSpider(SitemapSpider):
@@ -132,6 +150,7 @@ class NewsSpider(SitemapSpider):
 
     # -- callbacks --------------------------------------------------------------------------------
 
+    @_links_stage
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         self.count(LISTING_FETCHED)
         if not isinstance(response, TextResponse):
@@ -164,6 +183,7 @@ class NewsSpider(SitemapSpider):
             if self.fetch_article_like:
                 yield self.article_request(url)
 
+    @_links_stage
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """A robots.txt (its Sitemap: lines), a sitemap index (its sitemaps) or a urlset (its articles)."""
         self.count(SITEMAP_FETCHED)
@@ -198,6 +218,7 @@ class NewsSpider(SitemapSpider):
             return None
         return sitemap if sitemap is not None and sitemap.type in ("sitemapindex", "urlset") else None
 
+    @_links_stage
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS or Atom: every entry link that is an article of this site."""
         self.count(FEED_FETCHED)

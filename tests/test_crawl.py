@@ -11,6 +11,7 @@ from cqnews.db.models import Article, ArticleVersion, UrlAlias
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo import SITES as DEMO_SITES
 from cqnews.demo.server import FixtureSite
+from cqnews.stats import CPU_STAGES, cpu_key
 from cqnews.urls import url_key
 
 from helpers import copy_site, cqnews, expected, expected_articles, kill_with_its_children, runs
@@ -68,6 +69,9 @@ def test_crawl_archives_every_article_then_recrawl_adds_nothing(archive_url: str
         assert run1.articles_new == len(articles)
         assert run1.articles_duplicate == len(expected(site).get("duplicates", []))
         assert f"{site}" in first.stdout and str(run1.articles_new) in first.stdout
+        # The run says where its CPU time went: every stage of the crawl, its extraction pool included.
+        spent = {stage: run1.stats.get(cpu_key(stage), 0) for stage in CPU_STAGES}
+        assert all(ms > 0 for ms in spent.values()), spent
 
         hits_before = len(server.hits)
         second = cqnews(["crawl", site, "--base-url", server.base_url], archive_url, tmp_path)
