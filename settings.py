@@ -23,6 +23,9 @@ CQNEWS_DATABASE_URL = os.environ.get("CQNEWS_DATABASE_URL", ARCHIVE_DEFAULTS["CQ
 CQNEWS_DB_CONNECT_TIMEOUT = os.environ.get("CQNEWS_DB_CONNECT_TIMEOUT", ARCHIVE_DEFAULTS["CQNEWS_DB_CONNECT_TIMEOUT"])
 # SQLite: how long a command waits for a lock another process (a crawl) holds, then fails in one line.
 CQNEWS_DB_BUSY_TIMEOUT = os.environ.get("CQNEWS_DB_BUSY_TIMEOUT", ARCHIVE_DEFAULTS["CQNEWS_DB_BUSY_TIMEOUT"])
+# PostgreSQL: most seconds one statement may take (a lock another session holds), then it fails in one line; 0: none.
+CQNEWS_DB_STATEMENT_TIMEOUT = os.environ.get("CQNEWS_DB_STATEMENT_TIMEOUT",
+                                             ARCHIVE_DEFAULTS["CQNEWS_DB_STATEMENT_TIMEOUT"])
 # Off: a crawl that only fetches (archive engine, run recorder, incremental middlewares, dedup and store not there).
 CQNEWS_ARCHIVE = os.environ.get("CQNEWS_ARCHIVE", "1")
 
