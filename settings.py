@@ -60,6 +60,9 @@ CQNEWS_REVISIT_MAX_AGE_DAYS = os.environ.get("CQNEWS_REVISIT_MAX_AGE_DAYS", "30"
 DOWNLOADER_MIDDLEWARES = {
     "cqnews.middlewares.IncrementalMiddleware": 560,  # after robots.txt, before retries and redirects
     "cqnews.middlewares.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600) follows it
+    # Scrapy's, counting a body dropped for decompressing past DOWNLOAD_MAXSIZE under a key of its own
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "cqnews.middlewares.DecompressionLimitMiddleware": 590,
 }
 SPIDER_MIDDLEWARES = {
     "cqnews.middlewares.NotDueFilter": 950,  # next to the spider: a not-due article link is dropped before all else
@@ -107,6 +110,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "cqnews.archive_engine.ArchiveEngine": 100,  # the crawl's one database engine, which the others ask for
     "cqnews.extensions.CrawlRunRecorder": 500,
+    "cqnews.extensions.LossCounter": 510,  # offsite redirects, pages cut by the parser's depth limit
 }
 # Scrapy's RemoteControl extension (an HTTP server that runs Python code sent to it) is no more wanted in an
 # unattended archiver than the telnet console. It is left out of the base list rather than set to None in

@@ -31,6 +31,8 @@ def _report(engine: Any, results: list[Any]) -> int:
         rows.append([run.site, f"{run.status} ({run.finish_reason})", str(run.pages_fetched),
                      str(run.articles_new), str(run.articles_updated), str(run.articles_unchanged),
                      str(run.articles_duplicate), str(run.articles_rejected), str(not_due), str(run.errors)])
+        if losses := _losses(run.stats):
+            notes.append(f"{run.site}: {losses}")
         if found_no_work(run):
             notes.append(_NO_WORK.format(site=run.site))
         elif run.status == RunStatus.SKIPPED and run.finish_reason == FinishReason.LOCKED:
@@ -46,6 +48,16 @@ def _report(engine: Any, results: list[Any]) -> int:
     for line in notes + problems:
         say(f"cqnews: {line}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _losses(stats: dict[str, Any]) -> str:
+    """What a crawl lost that its counters do not show: a redirect off the site, a gzip bomb, a page too deep."""
+    from cqnews.stats import EXTRACT_DEPTH_LIMIT, FETCH_DECOMPRESSED_TOO_LARGE, FETCH_OFFSITE_REDIRECT, count
+
+    said = {FETCH_OFFSITE_REDIRECT: "redirected to another site (not followed)",
+            FETCH_DECOMPRESSED_TOO_LARGE: "dropped: larger than DOWNLOAD_MAXSIZE once decompressed",
+            EXTRACT_DEPTH_LIMIT: "rejected: nested deeper than the HTML parser reads (text cut)"}
+    return "; ".join(f"{count(stats, key)} {words}" for key, words in said.items() if count(stats, key))
 
 
 _NO_WORK = "worker: the distributed crawl of {site} had no work left for this worker"
