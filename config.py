@@ -178,6 +178,7 @@ OPTIONS: tuple[Option, ...] = (
     _option("CQNEWS_WORKER_LEASE_SECONDS", "CQNEWS_WORKER_LEASE_SECONDS", number(0, above=True)),
     _option("CQNEWS_WORKER_IDLE_SECONDS", "CQNEWS_WORKER_IDLE_SECONDS", number(0)),
     _option("LOG_LEVEL", "CQNEWS_LOG_LEVEL", log_level()),
+    _option("CQNEWS_PROGRESS", "CQNEWS_PROGRESS", boolean()),
 )
 
 # `-s CQNEWS_MAX_PAGES=50` means what the variable means: the setting it feeds (CLOSESPIDER_PAGECOUNT).

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import time
 from datetime import datetime
 from typing import Any
 
@@ -43,10 +45,14 @@ from cqnews.stats import (
     EXTRACT_DEPTH_LIMIT,
     FETCH_OFFSITE_REDIRECT,
     ITEM_ERRORS,
+    ITEMS_SCRAPED,
     LOCK_EXPIRES_AT,
     LOCK_HELD_BY,
     LOCK_HELD_BY_RUN,
     LOCK_HOLDER,
+    RESPONSES,
+    STORE_NEW,
+    count,
     item_error,
     run_counters,
 )
@@ -215,3 +221,68 @@ def exceeds_parser_depth(body: bytes) -> bool:
     except etree.LxmlError:  # nothing parseable: not a depth problem
         return False
     return any("Excessive depth" in error.message for error in parser.error_log)
+
+
+class ProgressLine:
+    """One line on stderr, redrawn every second while the crawl runs: pages, articles, new ones, the page rate.
+
+    For people at a terminal: on only with ``CQNEWS_PROGRESS`` (the CLI sets it when stderr is a terminal, or for
+    ``--progress``); a scheduled crawl's log file never gets it. A log record written meanwhile first clears the
+    line (a filter on the root handlers), so it is not glued to it; the line is cleared when the crawl closes,
+    before the summary. Scrapy's own LogStats says the same every minute, in the log.
+    """
+
+    INTERVAL = 1.0
+
+    def __init__(self, crawler: Crawler, stream: Any = None) -> None:
+        self.crawler = crawler
+        self.stream = stream if stream is not None else sys.stderr
+        self.task: LoopingCall | None = None
+        self.started = time.monotonic()
+        self.shown = False
+        self.site = ""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProgressLine:
+        if not crawler.settings.getbool("CQNEWS_PROGRESS"):
+            raise NotConfigured
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.site, self.started = spider.name, time.monotonic()
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self._before_a_record)
+        self.task = LoopingCall(self.draw)
+        self.task.start(self.INTERVAL, now=False)
+
+    def text(self) -> str:
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        pages, seconds = count(stats, RESPONSES), max(time.monotonic() - self.started, 1e-9)
+        return (f"{self.site}: {pages} pages, {count(stats, ITEMS_SCRAPED)} articles "
+                f"({count(stats, STORE_NEW)} new), {pages / seconds:.1f} pages/s")
+
+    def draw(self) -> None:
+        self.stream.write(f"\r{self.text()}\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+    def _before_a_record(self, record: logging.LogRecord) -> bool:
+        self.clear()
+        return True
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(self._before_a_record)
+        self.clear()

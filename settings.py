@@ -111,6 +111,7 @@ EXTENSIONS = {
     "cqnews.archive_engine.ArchiveEngine": 100,  # the crawl's one database engine, which the others ask for
     "cqnews.extensions.CrawlRunRecorder": 500,
     "cqnews.extensions.LossCounter": 510,  # offsite redirects, pages cut by the parser's depth limit
+    "cqnews.extensions.ProgressLine": 520,  # the live line on a terminal (CQNEWS_PROGRESS)
 }
 # Scrapy's RemoteControl extension (an HTTP server that runs Python code sent to it) is no more wanted in an
 # unattended archiver than the telnet console. It is left out of the base list rather than set to None in
@@ -119,6 +120,7 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS_BASE = {k: v for k, v in _scrapy_defaults.EXTENSIONS_BASE.items() if not k.endswith(".RemoteControl")}
 
 LOG_LEVEL = os.environ.get("CQNEWS_LOG_LEVEL", ARCHIVE_DEFAULTS["LOG_LEVEL"])
+CQNEWS_PROGRESS = os.environ.get("CQNEWS_PROGRESS", "0")  # a progress line on stderr; the CLI: on at a terminal
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

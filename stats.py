@@ -20,6 +20,7 @@ RESPONSES = "response_received_count"
 REQUESTS = "downloader/request_count"  # every request sent, retries included
 RETRIES = "retry/count"  # the retries among them (RetryMiddleware)
 SPIDER_EXCEPTIONS = "spider_exceptions/count"
+ITEMS_SCRAPED = "item_scraped_count"  # items every pipeline passed: here, articles the archive recorded
 
 # -- discovery (spiders/base.py) --------------------------------------------------------------------------
 LISTING_FETCHED = "cqnews/listing/fetched"
