@@ -23,7 +23,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.settings import BaseSettings
 from sqlalchemy import Engine
 
-from cqnews.db.session import make_engine
+from cqnews.db.session import settings_engine
 
 
 def archive_enabled(settings: BaseSettings) -> bool:
@@ -40,7 +40,7 @@ class ArchiveEngine:
     def from_crawler(cls, crawler: Crawler) -> ArchiveEngine:
         if not archive_enabled(crawler.settings):
             raise NotConfigured
-        ext = cls(crawler, make_engine(crawler.settings["CQNEWS_DATABASE_URL"]))
+        ext = cls(crawler, settings_engine(crawler.settings))  # with the configured timeouts
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         return ext
 

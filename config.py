@@ -135,6 +135,7 @@ OPTIONS: tuple[Option, ...] = (
     _option("CQNEWS_DATABASE_URL", "CQNEWS_DATABASE_URL", text(empty=False)),
     _option("CQNEWS_DB_CONNECT_TIMEOUT", "CQNEWS_DB_CONNECT_TIMEOUT", number(0, 3600, above=True)),
     _option("CQNEWS_DB_BUSY_TIMEOUT", "CQNEWS_DB_BUSY_TIMEOUT", number(0, 3600)),
+    _option("CQNEWS_DB_STATEMENT_TIMEOUT", "CQNEWS_DB_STATEMENT_TIMEOUT", number(0, 86_400)),
     _option("USER_AGENT", "CQNEWS_USER_AGENT", text(empty=False)),
     _option("ROBOTSTXT_OBEY", "CQNEWS_ROBOTSTXT_OBEY", boolean()),
     _option("CONCURRENT_REQUESTS", "CQNEWS_CONCURRENT_REQUESTS", integer(1, 10_000)),
@@ -182,6 +183,7 @@ OPTIONS: tuple[Option, ...] = (
     _option("CQNEWS_WORKER_LEASE_SECONDS", "CQNEWS_WORKER_LEASE_SECONDS", number(0, above=True)),
     _option("CQNEWS_WORKER_IDLE_SECONDS", "CQNEWS_WORKER_IDLE_SECONDS", number(0)),
     _option("LOG_LEVEL", "CQNEWS_LOG_LEVEL", log_level()),
+    _option("CQNEWS_PROGRESS", "CQNEWS_PROGRESS", boolean()),
 )
 
 # `-s CQNEWS_MAX_PAGES=50` means what the variable means: the setting it feeds (CLOSESPIDER_PAGECOUNT).
@@ -210,7 +212,7 @@ def _given(settings: Settings, option: Option, value: Any) -> str:
 # What a command that only reads the archive (``cqnews search``) needs, checked without Scrapy's settings, with
 # the defaults settings.py takes from here too (so both paths start from the same values).
 ARCHIVE_DEFAULTS = {"CQNEWS_DATABASE_URL": "sqlite:///data/archive.db", "CQNEWS_DB_CONNECT_TIMEOUT": "10",
-                     "CQNEWS_DB_BUSY_TIMEOUT": "30", "LOG_LEVEL": "INFO"}
+                     "CQNEWS_DB_BUSY_TIMEOUT": "30", "CQNEWS_DB_STATEMENT_TIMEOUT": "60", "LOG_LEVEL": "INFO"}
 
 
 def archive_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> dict[str, Any]:

@@ -21,12 +21,16 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import time
 from datetime import datetime
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.http import Request
 from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,13 +39,20 @@ from twisted.internet.task import LoopingCall
 from cqnews.archive_engine import ArchiveEngine, archive_enabled
 from cqnews.db import runs
 from cqnews.db.runs import FinishReason, RunStatus, RunTrigger
+from cqnews.items import RawPage
 from cqnews.stats import (
     CRAWL_RUN_ID,
+    EXTRACT_DEPTH_LIMIT,
+    FETCH_OFFSITE_REDIRECT,
     ITEM_ERRORS,
+    ITEMS_SCRAPED,
     LOCK_EXPIRES_AT,
     LOCK_HELD_BY,
     LOCK_HELD_BY_RUN,
     LOCK_HOLDER,
+    RESPONSES,
+    STORE_NEW,
+    count,
     item_error,
     run_counters,
 )
@@ -158,3 +169,120 @@ class CrawlRunRecorder:
                     runs.release(self.engine, spider.name, self.holder)
             except SQLAlchemyError as exc:
                 log.error("cannot release the crawl lock of %s (it expires by itself): %s", spider.name, exc)
+
+
+class LossCounter:
+    """Counts two losses under keys of their own, which Scrapy and the parser leave unsaid or mixed with others.
+
+    - A redirect to another site: Scrapy's OffsiteMiddleware drops the redirected request as it is scheduled
+      (an IgnoreRequest from its ``request_scheduled`` handler: no errback, no ``request_dropped``), counted only
+      in ``offsite/filtered`` beside every offsite link.
+    - A page rejected by extraction whose HTML nests deeper than libxml2 parses (256 levels: 85 nested tables):
+      its text was cut at that depth, so it looked too short; counted beside its rejection reason.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LossCounter:
+        ext = cls(crawler)
+        crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
+        return ext
+
+    def count(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key)
+
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        """Beside OffsiteMiddleware's own handler of this signal, which drops the request without a trace."""
+        chain = request.meta.get("redirect_urls")
+        offsite = self.crawler.get_downloader_middleware(OffsiteMiddleware)
+        if not chain or offsite is None or request.dont_filter or request.meta.get("allow_offsite") \
+                or offsite.should_follow(request, spider):
+            return  # not a redirect, or one Scrapy follows (its own tests, in the same order)
+        self.count(FETCH_OFFSITE_REDIRECT)
+        log.info("redirect to another site not followed: %s -> %s", chain[-1], request.url)
+
+    def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
+        if isinstance(item, RawPage) and exceeds_parser_depth(item.body):  # a RawPage is dropped by extraction only
+            self.count(EXTRACT_DEPTH_LIMIT)
+            log.warning("text cut by the HTML parser's depth limit (256 nested elements): %s", item.url)
+
+
+def exceeds_parser_depth(body: bytes) -> bool:
+    """Whether libxml2's HTML parser stops at its nesting limit in ``body`` (it then drops what lies deeper)."""
+    from lxml import etree
+
+    parser = etree.HTMLParser()
+    try:
+        etree.fromstring(body, parser)
+    except etree.LxmlError:  # nothing parseable: not a depth problem
+        return False
+    return any("Excessive depth" in error.message for error in parser.error_log)
+
+
+class ProgressLine:
+    """One line on stderr, redrawn every second while the crawl runs: pages, articles, new ones, the page rate.
+
+    For people at a terminal: on only with ``CQNEWS_PROGRESS`` (the CLI sets it when stderr is a terminal, or for
+    ``--progress``); a scheduled crawl's log file never gets it. A log record written meanwhile first clears the
+    line (a filter on the root handlers), so it is not glued to it; the line is cleared when the crawl closes,
+    before the summary. Scrapy's own LogStats says the same every minute, in the log.
+    """
+
+    INTERVAL = 1.0
+
+    def __init__(self, crawler: Crawler, stream: Any = None) -> None:
+        self.crawler = crawler
+        self.stream = stream if stream is not None else sys.stderr
+        self.task: LoopingCall | None = None
+        self.started = time.monotonic()
+        self.shown = False
+        self.site = ""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProgressLine:
+        if not crawler.settings.getbool("CQNEWS_PROGRESS"):
+            raise NotConfigured
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.site, self.started = spider.name, time.monotonic()
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self._before_a_record)
+        self.task = LoopingCall(self.draw)
+        self.task.start(self.INTERVAL, now=False)
+
+    def text(self) -> str:
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        pages, seconds = count(stats, RESPONSES), max(time.monotonic() - self.started, 1e-9)
+        return (f"{self.site}: {pages} pages, {count(stats, ITEMS_SCRAPED)} articles "
+                f"({count(stats, STORE_NEW)} new), {pages / seconds:.1f} pages/s")
+
+    def draw(self) -> None:
+        self.stream.write(f"\r{self.text()}\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+    def _before_a_record(self, record: logging.LogRecord) -> bool:
+        self.clear()
+        return True
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(self._before_a_record)
+        self.clear()

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
@@ -33,6 +34,7 @@ from cqnews.archive_engine import ArchiveEngine, archive_enabled
 from cqnews.db.models import Article, ArticleVersion, Page, Site, UrlAlias
 from cqnews.db.session import make_sessionmaker
 from cqnews.stats import (
+    FETCH_DECOMPRESSED_TOO_LARGE,
     FETCH_ERRORS,
     FETCH_REDIRECT_LOOP,
     INCREMENTAL_NOT_DUE,
@@ -220,3 +222,20 @@ class RedirectLoopMiddleware:
             log.warning("redirect loop: %s -> %s", " -> ".join(chain), target)
             raise IgnoreRequest(f"redirect loop at {request.url}")
         return response
+
+
+class DecompressionLimitMiddleware(HttpCompressionMiddleware):
+    """Scrapy's HttpCompressionMiddleware, counting what it drops under a key of its own.
+
+    The one IgnoreRequest it raises is a body that grew past DOWNLOAD_MAXSIZE while being decompressed (a gzip
+    bomb); the spider's errback would count it only as ``cqnews/fetch/ignored``, beside robots.txt drops.
+    """
+
+    def process_response(self, request: Request, response: Response,
+                         spider: Spider | None = None) -> Request | Response:
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest:
+            assert self.stats is not None
+            self.stats.inc_value(FETCH_DECOMPRESSED_TOO_LARGE)
+            raise

@@ -23,6 +23,9 @@ CQNEWS_DATABASE_URL = os.environ.get("CQNEWS_DATABASE_URL", ARCHIVE_DEFAULTS["CQ
 CQNEWS_DB_CONNECT_TIMEOUT = os.environ.get("CQNEWS_DB_CONNECT_TIMEOUT", ARCHIVE_DEFAULTS["CQNEWS_DB_CONNECT_TIMEOUT"])
 # SQLite: how long a command waits for a lock another process (a crawl) holds, then fails in one line.
 CQNEWS_DB_BUSY_TIMEOUT = os.environ.get("CQNEWS_DB_BUSY_TIMEOUT", ARCHIVE_DEFAULTS["CQNEWS_DB_BUSY_TIMEOUT"])
+# PostgreSQL: most seconds one statement may take (a lock another session holds), then it fails in one line; 0: none.
+CQNEWS_DB_STATEMENT_TIMEOUT = os.environ.get("CQNEWS_DB_STATEMENT_TIMEOUT",
+                                             ARCHIVE_DEFAULTS["CQNEWS_DB_STATEMENT_TIMEOUT"])
 # Off: a crawl that only fetches (archive engine, run recorder, incremental middlewares, dedup and store not there).
 CQNEWS_ARCHIVE = os.environ.get("CQNEWS_ARCHIVE", "1")
 
@@ -57,6 +60,9 @@ CQNEWS_REVISIT_MAX_AGE_DAYS = os.environ.get("CQNEWS_REVISIT_MAX_AGE_DAYS", "30"
 DOWNLOADER_MIDDLEWARES = {
     "cqnews.middlewares.IncrementalMiddleware": 560,  # after robots.txt, before retries and redirects
     "cqnews.middlewares.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600) follows it
+    # Scrapy's, counting a body dropped for decompressing past DOWNLOAD_MAXSIZE under a key of its own
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "cqnews.middlewares.DecompressionLimitMiddleware": 590,
 }
 SPIDER_MIDDLEWARES = {
     "cqnews.middlewares.NotDueFilter": 950,  # next to the spider: a not-due article link is dropped before all else
@@ -110,6 +116,8 @@ EXTENSIONS = {
     "cqnews.archive_engine.ArchiveEngine": 100,  # the crawl's one database engine, which the others ask for
     "cqnews.extensions.CrawlRunRecorder": 500,
     "cqnews.progress.CrawlProgress": 510,  # live counters in the run's row (after the recorder inserts it)
+    "cqnews.extensions.LossCounter": 515,  # offsite redirects, pages cut by the parser's depth limit
+    "cqnews.extensions.ProgressLine": 520,  # the live line on a terminal (CQNEWS_PROGRESS)
 }
 # Scrapy's RemoteControl extension (an HTTP server that runs Python code sent to it) is no more wanted in an
 # unattended archiver than the telnet console. It is left out of the base list rather than set to None in
@@ -118,6 +126,7 @@ REMOTE_CONTROL_ENABLED = False
 EXTENSIONS_BASE = {k: v for k, v in _scrapy_defaults.EXTENSIONS_BASE.items() if not k.endswith(".RemoteControl")}
 
 LOG_LEVEL = os.environ.get("CQNEWS_LOG_LEVEL", ARCHIVE_DEFAULTS["LOG_LEVEL"])
+CQNEWS_PROGRESS = os.environ.get("CQNEWS_PROGRESS", "0")  # a progress line on stderr; the CLI: on at a terminal
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -20,6 +20,7 @@ RESPONSES = "response_received_count"
 REQUESTS = "downloader/request_count"  # every request sent, retries included
 RETRIES = "retry/count"  # the retries among them (RetryMiddleware)
 SPIDER_EXCEPTIONS = "spider_exceptions/count"
+ITEMS_SCRAPED = "item_scraped_count"  # items every pipeline passed: here, articles the archive recorded
 
 # -- discovery (spiders/base.py) --------------------------------------------------------------------------
 LISTING_FETCHED = "cqnews/listing/fetched"
@@ -43,6 +44,11 @@ DISCOVER_UNMATCHED_EXAMPLES = "cqnews/discover/unmatched_article_like_examples"
 FETCH_IGNORED = "cqnews/fetch/ignored"
 FETCH_ERRORS = "cqnews/fetch/errors"  # every failed fetch, whatever the cause
 FETCH_REDIRECT_LOOP = "cqnews/fetch/failed/redirect_loop"
+# losses Scrapy counts only among others (offsite/filtered, fetch/ignored) or not at all (extensions.LossCounter,
+# middlewares.DecompressionLimitMiddleware): a redirect to another site, not followed; a response whose body grew
+# past DOWNLOAD_MAXSIZE while being decompressed (a gzip bomb), dropped
+FETCH_OFFSITE_REDIRECT = "cqnews/fetch/offsite_redirect"
+FETCH_DECOMPRESSED_TOO_LARGE = "cqnews/fetch/decompressed_too_large"
 
 
 def http_error(status: int) -> str:
@@ -70,6 +76,8 @@ EXTRACT_ENCODING_OVERRIDDEN = "cqnews/extract/encoding_overridden"
 EXTRACT_REPLACEMENT_CHARS = "cqnews/extract/replacement_chars"
 EXTRACT_PAGES_WITH_REPLACEMENT_CHARS = "cqnews/extract/pages_with_replacement_chars"
 EXTRACT_PREFIX = "cqnews/extract/"
+# a rejected page nested deeper than libxml2 parses (256 levels, e.g. 85 nested tables): its text was cut there
+EXTRACT_DEPTH_LIMIT = "cqnews/extract/lost_to_depth_limit"
 
 
 def extract_rejected(reason: str) -> str:

@@ -58,7 +58,7 @@ def expected_failure(exc: BaseException) -> tuple[str | None, int]:
 
     from cqnews.config import ConfigError
     from cqnews.db.migrate import DatabaseNotAtHead
-    from cqnews.db.session import ArchiveConfigError
+    from cqnews.db.session import QUERY_CANCELED, ArchiveConfigError
 
     if isinstance(exc, CliError):
         return str(exc), exc.code
@@ -69,6 +69,9 @@ def expected_failure(exc: BaseException) -> tuple[str | None, int]:
     if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
         return ("the archive is locked by another process (a crawl writing?) for longer than "
                 "CQNEWS_DB_BUSY_TIMEOUT allows; try again later"), 1
+    if isinstance(exc, OperationalError) and getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
+        return ("the archive database did not finish a statement within CQNEWS_DB_STATEMENT_TIMEOUT (a lock "
+                "another session holds?); try again later"), 1
     if isinstance(exc, OperationalError):
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig and str(exc.orig).strip() else _first_line(exc)
         return f"the archive database cannot be reached: {reason}", 1

@@ -56,12 +56,9 @@ def checked_settings(args: argparse.Namespace) -> Any:
 def engine_of(args: argparse.Namespace, create: bool = False) -> Any:
     """An engine on the configured archive; ``create`` only for the commands that make one (db upgrade, demo):
     any other command on a missing SQLite file is one line saying how to create it, and creates nothing."""
-    from cqnews.db.session import make_engine
+    from cqnews.db.session import settings_engine
 
-    settings = checked_settings(args)
-    return make_engine(settings["CQNEWS_DATABASE_URL"], create=create,
-                       connect_timeout=settings["CQNEWS_DB_CONNECT_TIMEOUT"],
-                       busy_timeout=settings["CQNEWS_DB_BUSY_TIMEOUT"])
+    return settings_engine(checked_settings(args), create=create)
 
 
 def ready_engine(args: argparse.Namespace) -> Any:

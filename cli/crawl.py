@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -31,6 +32,8 @@ def _report(engine: Any, results: list[Any]) -> int:
         rows.append([run.site, f"{run.status} ({run.finish_reason})", str(run.pages_fetched),
                      str(run.articles_new), str(run.articles_updated), str(run.articles_unchanged),
                      str(run.articles_duplicate), str(run.articles_rejected), str(not_due), str(run.errors)])
+        if losses := _losses(run.stats):
+            notes.append(f"{run.site}: {losses}")
         if found_no_work(run):
             notes.append(_NO_WORK.format(site=run.site))
         elif run.status == RunStatus.SKIPPED and run.finish_reason == FinishReason.LOCKED:
@@ -48,7 +51,40 @@ def _report(engine: Any, results: list[Any]) -> int:
     return 1 if problems else 0
 
 
+def _losses(stats: dict[str, Any]) -> str:
+    """What a crawl lost that its counters do not show: a redirect off the site, a gzip bomb, a page too deep."""
+    from cqnews.stats import EXTRACT_DEPTH_LIMIT, FETCH_DECOMPRESSED_TOO_LARGE, FETCH_OFFSITE_REDIRECT, count
+
+    said = {FETCH_OFFSITE_REDIRECT: "redirected to another site (not followed)",
+            FETCH_DECOMPRESSED_TOO_LARGE: "dropped: larger than DOWNLOAD_MAXSIZE once decompressed",
+            EXTRACT_DEPTH_LIMIT: "rejected: nested deeper than the HTML parser reads (text cut)"}
+    return "; ".join(f"{count(stats, key)} {words}" for key, words in said.items() if count(stats, key))
+
+
 _NO_WORK = "worker: the distributed crawl of {site} had no work left for this worker"
+
+
+# Loggers whose INFO records are Scrapy's start-up and closing report (versions, overridden settings, enabled
+# components, "Spider opened", LogStats every minute, the stats dump) and Alembic's context lines: at --verbose only.
+_CHATTER = ("scrapy.utils.log", "scrapy.addons", "scrapy.middleware", "scrapy.crawler", "scrapy.core.engine",
+            "scrapy.extensions.logstats", "scrapy.statscollectors", "scrapy.extensions.telnet",
+            "alembic.runtime.migration")
+
+
+def _below_warning(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
+def _console(args: argparse.Namespace, settings: Any) -> None:
+    """The crawl's console: the progress line (``--progress``, else at a terminal or with CQNEWS_PROGRESS) and
+    Scrapy's chatter (``--verbose`` or DEBUG). Filters, unlike levels, survive Scrapy's logging set-up."""
+    progress = args.progress if getattr(args, "progress", None) is not None else \
+        settings.getbool("CQNEWS_PROGRESS") or sys.stderr.isatty()
+    settings.set("CQNEWS_PROGRESS", progress, priority="cmdline")
+    if getattr(args, "verbose", False) or settings.get("LOG_LEVEL") == "DEBUG":
+        return
+    for name in _CHATTER:
+        logging.getLogger(name).addFilter(_below_warning)
 
 
 def _crawl_and_report(args: argparse.Namespace, sites: list[str], spider_args: dict[str, dict[str, str]],
@@ -56,6 +92,7 @@ def _crawl_and_report(args: argparse.Namespace, sites: list[str], spider_args: d
     from cqnews.db.session import checkpoint
     from cqnews.runner import run_crawls
 
+    _console(args, settings)
     engine = ready_engine(args)
     say(f"crawling {', '.join(sites)} into {engine.url.render_as_string(hide_password=True)}", file=sys.stderr)
     results = run_crawls(settings, sites, spider_args)
@@ -179,7 +216,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from cqnews.runner import spider_names
 
     settings = settings_of(args)
-    settings.set("LOG_LEVEL", args.log_level or "WARNING", priority="cmdline")
+    settings.set("LOG_LEVEL", args.log_level or ("INFO" if args.verbose else "WARNING"), priority="cmdline")
     settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
     settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
     fixtures = Path(args.fixtures)

@@ -68,6 +68,14 @@ def _debug_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
+def _crawl_output_flags(parser: argparse.ArgumentParser) -> None:
+    """How a crawl talks at the console: Scrapy's start-up and closing chatter, the live progress line."""
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also print Scrapy's start-up report (versions, settings, components) and final stats")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="a progress line on stderr (pages, articles, rate); default: when stderr is a terminal")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="cqnews", description=DESCRIPTION, epilog=EPILOG,
@@ -91,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int_in(0, 65535), default=18400,
                    help="first port to serve the sites on; 0: any free ports (default: %(default)s)")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    _crawl_output_flags(p)
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
 
     p = add("crawl", crawl.cmd_crawl,
@@ -103,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start a distributed crawl of one site: its queue in Redis ($CQNEWS_REDIS_URL), seeded with "
                         "its start pages; crawl as one worker while `cqnews worker SITE` processes join")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    _crawl_output_flags(p)
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
 
     p = add("worker", crawl.cmd_worker,
@@ -119,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "work it, then wait for the next; stop cleanly on SIGTERM/SIGINT (exit 0)")
     once.add_argument("--crawl-id", help=argparse.SUPPRESS)  # --forever's children: join this crawl or none
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    _crawl_output_flags(p)
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
 
     p = add("record", crawl.cmd_record,

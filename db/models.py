@@ -109,7 +109,7 @@ class Article(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
     url: Mapped[str] = mapped_column(Text)
-    url_key: Mapped[str] = mapped_column(String(2048), unique=True)
+    url_key: Mapped[str] = mapped_column(Text, unique=True)  # any URL Scrapy fetches (0008)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
     version_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -172,7 +172,7 @@ class UrlAlias(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     url: Mapped[str] = mapped_column(Text)
-    url_key: Mapped[str] = mapped_column(String(2048), unique=True)
+    url_key: Mapped[str] = mapped_column(Text, unique=True)  # any URL Scrapy fetches (0008)
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
 

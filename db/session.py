@@ -28,6 +28,12 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 # How long a SQLite statement waits for a lock another process holds (a crawl writing) before "database is
 # locked"; the CLI passes CQNEWS_DB_BUSY_TIMEOUT.
 DEFAULT_BUSY_TIMEOUT = 30.0
+# PostgreSQL: how long one statement may run, waiting on a lock another session holds included, before the server
+# cancels it (a server that answers the connection and then hangs); 0: no limit. The CLI and the crawl pass
+# CQNEWS_DB_STATEMENT_TIMEOUT.
+DEFAULT_STATEMENT_TIMEOUT = 0.0
+# SQLSTATE of a statement the server cancelled (statement_timeout), as psycopg reports it.
+QUERY_CANCELED = "57014"
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -42,7 +48,8 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def make_engine(url: str, *, create: bool = True, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-                busy_timeout: float = DEFAULT_BUSY_TIMEOUT, **kwargs: Any) -> Engine:
+                busy_timeout: float = DEFAULT_BUSY_TIMEOUT, statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+                **kwargs: Any) -> Engine:
     """An engine for ``url``. ``create``: make the folder of a SQLite file if needed (writers); without it a
     missing file raises ArchiveMissing, so a read-only command leaves no empty archive behind."""
     try:
@@ -56,7 +63,10 @@ def make_engine(url: str, *, create: bool = True, connect_timeout: float = DEFAU
         raise ArchiveMissing(f"no archive at {path}: create it with `cqnews db upgrade` (then `cqnews crawl SITE`), "
                              "or try `cqnews demo`")
     if parsed.get_backend_name() == "postgresql":
-        kwargs["connect_args"] = {"connect_timeout": max(1, int(connect_timeout))} | kwargs.get("connect_args", {})
+        server: dict[str, Any] = {"connect_timeout": max(1, int(connect_timeout))}
+        if statement_timeout > 0:  # libpq sends it with the connection: every statement of every session is bounded
+            server["options"] = f"-c statement_timeout={max(1, round(statement_timeout * 1000))}"
+        kwargs["connect_args"] = server | kwargs.get("connect_args", {})
     try:
         engine = create_engine(parsed, pool_pre_ping=True, **kwargs)
     except (ImportError, ArgumentError) as exc:
@@ -64,6 +74,19 @@ def make_engine(url: str, *, create: bool = True, connect_timeout: float = DEFAU
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(int(busy_timeout * 1000)))
     return engine
+
+
+def settings_engine(settings: Any, *, create: bool = True) -> Engine:
+    """The engine of the archive the (checked) settings name, with their timeouts: the one reader of those
+    settings, for the CLI's commands and the crawl's ArchiveEngine alike."""
+    def seconds(key: str, default: float) -> float:
+        value = settings.get(key)
+        return default if value is None else float(value)
+
+    return make_engine(settings["CQNEWS_DATABASE_URL"], create=create,
+                       connect_timeout=seconds("CQNEWS_DB_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
+                       busy_timeout=seconds("CQNEWS_DB_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT),
+                       statement_timeout=seconds("CQNEWS_DB_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT))
 
 
 def _sqlite_pragmas(busy_ms: int) -> Any:

@@ -236,3 +236,21 @@ def test_an_archive_locked_by_another_writer_is_one_line_within_seconds(archive:
         holder.close()
     assert "locked by another process" in assert_one_line_error(result, 1)
     assert elapsed < 15
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_statement_held_up_by_a_lock_is_one_line_within_the_statement_timeout(database_url: str,
+                                                                              tmp_path: Path) -> None:
+    """PostgreSQL answers the connection, then another session's lock holds the query: the server cancels it
+    after CQNEWS_DB_STATEMENT_TIMEOUT, and the command says so in one line."""
+    assert cqnews(["db", "upgrade"], database_url, tmp_path).returncode == 0
+    holder = create_engine(database_url)
+    with holder.connect() as connection:
+        connection.execute(text("LOCK TABLE crawl_runs IN ACCESS EXCLUSIVE MODE"))  # a transaction left open
+        started = time.monotonic()
+        result = cqnews(["runs"], database_url, tmp_path, env={"CQNEWS_DB_STATEMENT_TIMEOUT": "1"})
+        elapsed = time.monotonic() - started
+        connection.rollback()
+    holder.dispose()
+    assert "CQNEWS_DB_STATEMENT_TIMEOUT" in assert_one_line_error(result, 1)
+    assert elapsed < 10

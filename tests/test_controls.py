@@ -23,7 +23,7 @@ def test_the_control_revision_goes_down_and_up(database_url: str) -> None:
     migrate.upgrade(engine)
     controls.pause(engine, "cbg")
     run_id = runs.start_run(engine, "cbg", RunTrigger.MANUAL, 1)
-    migrate.downgrade(engine, "0007_daemon_liveness")
+    migrate.downgrade(engine, "0008_url_length")
     tables = set(inspect(engine).get_table_names())
     assert not {"site_controls", "site_notices"} & tables
     assert "cancel_requested_at" not in {c["name"] for c in inspect(engine).get_columns("crawl_runs")}

@@ -347,12 +347,20 @@ def test_redirect_loop_and_oversized_page_are_counted_not_fatal(archive_url: str
         loop_b: {"status": 302, "location": loop_a},
         huge: {"file": "huge.html", "content_type": "text/html; charset=utf-8"},
     })
+    # the same crawl meets three losses that have keys of their own: a redirect to another host, a gzip bomb and a
+    # page nested deeper than libxml2 parses (its text cut, so rejected)
+    offsite, bomb, deep = (f"{base}/{c * 32}.html" for c in "def")
+    manifest["routes"].update({offsite: {"status": 302, "location": "http://elsewhere.invalid/a/1/20200101/e.html"},
+                               deep: {"file": "deep.html", "content_type": "text/html; charset=utf-8"}})
+    paragraph = "<p>" + "重庆市渝北区第一段新闻内容，记者在现场采访了许多市民和相关负责人。" * 4 + "</p>"
+    (root / "deep.html").write_text("<html><head><title>深</title></head><body>" + "<table><tr><td>" * 90
+                                    + paragraph * 3 + "</td></tr></table>" * 90 + "</body></html>", "utf-8")
     (root / "site.json").write_text(json.dumps(manifest), "utf-8")
     (root / "huge.html").write_bytes(b"<html><body>" + "<p>重庆新闻</p>".encode() * 200_000 + b"</body></html>")
     listing = root / spec["start_paths"][0].lstrip("/")
-    links = "".join(f'<li><a href="{p}">x</a></li>' for p in (loop_a, huge))
+    links = "".join(f'<li><a href="{p}">x</a></li>' for p in (loop_a, huge, offsite, bomb, deep))
     listing.write_text(listing.read_text("utf-8").replace("</body>", f"<ul>{links}</ul></body>"), "utf-8")
-    with FixtureSite(root) as server:
+    with GzipBombSite(root, bomb) as server:
         result = cqnews(["crawl", "cbg", "--base-url", server.base_url], archive_url, tmp_path,
                         env={"CQNEWS_DOWNLOAD_MAXSIZE": str(1024 * 1024)})
     assert result.returncode == 0, result.stderr[-3000:]
@@ -362,3 +370,24 @@ def test_redirect_loop_and_oversized_page_are_counted_not_fatal(archive_url: str
     assert run.stats.get("cqnews/fetch/failed/DownloadCancelledError") == 1  # over DOWNLOAD_MAXSIZE
     assert run.errors >= 3  # the loop and the oversized page, besides the fixture's own 404
     assert run.articles_new == len(expected_articles("cbg"))  # the rest of the site is archived all the same
+    assert run.stats.get("cqnews/fetch/offsite_redirect") == 1
+    assert run.stats.get("cqnews/fetch/decompressed_too_large") == 1
+    assert run.stats.get("cqnews/extract/lost_to_depth_limit") == 1
+    assert "cbg: 1 redirected to another site (not followed); 1 dropped: larger than DOWNLOAD_MAXSIZE once " \
+           "decompressed; 1 rejected: nested deeper than the HTML parser reads (text cut)" in result.stderr
+
+
+class GzipBombSite(FixtureSite):
+    """The fixture site, with one path answering a small gzip body that inflates to 4 MiB (a gzip bomb)."""
+
+    def __init__(self, root: Path, bomb: str) -> None:
+        super().__init__(root)
+        self.bomb = bomb
+
+    def resolve(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        if path != self.bomb:
+            return super().resolve(path)
+        import gzip
+
+        body = gzip.compress(b"<html><body>" + b" " * 4 * 1024 * 1024 + b"</body></html>")
+        return 200, {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}, body

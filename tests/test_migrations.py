@@ -100,3 +100,36 @@ def test_the_ngram_index_revision_goes_down_and_up_and_asks_for_a_reindex(databa
     with sessions() as session:
         assert fulltext.missing(session) == 0 and len(search_ids(session, "京大")) == 1
     engine.dispose()
+
+
+def long_url(length: int) -> str:
+    """An article URL of exactly ``length`` characters (its query padded), as Scrapy would fetch it."""
+    stem = URL + "?page=1&q="
+    return stem + "a" * (length - len(stem))
+
+
+def test_an_article_url_as_long_as_scrapy_fetches_is_stored_and_kept_by_a_downgrade(database_url: str) -> None:
+    """2,083 characters (Scrapy's URLLENGTH_LIMIT) failed on PostgreSQL before 0008_url_length (String(2048));
+    going back to 0007 with such a key stored is refused in one line, and the article is still there."""
+    from alembic.util import CommandError
+
+    from cqnews.db.archive import Archive
+    from cqnews.db.models import Article
+    from cqnews.db.session import make_sessionmaker
+    from cqnews.urls import url_key
+
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    url = long_url(2083)
+    assert len(url) == 2083 and len(url_key(url)) > 2048
+    Archive(engine).record(make_record(url))
+    Archive(engine).record(make_record(url))  # and found again by its key: one article, seen twice
+    with make_sessionmaker(engine)() as session:
+        (article,) = session.query(Article).all()
+        assert article.url_key == url_key(url) and article.version_count == 1
+    with pytest.raises(CommandError, match="longer than the 2048"):
+        migrate.downgrade(engine, "0007_daemon_liveness")
+    assert migrate.current_revision(engine) == migrate.head_revision(engine)
+    with make_sessionmaker(engine)() as session:
+        assert session.query(Article).one().url_key == url_key(url)
+    engine.dispose()

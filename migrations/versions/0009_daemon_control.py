@@ -8,7 +8,7 @@ update; ``site_notices`` is the last state notified per subject (a site's health
 message even across restarts.
 
 Revision ID: 0009_daemon_control
-Revises: 0007_daemon_liveness
+Revises: 0008_url_length
 Create Date: 2026-12-03
 
 """
@@ -21,7 +21,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0009_daemon_control'
-down_revision: Union[str, Sequence[str], None] = '0007_daemon_liveness'
+down_revision: Union[str, Sequence[str], None] = '0008_url_length'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
