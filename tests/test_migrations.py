@@ -127,9 +127,10 @@ def test_an_article_url_as_long_as_scrapy_fetches_is_stored_and_kept_by_a_downgr
     with make_sessionmaker(engine)() as session:
         (article,) = session.query(Article).all()
         assert article.url_key == url_key(url) and article.version_count == 1
+    migrate.downgrade(engine, "0008_url_length")  # the revisions after it keep no URL
     with pytest.raises(CommandError, match="longer than the 2048"):
         migrate.downgrade(engine, "0007_daemon_liveness")
-    assert migrate.current_revision(engine) == migrate.head_revision(engine)
+    assert migrate.current_revision(engine) == "0008_url_length"
     with make_sessionmaker(engine)() as session:
         assert session.query(Article).one().url_key == url_key(url)
     engine.dispose()
