@@ -95,6 +95,7 @@ DEDUP_REPEAT_IN_CRAWL = "cqnews/dedup/repeat_in_crawl"
 STORE_FAILED = "cqnews/store/failed"
 STORE_BATCHES = "cqnews/store/batches"
 STORE_LARGEST_BATCH = "cqnews/store/largest_batch"
+STORE_INDEXED_BY_TITLE_ONLY = "cqnews/store/indexed_by_title_only"  # PostgreSQL's tsvector limit; text still checked
 
 
 def store_outcome(outcome: str) -> str:

@@ -22,7 +22,7 @@ import hashlib
 import logging
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -68,6 +68,7 @@ class Recorded:
     outcome: Outcome
     article_id: int
     version_no: int
+    title_only: bool = False  # indexed by its title alone: its tokens pass PostgreSQL's tsvector limit
 
 
 class Archive:
@@ -135,7 +136,8 @@ class Archive:
         recorded = _record_article(session, article, site_id, page_id, self.revisit)
         if recorded.outcome in (Outcome.NEW, Outcome.NEW_VERSION):
             with self.cpu.timed(CPU_INDEX):
-                fulltext.index_article(session, recorded.article_id)  # same transaction
+                if fulltext.index_article(session, recorded.article_id):  # same transaction
+                    recorded = replace(recorded, title_only=True)
             if article.simhash is not None:
                 stored = session.get(Article, recorded.article_id)
                 assert stored is not None

@@ -537,12 +537,13 @@ def latest_rows() -> Select:
     )
 
 
-def index_article(session: Session, article_id: int) -> None:
-    """Index the latest version of one article, in the caller's transaction (called for every new version).
+def index_article(session: Session, article_id: int) -> bool:
+    """Index the latest version of one article, in the caller's transaction (called for every new version);
+    True if it was indexed by its title only.
 
     No text can make this fail on either backend's limits (``pg_terms``), so no article is ever lost to it."""
     row = session.execute(latest_rows().where(Article.id == article_id)).one()
-    write_docs(session, [make_doc(*row)])
+    return write_docs(session, [make_doc(*row)]) > 0
 
 
 def write_docs(session: Session, docs: Sequence[IndexDoc]) -> int:

@@ -32,7 +32,15 @@ from cqnews.db.migrate import require_head
 from cqnews.db.records import ArticleRecord, Capture, UnchangedVisit
 from cqnews.db.revisit import parse_ladder
 from cqnews.items import Article, RawPage
-from cqnews.stats import CPU_STORE, STORE_BATCHES, STORE_FAILED, STORE_LARGEST_BATCH, count_cpu, store_outcome
+from cqnews.stats import (
+    CPU_STORE,
+    STORE_BATCHES,
+    STORE_FAILED,
+    STORE_INDEXED_BY_TITLE_ONLY,
+    STORE_LARGEST_BATCH,
+    count_cpu,
+    store_outcome,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +126,8 @@ class StorePipeline:
             self.stats.inc_value(STORE_FAILED)
             raise recorded
         self.stats.inc_value(store_outcome(recorded.outcome.value))
+        if recorded.title_only:
+            self.stats.inc_value(STORE_INDEXED_BY_TITLE_ONLY)
         log.debug("%s %s (article %s v%s)", recorded.outcome, url, recorded.article_id, recorded.version_no)
         return item
 
