@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from cqnews import __version__, demo
 from cqnews.cli import crawl, ops, query, serve
@@ -61,6 +61,13 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+    def _parse_optional(self, arg_string: str) -> Any:
+        """``-重庆`` is a query's excluded word, never an option: every option name is ASCII after its dash, so
+        ``cqnews search -渝北…`` needs no ``--`` (a Latin ``-word`` still does, as in any command line)."""
+        if len(arg_string) > 1 and arg_string[0] == "-" and not arg_string[1].isascii():
+            return None
+        return super()._parse_optional(arg_string)
 
 
 def _debug_flag(parser: argparse.ArgumentParser) -> None:
