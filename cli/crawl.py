@@ -71,8 +71,18 @@ _CHATTER = ("scrapy.utils.log", "scrapy.addons", "scrapy.middleware", "scrapy.cr
             "alembic.runtime.migration")
 
 
+# Loggers whose errors already say what failed in their message (a site that cannot be reached): their traceback
+# is Twisted's and Scrapy's call stack, for --verbose only.
+_TRACEBACK_ONLY_VERBOSE = ("scrapy.downloadermiddlewares.robotstxt",)
+
+
 def _below_warning(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.WARNING
+
+
+def _without_traceback(record: logging.LogRecord) -> bool:
+    record.exc_info = record.exc_text = None
+    return True
 
 
 def _console(args: argparse.Namespace, settings: Any) -> None:
@@ -85,6 +95,8 @@ def _console(args: argparse.Namespace, settings: Any) -> None:
         return
     for name in _CHATTER:
         logging.getLogger(name).addFilter(_below_warning)
+    for name in _TRACEBACK_ONLY_VERBOSE:
+        logging.getLogger(name).addFilter(_without_traceback)
 
 
 def _crawl_and_report(args: argparse.Namespace, sites: list[str], spider_args: dict[str, dict[str, str]],
