@@ -35,7 +35,7 @@ def _trafilatura_version() -> str:
 
 
 # Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/4+trafilatura-{_trafilatura_version()}"
+EXTRACTOR_VERSION = f"cqnews-extract/5+trafilatura-{_trafilatura_version()}"
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -59,6 +59,9 @@ _BLOCK_TAGS = {
     "center", "hr", "tbody", "thead", "main", "figure", "figcaption", "address",
 }
 _SKIP_TAGS = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "select", "option"}
+# Form controls: their option labels and default values are menus (site lists, "please choose"), never text.
+_FORM_CONTROLS = ("select", "datalist", "textarea")
+_HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
 class NotAnArticle(Exception):
@@ -148,7 +151,8 @@ def _extract(
 
     tree = _parse(decoded.text)
     page_url = _page_url(tree) or url
-    page_text = visible_text(tree)
+    page_text = visible_text(tree)  # hidden metadata (a search-engine byline block) still names the author
+    _drop_unseen(tree)
     if lap:
         lap("decode")
 
@@ -268,6 +272,22 @@ def _parse(text: str) -> HtmlElement:
     if tree is None or tree.find(".//body") is None and len(tree) == 0:
         raise NotAnArticle("not_html", "no document")
     return tree
+
+
+def _drop_unseen(tree: HtmlElement) -> None:
+    """Remove what a reader never sees as text, before trafilatura and the prose rules look at the page:
+    hidden elements (``display:none``, ``visibility:hidden``, ``hidden``; a government CMS parks lists of URLs
+    in hidden ``<li>``) and form controls (``<select>`` menus of sister sites). A hidden element holding most of
+    the page's text is kept: some pages hide the article until a script reveals it."""
+    body = tree.find(".//body")
+    total = len(body.text_content()) if body is not None else 0
+    unseen = [el for el in tree.iter(*_FORM_CONTROLS)]
+    unseen += [el for el in tree.xpath("//body//*[@style or @hidden]")
+               if el.get("hidden") is not None or _HIDDEN_STYLE_RE.search(el.get("style") or "")]
+    for el in unseen:
+        if el.getparent() is None or len(el.text_content()) * 2 > total:
+            continue
+        el.drop_tree()  # keeps its tail, which is the visible text after it
 
 
 def visible_text(tree: HtmlElement, whole: bool = False) -> str:
@@ -469,8 +489,16 @@ def _prefer_block(block_text: str, text: str, tree: HtmlElement) -> bool:
 
 
 def _link_labels(tree: HtmlElement) -> list[str]:
-    """The text of every link on the page, whitespace-normalised."""
-    return [_norm(a.text_content()) for a in tree.iter("a")]
+    """The text of every link on the page, whitespace-normalised. A picture link's label is its ``title`` or
+    its image's ``alt``: picture lists print that headline as a caption beside the link (a ``<p>`` outside the
+    ``<a>``), and such a caption after the body is the related feed, not the article."""
+    labels = []
+    for a in tree.iter("a"):
+        label = _norm(a.text_content())
+        if not label:
+            label = _norm(a.get("title") or next((i.get("alt") for i in a.iter("img") if i.get("alt")), ""))
+        labels.append(label)
+    return labels
 
 
 def _link_bigrams(labels: list[str]) -> Counter[str]:
@@ -492,14 +520,14 @@ def _link_share(text: str, links: Counter[str]) -> float:
 
 def _cut_link_tail(text: str, links: Counter[str]) -> str:
     """The text without the related-story feed that ends it: the trailing run of lines that are mostly
-    link text (headlines, "headline + teaser" rows) or a copyright row, with the empty and tiny lines
-    between them. Two linked lines at least, so that an article ending in one linked phrase keeps it."""
+    link text (headlines, "headline + teaser" rows) or a copyright row, with the empty and tiny lines and a
+    comment box's counters and notices between them. Two linked lines at least, so that an article ending in one linked phrase keeps it."""
     lines = text.split("\n")
     end, linked = len(lines), 0
     while end > 0:
         line = lines[end - 1]
         size = len(_CJK_RUN_RE.findall(line) and "".join(_CJK_RUN_RE.findall(line)))
-        if size <= 6:
+        if size <= 6 or chinese.is_comment_ui_line(line):  # a comment box's counter does not end a feed
             end -= 1
             continue
         if chinese.is_copyright_line(line.strip(" |")):

@@ -565,6 +565,19 @@ def is_copyright_line(line: str) -> bool:
     return bool(_CUT_FROM_RE.search(line.strip()))
 
 
+# A comment box's own lines: counters, moderation notices, input prompts. Short, and never an article's sentence.
+_COMMENT_UI_RE = re.compile(
+    r"^[\s【\[（(]*(?:已有\s*\d+\s*(?:人|条)(?:参与|评论|跟贴|留言)\S{0,4}|\d+\s*(?:人参与|条评论|条留言)|"
+    r"(?:评论|留言|跟贴)(?:内容)?须经(?:过)?审核(?:后)?(?:才能|方可)?(?:公开|发布|显示|发表)|请文明上网[，,]?\s*理性发言|"
+    r"(?:网友|用户)?(?:评论|留言)仅代表(?:网友|用户)?个人观点\S{0,12})[\s】\]）)。.!！]*$"
+)
+
+
+def is_comment_ui_line(line: str) -> bool:
+    """A comment box's counter or notice (``已有0人参与评论``, ``留言须经审核后公开``): UI between feeds, not text."""
+    return bool(_COMMENT_UI_RE.match(line.strip(" |")))
+
+
 def is_link_farm(line: str) -> bool:
     """An SEO tail: many short items (place names, keywords) separated by |, ｜, 丨 or spaces."""
     items = [i for i in re.split(r"\s*[|｜丨]\s*", line.strip()) if i]

@@ -573,3 +573,50 @@ def test_a_feed_of_linked_headlines_after_the_body_ends_the_article() -> None:
     text = extract_article(page.encode()).text
     assert "出行将更加便捷" in text
     assert "项目开工" not in text and "招商推介会" not in text
+
+
+GOV_PROSE = "<p>5月10日，市政府召开常务会议，研究部署安全生产工作，要求各区县压实责任，开展隐患排查整治。</p>"
+
+
+def test_hidden_lists_and_select_menus_are_never_body_text() -> None:
+    """Synthetic short government article with a TRS footer: hidden <li> lists of URLs and a <select> menu of
+    sister sites, both longer than the article."""
+    hidden = "".join(f"<li style='display:none;'><a href='/u/{i}'>市政府部门第{i}网站链接地址</a></li>" for i in range(40))
+    menu = "<select>" + "".join(f"<option>重庆市第{i}区县人民政府网站</option>" for i in range(30)) + "</select>"
+    page = (f"<html><body><h1>市政府召开常务会议</h1><div class='article'>{GOV_PROSE * 2}</div>"
+            f"<div class='footer'><ul>{hidden}</ul>{menu}<p hidden>隐藏的网站地图文字内容</p></div></body></html>")
+    text = extract_article(page.encode()).text
+    assert "压实责任" in text
+    assert "网站链接地址" not in text and "区县人民政府网站" not in text and "网站地图" not in text
+
+
+def test_captions_of_a_picture_list_after_the_body_are_the_feed() -> None:
+    """Synthetic picture list as city portals print it: an image link, its caption in a <p> outside the <a>."""
+    pictures = "".join(
+        f"<li><a href='/p/{i}.htm' title='{t}'><img src='/p/{i}.jpg' alt='{t}'></a><p>{t}</p></li>"
+        for i, t in enumerate(("观影逛展看演出文化活动扮靓双节", "市民过早不慎将钱包遗失民警追回", "长江大桥夜景灯光秀今晚开启")))
+    page = f"<html><body><h1>市政府召开常务会议</h1><div>{GOV_PROSE * 3}</div><ul>{pictures}</ul></body></html>"
+    text = extract_article(page.encode()).text
+    assert "压实责任" in text
+    assert "钱包遗失" not in text and "灯光秀" not in text
+
+
+@pytest.mark.parametrize("ui", ["已有0人参与评论", "留言须经审核后公开", "请文明上网，理性发言"])
+def test_a_comment_box_line_after_the_headline_feed_does_not_keep_the_feed(ui: str) -> None:
+    feed = "".join(f"<li><a href='/n/{i}.html'>两江新区第{i}个重点项目集中开工</a></li>" for i in range(4))
+    page = (f"<html><body><h1>市政府召开常务会议</h1><div>{GOV_PROSE * 3}<ul>{feed}</ul><p>{ui}</p></div>"
+            "</body></html>")
+    text = extract_article(page.encode()).text
+    assert "压实责任" in text
+    assert "重点项目集中开工" not in text
+
+
+def test_a_picture_tab_before_the_byline_does_not_hide_the_reporter() -> None:
+    """Synthetic 上游新闻 page with a city portal's picture tab (captions in <p>) above the article."""
+    tab = "<div class='art-tab-con'>" + "".join(
+        f"<a href='/p/{i}.htm' title='{t}'><img alt='{t}' src='/p/{i}.jpg'></a><p>{t}</p>"
+        for i, t in enumerate(("观影逛展看演出文化活动扮靓双节", "市民过早不慎将钱包遗失民警追回"))) + "</div>"
+    page = (f"<html><body>{tab}<h1>市政府召开常务会议</h1><div class='post'>2022-06-14 10:25 来源：上游新闻 "
+            f"记者：唐中明</div><div>{GOV_PROSE * 3}</div>{tab}<p>责任编辑：张健</p></body></html>")
+    extracted = extract_article(page.encode())
+    assert extracted.author == "唐中明" and extracted.editor == "张健"
