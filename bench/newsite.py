@@ -71,7 +71,7 @@ class GeneratedSite:
         return -(-self.articles // PER_LISTING)
 
     def page(self, path: str) -> bytes | None:
-        if path in ("/GB/365401/", "/GB/365401/index.html"):
+        if path in ("/", "/GB/365401/", "/GB/365401/index.html"):  # "/": trafilatura's crawler starts there
             links = "".join(f'<li><a href="/GB/365401/index{k}.html">第{k}页</a></li>'
                             for k in range(1, self.listing_pages() + 1))
             return _wrap("重庆要闻", f"<ul class='page'>{links}</ul>")
@@ -93,9 +93,17 @@ class GeneratedSite:
         rng = random.Random(i * 7919)
         return rng.choice(self.paragraphs)[:24].rstrip("，。；：") + f"（{i}）"
 
+    def _paragraphs(self, rng: random.Random) -> list[str]:
+        """The body paragraphs of an article, drawn from its own random stream (article() goes on using it)."""
+        return [rng.choice(self.paragraphs) for _ in range(rng.randint(6, 14))]
+
+    def known_text(self, i: int) -> str:
+        """The text a perfect extractor returns for article i: its body paragraphs (the editor line excluded)."""
+        return "\n".join(self._paragraphs(random.Random(i)))
+
     def article(self, i: int) -> bytes:
         rng = random.Random(i)
-        body = "".join(f"<p>{rng.choice(self.paragraphs)}</p>" for _ in range(rng.randint(6, 14)))
+        body = "".join(f"<p>{p}</p>" for p in self._paragraphs(rng))
         related = "".join(f'<li><a href="/n2/2020/0508/c365401-{rng.randrange(self.articles)}.html">'
                           f"{self.title(rng.randrange(self.articles))}</a></li>" for _ in range(500))
         content = (
