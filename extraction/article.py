@@ -521,7 +521,8 @@ def _link_share(text: str, links: Counter[str]) -> float:
 def _cut_link_tail(text: str, links: Counter[str]) -> str:
     """The text without the related-story feed that ends it: the trailing run of lines that are mostly
     link text (headlines, "headline + teaser" rows) or a copyright row, with the empty and tiny lines and a
-    comment box's counters and notices between them. Two linked lines at least, so that an article ending in one linked phrase keeps it."""
+    comment box's counters and notices between them. Two linked lines at least, so that an article ending in one
+    linked phrase keeps it."""
     lines = text.split("\n")
     end, linked = len(lines), 0
     while end > 0:

@@ -581,7 +581,8 @@ GOV_PROSE = "<p>5月10日，市政府召开常务会议，研究部署安全生�
 def test_hidden_lists_and_select_menus_are_never_body_text() -> None:
     """Synthetic short government article with a TRS footer: hidden <li> lists of URLs and a <select> menu of
     sister sites, both longer than the article."""
-    hidden = "".join(f"<li style='display:none;'><a href='/u/{i}'>市政府部门第{i}网站链接地址</a></li>" for i in range(40))
+    hidden = "".join(f"<li style='display:none;'><a href='/u/{i}'>市政府部门第{i}网站链接地址</a></li>"
+                     for i in range(40))
     menu = "<select>" + "".join(f"<option>重庆市第{i}区县人民政府网站</option>" for i in range(30)) + "</select>"
     page = (f"<html><body><h1>市政府召开常务会议</h1><div class='article'>{GOV_PROSE * 2}</div>"
             f"<div class='footer'><ul>{hidden}</ul>{menu}<p hidden>隐藏的网站地图文字内容</p></div></body></html>")
@@ -594,7 +595,8 @@ def test_captions_of_a_picture_list_after_the_body_are_the_feed() -> None:
     """Synthetic picture list as city portals print it: an image link, its caption in a <p> outside the <a>."""
     pictures = "".join(
         f"<li><a href='/p/{i}.htm' title='{t}'><img src='/p/{i}.jpg' alt='{t}'></a><p>{t}</p></li>"
-        for i, t in enumerate(("观影逛展看演出文化活动扮靓双节", "市民过早不慎将钱包遗失民警追回", "长江大桥夜景灯光秀今晚开启")))
+        for i, t in enumerate(("观影逛展看演出文化活动扮靓双节", "市民过早不慎将钱包遗失民警追回",
+                               "长江大桥夜景灯光秀今晚开启")))
     page = f"<html><body><h1>市政府召开常务会议</h1><div>{GOV_PROSE * 3}</div><ul>{pictures}</ul></body></html>"
     text = extract_article(page.encode()).text
     assert "压实责任" in text
