@@ -281,8 +281,10 @@ def crawl_command(sched: SiteSchedule, overrides: list[str], log_path: Path) -> 
     """The child process of one scheduled crawl: a plain crawl, or the coordinator of a distributed one.
 
     ``overrides`` are the daemon's own ``-s KEY=VALUE``; the site's settings come after them and win.
+    ``--verbose``: its output is the run's log file, read after the fact, so it keeps Scrapy's start-up report
+    and closing stats, which a person at a terminal is spared.
     """
-    command = cqnews_command("crawl", sched.site)
+    command = cqnews_command("crawl", sched.site, "--verbose")
     if sched.distributed:
         command.append("--distributed")
     command += ["-s", f"CQNEWS_RUN_TRIGGER={RunTrigger.SCHEDULED}", "-s", f"CQNEWS_RUN_LOG_PATH={log_path}"]

@@ -107,7 +107,7 @@ def test_the_daemon_starts_a_distributed_site_as_the_coordinator_of_a_distribute
     log = tmp_path / "run.log"
     cbg = crawl_command(config.sites["cbg"], ["CQNEWS_MAX_PAGES=50"], log)  # type: ignore[attr-defined]
     assert cbg[:4] == [sys.executable, "-P", "-m", "cqnews"] and cbg[4:] == [
-        "crawl", "cbg", "--distributed", "-s", "CQNEWS_RUN_TRIGGER=scheduled",
+        "crawl", "cbg", "--verbose", "--distributed", "-s", "CQNEWS_RUN_TRIGGER=scheduled",
         "-s", f"CQNEWS_RUN_LOG_PATH={log}", "--base-url", "http://127.0.0.1:9",
         "-s", "CQNEWS_MAX_PAGES=50", "-s", "DOWNLOAD_DELAY=2"]
     people = crawl_command(config.sites["cq_people"], [], log)  # type: ignore[attr-defined]
