@@ -27,7 +27,6 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,7 +36,7 @@ from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, Site, UrlAl
 from cqnews.db.neardup import fingerprint_article
 from cqnews.db.records import ArticleRecord, Capture, UnchangedVisit
 from cqnews.db.revisit import next_visit, parse_ladder
-from cqnews.db.session import make_sessionmaker
+from cqnews.db.session import make_sessionmaker, upsert
 from cqnews.stats import CPU_COMPRESSION, CPU_INDEX
 from cqnews.urls import url_key
 
@@ -191,7 +190,7 @@ def store_page(session: Session, capture: Capture, cpu: StageTimes | None = None
         {"sha256": digest, "size": len(capture.body), "compression": "zlib", "data": data},
         ["sha256"],
     )
-    insert = _dialect_insert(session)(Page).values(
+    insert = upsert(session.get_bind(), Page).values(
         url=capture.url,
         blob_sha256=digest,
         status=capture.status,
@@ -202,11 +201,11 @@ def store_page(session: Session, capture: Capture, cpu: StageTimes | None = None
         last_fetched_at=capture.fetched_at,
         fetch_count=1,
     )
-    upsert = insert.on_conflict_do_update(
+    seen_again = insert.on_conflict_do_update(
         index_elements=["url", "blob_sha256"],
         set_={"last_fetched_at": insert.excluded.last_fetched_at, "fetch_count": Page.fetch_count + 1},
     ).returning(Page.id)
-    return int(session.execute(upsert).scalar_one())
+    return int(session.execute(seen_again).scalar_one())
 
 
 def _find(session: Session, key: str, seen_at: Any) -> Article | None:
@@ -301,9 +300,5 @@ def _clip(value: str | None, limit: int = 200) -> str | None:
     return value[:limit] if value else value
 
 
-def _dialect_insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def _insert_ignoring_conflict(session: Session, model: Any, values: dict[str, Any], keys: list[str]) -> None:
-    session.execute(_dialect_insert(session)(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+    session.execute(upsert(session.get_bind(), model).values(**values).on_conflict_do_nothing(index_elements=keys))

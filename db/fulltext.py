@@ -60,6 +60,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from cqnews.db.models import Article, ArticleVersion, SearchDoc, Site
+from cqnews.db.session import upsert
 
 log = logging.getLogger(__name__)
 
@@ -550,19 +551,16 @@ def write_docs(session: Session, docs: Sequence[IndexDoc]) -> int:
     """Write the docs' index rows; returns how many were indexed by their title only (PostgreSQL's limit)."""
     if not docs:
         return 0
-    from sqlalchemy.dialects import postgresql, sqlite
-
     dialect = session.get_bind().dialect.name
     current = dict(session.execute(select(SearchDoc.article_id, SearchDoc.version_id).where(
         SearchDoc.article_id.in_([d.article_id for d in docs]))).all())
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)
     values = [{"article_id": d.article_id, "version_id": d.version_id, "site": d.site, "published_at": d.published_at,
                "archived_at": d.archived_at, "author": d.author, "source": d.source, "segmenter": segmenter_id()}
               for d in docs]
-    upsert = insert(SearchDoc)
-    session.execute(upsert.on_conflict_do_update(
+    docs_insert = upsert(session.get_bind(), SearchDoc)
+    session.execute(docs_insert.on_conflict_do_update(
         index_elements=["article_id"],
-        set_={name: getattr(upsert.excluded, name) for name in values[0] if name != "article_id"}), values)
+        set_={name: getattr(docs_insert.excluded, name) for name in values[0] if name != "article_id"}), values)
     terms: dict[int, list[str]] = {}
     partial: set[int] = set()
     if dialect == "postgresql":
@@ -582,7 +580,7 @@ def write_docs(session: Session, docs: Sequence[IndexDoc]) -> int:
                                  "VALUES (:rowid, :title, :body, :facets)"),
                             [{"rowid": d.version_id, "title": " ".join(d.title_terms), "body": " ".join(d.body_terms),
                               "facets": " ".join(d.facets)} for d in fresh])
-    texts = insert(TEXTS)
+    texts = upsert(session.get_bind(), TEXTS)
     session.execute(texts.on_conflict_do_update(
         index_elements=["article_id"],
         set_={"title": texts.excluded.title, "body": texts.excluded.body, "partial": texts.excluded.partial}),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -120,13 +120,13 @@ def display_url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def upsert(engine: Engine, model: Any) -> Any:
-    """An ``INSERT`` of ``model`` that takes ``ON CONFLICT`` clauses, for the engine's backend (SQLite or
-    PostgreSQL, the two the archive runs on)."""
+def upsert(bind: Engine | Connection, model: Any) -> Any:
+    """An ``INSERT`` of ``model`` (a mapped class or a table) that takes ``ON CONFLICT`` clauses, for the backend
+    of ``bind`` (an engine, or a session's ``get_bind()``): SQLite or PostgreSQL, the two the archive runs on."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    if engine.dialect.name == "postgresql":
+    if bind.dialect.name == "postgresql":
         return postgresql.insert(model)
-    if engine.dialect.name == "sqlite":
+    if bind.dialect.name == "sqlite":
         return sqlite.insert(model)
-    raise NotImplementedError(f"the archive needs SQLite or PostgreSQL, not {engine.dialect.name}")
+    raise NotImplementedError(f"the archive needs SQLite or PostgreSQL, not {bind.dialect.name}")
