@@ -43,6 +43,9 @@ DISCOVER_UNMATCHED_EXAMPLES = "cqnews/discover/unmatched_article_like_examples"
 # -- fetching (spiders/base.py, middlewares.py) -----------------------------------------------------------
 FETCH_IGNORED = "cqnews/fetch/ignored"
 FETCH_ERRORS = "cqnews/fetch/errors"  # every failed fetch, whatever the cause
+# the failed fetches among them that the site was told to expect: a demo site's deliberately broken pages (the
+# spider's ``deliberate_errors``); still errors, but no sign of a fault, so health does not count them
+FETCH_DELIBERATE = "cqnews/fetch/deliberate"
 FETCH_REDIRECT_LOOP = "cqnews/fetch/failed/redirect_loop"
 # losses Scrapy counts only among others (offsite/filtered, fetch/ignored) or not at all (extensions.LossCounter,
 # middlewares.DecompressionLimitMiddleware): a redirect to another site, not followed; a response whose body grew

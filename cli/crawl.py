@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import logging
 import sys
 from contextlib import ExitStack
@@ -15,9 +16,10 @@ from cqnews.commands import cqnews_command
 
 
 def _report(engine: Any, results: list[Any]) -> int:
-    """Print one summary row per crawl from its crawl_runs row; 1 if any crawl failed or fetched nothing."""
+    """Print one summary row per crawl from its crawl_runs row; 1 if any crawl failed or fetched nothing, or a
+    demo crawl had an error its site does not make on purpose."""
     from cqnews.db.runs import FinishReason, RunStatus, get_run
-    from cqnews.health import found_no_work
+    from cqnews.health import found_no_work, unexpected_errors
     from cqnews.stats import INCREMENTAL_NOT_DUE, LOCK_HELD_BY_RUN, count
 
     rows, problems, notes = [], [], []
@@ -34,6 +36,14 @@ def _report(engine: Any, results: list[Any]) -> int:
                      str(run.articles_duplicate), str(run.articles_rejected), str(not_due), str(run.errors)])
         if losses := _losses(run.stats):
             notes.append(f"{run.site}: {losses}")
+        if (faults := unexpected_errors(run)) is not None:
+            deliberate = run.errors - faults
+            if deliberate:
+                share = "all" if not faults else f"{deliberate} of them"
+                notes.append(f"{run.site}: {run.errors} error(s), {share} on pages the demo site breaks on purpose")
+            if faults:
+                problems.append(f"{run.site}: {faults} error(s) the demo site does not make on purpose: a fault"
+                                " (see them with --verbose)")
         if found_no_work(run):
             notes.append(_NO_WORK.format(site=run.site))
         elif run.status == RunStatus.SKIPPED and run.finish_reason == FinishReason.LOCKED:
@@ -225,6 +235,7 @@ def _worker_command(args: argparse.Namespace, crawl_id: str) -> list[str]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from cqnews.db import migrate
+    from cqnews.demo import deliberate_errors
     from cqnews.runner import spider_names
 
     settings = settings_of(args)
@@ -244,10 +255,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ports = [args.port + i if args.port else 0 for i in range(len(sites))]
         servers = {s: stack.enter_context(_fixture_site(fixtures / s, port))
                    for s, port in zip(sites, ports, strict=True)}
+        broken = {s: deliberate_errors(fixtures / s) for s in sites}
         for site, server in servers.items():
-            say(f"serving the reconstructed {site} site at {server.base_url}", file=sys.stderr)
-        spider_args = {s: {"base_url": server.base_url} for s, server in servers.items()}
+            say(f"serving the reconstructed {site} site at {server.base_url}{_broken_text(broken[site])}",
+                file=sys.stderr)
+        if any(broken.values()):
+            say("the demo sites break the pages listed above on purpose: their errors below (Scrapy logs the 500"
+                " it gave up retrying as an ERROR) are expected, and health does not count them", file=sys.stderr)
+        spider_args = {s: {"base_url": server.base_url, **_deliberate_arg(broken[s])} for s, server in servers.items()}
         return _crawl_and_report(args, sites, spider_args, settings)
+
+
+def _broken_text(broken: dict[str, int] | None) -> str:
+    """The pages of a demo site that answer an error on purpose, for the line that says where it is served."""
+    if not broken:
+        return ""
+    pages = ", ".join(f"{status} {path}" for path, status in broken.items())
+    return f" (broken on purpose: {pages})"
+
+
+def _deliberate_arg(broken: dict[str, int] | None) -> dict[str, str]:
+    """The spider argument naming a demo site's deliberately broken pages (a string, as Scrapy's ``-a`` are)."""
+    return {} if broken is None else {"deliberate_errors": json.dumps(broken)}
 
 
 def _fixture_site(root: Path, port: int) -> Any:

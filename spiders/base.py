@@ -9,6 +9,9 @@ an article): ``article_patterns`` for article pages, ``listing_patterns`` for ца
 following, optionally ``deny_patterns`` and a ``body_selector`` hint for extraction. Because the patterns
 never mention the host, the same spider crawls a reconstructed copy of the site on 127.0.0.1: pass
 ``-a base_url=http://127.0.0.1:PORT`` and every link to the site's own domains is rewritten to that server.
+``-a deliberate_errors='{"/gone.html": 404}'`` (path -> HTTP status, JSON: what ``cqnews demo`` passes for a demo
+site's deliberately broken pages) makes those failures count under ``cqnews/fetch/deliberate`` as well (0 when
+none happened), so that health and the demo's summary can tell them from faults.
 
 Start pages, sitemaps and feeds are fetched on every run: they are how new articles are found. Whether an
 archived article is fetched again is up to ``middlewares.IncrementalMiddleware`` (revisit ladder,
@@ -25,6 +28,7 @@ site's: entries are pointed at the fixture server, kept when they are articles o
 from __future__ import annotations
 
 import functools
+import json
 import posixpath
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -57,6 +61,7 @@ from cqnews.stats import (
     FEED_ARTICLES,
     FEED_FETCHED,
     FEED_UNREADABLE,
+    FETCH_DELIBERATE,
     FETCH_ERRORS,
     FETCH_IGNORED,
     LISTING_FETCHED,
@@ -105,8 +110,11 @@ class NewsSpider(SitemapSpider):
     # then decides), or only count them
     fetch_article_like: ClassVar[bool] = True
 
-    def __init__(self, *args: Any, base_url: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, base_url: str | None = None, deliberate_errors: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.deliberate_errors: dict[str, int] | None = (
+            None if deliberate_errors is None else {str(p): int(s) for p, s in json.loads(deliberate_errors).items()})
         self.site_domains: tuple[str, ...] = tuple(getattr(self, "allowed_domains", ()))
         self.base_url = base_url.rstrip("/") if base_url else None
         if self.base_url:
@@ -118,6 +126,8 @@ class NewsSpider(SitemapSpider):
         self._start_keys = {url_key(self.localize(u)) for u in self.start_urls}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.deliberate_errors is not None:
+            self.count(FETCH_DELIBERATE, 0)  # the crawl knows which errors to expect: any other is a fault
         for url in self.start_urls:
             yield self.listing_request(self.localize(url), depth=0)
         for url in self.sitemap_urls:
@@ -303,6 +313,8 @@ class NewsSpider(SitemapSpider):
         if failure.check(HttpError):
             status = failure.value.response.status
             self.count(http_error(status))
+            if status == (self.deliberate_errors or {}).get(urlsplit(failure.value.response.url).path):
+                self.count(FETCH_DELIBERATE)
             self.logger.info("HTTP %s for %s", status, failure.value.response.url)
         else:
             self.count(fetch_failed(failure.type.__name__))
