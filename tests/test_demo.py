@@ -3,19 +3,31 @@ verdicts after it account for them, while an error the sites do not make on purp
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
+import lxml.html
 import pytest
+from w3lib.encoding import html_to_unicode
 
 from cqnews.db.runs import RunRecord, RunStatus
 from cqnews.demo import SITES, deliberate_errors
+from cqnews.extraction.article import extract_article
 from cqnews.health import Thresholds, TooManyErrors, judge
+from cqnews.runner import project_settings
+from cqnews.runner import spider_class as project_spider
 from cqnews.stats import FETCH_DELIBERATE
 
 from helpers import cqnews, runs
+
+
+def spider_class(site: str) -> Any:
+    return project_spider(project_settings(), site)
+
 
 DEMO_SITES = sorted(p.name for p in SITES.iterdir() if (p / "expected.json").is_file())
 
@@ -93,3 +105,87 @@ def test_health_forgives_deliberate_errors_only() -> None:
     # a crawl told nothing of deliberate errors (any real site's) is judged by its error rate, as before
     assert judge([_run(1, {})], None, NOW, limits) == []
     assert judge([_run(12, {})], None, NOW, limits) == [TooManyErrors(12, 40)]
+
+
+# -- the dressed pages: real chrome around our invented articles (tests/fixtures/dress_demo_sites.py) ----------------
+
+SOURCES = Path(__file__).resolve().parent / "fixtures" / "demo_sources"
+REAL_XINHUANET = Path(__file__).resolve().parent / "fixtures" / "realpages" / "gne" / "tests" / "xinhuanet" / "1.html"
+
+
+def _page(raw: bytes, content_type: str = "text/html") -> Any:
+    return lxml.html.document_fromstring(html_to_unicode(content_type, raw)[1])
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+# the body container of each site's undressed pages where its spider names none (cbg: extraction finds the body)
+SOURCE_BODY = {"cbg": "div.article-content"}
+
+
+def _invented_body(site: str, path: str) -> Any:
+    """The body element of our article in its undressed page (demo_sources): what a crawl must store."""
+    source = _page((SOURCES / site / path.lstrip("/")).read_bytes(), "text/html")  # its own <meta charset>
+    selector = spider_class(site).body_selector or SOURCE_BODY[site]
+    return max(source.cssselect(selector), key=lambda el: len(el.text_content()))
+
+
+def _invented_paragraphs(body: Any) -> list[str]:
+    """Its prose paragraphs (a photo credit such as ``图片来源：邹乐摄`` is no prose, and may go)."""
+    return [t for t in (_squeezed(p.text_content()) for p in body.iter("p")) if re.search("[。！？]", t)]
+
+
+def _dressed_articles(site: str) -> list[str]:
+    spec = json.loads((SITES / site / "expected.json").read_text("utf-8"))
+    paths = [a["path"] for a in spec["articles"]] + [b["path"] for b in spec["bad_inputs"] if "title" in b]
+    return [*paths, *(part for mp in spec.get("multipage", []) for part in mp["parts"])]
+
+
+def _script_sources(page: Any, base: str) -> list[tuple[str, str]]:
+    return [urlsplit(urljoin(base, s.get("src")))[1:3] for s in page.xpath("//script[@src]")]
+
+
+def test_xinhua_pages_are_the_real_xinhuanet_page_with_our_article_in_it() -> None:
+    real = _page(REAL_XINHUANET.read_bytes(), "text/html; charset=utf-8")
+    real_url = "http://www.xinhuanet.com/world/2019-12/10/c_1125327450.htm"  # the page's first comment
+    for path in _dressed_articles("xinhua_cq"):
+        raw = (SITES / "xinhua_cq" / path.lstrip("/")).read_bytes()
+        page = _page(raw, "text/html; charset=utf-8")
+        # every script and comment of the real page, its weight
+        assert _script_sources(page, real_url) == _script_sources(real, real_url), path
+        assert len(page.xpath("//script[not(@src)]")) == len(real.xpath("//script[not(@src)]")), path
+        # (less the URL note the saving tool put before the doctype: not the site's, and not our page's URL)
+        assert len(page.xpath("//comment()")) >= len(real.xpath("//comment()")) - 1, path
+        assert len(raw) >= 0.9 * REAL_XINHUANET.stat().st_size, (path, len(raw))
+        # its headline slot holds ours; the real article's own words are gone (its headline stays only as a link
+        # of the real news carousel)
+        ours = _page((SOURCES / "xinhua_cq" / path.lstrip("/")).read_bytes())
+        assert page.xpath("//div[@class='h-title']")[0].text_content().strip() == ours.xpath("//h1")[0].text_content()
+        text = page.text_content()
+        assert not [w for w in ("唐霁", "尹世杰", "退休制度改革") if w in text], path
+
+
+@pytest.mark.parametrize("site", ["xinhua_cq"])
+def test_a_dressed_page_gives_its_invented_body_whole_and_once(site: str) -> None:
+    """Extracted as a crawl extracts it (the spider's body selector, which must still name an element of the
+    dressed page), every article page gives each of our paragraphs exactly once, in order, and no line that is
+    not ours: nothing of the real chrome, the related stories or the comment box, and no second copy."""
+    selector = spider_class(site).body_selector
+    routes = json.loads((SITES / site / "site.json").read_text("utf-8"))["routes"]
+    for path in _dressed_articles(site):
+        route = routes.get(path, {})
+        content_type = route.get("content_type", "text/html; charset=utf-8")  # as served (a lying one included)
+        raw = (SITES / site / (route.get("file") or path).lstrip("/")).read_bytes()
+        if selector:
+            assert _page(raw, content_type).cssselect(selector), f"{site}{path}: the body selector matches nothing"
+        text = extract_article(raw, url="http://127.0.0.1:1" + path, content_type=content_type,
+                               body_selector=selector).text
+        body = _invented_body(site, path)
+        paragraphs, squeezed = _invented_paragraphs(body), _squeezed(text)
+        assert paragraphs and [squeezed.count(p) for p in paragraphs] == [1] * len(paragraphs), f"{site}{path}"
+        assert sorted(paragraphs, key=squeezed.index) == paragraphs, f"{site}{path}: paragraphs out of order"
+        ours = _squeezed(body.text_content())
+        foreign = [line for line in text.splitlines() if _squeezed(line) and _squeezed(line) not in ours]
+        assert not foreign, f"{site}{path}: not our article's: {foreign}"
