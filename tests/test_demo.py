@@ -167,7 +167,7 @@ def test_xinhua_pages_are_the_real_xinhuanet_page_with_our_article_in_it() -> No
         assert not [w for w in ("唐霁", "尹世杰", "退休制度改革") if w in text], path
 
 
-@pytest.mark.parametrize("site", ["xinhua_cq"])
+@pytest.mark.parametrize("site", DEMO_SITES)
 def test_a_dressed_page_gives_its_invented_body_whole_and_once(site: str) -> None:
     """Extracted as a crawl extracts it (the spider's body selector, which must still name an element of the
     dressed page), every article page gives each of our paragraphs exactly once, in order, and no line that is
