@@ -48,10 +48,13 @@ def test_a_recorded_copy_declares_nothing(tmp_path: Path) -> None:
 
 
 def _demo(tmp_path: Path, fixtures: Path | None = None) -> tuple[Any, Any, str]:
+    """`cqnews demo`, then `cqnews status --format json` on its archive. Status runs without schedules: whether a
+    daemon attends the default schedules is a verdict on the host, not on the demo's crawls (the site verdicts are
+    the same either way, test_demo_then_status_...)."""
     archive = f"sqlite:///{tmp_path / 'archive.db'}"
     extra = ["--fixtures", str(fixtures)] if fixtures else []
     demo = cqnews(["demo", "--port", "0", *extra], archive, tmp_path)
-    status = cqnews(["status", "--format", "json"], archive, tmp_path)
+    status = cqnews(["status", "--format", "json"], archive, tmp_path, env={"CQNEWS_SCHEDULE": "off"})
     return demo, status, archive
 
 
@@ -70,6 +73,9 @@ def test_demo_then_status_is_healthy_when_only_the_deliberate_errors_happen(tmp_
     assert status.returncode == 0, status.stdout[-3000:] + status.stderr[-2000:]
     sites = {s["site"]: s for s in json.loads(status.stdout)["sites"]}
     assert {site: sites[site]["problems"] for site in DEMO_SITES} == {site: [] for site in DEMO_SITES}
+    # with the default schedules (no cqnews.toml), as a user runs it: no site verdict blames the demo's crawls
+    as_is = json.loads(cqnews(["status", "--format", "json"], archive, tmp_path).stdout)
+    assert [s["problems"] for s in as_is["sites"] if s["site"] in DEMO_SITES] == [[]] * len(DEMO_SITES)
 
 
 def test_an_error_the_demo_sites_do_not_make_on_purpose_fails_demo_and_status(tmp_path: Path) -> None:
