@@ -379,6 +379,9 @@ def match_expression(query: Query, dialect: str, narrowing: Narrowing = Narrowin
 _FTS = table(FTS_TABLE, column("rowid", Integer))
 TEXTS = table(TEXT_TABLE, column("article_id", Integer), column("title", Text), column("body", Text),
               column("partial", Boolean))
+# ``search_docs`` as a Core table: a search's statements name no ORM entity, so `cqnews search` neither
+# configures the mappers nor compiles ORM statements (part of its start-up).
+DOCS = SearchDoc.__table__
 
 
 def _tsquery(value: Any) -> ColumnElement[Any]:
@@ -399,12 +402,12 @@ def _holds(pieces: Sequence[str], dialect: str, *, title_only: bool = False) -> 
         found.append(_position(dialect, TEXTS.c.title, piece) > 0)
         if not title_only:
             found.append(_position(dialect, TEXTS.c.body, piece) > 0)
-    return exists().where(TEXTS.c.article_id == SearchDoc.article_id, or_(*found))
+    return exists().where(TEXTS.c.article_id == DOCS.c.article_id, or_(*found))
 
 
 def _whole() -> ColumnElement[bool]:
     """The article's index holds all its n-grams (not ``partial``): the index's answer is the answer."""
-    return SearchDoc.article_id.not_in(select(TEXTS.c.article_id).where(TEXTS.c.partial))
+    return DOCS.c.article_id.not_in(select(TEXTS.c.article_id).where(TEXTS.c.partial))
 
 
 def verification(query: Query, dialect: str) -> list[ColumnElement[bool]]:
@@ -449,7 +452,7 @@ def restrict(statement: Select, query: Query, dialect: str, narrowing: Narrowing
     index_narrowing = _index_narrowing(query, narrowing)
     expression = match_expression(query, dialect, index_narrowing)
     if dialect == "sqlite":
-        statement = statement.join(_FTS, _FTS.c.rowid == SearchDoc.version_id).where(
+        statement = statement.join(_FTS, _FTS.c.rowid == DOCS.c.version_id).where(
             text(f"{FTS_TABLE} MATCH :fts_match").bindparams(fts_match=expression))
     else:
         terms: ColumnElement[Any] = literal_column(TERMS_TSVECTOR)
@@ -487,7 +490,7 @@ def _fts_title_condition(i: int, group: Sequence[str]) -> ColumnElement[bool]:
     (rowid + MATCH costs 50-140 µs a row)."""
     sub = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :title_{i}").bindparams(
         **{f"title_{i}": "{title} : " + _fts5_group(group)}).columns(column("rowid", Integer))
-    return SearchDoc.version_id.in_(sub)
+    return DOCS.c.version_id.in_(sub)
 
 
 def has_partial(session: Session) -> bool:
@@ -687,7 +690,7 @@ def stale(session: Session) -> int:
 def outdated(session: Session) -> bool:
     """Whether the index was made by another tokenisation, read from its oldest row alone (cheap enough for
     every search): ``rebuild`` redoes every row, so rows made before a change are always the oldest."""
-    oldest = session.scalar(select(SearchDoc.segmenter).order_by(SearchDoc.article_id).limit(1))
+    oldest = session.scalar(select(DOCS.c.segmenter).order_by(DOCS.c.article_id).limit(1))
     return oldest is not None and oldest != segmenter_id()
 
 
