@@ -154,7 +154,9 @@ ARCHIVE_COLUMNS = FilterColumns(SITES.c.name, VERSIONS.c.published_at, ARTICLES.
                                 VERSIONS.c.source, folded=False)
 
 
-def _filtered(statement: Select, filters: Filters, columns: FilterColumns = INDEX_COLUMNS) -> Select:
+def filtered(statement: Select, filters: Filters, columns: FilterColumns = INDEX_COLUMNS) -> Select:
+    """``statement`` narrowed by the filters, on the index's columns (or the archive's): what every search, total,
+    facet count and export applies, so all of them agree on which articles a filter keeps."""
     date = columns.date(filters)
     if filters.site:
         statement = statement.where(columns.site == filters.site)
@@ -214,8 +216,8 @@ def count_matches(session: Session, text: str, filters: Filters = Filters(), *, 
     posting list: a search says "more than cap" instead)."""
     query = prepared_query(session, text, filters)
     dialect = session.get_bind().dialect.name
-    matches = _filtered(fulltext.restrict(select(DOCS.c.article_id), query, dialect), filters).limit(cap + 1)
-    with _bitmap_scans(session):
+    matches = filtered(fulltext.restrict(select(DOCS.c.article_id), query, dialect), filters).limit(cap + 1)
+    with bitmap_scans(session):
         count = int(session.scalar(select(func.count()).select_from(matches.subquery())) or 0)
     return MatchCount(cap, True) if count > cap else MatchCount(count)
 
@@ -226,12 +228,12 @@ def sorted_ids(session: Session, query: fulltext.Query, filters: Filters, *, sor
     dialect = session.get_bind().dialect.name
     score = fulltext.title_score(query, dialect).label("score")
     date = INDEX_COLUMNS.date(filters)
-    statement = _filtered(fulltext.restrict(select(DOCS.c.article_id, score), query, dialect), filters)
+    statement = filtered(fulltext.restrict(select(DOCS.c.article_id, score), query, dialect), filters)
     order: list[Any] = [date.desc().nulls_last(), DOCS.c.article_id.desc()]
     statement = statement.order_by(*([score.desc(), *order] if sort == "relevance" else order))
     if limit is not None:
         statement = statement.limit(limit)
-    with _bitmap_scans(session):
+    with bitmap_scans(session):
         return [(int(a), int(s)) for a, s in session.execute(statement.offset(offset)).all()]
 
 
@@ -250,7 +252,7 @@ def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, s
     need = offset + limit
 
     def matches(narrowing: fulltext.Narrowing, *columns: Any, verify: bool = True) -> Select:
-        return _filtered(fulltext.restrict(select(DOCS.c.article_id, *columns), query, dialect, narrowing,
+        return filtered(fulltext.restrict(select(DOCS.c.article_id, *columns), query, dialect, narrowing,
                                            verify=verify), filters)
 
     def level_rows(level: int | None, wanted: int) -> list[int]:
@@ -279,7 +281,7 @@ def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, s
 
     head: list[tuple[int, int | None]] = []
     levels: list[int | None] = [None]
-    with _bitmap_scans(session):
+    with bitmap_scans(session):
         if sort == "relevance":
             ranked = titled() if len(query.groups) > 1 else None
             head, levels = (ranked, [0]) if ranked is not None else ([], list(range(len(query.groups), -1, -1)))
@@ -327,7 +329,7 @@ def _months(session: Session, filters: Filters) -> list[str]:
 
 
 @contextmanager
-def _bitmap_scans(session: Session) -> Iterator[None]:
+def bitmap_scans(session: Session) -> Iterator[None]:
     """On PostgreSQL, read the full-text index by bitmap scans only, for the statements inside (only those
     that match words: a min() or max() read from a btree index needs an index scan).
 
@@ -386,7 +388,7 @@ def select_articles(session: Session, filters: Filters = Filters(), text: str | 
         .join(VERSIONS, and_(v.article_id == a.id, v.version_no == a.version_count))
         .join(SITES, SITES.c.id == a.site_id)
     )
-    return list(session.scalars(_filtered(statement, filters, ARCHIVE_COLUMNS).order_by(a.id)))
+    return list(session.scalars(filtered(statement, filters, ARCHIVE_COLUMNS).order_by(a.id)))
 
 
 def get_article(session: Session, article_id: int) -> Article | None:
