@@ -240,6 +240,9 @@ def sorted_ids(session: Session, query: fulltext.Query, filters: Filters, *, sor
 # Relevance of a query of several groups: when no more than this many matches have any of its words in the
 # title, they are all read in one probe and ranked by their titles here, instead of one probe per title level.
 TITLED_AT_ONCE = 200
+# A query whose title candidates (``fulltext.title_candidates``) are no more than this many ranks them by their
+# text in one statement, without a title condition in the full-text match.
+TITLE_CANDIDATES = 500
 
 
 def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, sort: SortOrder, limit: int,
@@ -279,11 +282,29 @@ def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, s
         scored.sort(key=lambda r: (-r[1], r[2] is None, -(r[2].timestamp() if r[2] else 0), -r[0]))
         return [(a, level) for a, level, _ in scored]
 
+    def few_titled() -> list[tuple[int, int | None]] | None:
+        """The matches with a query group in the title, ranked, decided by their text, when the index names few
+        articles whose title may hold one (none, often: a phrase); None if it names many."""
+        candidates = fulltext.title_candidates(session, query, TITLE_CANDIDATES)
+        if candidates is None:
+            return None
+        if not candidates:
+            return []
+        statement = filtered(select(DOCS.c.article_id, date, VERSIONS.c.title), filters).join(
+            VERSIONS, VERSIONS.c.id == DOCS.c.version_id).where(
+            DOCS.c.version_id.in_(candidates), *fulltext.text_checks(query, dialect))
+        scored = [(int(a), fulltext.title_matches(query, title), d) for a, d, title in session.execute(statement)]
+        scored = [r for r in scored if r[1] > 0]
+        scored.sort(key=lambda r: (-r[1], r[2] is None, -(r[2].timestamp() if r[2] else 0), -r[0]))
+        return [(a, level) for a, level, _ in scored]
+
     head: list[tuple[int, int | None]] = []
     levels: list[int | None] = [None]
     with bitmap_scans(session):
         if sort == "relevance":
-            ranked = titled() if len(query.groups) > 1 else None
+            ranked = few_titled()
+            if ranked is None and len(query.groups) > 1:
+                ranked = titled()
             head, levels = (ranked, [0]) if ranked is not None else ([], list(range(len(query.groups), -1, -1)))
         if len(head) < need:
             head += windows.by_level(levels, need - len(head), level_rows)
