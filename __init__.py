@@ -6,9 +6,15 @@ The repository root is this package (``package-dir`` in pyproject.toml), so the 
 """
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("cqnews")
-except PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
+def __getattr__(name: str) -> str:
+    """``cqnews.__version__``, read from the installed package's metadata when first asked for: importing
+    ``importlib.metadata`` would cost every command's start (a search's most) ~30 ms of CPU."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cqnews")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"

@@ -1,8 +1,6 @@
-"""Search latency and index size on a filled archive (see bench/generate_articles.py), and the time a
-``cqnews search`` takes from process start to exit.
+"""Search latency and index size on a filled archive (see bench/generate_articles.py).
 
 Usage: python bench/search_bench.py --database-url URL [--rounds 5] [--verbose]
-       python bench/search_bench.py --startup URL [--starts 10] [--query 重庆]
 
 Runs typical queries of five kinds through ``db.search.search`` and ``db.search.count_matches`` as the CLI does
 (first page of 20 and the total), each ``--rounds`` times after one warm-up, and prints p50/p95 in ms: the 20
@@ -10,20 +8,14 @@ word queries (1 to 4 words, some traditional, with and without filters), single 
 fragments of words, quoted phrases with punctuation, letters and digits inside longer runs; then the size of
 the search index (n-grams, and the folded text kept to verify pieces) against the size of the stored text.
 The floors of the search issue: p95 <= 100 ms.
-
-``--startup``: runs ``cqnews search QUERY`` against the archive at URL ``--starts`` times as fresh processes
-(the installed ``cqnews`` beside this Python) and prints the median and worst wall time, process start included.
+The time of a whole ``cqnews search`` from the shell (process start included) is ``bench/search_start.py``'s.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import time
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, text  # noqa: E402
@@ -99,18 +91,10 @@ def sizes(engine: Engine) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url", required=True)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--verbose", action="store_true", help="one line per query")
-    parser.add_argument("--startup", metavar="URL", help="time `cqnews search` process starts on this archive")
-    parser.add_argument("--starts", type=int, default=10)
-    parser.add_argument("--query", default="重庆")
     args = parser.parse_args()
-    if args.startup:
-        startup(args.startup, args.starts, args.query)
-        return
-    if not args.database_url:
-        parser.error("--database-url or --startup is required")
     engine = make_engine(args.database_url)
     timings: dict[int, list[float]] = {}
     with make_sessionmaker(engine)() as session:
@@ -157,18 +141,6 @@ def main() -> None:
           f"{size['search_text_bytes'] / mib:,.1f} MiB "
           f"(ratio {size['search_text_bytes'] / max(size['text_bytes'], 1):.2f}); "
           f"article_versions {size['article_versions_bytes'] / mib:,.1f} MiB")
-
-
-def startup(url: str, starts: int, query: str) -> None:
-    command = [str(Path(sys.executable).with_name("cqnews")), "search", query]
-    walls = []
-    for _ in range(starts):
-        t0 = time.perf_counter()
-        subprocess.run(command, env=dict(os.environ) | {"CQNEWS_DATABASE_URL": url}, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        walls.append(time.perf_counter() - t0)
-    print(f"`cqnews search {query}`: {starts} process starts, median {statistics.median(walls) * 1000:.0f} ms, "
-          f"max {max(walls) * 1000:.0f} ms (wall)")
 
 
 if __name__ == "__main__":

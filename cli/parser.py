@@ -5,7 +5,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from cqnews import __version__, demo
+from cqnews import demo
 from cqnews.cli import crawl, ops, query, serve
 from cqnews.cli.common import MAX_COUNT, MAX_ID, MAX_PAGE, http_url, int_in, parse_day, seconds_in
 
@@ -83,12 +83,27 @@ def _crawl_output_flags(parser: argparse.ArgumentParser) -> None:
                         help="a progress line on stderr (pages, articles, rate); default: when stderr is a terminal")
 
 
+class _Version(argparse.Action):
+    """``--version``: argparse's own action, but the version read only when asked for (``cqnews.__version__``)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show the program's version number and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> NoReturn:
+        import cqnews
+
+        print(f"cqnews {cqnews.__version__}")  # on standard output, as argparse's version action prints it
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="cqnews", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"cqnews {__version__}")
+    parser.add_argument("--version", action=_Version)
     parser.add_argument("--debug", action="store_true", help="on an unexpected error, print its traceback")
     parser.add_argument("--database-url", metavar="URL",
                         help="archive database (default: $CQNEWS_DATABASE_URL or sqlite:///data/archive.db)")

@@ -23,7 +23,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from cqnews.db import fulltext, windows
-from cqnews.db.models import Article, ArticleVersion, SearchDoc, Site, UrlAlias
+from cqnews.db.models import Article, ArticleVersion, Site, UrlAlias
+
+# The archive's tables as Core tables for the search path (see ``fulltext.DOCS``): no ORM entity in a search.
+DOCS = fulltext.DOCS
+ARTICLES = Article.__table__
+VERSIONS = ArticleVersion.__table__
+SITES = Site.__table__
 
 DateField = Literal["published", "archived"]
 SortOrder = Literal["relevance", "date"]
@@ -84,11 +90,13 @@ class Filters:
 
 
 def _latest_version() -> Select:
+    """What a hit shows of an article, its latest version and its site, as plain rows."""
+    a, v = ARTICLES.c, VERSIONS.c
     return (
-        select(Article, ArticleVersion, Site)
-        .join(ArticleVersion, and_(ArticleVersion.article_id == Article.id,
-                                   ArticleVersion.version_no == Article.version_count))
-        .join(Site, Site.id == Article.site_id)
+        select(a.id, SITES.c.name, a.url, v.title, v.published_at, a.last_seen, a.version_count, v.text, v.author,
+               v.source, a.first_seen)
+        .join(VERSIONS, and_(v.article_id == a.id, v.version_no == a.version_count))
+        .join(SITES, SITES.c.id == a.site_id)
     )
 
 
@@ -139,14 +147,16 @@ def _column_without_index(element: _Unindexed, compiler: Any, **kw: Any) -> str:
     return "+" + str(compiler.process(element.clauses, **kw))
 
 
-INDEX_COLUMNS = FilterColumns(_Unindexed(SearchDoc.site), _Unindexed(SearchDoc.published_at),
-                              _Unindexed(SearchDoc.archived_at), _Unindexed(SearchDoc.author),
-                              _Unindexed(SearchDoc.source), folded=True)
-ARCHIVE_COLUMNS = FilterColumns(Site.name, ArticleVersion.published_at, Article.first_seen, ArticleVersion.author,
-                                ArticleVersion.source, folded=False)
+INDEX_COLUMNS = FilterColumns(_Unindexed(DOCS.c.site), _Unindexed(DOCS.c.published_at),
+                              _Unindexed(DOCS.c.archived_at), _Unindexed(DOCS.c.author),
+                              _Unindexed(DOCS.c.source), folded=True)
+ARCHIVE_COLUMNS = FilterColumns(SITES.c.name, VERSIONS.c.published_at, ARTICLES.c.first_seen, VERSIONS.c.author,
+                                VERSIONS.c.source, folded=False)
 
 
-def _filtered(statement: Select, filters: Filters, columns: FilterColumns = INDEX_COLUMNS) -> Select:
+def filtered(statement: Select, filters: Filters, columns: FilterColumns = INDEX_COLUMNS) -> Select:
+    """``statement`` narrowed by the filters, on the index's columns (or the archive's): what every search, total,
+    facet count and export applies, so all of them agree on which articles a filter keeps."""
     date = columns.date(filters)
     if filters.site:
         statement = statement.where(columns.site == filters.site)
@@ -177,8 +187,8 @@ def search_ids(session: Session, text: str, filters: Filters = Filters(), *, sor
         ranked = sorted_ids(session, query, filters, sort=sort, limit=limit, offset=offset)
     else:
         ranked = windowed_ids(session, query, filters, sort=sort, limit=limit, offset=offset)
-    if not ranked and not session.scalar(select(exists().where(SearchDoc.article_id.is_not(None)))) \
-            and session.scalar(select(exists().where(Article.version_count > 0))):
+    if not ranked and not session.scalar(select(exists().where(DOCS.c.article_id.is_not(None)))) \
+            and session.scalar(select(exists().where(ARTICLES.c.version_count > 0))):
         raise SearchIndexMissing("the search index is empty but the archive has articles: run `cqnews reindex`")
     return ranked
 
@@ -186,8 +196,8 @@ def search_ids(session: Session, text: str, filters: Filters = Filters(), *, sor
 def prepared_query(session: Session, text: str, filters: Filters) -> fulltext.Query:
     """The parsed query, knowing whether the index holds title-only articles; raises ``UnknownSite``."""
     query = fulltext.parse_query(text)
-    if filters.site and session.scalar(select(Site.id).where(Site.name == filters.site)) is None:
-        raise UnknownSite(filters.site, list(session.scalars(select(Site.name).order_by(Site.name))))
+    if filters.site and session.scalar(select(SITES.c.id).where(SITES.c.name == filters.site)) is None:
+        raise UnknownSite(filters.site, list(session.scalars(select(SITES.c.name).order_by(SITES.c.name))))
     if fulltext.has_partial(session):
         query = replace(query, partial=True)
     return query
@@ -206,8 +216,8 @@ def count_matches(session: Session, text: str, filters: Filters = Filters(), *, 
     posting list: a search says "more than cap" instead)."""
     query = prepared_query(session, text, filters)
     dialect = session.get_bind().dialect.name
-    matches = _filtered(fulltext.restrict(select(SearchDoc.article_id), query, dialect), filters).limit(cap + 1)
-    with _bitmap_scans(session):
+    matches = filtered(fulltext.restrict(select(DOCS.c.article_id), query, dialect), filters).limit(cap + 1)
+    with bitmap_scans(session):
         count = int(session.scalar(select(func.count()).select_from(matches.subquery())) or 0)
     return MatchCount(cap, True) if count > cap else MatchCount(count)
 
@@ -218,18 +228,21 @@ def sorted_ids(session: Session, query: fulltext.Query, filters: Filters, *, sor
     dialect = session.get_bind().dialect.name
     score = fulltext.title_score(query, dialect).label("score")
     date = INDEX_COLUMNS.date(filters)
-    statement = _filtered(fulltext.restrict(select(SearchDoc.article_id, score), query, dialect), filters)
-    order: list[Any] = [date.desc().nulls_last(), SearchDoc.article_id.desc()]
+    statement = filtered(fulltext.restrict(select(DOCS.c.article_id, score), query, dialect), filters)
+    order: list[Any] = [date.desc().nulls_last(), DOCS.c.article_id.desc()]
     statement = statement.order_by(*([score.desc(), *order] if sort == "relevance" else order))
     if limit is not None:
         statement = statement.limit(limit)
-    with _bitmap_scans(session):
+    with bitmap_scans(session):
         return [(int(a), int(s)) for a, s in session.execute(statement.offset(offset)).all()]
 
 
 # Relevance of a query of several groups: when no more than this many matches have any of its words in the
 # title, they are all read in one probe and ranked by their titles here, instead of one probe per title level.
 TITLED_AT_ONCE = 200
+# A query whose title candidates (``fulltext.title_candidates``) are no more than this many ranks them by their
+# text in one statement, without a title condition in the full-text match.
+TITLE_CANDIDATES = 500
 
 
 def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, sort: SortOrder, limit: int,
@@ -242,13 +255,13 @@ def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, s
     need = offset + limit
 
     def matches(narrowing: fulltext.Narrowing, *columns: Any, verify: bool = True) -> Select:
-        return _filtered(fulltext.restrict(select(SearchDoc.article_id, *columns), query, dialect, narrowing,
+        return filtered(fulltext.restrict(select(DOCS.c.article_id, *columns), query, dialect, narrowing,
                                            verify=verify), filters)
 
     def level_rows(level: int | None, wanted: int) -> list[int]:
         def probe(window: tuple[str, ...]) -> list[int]:
             narrowing = fulltext.Narrowing(level, window, field, filters.site)
-            order = (date.desc().nulls_last(), SearchDoc.article_id.desc())
+            order = (date.desc().nulls_last(), DOCS.c.article_id.desc())
             if query.exact:
                 statement = matches(narrowing).order_by(*order).limit(wanted)
                 return [int(a) for a in session.scalars(statement)]
@@ -260,8 +273,8 @@ def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, s
 
     def titled() -> list[tuple[int, int | None]] | None:
         """Every match with a query word in its title, ranked, if there are few; None if there are many."""
-        statement = matches(fulltext.Narrowing(site=filters.site, title_any=True), date, ArticleVersion.title)
-        statement = statement.join(ArticleVersion, ArticleVersion.id == SearchDoc.version_id)
+        statement = matches(fulltext.Narrowing(site=filters.site, title_any=True), date, VERSIONS.c.title)
+        statement = statement.join(VERSIONS, VERSIONS.c.id == DOCS.c.version_id)
         rows = session.execute(statement.limit(TITLED_AT_ONCE + 1)).all()
         if len(rows) > TITLED_AT_ONCE:
             return None
@@ -269,11 +282,29 @@ def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, s
         scored.sort(key=lambda r: (-r[1], r[2] is None, -(r[2].timestamp() if r[2] else 0), -r[0]))
         return [(a, level) for a, level, _ in scored]
 
+    def few_titled() -> list[tuple[int, int | None]] | None:
+        """The matches with a query group in the title, ranked, decided by their text, when the index names few
+        articles whose title may hold one (none, often: a phrase); None if it names many."""
+        candidates = fulltext.title_candidates(session, query, TITLE_CANDIDATES)
+        if candidates is None:
+            return None
+        if not candidates:
+            return []
+        statement = filtered(select(DOCS.c.article_id, date, VERSIONS.c.title), filters).join(
+            VERSIONS, VERSIONS.c.id == DOCS.c.version_id).where(
+            DOCS.c.version_id.in_(candidates), *fulltext.text_checks(query, dialect))
+        scored = [(int(a), fulltext.title_matches(query, title), d) for a, d, title in session.execute(statement)]
+        scored = [r for r in scored if r[1] > 0]
+        scored.sort(key=lambda r: (-r[1], r[2] is None, -(r[2].timestamp() if r[2] else 0), -r[0]))
+        return [(a, level) for a, level, _ in scored]
+
     head: list[tuple[int, int | None]] = []
     levels: list[int | None] = [None]
-    with _bitmap_scans(session):
+    with bitmap_scans(session):
         if sort == "relevance":
-            ranked = titled() if len(query.groups) > 1 else None
+            ranked = few_titled()
+            if ranked is None and len(query.groups) > 1:
+                ranked = titled()
             head, levels = (ranked, [0]) if ranked is not None else ([], list(range(len(query.groups), -1, -1)))
         if len(head) < need:
             head += windows.by_level(levels, need - len(head), level_rows)
@@ -281,9 +312,9 @@ def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, s
     if sort == "relevance":
         return [(article_id, int(level or 0)) for article_id, level in page]
     titles = dict(session.execute(
-        select(SearchDoc.article_id, ArticleVersion.title)
-        .join(ArticleVersion, ArticleVersion.id == SearchDoc.version_id)
-        .where(SearchDoc.article_id.in_([a for a, _ in page]))).all())
+        select(DOCS.c.article_id, VERSIONS.c.title)
+        .join(VERSIONS, VERSIONS.c.id == DOCS.c.version_id)
+        .where(DOCS.c.article_id.in_([a for a, _ in page]))).all())
     return [(article_id, fulltext.title_matches(query, titles.get(article_id))) for article_id, _ in page]
 
 
@@ -296,7 +327,7 @@ def _verified_newest(session: Session, candidates: Select, checks: list[Any], wa
     while len(found) < wanted:
         ids = [int(a) for a in session.scalars(candidates.offset(offset).limit(size))]
         if ids:
-            passed = set(session.scalars(select(SearchDoc.article_id).where(SearchDoc.article_id.in_(ids), *checks)))
+            passed = set(session.scalars(select(DOCS.c.article_id).where(DOCS.c.article_id.in_(ids), *checks)))
             found += [a for a in ids if a in passed]
         if len(ids) < size:
             break
@@ -319,7 +350,7 @@ def _months(session: Session, filters: Filters) -> list[str]:
 
 
 @contextmanager
-def _bitmap_scans(session: Session) -> Iterator[None]:
+def bitmap_scans(session: Session) -> Iterator[None]:
     """On PostgreSQL, read the full-text index by bitmap scans only, for the statements inside (only those
     that match words: a min() or max() read from a btree index needs an index scan).
 
@@ -349,13 +380,13 @@ def search(session: Session, text: str, filters: Filters = Filters(), *, sort: S
     if not ranked:
         return []
     words = fulltext.parse_query(text).words
-    found = {a.id: (a, v, s) for a, v, s in session.execute(
-        _latest_version().where(Article.id.in_([i for i, _ in ranked])))}
+    found = {row.id: row for row in session.execute(
+        _latest_version().where(ARTICLES.c.id.in_([i for i, _ in ranked])))}
     hits = []
     for article_id, score in ranked:
-        a, v, s = found[article_id]
-        hits.append(Hit(a.id, s.name, a.url, v.title, v.published_at, a.last_seen, a.version_count,
-                        text_match(v.text, words), v.author, v.source, a.first_seen, score))
+        r = found[article_id]
+        hits.append(Hit(r.id, r.name, r.url, r.title, r.published_at, r.last_seen, r.version_count,
+                        text_match(r.text, words), r.author, r.source, r.first_seen, score))
     return hits
 
 
@@ -372,13 +403,13 @@ def select_articles(session: Session, filters: Filters = Filters(), text: str | 
     """Ids of the articles an export takes: the matches of ``text`` if given, else all that pass the filters."""
     if text:
         return [i for i, _ in search_ids(session, text, filters, sort="date", limit=None)]
+    a, v = ARTICLES.c, VERSIONS.c
     statement = (
-        select(Article.id)
-        .join(ArticleVersion, and_(ArticleVersion.article_id == Article.id,
-                                   ArticleVersion.version_no == Article.version_count))
-        .join(Site, Site.id == Article.site_id)
+        select(a.id)
+        .join(VERSIONS, and_(v.article_id == a.id, v.version_no == a.version_count))
+        .join(SITES, SITES.c.id == a.site_id)
     )
-    return list(session.scalars(_filtered(statement, filters, ARCHIVE_COLUMNS).order_by(Article.id)))
+    return list(session.scalars(filtered(statement, filters, ARCHIVE_COLUMNS).order_by(a.id)))
 
 
 def get_article(session: Session, article_id: int) -> Article | None:

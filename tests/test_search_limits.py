@@ -77,6 +77,6 @@ def test_a_5000_character_query_word_is_a_one_line_error(archive_engine: Engine)
 def test_a_database_error_inside_a_search_is_reported_as_itself(archive_engine: Engine) -> None:
     with make_sessionmaker(archive_engine)() as session:
         with pytest.raises(DBAPIError) as info:
-            with search_module._bitmap_scans(session):
+            with search_module.bitmap_scans(session):
                 session.execute(text("SELECT count(*) FROM no_such_table")).scalar_one()
         assert "no_such_table" in str(info.value)  # not "current transaction is aborted" (InFailedSqlTransaction)

@@ -87,17 +87,22 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, 
 
 
 QUERIES = ["重庆", "經濟", "渝北 经济", "志愿者", "两江新区 火锅", "重庆 -火锅", "大学城 OR 志愿者",
-           "重庆 经济 渝北", "乡村振兴 两江新区 志愿者 重庆"]
+           "重庆 经济 渝北", "乡村振兴 两江新区 志愿者 重庆", '"两江新区"', '"重庆 经济" -火锅',
+           "经济工作", '"推进火锅" OR 重庆工作']  # (the last: a first bigram in many titles, the piece in few)
 FILTERS = [Filters(), Filters(site="cbg"), Filters(author="张伟"),
            Filters(since=datetime(2024, 3, 1, tzinfo=UTC), until=datetime(2025, 2, 1, tzinfo=UTC)),
            Filters(dates="archived", since=datetime(2025, 6, 1, tzinfo=UTC))]
 
 
-@pytest.mark.parametrize("titled_at_once", [search.TITLED_AT_ONCE, 3])  # 3: most queries rank level by level
+# The defaults rank every query's titled matches from their few title candidates; (3, 0): most queries rank
+# level by level in the index, the others from at most 3 titled matches.
+@pytest.mark.parametrize(("titled_at_once", "title_candidates"),
+                         [(search.TITLED_AT_ONCE, search.TITLE_CANDIDATES), (3, 0)])
 @pytest.mark.parametrize("sort", ["relevance", "date"])
 def test_the_windowed_page_is_the_sorted_page(engines: tuple[Engine, Engine], sort: str, titled_at_once: int,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+                                              title_candidates: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search, "TITLED_AT_ONCE", titled_at_once)
+    monkeypatch.setattr(search, "TITLE_CANDIDATES", title_candidates)
     compared = 0
     for query in QUERIES:
         parsed = fulltext.parse_query(query)
