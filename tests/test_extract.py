@@ -1,6 +1,7 @@
 """Extraction: decoding, Chinese metadata rules, boilerplate removal, and the extract_article contract."""
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from datetime import datetime
@@ -538,6 +539,30 @@ def test_labelled_real_pages_name_most_authors() -> None:
     labels = [label for label in realpage_labels() if label["author"]]
     right = [label for label in labels if extract_file(str(REALPAGES / label["page"]))["author"] == label["author"]]
     assert len(right) >= 0.8 * len(labels)
+
+
+def _devpage(name: str) -> bytes:
+    """A real page of a shared dev set, gzipped in fixtures/realpages/devsets (origin in its README)."""
+    return gzip.decompress((REALPAGES / "devsets" / name).read_bytes())
+
+
+def test_a_page_without_title_is_titled_by_the_heading_on_its_body() -> None:
+    """Real page: a joycode.com blog post (zh-dev cwced-54e89e4e) with no <title>; its <h1> is the blog's name
+    (李建忠), the post's <h2> is 很高兴入住博客堂, and only the footer "Copyright © 李建忠" credits the writer."""
+    extracted = extract_article(_devpage("zh-dev/cwced-54e89e4e.html.gz"))
+    assert extracted.title == "很高兴入住博客堂"
+    assert extracted.author == "李建忠"
+
+
+def test_a_short_report_above_a_long_keyword_feed_is_an_article() -> None:
+    """Real page: a 163.com finance report of two sentences (gbk-163-weak 163-70) followed by a 关键词阅读 feed of
+    five dated headlines and the portal's headline lists; the feed's words repeat the report's."""
+    extracted = extract_article(_devpage("gbk-163-weak/163-70.html.gz"))
+    text = _squeeze(extracted.text)
+    assert "第一财经记者从保监会相关人士处确认" in text
+    assert "不过，近日关于险资护盘传言不断，会议或与险资权益类配置有关。" in text
+    assert "保监会发布保险机构员工持股计划有关事项" not in text
+    assert extracted.source == "第一财经日报"
 
 
 @pytest.mark.parametrize(
