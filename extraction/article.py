@@ -180,6 +180,8 @@ def _extract(
         _norm(h.text_content()) for h in tree.iterfind(".//h2")
     ]
     title = chinese.clean_title(_raw_title(tree), headings) or _heading_above_body(page_text, headings, text)
+    # a metadata title that a heading continues was cut by the page's own markup (an unescaped '"' in og:title)
+    title = next((h for h in headings if title and len(title) >= 8 and h.startswith(title)), title)
 
     anchor, body_start, body_end = _anchors(page_text, title, text)
     published = _published(tree, page_text, anchor, page_url or url, body_start)
@@ -191,6 +193,7 @@ def _extract(
     candidates: tuple[Callable[[], str | None], ...] = (
         lambda: byline.author,
         lambda: bylines.post_author(header),
+        lambda: bylines.name_and_outlet(header),
         lambda: chinese.dateline_author(first_lines),
         lambda: bylines.closing_report(raw_text) or bylines.closing_report(closing),
         lambda: chinese.signature(raw_text),

@@ -109,3 +109,17 @@ def sidebar_owner(page_text: str) -> str | None:
                 seen[m.group("n")] = seen.get(m.group("n"), 0) + 1
     owners = [name for name, count in seen.items() if count >= 2]
     return owners[0] if len(owners) == 1 else None
+
+
+# "石佳/中国青年报" under the headline: the writer, then the outlet the story comes from.
+_NAME_OUTLET_RE = re.compile(rf"^\s*(?P<n>{_HAN_NAME}(?:\s*[、，,]\s*{_HAN_NAME})*)\s*/\s*(?P<o>[^\s/]{{2,16}})\s*$")
+
+
+def name_and_outlet(header: str) -> str | None:
+    """The writer of a "name/outlet" line between headline and body; the part after the slash must be an
+    outlet (person.check_author hands it back as one), so that "上/下" or two names are not taken."""
+    for line in header.splitlines():
+        m = _NAME_OUTLET_RE.match(line)
+        if m and person.check_author(m.group("o")).outlet:
+            return m.group("n")
+    return None
