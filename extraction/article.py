@@ -170,7 +170,7 @@ def _extract(
     links = _link_bigrams(labels)
     # judged without the feed that ends it: a short report above a long related-story feed is an article
     cut = _cut_link_tail(text, links)
-    if _link_share(cut, links) >= MAX_LINK_SHARE or (
+    if _link_share(cut, links) >= MAX_LINK_SHARE or cut is not text and (
         _prose_chars(cut) < min_chars and _link_share(text, links) >= MAX_LINK_SHARE
     ):
         raise NotAnArticle("no_article", "mostly link text")  # a homepage or listing, whatever its length

@@ -93,8 +93,9 @@ def copyright_owner(page_text: str) -> str | None:
 
 # "[太小心]个人类别", "[太小心]存档目录", "对[太小心]文章的最新评论": a blog's sidebar heads its boxes with the owner.
 _SIDEBAR_HEAD_RE = re.compile(
-    r"^\s*(?:对|作者)?\s*[\[【〖](?P<n>[^\[\]【】〖〗\s]{2,12})[\]】〗]\s*(?:的|自己)?"
-    r"[\u4e00-\u9fff]{0,6}(?:类别|分类|目录|存档|档案|文章|日志|评论|留言|链接|相册|资料|简介)\s*$"
+    r"^[ \t]*(?:对|作者)?[ \t]*[\[【〖](?P<n>[^\[\]【】〖〗\s]{2,12})[\]】〗][ \t]*(?:的|自己)?"
+    r"[\u4e00-\u9fff]{0,6}(?:类别|分类|目录|存档|档案|文章|日志|评论|留言|链接|相册|资料|简介)[ \t]*$",
+    re.M,
 )
 
 
@@ -102,11 +103,9 @@ def sidebar_owner(page_text: str) -> str | None:
     """The blog owner whose bracketed name heads at least two of the page's sidebar boxes (the same name
     each time); one such line may be a feed's headline, two are the blog's own furniture."""
     seen: dict[str, int] = {}
-    for line in page_text.splitlines():
-        if len(line) <= 24:
-            m = _SIDEBAR_HEAD_RE.match(line)
-            if m:
-                seen[m.group("n")] = seen.get(m.group("n"), 0) + 1
+    for m in _SIDEBAR_HEAD_RE.finditer(page_text):
+        if len(m.group(0).strip()) <= 24:
+            seen[m.group("n")] = seen.get(m.group("n"), 0) + 1
     owners = [name for name, count in seen.items() if count >= 2]
     return owners[0] if len(owners) == 1 else None
 
