@@ -530,8 +530,13 @@ def _cut_link_tail(text: str, links: Counter[str]) -> str:
     """The text without the related-story feed that ends it: the trailing run of lines that are mostly
     link text (headlines, "headline + teaser" rows) or a copyright row, with the empty and tiny lines and a
     comment box's counters and notices between them. Two linked lines at least, so that an article ending in one
-    linked phrase keeps it."""
+    linked phrase keeps it. A comment box's counters and notices ending the text go in any case: they are the
+    page's UI, never the article's last line."""
     lines = text.split("\n")
+    while lines and (not lines[-1].strip() or chinese.is_comment_ui_line(lines[-1])):
+        lines.pop()
+    if len(lines) < len(text.split("\n")):
+        text = "\n".join(lines)
     end, linked = len(lines), 0
     while end > 0:
         line = lines[end - 1]

@@ -639,12 +639,19 @@ def test_captions_of_a_picture_list_after_the_body_are_the_feed() -> None:
 
 @pytest.mark.parametrize("ui", ["已有0人参与评论", "留言须经审核后公开", "请文明上网，理性发言"])
 def test_a_comment_box_line_after_the_headline_feed_does_not_keep_the_feed(ui: str) -> None:
-    feed = "".join(f"<li><a href='/n/{i}.html'>两江新区第{i}个重点项目集中开工</a></li>" for i in range(4))
-    page = (f"<html><body><h1>市政府召开常务会议</h1><div>{GOV_PROSE * 3}<ul>{feed}</ul><p>{ui}</p></div>"
-            "</body></html>")
+    """Synthetic (no real page we hold prints a comment box's notice where it reaches the body: checked over the
+    82 shared real pages, the 106 dev pages and the 48 demo pages). The notice is the page's UI, not the
+    article's last line, with or without a feed before it."""
+    feed = "".join(
+        f"<li><a href='/n/{i}.html'>两江新区第{i}个重点项目集中开工</a> 2015/07/0{i + 1}</li>" for i in range(4)
+    )
+    more = GOV_PROSE.replace("5月10日", "会上")
+    page = (f"<html><body><h1>市政府召开常务会议</h1><div>{GOV_PROSE * 3}</div><div>{more}"
+            f"<ul>{feed}</ul><p>{ui}</p></div></body></html>")
     text = extract_article(page.encode()).text
     assert "压实责任" in text
     assert "重点项目集中开工" not in text
+    assert ui not in text
 
 
 def test_a_picture_tab_before_the_byline_does_not_hide_the_reporter() -> None:
