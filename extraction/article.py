@@ -35,7 +35,7 @@ def _trafilatura_version() -> str:
 
 
 # Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/5+trafilatura-{_trafilatura_version()}"
+EXTRACTOR_VERSION = f"cqnews-extract/6+trafilatura-{_trafilatura_version()}"
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -168,14 +168,20 @@ def _extract(
         raise NotAnArticle("no_prose")  # headlines, dates and link labels only: a listing page
     labels = _link_labels(tree)
     links = _link_bigrams(labels)
-    if _link_share(text, links) >= MAX_LINK_SHARE:
+    # judged without the feed that ends it: a short report above a long related-story feed is an article
+    cut = _cut_link_tail(text, links)
+    if _link_share(cut, links) >= MAX_LINK_SHARE or cut is not text and (
+        _prose_chars(cut) < min_chars and _link_share(text, links) >= MAX_LINK_SHARE
+    ):
         raise NotAnArticle("no_article", "mostly link text")  # a homepage or listing, whatever its length
-    text = _cut_link_tail(text, links)
+    text = cut
 
     headings = [_norm(h.text_content()) for h in tree.iterfind(".//h1")] + [
         _norm(h.text_content()) for h in tree.iterfind(".//h2")
     ]
-    title = chinese.clean_title(_raw_title(tree), headings) or next((h for h in headings if h), None)
+    title = chinese.clean_title(_raw_title(tree), headings) or _heading_above_body(page_text, headings, text)
+    # a metadata title that a heading continues was cut by the page's own markup (an unescaped '"' in og:title)
+    title = next((h for h in headings if title and len(title) >= 8 and h.startswith(title)), title)
 
     anchor, body_start, body_end = _anchors(page_text, title, text)
     published = _published(tree, page_text, anchor, page_url or url, body_start)
@@ -187,6 +193,7 @@ def _extract(
     candidates: tuple[Callable[[], str | None], ...] = (
         lambda: byline.author,
         lambda: bylines.post_author(header),
+        lambda: bylines.name_and_outlet(header),
         lambda: chinese.dateline_author(first_lines),
         lambda: bylines.closing_report(raw_text) or bylines.closing_report(closing),
         lambda: chinese.signature(raw_text),
@@ -195,6 +202,7 @@ def _extract(
         lambda: _name_under_title(page_text, title, body_start, raw_title),
         lambda: chinese.author_from_metadata(tree),
         lambda: bylines.blog_owner(raw_title),
+        lambda: bylines.sidebar_owner(page_text),
         lambda: bylines.copyright_owner(page_text),
         lambda: byline.photographer,
         lambda: byline.editor,
@@ -522,8 +530,13 @@ def _cut_link_tail(text: str, links: Counter[str]) -> str:
     """The text without the related-story feed that ends it: the trailing run of lines that are mostly
     link text (headlines, "headline + teaser" rows) or a copyright row, with the empty and tiny lines and a
     comment box's counters and notices between them. Two linked lines at least, so that an article ending in one
-    linked phrase keeps it."""
+    linked phrase keeps it. A comment box's counters and notices ending the text go in any case: they are the
+    page's UI, never the article's last line."""
     lines = text.split("\n")
+    while lines and (not lines[-1].strip() or chinese.is_comment_ui_line(lines[-1])):
+        lines.pop()
+    if len(lines) < len(text.split("\n")):
+        text = "\n".join(lines)
     end, linked = len(lines), 0
     while end > 0:
         line = lines[end - 1]
@@ -536,8 +549,10 @@ def _cut_link_tail(text: str, links: Counter[str]) -> str:
             end -= 1
             continue
         share = _link_share(line, links)
-        # a headline link, or a linked headline with a teaser cut off mid-sentence
-        if share < 0.5 and not (share >= 0.15 and not _SENTENCE_END_RE.search(line.strip(" |"))):
+        ended = _SENTENCE_END_RE.search(line.strip(" |"))
+        # a headline link, or a linked headline with a teaser cut off mid-sentence; a finished sentence of
+        # several clauses is the article's unless nearly all of it is link text (the feed repeats its words)
+        if share < (0.8 if ended and re.search(r"[，,]", line) else 0.5) and not (share >= 0.15 and not ended):
             break
         linked += 1
         end -= 1
@@ -693,6 +708,20 @@ def _byline(page_text: str, anchor: int, body_start: int, body_end: int, text: s
     regions.append("\n".join(ln for ln in body_lines if len(ln.strip()) <= 60))
     lines = [ln for region in regions for ln in region.splitlines()]
     return chinese.find_byline(lines, link_labels)
+
+
+def _heading_above_body(page_text: str, headings: list[str], text: str) -> str | None:
+    """The title of a page without <title>: the heading printed nearest above the body (a blog's <h1> is the
+    blog's name, the post's own <h2> sits on the body), else the first heading."""
+    _, body_start, _ = _anchors(page_text, None, text)
+    best, best_pos = None, -1
+    for heading in (h for h in headings if h):
+        pos = _find_loose(page_text, heading)
+        while 0 <= pos <= body_start:
+            if pos > best_pos:
+                best, best_pos = heading, pos
+            pos = _find_loose(page_text, heading, pos + 1)
+    return best or next((h for h in headings if h), None)
 
 
 def _signature_in_page(page_text: str, body_start: int, body_end: int) -> str | None:

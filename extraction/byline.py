@@ -89,3 +89,36 @@ def copyright_owner(page_text: str) -> str | None:
         if m and is_person_name(m.group("n")) and person.check_author(m.group("n")).author:
             return m.group("n")
     return None
+
+
+# "[太小心]个人类别", "[太小心]存档目录", "对[太小心]文章的最新评论": a blog's sidebar heads its boxes with the owner.
+_SIDEBAR_HEAD_RE = re.compile(
+    r"^[ \t]*(?:对|作者)?[ \t]*[\[【〖](?P<n>[^\[\]【】〖〗\s]{2,12})[\]】〗][ \t]*(?:的|自己)?"
+    r"[\u4e00-\u9fff]{0,6}(?:类别|分类|目录|存档|档案|文章|日志|评论|留言|链接|相册|资料|简介)[ \t]*$",
+    re.M,
+)
+
+
+def sidebar_owner(page_text: str) -> str | None:
+    """The blog owner whose bracketed name heads at least two of the page's sidebar boxes (the same name
+    each time); one such line may be a feed's headline, two are the blog's own furniture."""
+    seen: dict[str, int] = {}
+    for m in _SIDEBAR_HEAD_RE.finditer(page_text):
+        if len(m.group(0).strip()) <= 24:
+            seen[m.group("n")] = seen.get(m.group("n"), 0) + 1
+    owners = [name for name, count in seen.items() if count >= 2]
+    return owners[0] if len(owners) == 1 else None
+
+
+# "石佳/中国青年报" under the headline: the writer, then the outlet the story comes from.
+_NAME_OUTLET_RE = re.compile(rf"^\s*(?P<n>{_HAN_NAME}(?:\s*[、，,]\s*{_HAN_NAME})*)\s*/\s*(?P<o>[^\s/]{{2,16}})\s*$")
+
+
+def name_and_outlet(header: str) -> str | None:
+    """The writer of a "name/outlet" line between headline and body; the part after the slash must be an
+    outlet (person.check_author hands it back as one), so that "上/下" or two names are not taken."""
+    for line in header.splitlines():
+        m = _NAME_OUTLET_RE.match(line)
+        if m and person.check_author(m.group("o")).outlet:
+            return m.group("n")
+    return None

@@ -345,7 +345,8 @@ def find_byline(lines: list[str], links: set[str] | frozenset[str] = frozenset()
         if editor is None:
             m = _EDITOR_RE.search(line)
             if m:
-                editor = _clean_names(m.group("n"))
+                # "杜硕_NB12556", "NF042": a portal appends its staff code to the name, or prints the code alone
+                editor = _clean_names(re.sub(r"_?[A-Za-z]{1,4}\d{2,}\b", " ", m.group("n")))
         if author and source and editor:
             break
     if author is None and source and _looks_like_person(source) and person.check_author(source).author:

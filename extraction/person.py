@@ -99,6 +99,9 @@ def check_author(candidate: str | None, title: str | None = None) -> Verdict:
     value = re.sub(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff])[ \u3000]+([\u4e00-\u9fff]{1,2})(?![\u4e00-\u9fff])",
                    r"\1\2", value)
     tokens = [t for t in _SPLIT_RE.split(value) if t]
+    if len(tokens) > 1:
+        # "叨叨姐、胡一刀&李小飞刀": inside a list of names '&' joins two more (alone, "放飞&心情" is one pen name)
+        tokens = [part for t in tokens for part in t.split("&") if part]
     names: list[str] = []
     photographers: list[str] = []
     for token in tokens:

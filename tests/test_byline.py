@@ -1,13 +1,18 @@
 """Bylines where Chinese pages put them (extraction/byline.py and the author chain of extract_article).
 
-Every page here is synthetic: a template with one byline shape each, labelled with the author a reader sees.
+Every page here is synthetic (a template with one byline shape each, labelled with the author a reader sees),
+except the real dev page named where it is used (fixtures/realpages/README.md, devsets/).
 """
 from __future__ import annotations
+
+import gzip
 
 import pytest
 
 from cqnews.extraction import byline
 from cqnews.extraction.article import extract_article
+
+from helpers import REALPAGES
 
 _PARAGRAPH = "重庆市轨道交通九号线一期工程已完成全部隧道贯通，计划年内开通运营，沿线市民出行将更加便捷。"
 
@@ -106,3 +111,18 @@ def test_copyright_owner_names_a_personal_blogs_owner() -> None:
     assert byline.copyright_owner("正文。\nPowered by:\nCopyright © 李建忠") == "李建忠"
     assert byline.copyright_owner("Copyright © 2003 Yahoo! Holdings (Hong Kong) Limited. 版权所有") is None
     assert byline.copyright_owner("版权所有 华龙网") is None
+
+
+def test_a_blog_sidebar_that_heads_its_boxes_with_a_name_names_the_owner() -> None:
+    """Real page: a 多维博客 post (zh-dev cwced-35687fb1) whose only credit is the sidebar's
+    "[太小心]个人类别", "[太小心]存档目录", "对[太小心]文章的最新评论" (labelled by reading it)."""
+    page = gzip.decompress((REALPAGES / "devsets" / "zh-dev" / "cwced-35687fb1.html.gz").read_bytes())
+    assert extract_article(page).author == "太小心"
+
+
+def test_one_bracketed_heading_is_not_a_blog_owner() -> None:
+    """Synthetic: a feed's "[组图]最新文章" once, or two different bracketed names, name nobody."""
+    assert byline.sidebar_owner("[王明]个人类别\n[王明]存档目录") == "王明"
+    assert byline.sidebar_owner("正文\n[组图]最新文章\n正文") is None
+    assert byline.sidebar_owner("[王明]个人类别\n[王明]存档目录\n[李四]最新文章\n[李四]个人链接") is None
+    assert byline.sidebar_owner("[王明]个人类别是一个很长的标题，不是栏目名\n[王明]存档目录") is None
