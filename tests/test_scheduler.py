@@ -313,6 +313,40 @@ def test_a_killed_daemon_is_seen_dead_at_once_and_its_orphaned_crawl_is_closed_w
     assert [(r.status, r.finish_reason) for r in killed] == [("failed", "holder_died")]
 
 
+def test_status_fails_while_scheduled_sites_have_no_live_daemon_even_if_none_ever_ran(
+        archive_url: str, tmp_path: Path) -> None:
+    from cqnews.db import runs as run_rows
+    from cqnews.scheduler import config_record
+
+    config = tmp_path / "cqnews.toml"
+    config.write_text('default = "off"\n[sites.cbg]\nevery = "1h"\n[sites.cq_people]\nevery = "1h"\n', "utf-8")
+    never = cqnews(["status", "--config", str(config)], archive_url, tmp_path)
+    assert never.returncode == 1 and never.stdout.startswith("daemon: not running\n"), never.stdout
+    assert "cqnews: no running daemon crawls the scheduled site(s) cbg, cq_people" in never.stderr, never.stderr
+    report = cqnews(["status", "--config", str(config), "--format", "json"], archive_url, tmp_path)
+    assert report.returncode == 1 and json.loads(report.stdout)["unattended"] == ["cbg", "cq_people"]
+
+    nothing = tmp_path / "off.toml"
+    nothing.write_text('default = "off"\n', "utf-8")
+    assert cqnews(["status", "--config", str(nothing)], archive_url, tmp_path).returncode == 0  # nothing to run
+
+    # A live holder of the daemon lock (this process) that schedules cbg only: cq_people is still unattended.
+    engine = make_engine(archive_url)
+    held = load_config(project_settings({}), SITES, str(_write(tmp_path / "cbg.toml", 'default = "off"\n'
+                                                                '[sites.cbg]\nevery = "1h"\n')))
+    assert run_rows.acquire(engine, run_rows.DAEMON, run_rows.new_holder(), 300, info=config_record(held))
+    engine.dispose()
+    partly = json.loads(cqnews(["status", "--config", str(config), "--format", "json"], archive_url, tmp_path).stdout)
+    assert partly["daemon"]["running"] is True and partly["unattended"] == ["cq_people"]
+    own = json.loads(cqnews(["status", "--format", "json"], archive_url, tmp_path).stdout)  # the daemon's schedules
+    assert own["unattended"] == []
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, "utf-8")
+    return path
+
+
 def test_sighup_puts_a_changed_schedule_in_force_and_a_broken_file_changes_nothing(
         archive_url: str, tmp_path: Path) -> None:
     with FixtureSite(copy_site("cq_people", tmp_path)) as people:
