@@ -128,12 +128,24 @@ class SiteSchedule:
         return fire.astimezone(UTC) if fire else None
 
 
+@dataclass(frozen=True)
+class SiteEntry:
+    """How the config file says to crawl a site it lists, scheduled or not: what a manual ``cqnews crawl SITE``
+    and ``cqnews run SITE`` use too."""
+
+    base_url: str | None
+    settings: dict[str, str]
+    timeout: int
+    distributed: bool
+
+
 @dataclass
 class DaemonConfig:
     timezone: ZoneInfo
     sites: dict[str, SiteSchedule]
     source: str
     notify: list[str] = field(default_factory=list)  # apprise URLs (notify.py)
+    entries: dict[str, SiteEntry] = field(default_factory=dict)  # every site the file lists, scheduled or not
 
 
 def config_record(config: DaemonConfig) -> dict[str, Any]:
@@ -222,6 +234,7 @@ def load_config(settings: Any, known_sites: list[str], path: str | None = None) 
     if strangers:
         raise ScheduleError(f"{path}: unknown site(s) {', '.join(strangers)}; known: {', '.join(known_sites)}")
     sites: dict[str, SiteSchedule] = {}
+    entries: dict[str, SiteEntry] = {}
     for site in known_sites:
         spec = listed.get(site)
         if spec is None:
@@ -230,6 +243,12 @@ def load_config(settings: Any, known_sites: list[str], path: str | None = None) 
             spec = {"schedule": default}
         elif not isinstance(spec, dict) or set(spec) - SITE_KEYS:
             raise ScheduleError(f"{path}: [sites.{site}] accepts {', '.join(sorted(SITE_KEYS))}")
+        entry_settings = {str(k): str(v) for k, v in spec.get("settings", {}).items()}
+        entry = SiteEntry(base_url=spec.get("base_url"), settings=entry_settings,
+                          timeout=int(spec.get("timeout", timeout)),
+                          distributed=_distributed(spec, entry_settings, settings, f"{path}: [sites.{site}]"))
+        if site in listed:
+            entries[site] = entry
         if not spec.get("enabled", True):
             continue
         if "cron" in spec and "every" in spec:
@@ -239,18 +258,16 @@ def load_config(settings: Any, known_sites: list[str], path: str | None = None) 
         if text.strip().lower() == "off":
             continue
         trigger, description = parse_schedule(text, tz)
-        site_settings = {str(k): str(v) for k, v in spec.get("settings", {}).items()}
         sites[site] = SiteSchedule(
             site=site, trigger=trigger, description=description,
-            misfire_grace_time=int(spec.get("misfire_grace_time", grace)), timeout=int(spec.get("timeout", timeout)),
-            base_url=spec.get("base_url"), settings=site_settings,
-            distributed=_distributed(spec, site_settings, settings, f"{path}: [sites.{site}]"), spec=text,
+            misfire_grace_time=int(spec.get("misfire_grace_time", grace)), timeout=entry.timeout,
+            base_url=entry.base_url, settings=entry.settings, distributed=entry.distributed, spec=text,
         )
     try:
         notify = check_urls(data.get("notify", []), path)
     except NotifyError as exc:
         raise ScheduleError(str(exc)) from None
-    return DaemonConfig(timezone=tz, sites=sites, source=source, notify=notify)
+    return DaemonConfig(timezone=tz, sites=sites, source=source, notify=notify, entries=entries)
 
 
 def _distributed(spec: dict[str, Any], site_settings: dict[str, str], settings: Any, where: str) -> bool:
@@ -284,7 +301,7 @@ def crawl_command(sched: SiteSchedule, overrides: list[str], log_path: Path) -> 
     ``--verbose``: its output is the run's log file, read after the fact, so it keeps Scrapy's start-up report
     and closing stats, which a person at a terminal is spared.
     """
-    command = cqnews_command("crawl", sched.site, "--verbose")
+    command = cqnews_command("crawl", sched.site, "--verbose", "--no-config")
     if sched.distributed:
         command.append("--distributed")
     command += ["-s", f"CQNEWS_RUN_TRIGGER={RunTrigger.SCHEDULED}", "-s", f"CQNEWS_RUN_LOG_PATH={log_path}"]

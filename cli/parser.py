@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--distributed", action="store_true",
                    help="start a distributed crawl of one site: its queue in Redis ($CQNEWS_REDIS_URL), seeded with "
                         "its start pages; crawl as one worker while `cqnews worker SITE` processes join")
+    config = p.add_mutually_exclusive_group()
+    config.add_argument("--config", metavar="FILE",
+                        help="crawl each site as its entry in this schedule file says (base_url, settings), under "
+                             "these flags (default: $CQNEWS_SCHEDULE_FILE or cqnews.toml, if present)")
+    config.add_argument("--no-config", action="store_true",
+                        help="ignore the schedule file (the daemon passes a site's entry as flags)")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     _crawl_output_flags(p)
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")

@@ -25,7 +25,7 @@ from cqnews.demo.server import FixtureSite
 from cqnews.runner import project_settings
 from cqnews.scheduler import ScheduleError, crawl_command, load_config, parse_duration, parse_schedule
 
-from helpers import alive, command_line, copy_site, cqnews, descendants, runs, webhook_receiver
+from helpers import alive, assert_one_line_error, command_line, copy_site, cqnews, descendants, runs, webhook_receiver
 
 SITES = ["cbg", "cq_people"]
 
@@ -107,7 +107,7 @@ def test_the_daemon_starts_a_distributed_site_as_the_coordinator_of_a_distribute
     log = tmp_path / "run.log"
     cbg = crawl_command(config.sites["cbg"], ["CQNEWS_MAX_PAGES=50"], log)  # type: ignore[attr-defined]
     assert cbg[:4] == [sys.executable, "-P", "-m", "cqnews"] and cbg[4:] == [
-        "crawl", "cbg", "--verbose", "--distributed", "-s", "CQNEWS_RUN_TRIGGER=scheduled",
+        "crawl", "cbg", "--verbose", "--no-config", "--distributed", "-s", "CQNEWS_RUN_TRIGGER=scheduled",
         "-s", f"CQNEWS_RUN_LOG_PATH={log}", "--base-url", "http://127.0.0.1:9",
         "-s", "CQNEWS_MAX_PAGES=50", "-s", "DOWNLOAD_DELAY=2"]
     people = crawl_command(config.sites["cq_people"], [], log)  # type: ignore[attr-defined]
@@ -158,6 +158,45 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str, log: Pa
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}" + (f"\n{log.read_text()[-4000:]}" if log else ""))
         time.sleep(0.2)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_manual_crawl_follows_the_sites_entry_in_the_config_file_under_its_flags(
+        archive_url: str, tmp_path: Path) -> None:
+    closed = f"http://127.0.0.1:{_closed_port()}"
+    with FixtureSite(copy_site("cbg", tmp_path)) as cbg:
+        # Not scheduled (enabled = false), yet the entry says where the site is and how to crawl it.
+        (tmp_path / "cqnews.toml").write_text(
+            f'default = "off"\n[sites.cbg]\nenabled = false\nbase_url = "{cbg.base_url}"\n'
+            'settings = { CLOSESPIDER_PAGECOUNT = 2 }\n', "utf-8")
+        by_file = cqnews(["crawl", "cbg"], archive_url, tmp_path)
+        assert "crawling cbg as cqnews.toml says" in by_file.stderr, by_file.stderr[-3000:]
+        first = runs(archive_url)[-1]
+        assert (first.finish_reason, first.errors) == ("closespider_pagecount", 0), by_file.stderr[-3000:]
+        assert 2 <= first.pages_fetched < 5  # from the fixture server, cut short by the file's setting
+
+        other = tmp_path / "conf" / "other.toml"
+        other.parent.mkdir()
+        other.write_text(f'[sites.cbg]\nevery = "1h"\nbase_url = "{closed}"\n'
+                         'settings = { CLOSESPIDER_PAGECOUNT = 2 }\n', "utf-8")
+        flags = cqnews(["crawl", "cbg", "--config", str(other), "--base-url", cbg.base_url,
+                        "-s", "CLOSESPIDER_PAGECOUNT=0"], archive_url, tmp_path)  # flags win over the file
+        assert flags.returncode == 0, flags.stderr[-3000:]
+        second = runs(archive_url)[-1]
+        assert second.finish_reason == "finished" and second.pages_fetched > first.pages_fetched
+        ignored = cqnews(["crawl", "cbg", "--no-config", "--base-url", cbg.base_url], archive_url, tmp_path)
+        assert "as cqnews.toml says" not in ignored.stderr and runs(archive_url)[-1].finish_reason == "finished"
+
+    missing = cqnews(["crawl", "cbg", "--config", str(tmp_path / "nosuch.toml")], archive_url, tmp_path)
+    assert "schedule file not found" in assert_one_line_error(missing, 2)
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def test_daemon_refuses_an_archive_not_at_head(database_url: str, tmp_path: Path) -> None:
