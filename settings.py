@@ -103,7 +103,7 @@ CQNEWS_SERVE_TOKEN = os.environ.get("CQNEWS_SERVE_TOKEN", "")  # `cqnews serve`:
 CQNEWS_REDIS_URL = os.environ.get("CQNEWS_REDIS_URL", "redis://127.0.0.1:6379/0")  # shared queue and seen requests
 CQNEWS_REDIS_PREFIX = os.environ.get("CQNEWS_REDIS_PREFIX", "cqnews")  # keys PREFIX:SITE:...; one per deployment
 CQNEWS_WORKER_LEASE_SECONDS = os.environ.get("CQNEWS_WORKER_LEASE_SECONDS", "30")  # dead worker's work requeued
-CQNEWS_WORKER_IDLE_SECONDS = os.environ.get("CQNEWS_WORKER_IDLE_SECONDS", "30")  # no work left so long: exit
+CQNEWS_WORKER_IDLE_SECONDS = os.environ.get("CQNEWS_WORKER_IDLE_SECONDS", "30")  # wait for a crawl/its seed
 CQNEWS_LOCK_HOLDER = ""  # set by distributed mode: the crawl_locks holder the workers of one distributed crawl share
 
 # -- the pipeline: extract -> dedup -> store ---------------------------------------------------------

@@ -134,8 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("site", metavar="SITE", help="spider name (see `cqnews sites`)")
     p.add_argument("--base-url", type=http_url, metavar="URL", help="fetch from this mirror (as crawl --base-url)")
     p.add_argument("--idle-timeout", type=seconds_in(0, 86400), metavar="S",
-                   help="wait this long for a crawl to begin, and leave a crawl once no work has been left for this "
-                        "long (default: $CQNEWS_WORKER_IDLE_SECONDS or 30)")
+                   help="wait this long for a crawl to begin, or to be seeded (a crawl with no work left once seeded "
+                        "is left at once) (default: $CQNEWS_WORKER_IDLE_SECONDS or 30)")
     once = p.add_mutually_exclusive_group()
     once.add_argument("--forever", action="store_true",
                       help="run as a service: wait for each distributed crawl of SITE (as the daemon starts them), "

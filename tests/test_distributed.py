@@ -307,38 +307,52 @@ def _wait_until(predicate: Callable[[], object], timeout: float, what: str) -> N
         time.sleep(0.2)
 
 
-def _drained(client: redis.Redis, keys: Keys, server: FixtureSite) -> bool:
-    """The crawl is under way (its key exists) but every article was fetched and no work is left anywhere."""
-    fetched = {path for _, path, _ in server.hits}
-    return (client.exists(keys.crawl) and client.scard(keys.seen) > 0 and not work_left(client, keys)
-            and {a["path"] for a in expected_articles(SITE)} <= fetched)
+def _only_articles_left(client: redis.Redis, keys: Keys, server: FixtureSite, pid: int) -> bool:
+    """The crawl is seeded, its queue empty, and the worker ``pid`` holds the last article pages: every article
+    was fetched or is in its hands, so no request is left for another worker to take."""
+    held = _held_by(client, keys.prefix, pid)
+    if not (client.get(keys.seeded) and client.zcard(keys.queue) == 0 and held):
+        return False
+    in_hand = {urlsplit(pickle.loads(data)["url"]).path for data in held[1]}
+    articles = {a["path"] for a in expected_articles(SITE)}
+    return in_hand <= articles and articles <= in_hand | {path for _, path, _ in server.hits}
 
 
 @postgresql_only
 def test_a_worker_that_finds_the_queue_drained_exits_0_with_a_note(archive_url: str, tmp_path: Path,
                                                                     client: redis.Redis, prefix: str) -> None:
-    env = _env(archive_url, prefix, delay=0.1)
+    env = _env(archive_url, prefix, delay=0.5)
     keys = Keys(prefix, SITE)
     with FixtureSite(copy_site(SITE, tmp_path)) as server:
-        # The seeder stays long after its work is done, so that the late worker joins a crawl still under way.
-        seeder = _start(["crawl", SITE, "--distributed", "--base-url", server.base_url],
-                        env | {"CQNEWS_WORKER_IDLE_SECONDS": "20"}, tmp_path, "seeder")
+        seeder = _start(["crawl", SITE, "--distributed", "--base-url", server.base_url], env, tmp_path, "seeder")
         try:
-            _wait_until(lambda: _drained(client, keys, server), 90, "the seeder to drain the queue")
-            time.sleep(0.5)
-            assert _drained(client, keys, server)
-            late = cqnews(["worker", SITE, "--base-url", server.base_url, "--idle-timeout", "1"], archive_url, tmp_path,
-                          env={"CQNEWS_REDIS_URL": REDIS_URL, "CQNEWS_REDIS_PREFIX": prefix})
-            assert client.exists(keys.crawl), "the seeder left before the late worker was done: " + late.stderr[-2000:]
+            # Frozen while it holds the last articles: the crawl is under way, with nothing left in its queue.
+            deadline = time.monotonic() + 90
+            while True:
+                assert time.monotonic() < deadline and seeder.poll() is None, "the seeder never held the last pages"
+                seeder.send_signal(signal.SIGSTOP)
+                if _only_articles_left(client, keys, server, seeder.pid):
+                    break
+                seeder.send_signal(signal.SIGCONT)
+                time.sleep(0.02)
+            late = _start(["worker", SITE, "--base-url", server.base_url, "--idle-timeout", "60"], env, tmp_path,
+                          "late")
+            _wait_until(lambda: client.scard(keys.workers) == 2 or late.poll() is not None, 60, "the late worker")
+            seeder.send_signal(signal.SIGCONT)
+            started = time.monotonic()
+            late_code, late_log = _finish(late, tmp_path, "late")
+            late_took = time.monotonic() - started
         finally:
+            seeder.send_signal(signal.SIGCONT)
             seeder_code, seeder_log = _finish(seeder, tmp_path, "seeder")
-    assert late.returncode == 0, late.stderr[-3000:]
-    assert f"cqnews: worker: the distributed crawl of {SITE} had no work left for this worker" in late.stderr
-    assert "no page could be fetched" not in late.stderr and "Traceback" not in late.stderr
+    assert late_code == 0, late_log
+    assert f"cqnews: worker: the distributed crawl of {SITE} had no work left for this worker" in late_log
+    assert "no page could be fetched" not in late_log and "Traceback" not in late_log
     assert seeder_code == 0, seeder_log
+    assert late_took < 30  # it left once the seeder's last pages were done, not after its 60 s idle timeout
 
     rows = runs(archive_url)
-    idle = next(r for r in rows if r.pid != seeder.pid)
+    idle = next(r for r in rows if r.pid == late.pid)
     first = next(r for r in rows if r.pid == seeder.pid)
     assert (first.status, first.finish_reason) == ("finished", "finished") and first.articles_new > 0
     # Recorded as a run that did not crawl, so that health checks do not take it for a dead site.
