@@ -88,6 +88,7 @@ CQNEWS_LOCK_LEASE_SECONDS = os.environ.get("CQNEWS_LOCK_LEASE_SECONDS", "300")  
 CQNEWS_LOCK_RENEW_SECONDS = os.environ.get("CQNEWS_LOCK_RENEW_SECONDS", "60")  # a live crawl renews it
 CQNEWS_PROGRESS_SECONDS = os.environ.get("CQNEWS_PROGRESS_SECONDS", "5")  # a crawl writes its counters; 0: off
 CQNEWS_CONTROL_SECONDS = os.environ.get("CQNEWS_CONTROL_SECONDS", "5")  # the daemon reads pause/run requests
+CQNEWS_CANCEL_GRACE_SECONDS = os.environ.get("CQNEWS_CANCEL_GRACE_SECONDS", "30")  # then cancel is a SIGTERM
 CQNEWS_RUN_TRIGGER = "manual"  # crawl_runs.trigger; the daemon passes -s CQNEWS_RUN_TRIGGER=scheduled
 CQNEWS_RUN_LOG_PATH = ""  # crawl_runs.log_path; the daemon passes the run's log file
 CQNEWS_HEALTH_RUNS = os.environ.get("CQNEWS_HEALTH_RUNS", "5")  # runs shown and judged per site

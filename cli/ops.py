@@ -352,7 +352,8 @@ def cmd_pause(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Ask the daemon to crawl a site now, with its schedule's settings; exit 1 if no live daemon will."""
+    """Ask the daemon to crawl a site now, as its config's entry says (scheduled or not); exit 1 if no live daemon
+    will."""
     from datetime import UTC
 
     from cqnews.db import controls, runs
@@ -363,9 +364,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     engine = ready_engine(args)
     daemon = runs.current(engine, runs.DAEMON)
     liveness = daemon_liveness(daemon, daemon is not None and runs.holder_is_dead(daemon.holder), datetime.now(UTC))
-    scheduled = (daemon.info.get("sites") or {}) if daemon is not None else {}
-    if isinstance(liveness, DaemonAlive) and site not in scheduled:
-        raise CliError(f"the running daemon does not schedule {site}: crawl it with `cqnews crawl {site}`", 2)
+    info = daemon.info if daemon is not None else {}
+    known = set(info.get("sites") or {}) | set(info.get("entries") or [])  # scheduled, or listed unscheduled
+    if isinstance(liveness, DaemonAlive) and site not in known:
+        raise CliError(f"the running daemon's config does not list {site}: crawl it with `cqnews crawl {site}`", 2)
     controls.request_run(engine, site)
     if not isinstance(liveness, DaemonAlive):
         raise CliError(f"{site}: crawl asked for, but no daemon runs on this archive ({daemon_text(liveness)}): "
@@ -385,5 +387,6 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     if run.status != runs.RunStatus.RUNNING:
         raise CliError(f"run {args.run} ({run.site}) is not running: it is {run.status}")
     say(f"run {run.id} ({run.site}): cancel asked; the crawl stops at its next progress update "
-        f"(every CQNEWS_PROGRESS_SECONDS)")
+        f"(every CQNEWS_PROGRESS_SECONDS); a daemon's crawl that has not stopped CQNEWS_CANCEL_GRACE_SECONDS later "
+        f"gets SIGTERM")
     return 0

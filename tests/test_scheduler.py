@@ -105,12 +105,12 @@ def test_the_daemon_starts_a_distributed_site_as_the_coordinator_of_a_distribute
                                'base_url = "http://127.0.0.1:9"\nsettings = { DOWNLOAD_DELAY = 2 }\n'
                                '[sites.cq_people]\nevery = "1h"\n')
     log = tmp_path / "run.log"
-    cbg = crawl_command(config.sites["cbg"], ["CQNEWS_MAX_PAGES=50"], log)  # type: ignore[attr-defined]
+    cbg = crawl_command("cbg", config.sites["cbg"], ["CQNEWS_MAX_PAGES=50"], log)  # type: ignore[attr-defined]
     assert cbg[:4] == [sys.executable, "-P", "-m", "cqnews"] and cbg[4:] == [
         "crawl", "cbg", "--verbose", "--no-config", "--distributed", "-s", "CQNEWS_RUN_TRIGGER=scheduled",
         "-s", f"CQNEWS_RUN_LOG_PATH={log}", "--base-url", "http://127.0.0.1:9",
         "-s", "CQNEWS_MAX_PAGES=50", "-s", "DOWNLOAD_DELAY=2"]
-    people = crawl_command(config.sites["cq_people"], [], log)  # type: ignore[attr-defined]
+    people = crawl_command("cq_people", config.sites["cq_people"], [], log)  # type: ignore[attr-defined]
     assert people[4:6] == ["crawl", "cq_people"] and "--distributed" not in people
 
 
@@ -217,7 +217,7 @@ def test_daemon_runs_schedules_refuses_an_overlapping_manual_crawl_and_stops_cle
             'default = "off"\nmisfire_grace_time = 30\n'
             f'[sites.cq_people]\nevery = "4s"\nbase_url = "{people.base_url}"\n'
             f'[sites.cbg]\nevery = "5s"\nbase_url = "{cbg.base_url}"\n'
-            'settings = { DOWNLOAD_DELAY = "1" }\n', "utf-8")  # cbg crawls slowly: we crawl it by hand meanwhile
+            'settings = { DOWNLOAD_DELAY = "2" }\n', "utf-8")  # cbg crawls slowly: we crawl it by hand meanwhile
         log = tmp_path / "daemon.log"
 
         def scheduled(site: str, status: str) -> list[CrawlRun]:
@@ -496,3 +496,38 @@ def test_operators_are_notified_once_per_transition_and_steer_a_running_daemon_w
     cancelled = [r for r in runs(archive_url) if r.id == running.id][0]
     assert (cancelled.status, cancelled.finish_reason, cancelled.trigger) == ("failed", "cancelled", "scheduled")
     assert 0 < cancelled.pages_fetched and "Traceback" not in log.read_text()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_run_crawls_a_listed_unscheduled_site_and_a_cancel_it_ignores_becomes_a_sigterm(
+        archive_url: str, tmp_path: Path) -> None:
+    with FixtureSite(copy_site("cbg", tmp_path)) as cbg:
+        config = tmp_path / "cqnews.toml"
+        # cbg is not scheduled; its crawls write no progress, so they never read a cancel request themselves.
+        config.write_text(f'default = "off"\n[sites.cq_people]\nevery = "1d"\n'
+                          f'[sites.cbg]\nenabled = false\nbase_url = "{cbg.base_url}"\n'
+                          'settings = { DOWNLOAD_DELAY = "2", CQNEWS_PROGRESS_SECONDS = "0" }\n', "utf-8")
+        log = tmp_path / "daemon.log"
+        quick = {"CQNEWS_CONTROL_SECONDS": "1", "CQNEWS_CANCEL_GRACE_SECONDS": "3"}
+        with daemon(archive_url, config, quick) as process:
+            wait_for(lambda: "cqnews daemon started" in log.read_text(), 60, "the daemon to start", log)
+            unlisted = cqnews(["run", "cq_gov"], archive_url, tmp_path)
+            assert "does not list cq_gov" in assert_one_line_error(unlisted, 2)
+            asked = cqnews(["run", "cbg"], archive_url, tmp_path)
+            assert asked.returncode == 0, asked.stderr
+            wait_for(lambda: len(cbg.hits) >= 2 and [r for r in runs(archive_url) if r.site == "cbg"], 30,
+                     "the crawl asked for, from the entry's base_url", log)
+            run = next(r for r in runs(archive_url) if r.site == "cbg")
+            assert run.status == "running" and run.pages_fetched == 0  # no progress written: it cannot see a cancel
+            assert cqnews(["cancel", str(run.id)], archive_url, tmp_path).returncode == 0
+            wait_for(lambda: [r for r in runs(archive_url) if r.id == run.id and r.status != "running"], 30,
+                     "the SIGTERM after the cancel's grace", log)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(60) == 0, log.read_text()[-4000:]
+        served = len(cbg.hits)
+    text = log.read_text()
+    assert f"cbg: run {run.id} still running 3.0s after it was cancelled: SIGTERM to its processes" in text, text
+    ended = next(r for r in runs(archive_url) if r.id == run.id)
+    assert (ended.status, ended.finish_reason) == ("failed", "cancelled")
+    assert 0 < ended.pages_fetched <= served  # stopped mid-crawl, its counters kept
+    assert "Traceback" not in text
