@@ -34,6 +34,10 @@ A ``cqnews worker`` that took no request at all (it joined a queue the others ha
 :class:`StandingWorker` is ``cqnews worker SITE --forever``: a service that joins every distributed crawl of
 the site, each in a child process, until SIGTERM/SIGINT.
 
+Politeness is the site's, not each worker's: :class:`SharedPoliteness` reserves every request's turn in Redis
+(one ``next turn`` time per site, on the Redis server's clock), DOWNLOAD_DELAY apart, so N workers together send
+no more requests than one worker would, on average over the crawl (each still keeps its own Scrapy delay too).
+
 Requests are pickled (as scrapy-redis does): the Redis server must be reachable only by the crawlers.
 """
 from __future__ import annotations
@@ -53,11 +57,12 @@ import redis
 from redis.exceptions import RedisError, WatchError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.settings import Settings
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
-from twisted.internet.task import LoopingCall
+from twisted.internet.task import LoopingCall, deferLater
 
 from cqnews.archive_engine import ArchiveEngine, archive_enabled
 from cqnews.db import runs
@@ -66,8 +71,8 @@ from cqnews.stats import CRAWL_RUN_ID, DISTRIBUTED_CRAWL, DISTRIBUTED_WORKER, di
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RedisError", "CrawlInProgress", "Keys", "MarkSeeded", "RedisScheduler", "StandingWorker",
-           "WorkersDoNotSeed", "begin", "configure", "connect", "current_crawl", "wait_for_crawl"]
+__all__ = ["RedisError", "CrawlInProgress", "Keys", "MarkSeeded", "RedisScheduler", "SharedPoliteness",
+           "StandingWorker", "WorkersDoNotSeed", "begin", "configure", "connect", "current_crawl", "wait_for_crawl"]
 
 # Move the best request (lowest score: scrapy-redis scores by -priority) into this worker's in-flight set.
 _POP = """
@@ -86,6 +91,17 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[3], ARGV[1])
 redis.call('DEL', KEYS[4])
 return #items / 2
+"""
+
+
+# Reserve the site's next request turn: the later of now and the reserved turn; the turn after is DOWNLOAD_DELAY
+# (ARGV[1], ms) later. Returns how many ms to wait. The Redis server's clock: the same for workers on any host.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local turn = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], string.format('%d', turn + tonumber(ARGV[1])), 'PX', tonumber(ARGV[1]) + 60000)
+return turn - now
 """
 
 
@@ -118,6 +134,10 @@ class Keys:
     @property
     def seeded(self) -> str:  # the crawl id, once the seeding crawl has queued all its start requests
         return self._key("seeded")
+
+    @property
+    def next_turn(self) -> str:  # ms (Redis clock) before which no worker sends the site another request
+        return self._key("next_turn")
 
     @property
     def workers(self) -> str:  # set of worker ids (host:pid:nonce)
@@ -250,6 +270,9 @@ def configure(settings: Settings, crawl_id: str, *, worker: bool) -> None:
     settings.set("CQNEWS_DISTRIBUTED_CRAWL", crawl_id, priority="cmdline")
     settings.set("CQNEWS_LOCK_HOLDER", lock_holder(crawl_id), priority="cmdline")
     settings.set("CQNEWS_DISTRIBUTED_WORKER", worker, priority="cmdline")
+    downloader = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    downloader["cqnews.distributed.SharedPoliteness"] = 990  # the last before the download: no wasted turns
+    settings.set("DOWNLOADER_MIDDLEWARES", downloader, priority="cmdline")
     middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
     if worker:
         middlewares["cqnews.distributed.WorkersDoNotSeed"] = 10
@@ -298,6 +321,44 @@ class MarkSeeded:
                 client.close()
         except RedisError as exc:  # then idle workers wait CQNEWS_WORKER_IDLE_SECONDS, as for a seed not yet come
             log.warning("cannot mark distributed crawl %s seeded: %s", self.crawl_id, exc)
+
+
+def reserve_turn(client: redis.Redis, keys: Keys, delay: float) -> float:
+    """Reserve the site's next request turn (``delay`` seconds after the turn reserved before it, by any worker);
+    how many seconds to wait for it."""
+    return int(client.register_script(_RESERVE)(keys=[keys.next_turn], args=[int(delay * 1000)])) / 1000
+
+
+class SharedPoliteness:
+    """Downloader middleware of every worker of a distributed crawl: the site's DOWNLOAD_DELAY shared by all of
+    them through Redis (see the module doc). Off without a delay; if Redis cannot be reached, the worker goes on
+    with its own delay alone."""
+
+    def __init__(self, crawler: Crawler, client: redis.Redis, keys: Keys, delay: float) -> None:
+        self.crawler, self.client, self.keys, self.delay = crawler, client, keys, delay
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedPoliteness:
+        settings = crawler.settings
+        delay = settings.getfloat("DOWNLOAD_DELAY")
+        if delay <= 0:
+            raise NotConfigured
+        assert crawler.spidercls is not None
+        keys = Keys(settings.get("CQNEWS_REDIS_PREFIX") or "cqnews", crawler.spidercls.name)
+        return cls(crawler, connect(settings["CQNEWS_REDIS_URL"]), keys, delay)
+
+    async def process_request(self, request: Request) -> None:
+        try:
+            wait = reserve_turn(self.client, self.keys, self.delay)
+        except RedisError as exc:
+            log.warning("cannot reserve a request turn in Redis (this worker's own delay only): %s", exc)
+            return
+        if wait > 0:
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value(distributed_event("polite_wait_ms"), round(wait * 1000))
+            from twisted.internet import reactor  # the one Scrapy installed (importing it first would install another)
+
+            await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
 
 
 class ReliableQueue(PriorityQueue):
@@ -503,7 +564,7 @@ class RedisScheduler:
         if not work_left(self.client, self.keys):
             if current_crawl(self.client, self.keys) == self.crawl_id:
                 self.client.delete(self.keys.crawl, self.keys.queue, self.keys.seen, self.keys.workers,
-                                   self.keys.seeded)
+                                   self.keys.seeded, self.keys.next_turn)
                 log.info("distributed crawl %s of %s is complete", self.crawl_id, site)
         else:
             log.warning("distributed crawl %s of %s left unfinished (%d queued): `cqnews worker %s` resumes it",

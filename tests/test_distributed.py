@@ -29,7 +29,7 @@ from cqnews.db import runs as db_runs
 from cqnews.db.models import Article, ArticleVersion, CrawlRun
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo.server import FixtureSite
-from cqnews.distributed import CrawlInProgress, Keys, ReliableQueue, begin, reap, work_left
+from cqnews.distributed import CrawlInProgress, Keys, ReliableQueue, begin, reap, reserve_turn, work_left
 from cqnews.health import Thresholds, judge
 
 from helpers import copy_site, cqnews, expected, expected_articles, kill_with_its_children, runs
@@ -254,6 +254,38 @@ def test_two_workers_fetch_and_archive_every_article_once(archive_url: str, tmp_
     assert sum(r.articles_new for r in both) == len(expected_articles(SITE))
     assert sum(r.stats["cqnews/distributed/dequeued"] for r in both) == sum(hits.values())
     _assert_crawl_cleaned_up(client, prefix, archive_url)
+
+
+def test_request_turns_are_one_delay_apart_whichever_worker_takes_them(client: redis.Redis, prefix: str) -> None:
+    keys, delay = Keys(prefix, "t"), 0.25
+    other = redis.Redis.from_url(REDIS_URL)  # a second worker's connection
+    started = time.monotonic()
+    waits = []
+    for n in range(6):
+        waits.append(reserve_turn(client if n % 2 else other, keys, delay))
+        elapsed = time.monotonic() - started
+        assert waits[-1] >= n * delay - elapsed - 0.002, (n, waits, elapsed)  # turn n: n delays after the first
+    other.close()
+    assert waits[0] == 0 and waits == sorted(waits)
+    assert 0 < client.pttl(keys.next_turn) <= 60_000 + 1000 * delay  # forgotten a minute after the last turn
+
+
+@postgresql_only
+def test_the_workers_of_a_distributed_crawl_share_one_politeness_budget(archive_url: str, tmp_path: Path,
+                                                                      client: redis.Redis, prefix: str) -> None:
+    env = _env(archive_url, prefix, delay=0.4)
+    with FixtureSite(copy_site(SITE, tmp_path)) as server:
+        seeder = _start(["crawl", SITE, "--distributed", "--base-url", server.base_url], env, tmp_path, "seeder")
+        worker = _start(["worker", SITE, "--base-url", server.base_url, "--idle-timeout", "30"], env, tmp_path,
+                        "worker")
+        (seeder_code, seeder_log), (worker_code, worker_log) = (_finish(seeder, tmp_path, "seeder"),
+                                                                _finish(worker, tmp_path, "worker"))
+    assert (seeder_code, worker_code) == (0, 0), seeder_log + worker_log
+    both = runs(archive_url)
+    assert all(r.stats.get("cqnews/distributed/dequeued", 0) >= 1 for r in both), [r.stats for r in both]
+    assert any(r.stats.get("cqnews/distributed/polite_wait_ms", 0) > 0 for r in both)  # turns were waited for
+    _assert_archived_once(archive_url)
+    _assert_crawl_cleaned_up(client, prefix, archive_url)  # the site's turn key too
 
 
 def _held_by(client: redis.Redis, prefix: str, pid: int) -> tuple[str, list[bytes]] | None:
