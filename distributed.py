@@ -67,7 +67,13 @@ from twisted.internet.task import LoopingCall, deferLater
 from cqnews.archive_engine import ArchiveEngine, archive_enabled
 from cqnews.db import runs
 from cqnews.health import found_no_work
-from cqnews.stats import CRAWL_RUN_ID, DISTRIBUTED_CRAWL, DISTRIBUTED_WORKER, distributed_event
+from cqnews.stats import (
+    CRAWL_RUN_ID,
+    DISTRIBUTED_CRAWL,
+    DISTRIBUTED_POLITE_WAIT_MS,
+    DISTRIBUTED_WORKER,
+    distributed_event,
+)
 
 log = logging.getLogger(__name__)
 
@@ -355,7 +361,7 @@ class SharedPoliteness:
             return
         if wait > 0:
             if self.crawler.stats is not None:
-                self.crawler.stats.inc_value(distributed_event("polite_wait_ms"), round(wait * 1000))
+                self.crawler.stats.inc_value(DISTRIBUTED_POLITE_WAIT_MS, round(wait * 1000))
             from twisted.internet import reactor  # the one Scrapy installed (importing it first would install another)
 
             await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
