@@ -170,6 +170,7 @@ OPTIONS: tuple[Option, ...] = (
     _option("CQNEWS_LOCK_RENEW_SECONDS", "CQNEWS_LOCK_RENEW_SECONDS", number(0, above=True)),
     _option("CQNEWS_PROGRESS_SECONDS", "CQNEWS_PROGRESS_SECONDS", number(0)),
     _option("CQNEWS_CONTROL_SECONDS", "CQNEWS_CONTROL_SECONDS", number(0, above=True)),
+    _option("CQNEWS_CANCEL_GRACE_SECONDS", "CQNEWS_CANCEL_GRACE_SECONDS", number(0)),
     _option("CQNEWS_HEALTH_RUNS", "CQNEWS_HEALTH_RUNS", integer(1, 10_000)),
     _option("CQNEWS_HEALTH_ZERO_NEW_RUNS", "CQNEWS_HEALTH_ZERO_NEW_RUNS", integer(1, 10_000)),
     _option("CQNEWS_HEALTH_EMPTY_RATE", "CQNEWS_HEALTH_EMPTY_RATE", number(0, 1)),

@@ -20,8 +20,12 @@ request. :class:`RedisScheduler` here is a reliable queue instead:
   only when its worker died (or stalled past its lease) before the ack, and the archive's unique
   constraints make a second pass harmless.
 
-A worker exits (finish reason ``finished``) once no work is left anywhere — the queue is empty and no live
-worker holds a request in flight — for CQNEWS_WORKER_IDLE_SECONDS. The last worker to leave deletes the
+A worker exits (finish reason ``finished``) as soon as no work is left anywhere — the queue is empty and no
+worker holds a request in flight — once the crawl is *seeded* (the seeding crawl has queued every start request
+and marked it so in Redis); before that, a worker that joined early waits up to CQNEWS_WORKER_IDLE_SECONDS for
+the seed. Nothing else can add work: requests are only added by a worker handling one it holds in flight, and
+the in-flight set of a worker that died counts until its lease runs out and a survivor requeues it.
+The last worker to leave deletes the
 crawl's keys (when nothing is left to do) and releases the site's crawl lock, which the workers of one
 distributed crawl hold together under one holder name (``distributed/<crawl id>``, see extensions.py).
 A ``cqnews worker`` that took no request at all (it joined a queue the others had drained) records its run
@@ -29,6 +33,10 @@ A ``cqnews worker`` that took no request at all (it joined a queue the others ha
 
 :class:`StandingWorker` is ``cqnews worker SITE --forever``: a service that joins every distributed crawl of
 the site, each in a child process, until SIGTERM/SIGINT.
+
+Politeness is the site's, not each worker's: :class:`SharedPoliteness` reserves every request's turn in Redis
+(one ``next turn`` time per site, on the Redis server's clock), DOWNLOAD_DELAY apart, so N workers together send
+no more requests than one worker would, on average over the crawl (each still keeps its own Scrapy delay too).
 
 Requests are pickled (as scrapy-redis does): the Redis server must be reachable only by the crawlers.
 """
@@ -49,21 +57,28 @@ import redis
 from redis.exceptions import RedisError, WatchError
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.settings import Settings
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
-from twisted.internet.task import LoopingCall
+from twisted.internet.task import LoopingCall, deferLater
 
 from cqnews.archive_engine import ArchiveEngine, archive_enabled
 from cqnews.db import runs
 from cqnews.health import found_no_work
-from cqnews.stats import CRAWL_RUN_ID, DISTRIBUTED_CRAWL, DISTRIBUTED_WORKER, distributed_event
+from cqnews.stats import (
+    CRAWL_RUN_ID,
+    DISTRIBUTED_CRAWL,
+    DISTRIBUTED_POLITE_WAIT_MS,
+    DISTRIBUTED_WORKER,
+    distributed_event,
+)
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RedisError", "CrawlInProgress", "Keys", "RedisScheduler", "StandingWorker", "WorkersDoNotSeed", "begin",
-           "configure", "connect", "current_crawl", "wait_for_crawl"]
+__all__ = ["RedisError", "CrawlInProgress", "Keys", "MarkSeeded", "RedisScheduler", "SharedPoliteness",
+           "StandingWorker", "WorkersDoNotSeed", "begin", "configure", "connect", "current_crawl", "wait_for_crawl"]
 
 # Move the best request (lowest score: scrapy-redis scores by -priority) into this worker's in-flight set.
 _POP = """
@@ -82,6 +97,17 @@ redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[3], ARGV[1])
 redis.call('DEL', KEYS[4])
 return #items / 2
+"""
+
+
+# Reserve the site's next request turn: the later of now and the reserved turn; the turn after is DOWNLOAD_DELAY
+# (ARGV[1], ms) later. Returns how many ms to wait. The Redis server's clock: the same for workers on any host.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local turn = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], string.format('%d', turn + tonumber(ARGV[1])), 'PX', tonumber(ARGV[1]) + 60000)
+return turn - now
 """
 
 
@@ -110,6 +136,14 @@ class Keys:
     @property
     def seen(self) -> str:  # set of request fingerprints (scrapy-redis RFPDupeFilter)
         return self._key("seen")
+
+    @property
+    def seeded(self) -> str:  # the crawl id, once the seeding crawl has queued all its start requests
+        return self._key("seeded")
+
+    @property
+    def next_turn(self) -> str:  # ms (Redis clock) before which no worker sends the site another request
+        return self._key("next_turn")
 
     @property
     def workers(self) -> str:  # set of worker ids (host:pid:nonce)
@@ -173,7 +207,7 @@ def begin(client: redis.Redis, keys: Keys) -> str:
                 stale = [_text(w) for w in pipe.smembers(keys.workers)]
                 crawl_id = uuid.uuid4().hex[:12]
                 pipe.multi()
-                pipe.delete(keys.queue, keys.seen, keys.workers,
+                pipe.delete(keys.queue, keys.seen, keys.workers, keys.seeded,
                             *[keys.inflight(w) for w in stale], *[keys.alive(w) for w in stale])
                 pipe.set(keys.crawl, crawl_id)
                 pipe.execute()
@@ -242,10 +276,21 @@ def configure(settings: Settings, crawl_id: str, *, worker: bool) -> None:
     settings.set("CQNEWS_DISTRIBUTED_CRAWL", crawl_id, priority="cmdline")
     settings.set("CQNEWS_LOCK_HOLDER", lock_holder(crawl_id), priority="cmdline")
     settings.set("CQNEWS_DISTRIBUTED_WORKER", worker, priority="cmdline")
+    downloader = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    downloader["cqnews.distributed.SharedPoliteness"] = 990  # the last before the download: no wasted turns
+    settings.set("DOWNLOADER_MIDDLEWARES", downloader, priority="cmdline")
+    middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
     if worker:
-        middlewares = dict(settings.getdict("SPIDER_MIDDLEWARES"))
         middlewares["cqnews.distributed.WorkersDoNotSeed"] = 10
-        settings.set("SPIDER_MIDDLEWARES", middlewares, priority="cmdline")
+    else:  # the lowest order: the last to see the start requests before the engine queues them
+        middlewares["cqnews.distributed.MarkSeeded"] = 1
+    settings.set("SPIDER_MIDDLEWARES", middlewares, priority="cmdline")
+
+
+def is_seeded(client: redis.Redis, keys: Keys, crawl_id: str) -> bool:
+    """Has the seeding crawl of ``crawl_id`` queued all its start requests?"""
+    seeded = client.get(keys.seeded)
+    return seeded is not None and _text(seeded) == crawl_id
 
 
 class WorkersDoNotSeed:
@@ -255,6 +300,71 @@ class WorkersDoNotSeed:
         await start.aclose()
         return
         yield  # an async generator that yields nothing
+
+
+class MarkSeeded:
+    """Spider middleware of ``crawl --distributed``: once the engine has queued every start request, say so in
+    Redis, so that workers with nothing to do leave at once instead of waiting for a seed that has come."""
+
+    def __init__(self, url: str, keys: Keys, crawl_id: str) -> None:
+        self.url, self.keys, self.crawl_id = url, keys, crawl_id
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> MarkSeeded:
+        settings = crawler.settings
+        assert crawler.spidercls is not None
+        return cls(settings["CQNEWS_REDIS_URL"], Keys(settings.get("CQNEWS_REDIS_PREFIX") or "cqnews",
+                                                      crawler.spidercls.name), settings["CQNEWS_DISTRIBUTED_CRAWL"])
+
+    async def process_start(self, start: Any) -> Any:
+        async for item_or_request in start:
+            yield item_or_request  # the engine queues it before it asks for the next one
+        try:
+            client = connect(self.url)
+            try:
+                client.set(self.keys.seeded, self.crawl_id)
+            finally:
+                client.close()
+        except RedisError as exc:  # then idle workers wait CQNEWS_WORKER_IDLE_SECONDS, as for a seed not yet come
+            log.warning("cannot mark distributed crawl %s seeded: %s", self.crawl_id, exc)
+
+
+def reserve_turn(client: redis.Redis, keys: Keys, delay: float) -> float:
+    """Reserve the site's next request turn (``delay`` seconds after the turn reserved before it, by any worker);
+    how many seconds to wait for it."""
+    return int(client.register_script(_RESERVE)(keys=[keys.next_turn], args=[int(delay * 1000)])) / 1000
+
+
+class SharedPoliteness:
+    """Downloader middleware of every worker of a distributed crawl: the site's DOWNLOAD_DELAY shared by all of
+    them through Redis (see the module doc). Off without a delay; if Redis cannot be reached, the worker goes on
+    with its own delay alone."""
+
+    def __init__(self, crawler: Crawler, client: redis.Redis, keys: Keys, delay: float) -> None:
+        self.crawler, self.client, self.keys, self.delay = crawler, client, keys, delay
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedPoliteness:
+        settings = crawler.settings
+        delay = settings.getfloat("DOWNLOAD_DELAY")
+        if delay <= 0:
+            raise NotConfigured
+        assert crawler.spidercls is not None
+        keys = Keys(settings.get("CQNEWS_REDIS_PREFIX") or "cqnews", crawler.spidercls.name)
+        return cls(crawler, connect(settings["CQNEWS_REDIS_URL"]), keys, delay)
+
+    async def process_request(self, request: Request) -> None:
+        try:
+            wait = reserve_turn(self.client, self.keys, self.delay)
+        except RedisError as exc:
+            log.warning("cannot reserve a request turn in Redis (this worker's own delay only): %s", exc)
+            return
+        if wait > 0:
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value(DISTRIBUTED_POLITE_WAIT_MS, round(wait * 1000))
+            from twisted.internet import reactor  # the one Scrapy installed (importing it first would install another)
+
+            await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
 
 
 class ReliableQueue(PriorityQueue):
@@ -420,19 +530,23 @@ class RedisScheduler:
     # -- signals ------------------------------------------------------------------------------------------
 
     def spider_idle(self, spider: Spider) -> None:
-        """Stay while there is work anywhere, then for CQNEWS_WORKER_IDLE_SECONDS more; then let Scrapy close."""
+        """Stay while there is work anywhere; leave once there is none and the crawl is seeded (else wait up to
+        CQNEWS_WORKER_IDLE_SECONDS for the seed); then let Scrapy close."""
         self._ack(list(self.inflight))  # idle: the engine holds nothing, so everything we took is finished
         self.reap()
         now = time.monotonic()
         if work_left(self.client, self.keys):
             self.idle_since = None
             raise DontCloseSpider
+        if is_seeded(self.client, self.keys, self.crawl_id):
+            log.info("no work left in distributed crawl %s: worker %s leaves", self.crawl_id, self.worker)
+            return
         if self.idle_since is None:
             self.idle_since = now
         if now - self.idle_since < self.idle_timeout:
             raise DontCloseSpider
-        log.info("no work left in distributed crawl %s for %ss: worker %s leaves", self.crawl_id, self.idle_timeout,
-                 self.worker)
+        log.info("distributed crawl %s not seeded after %ss of no work: worker %s leaves", self.crawl_id,
+                 self.idle_timeout, self.worker)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """The last worker out cleans up: the crawl's keys (if it is done) and the shared crawl lock."""
@@ -455,7 +569,8 @@ class RedisScheduler:
         self.reap()
         if not work_left(self.client, self.keys):
             if current_crawl(self.client, self.keys) == self.crawl_id:
-                self.client.delete(self.keys.crawl, self.keys.queue, self.keys.seen, self.keys.workers)
+                self.client.delete(self.keys.crawl, self.keys.queue, self.keys.seen, self.keys.workers,
+                                   self.keys.seeded, self.keys.next_turn)
                 log.info("distributed crawl %s of %s is complete", self.crawl_id, site)
         else:
             log.warning("distributed crawl %s of %s left unfinished (%d queued): `cqnews worker %s` resumes it",

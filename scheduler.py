@@ -33,7 +33,9 @@ stale. At start, a run that fell due while the daemon was down is run at once if
 time, else recorded ``missed``.
 
 Operators steer a running daemon through the archive (db/controls.py, from any host): every
-CQNEWS_CONTROL_SECONDS it starts the crawls asked for (``cqnews run SITE``), and a paused site's scheduled crawls
+CQNEWS_CONTROL_SECONDS it starts the crawls asked for (``cqnews run SITE``: a site its config lists, scheduled or
+not, crawled as its entry says), sends SIGTERM to the process group of a crawl of its own still running
+CQNEWS_CANCEL_GRACE_SECONDS after ``cqnews cancel`` asked it to stop, and a paused site's scheduled crawls
 are recorded ``skipped`` (``paused``) instead of started. After every crawl it judges the site's health
 (health.py) and notifies a change of verdict (notify.py).
 """
@@ -49,7 +51,7 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -128,20 +130,33 @@ class SiteSchedule:
         return fire.astimezone(UTC) if fire else None
 
 
+@dataclass(frozen=True)
+class SiteEntry:
+    """How the config file says to crawl a site it lists, scheduled or not: what a manual ``cqnews crawl SITE``
+    and ``cqnews run SITE`` use too."""
+
+    base_url: str | None
+    settings: dict[str, str]
+    timeout: int
+    distributed: bool
+
+
 @dataclass
 class DaemonConfig:
     timezone: ZoneInfo
     sites: dict[str, SiteSchedule]
     source: str
     notify: list[str] = field(default_factory=list)  # apprise URLs (notify.py)
+    entries: dict[str, SiteEntry] = field(default_factory=dict)  # every site the file lists, scheduled or not
 
 
 def config_record(config: DaemonConfig) -> dict[str, Any]:
     """The schedules as a daemon loaded them, as JSON-ready data it records in the archive (its lock's info), so
-    that ``status``, wherever it runs, judges the sites against what the daemon runs."""
+    that ``status``, wherever it runs, judges the sites against what the daemon runs (and ``run SITE`` knows the
+    unscheduled sites it can crawl: ``entries``)."""
     source = Path(config.source)
     return {"config": str(source.resolve()) if source.is_file() else config.source,
-            "timezone": config.timezone.key,
+            "timezone": config.timezone.key, "entries": sorted(config.entries),
             "sites": {site: {"schedule": s.spec, "misfire_grace_time": s.misfire_grace_time, "timeout": s.timeout,
                              "distributed": s.distributed} for site, s in config.sites.items()}}
 
@@ -222,6 +237,7 @@ def load_config(settings: Any, known_sites: list[str], path: str | None = None) 
     if strangers:
         raise ScheduleError(f"{path}: unknown site(s) {', '.join(strangers)}; known: {', '.join(known_sites)}")
     sites: dict[str, SiteSchedule] = {}
+    entries: dict[str, SiteEntry] = {}
     for site in known_sites:
         spec = listed.get(site)
         if spec is None:
@@ -230,6 +246,12 @@ def load_config(settings: Any, known_sites: list[str], path: str | None = None) 
             spec = {"schedule": default}
         elif not isinstance(spec, dict) or set(spec) - SITE_KEYS:
             raise ScheduleError(f"{path}: [sites.{site}] accepts {', '.join(sorted(SITE_KEYS))}")
+        entry_settings = {str(k): str(v) for k, v in spec.get("settings", {}).items()}
+        entry = SiteEntry(base_url=spec.get("base_url"), settings=entry_settings,
+                          timeout=int(spec.get("timeout", timeout)),
+                          distributed=_distributed(spec, entry_settings, settings, f"{path}: [sites.{site}]"))
+        if site in listed:
+            entries[site] = entry
         if not spec.get("enabled", True):
             continue
         if "cron" in spec and "every" in spec:
@@ -239,18 +261,16 @@ def load_config(settings: Any, known_sites: list[str], path: str | None = None) 
         if text.strip().lower() == "off":
             continue
         trigger, description = parse_schedule(text, tz)
-        site_settings = {str(k): str(v) for k, v in spec.get("settings", {}).items()}
         sites[site] = SiteSchedule(
             site=site, trigger=trigger, description=description,
-            misfire_grace_time=int(spec.get("misfire_grace_time", grace)), timeout=int(spec.get("timeout", timeout)),
-            base_url=spec.get("base_url"), settings=site_settings,
-            distributed=_distributed(spec, site_settings, settings, f"{path}: [sites.{site}]"), spec=text,
+            misfire_grace_time=int(spec.get("misfire_grace_time", grace)), timeout=entry.timeout,
+            base_url=entry.base_url, settings=entry.settings, distributed=entry.distributed, spec=text,
         )
     try:
         notify = check_urls(data.get("notify", []), path)
     except NotifyError as exc:
         raise ScheduleError(str(exc)) from None
-    return DaemonConfig(timezone=tz, sites=sites, source=source, notify=notify)
+    return DaemonConfig(timezone=tz, sites=sites, source=source, notify=notify, entries=entries)
 
 
 def _distributed(spec: dict[str, Any], site_settings: dict[str, str], settings: Any, where: str) -> bool:
@@ -277,14 +297,15 @@ def redis_url(url: str, where: str) -> str:
     return url
 
 
-def crawl_command(sched: SiteSchedule, overrides: list[str], log_path: Path) -> list[str]:
-    """The child process of one scheduled crawl: a plain crawl, or the coordinator of a distributed one.
+def crawl_command(site: str, sched: SiteSchedule | SiteEntry, overrides: list[str], log_path: Path) -> list[str]:
+    """The child process of one crawl by the daemon (scheduled, or an unscheduled site's entry for ``cqnews run``):
+    a plain crawl, or the coordinator of a distributed one.
 
     ``overrides`` are the daemon's own ``-s KEY=VALUE``; the site's settings come after them and win.
     ``--verbose``: its output is the run's log file, read after the fact, so it keeps Scrapy's start-up report
     and closing stats, which a person at a terminal is spared.
     """
-    command = cqnews_command("crawl", sched.site, "--verbose")
+    command = cqnews_command("crawl", site, "--verbose", "--no-config")
     if sched.distributed:
         command.append("--distributed")
     command += ["-s", f"CQNEWS_RUN_TRIGGER={RunTrigger.SCHEDULED}", "-s", f"CQNEWS_RUN_LOG_PATH={log_path}"]
@@ -337,6 +358,7 @@ class Daemon:
         self.notifier = Notifier(config.notify, engine, words)
         self.limits = health.thresholds_from(settings)
         self.control_every = settings.getfloat("CQNEWS_CONTROL_SECONDS", 5)
+        self.cancel_grace = settings.getfloat("CQNEWS_CANCEL_GRACE_SECONDS", 30)
         self._paused: set[str] = set()  # as last read, to log a change once
         self.loader = loader  # reads the schedules again on SIGHUP
         self.engine = engine
@@ -519,18 +541,42 @@ class Daemon:
         self._paused = paused
         assert self.scheduler is not None
         for site in asked:
-            if site not in self.config.sites:
-                log.warning("%s: a crawl was asked for, but this daemon does not schedule the site: ignored", site)
+            if site not in self.config.sites and site not in self.config.entries:
+                log.warning("%s: a crawl was asked for, but the daemon's config does not list the site: ignored", site)
                 continue
             log.info("%s: a crawl was asked for (cqnews run): starting it now", site)
             self.scheduler.add_job(self.crawl, args=[site, True], id=f"__run__:{site}", name=f"crawl {site} now",
+                                   misfire_grace_time=None, replace_existing=True)
+        self._enforce_cancels()
+
+    def _enforce_cancels(self) -> None:
+        """A crawl of ours still running CQNEWS_CANCEL_GRACE_SECONDS after ``cqnews cancel`` (its progress updates,
+        which read the request, are off or stuck) gets SIGTERM to its process group, then SIGKILL."""
+        now = datetime.now(UTC)
+        try:
+            overdue = [r for r in runs.running_runs(self.engine) if r.cancel_requested_at is not None
+                       and (now - r.cancel_requested_at).total_seconds() >= self.cancel_grace]
+        except SQLAlchemyError as exc:
+            log.error("cannot read the cancel requests: %s", str(exc).splitlines()[0])
+            return
+        with self._guard:
+            ours = {c.pid: c for c in self._children.values() if c.pid not in self._stopped}
+        assert self.scheduler is not None
+        for run in overdue:
+            child = ours.get(run.pid or -1)
+            if child is None:
+                continue
+            log.warning("%s: run %s still running %ss after it was cancelled: SIGTERM to its processes", run.site,
+                        run.id, self.cancel_grace)
+            self.scheduler.add_job(self._stop, args=[child, FinishReason.CANCELLED, True], id=f"__cancel__:{run.id}",
                                    misfire_grace_time=None, replace_existing=True)
 
     def crawl(self, site: str, asked: bool = False) -> None:
         """One crawl of ``site`` in a child process (scheduled, or ``asked`` for by an operator); returns when it
         has ended. A paused site's scheduled crawl is recorded ``skipped`` instead."""
         sched = self.config.sites.get(site)
-        if sched is None:  # unscheduled by a reload as it fell due
+        how = sched or (self.config.entries.get(site) if asked else None)  # `run SITE` of an unscheduled site
+        if how is None:  # unscheduled by a reload as it fell due
             return
         started = datetime.now(UTC)
         try:
@@ -546,7 +592,7 @@ class Daemon:
             try:
                 log_path = self._log_path(site, started)
                 with open(log_path, "ab") as out:
-                    child = subprocess.Popen(crawl_command(sched, self.overrides, log_path), stdout=out,
+                    child = subprocess.Popen(crawl_command(site, how, self.overrides, log_path), stdout=out,
                                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                              start_new_session=True)  # our signals, not the terminal's, stop it
             except OSError as exc:
@@ -554,19 +600,19 @@ class Daemon:
                 self._notify(self.notifier.crawl_start, site, str(exc))
                 return
             self._children[site] = child
-        log.info("%s: %scrawl started (pid %d), log %s", site, "distributed " if sched.distributed else "",
+        log.info("%s: %scrawl started (pid %d), log %s", site, "distributed " if how.distributed else "",
                  child.pid, log_path)
         self._notify(self.notifier.crawl_start, site, None)
         try:
-            if not exited(child, sched.timeout):
-                log.error("%s: crawl still running after %ss: stopping it", site, sched.timeout)
+            if not exited(child, how.timeout):
+                log.error("%s: crawl still running after %ss: stopping it", site, how.timeout)
                 self._stop(child, FinishReason.TIMEOUT)
         finally:
             end_group(child, self._reaping)
             with self._guard:
                 self._children.pop(site, None)
         try:
-            self._after(site, child, started, self._stopped.get(child.pid, FinishReason.KILLED))
+            self._after(site, child, started, self._stopped.pop(child.pid, FinishReason.KILLED))
             problems = health.judge(runs.recent_runs(self.engine, site, health.runs_to_judge(self.limits)), sched,
                                     datetime.now(UTC), self.limits)
         except SQLAlchemyError as exc:
@@ -585,6 +631,8 @@ class Daemon:
     def _after(self, site: str, child: subprocess.Popen[bytes], started: datetime, why: str) -> None:
         """Log how the crawl ended, from its crawl_runs row; a crawl killed before closing is marked failed."""
         row = runs.fail_if_running(self.engine, site, child.pid, started, why)
+        if row is not None and why == FinishReason.CANCELLED and runs.mark_cancelled(self.engine, row.id or 0):
+            row = replace(row, finish_reason=FinishReason.CANCELLED)  # it closed as SIGTERMed crawls do: shutdown
         if row is None:
             log.error("%s: crawl process exited %s without recording a run (see its log)", site, child.returncode)
         elif row.status == RunStatus.RUNNING:
@@ -614,13 +662,18 @@ class Daemon:
 
     # -- stopping --------------------------------------------------------------------------------------------
 
-    def _stop(self, child: subprocess.Popen[bytes], why: str) -> None:
-        """SIGTERM once (Scrapy closes the spider and records the run), then SIGKILL after CQNEWS_STOP_TIMEOUT."""
+    def _stop(self, child: subprocess.Popen[bytes], why: str, group: bool = False) -> None:
+        """SIGTERM once (Scrapy closes the spider and records the run) to the crawl, or to its whole process
+        ``group`` (a cancel it did not obey), then SIGKILL after CQNEWS_STOP_TIMEOUT."""
         with self._guard:
             first = child.pid not in self._stopped
             self._stopped.setdefault(child.pid, why)
         if first and not exited(child, 0):  # not Popen.send_signal: it would reap the crawl (see exited)
-            os.kill(child.pid, signal.SIGTERM)  # the crawl alone: it stops its own pool as Scrapy closes
+            with self._reaping, contextlib.suppress(ProcessLookupError):  # unreaped, its pid is its group's id
+                if child.returncode is None and group:
+                    os.killpg(child.pid, signal.SIGTERM)
+                elif child.returncode is None:
+                    os.kill(child.pid, signal.SIGTERM)  # the crawl alone: it stops its own pool as Scrapy closes
         if not exited(child, self.stop_timeout):
             log.error("crawl pid %d did not stop in %ss: killing it and its processes", child.pid, self.stop_timeout)
             end_group(child, self._reaping)

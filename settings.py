@@ -88,6 +88,7 @@ CQNEWS_LOCK_LEASE_SECONDS = os.environ.get("CQNEWS_LOCK_LEASE_SECONDS", "300")  
 CQNEWS_LOCK_RENEW_SECONDS = os.environ.get("CQNEWS_LOCK_RENEW_SECONDS", "60")  # a live crawl renews it
 CQNEWS_PROGRESS_SECONDS = os.environ.get("CQNEWS_PROGRESS_SECONDS", "5")  # a crawl writes its counters; 0: off
 CQNEWS_CONTROL_SECONDS = os.environ.get("CQNEWS_CONTROL_SECONDS", "5")  # the daemon reads pause/run requests
+CQNEWS_CANCEL_GRACE_SECONDS = os.environ.get("CQNEWS_CANCEL_GRACE_SECONDS", "30")  # then cancel is a SIGTERM
 CQNEWS_RUN_TRIGGER = "manual"  # crawl_runs.trigger; the daemon passes -s CQNEWS_RUN_TRIGGER=scheduled
 CQNEWS_RUN_LOG_PATH = ""  # crawl_runs.log_path; the daemon passes the run's log file
 CQNEWS_HEALTH_RUNS = os.environ.get("CQNEWS_HEALTH_RUNS", "5")  # runs shown and judged per site
@@ -103,7 +104,7 @@ CQNEWS_SERVE_TOKEN = os.environ.get("CQNEWS_SERVE_TOKEN", "")  # `cqnews serve`:
 CQNEWS_REDIS_URL = os.environ.get("CQNEWS_REDIS_URL", "redis://127.0.0.1:6379/0")  # shared queue and seen requests
 CQNEWS_REDIS_PREFIX = os.environ.get("CQNEWS_REDIS_PREFIX", "cqnews")  # keys PREFIX:SITE:...; one per deployment
 CQNEWS_WORKER_LEASE_SECONDS = os.environ.get("CQNEWS_WORKER_LEASE_SECONDS", "30")  # dead worker's work requeued
-CQNEWS_WORKER_IDLE_SECONDS = os.environ.get("CQNEWS_WORKER_IDLE_SECONDS", "30")  # no work left so long: exit
+CQNEWS_WORKER_IDLE_SECONDS = os.environ.get("CQNEWS_WORKER_IDLE_SECONDS", "30")  # wait for a crawl/its seed
 CQNEWS_LOCK_HOLDER = ""  # set by distributed mode: the crawl_locks holder the workers of one distributed crawl share
 
 # -- the pipeline: extract -> dedup -> store ---------------------------------------------------------

@@ -164,6 +164,7 @@ def distributed_event(event: str) -> str:
 
 
 DISTRIBUTED_DEQUEUED = distributed_event("dequeued")
+DISTRIBUTED_POLITE_WAIT_MS = distributed_event("polite_wait_ms")  # waited for the site's shared request turns
 
 
 def count(stats: Mapping[str, Any], key: str) -> int:

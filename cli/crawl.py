@@ -140,12 +140,43 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     for site in sites:
         known_site_or_error(settings, site)
     spider_args = {s: {"base_url": args.base_url} for s in sites} if args.base_url else {}
+    if not args.no_config:
+        spider_args = _config_entries(args, settings, sites) | spider_args
     if getattr(args, "distributed", False):
         if len(sites) != 1:
             raise CliError("--distributed crawls one site: name exactly one", 2)
         ready_engine(args).dispose()  # refuse an archive not at head before touching Redis
         _join_distributed(settings, sites[0], worker=False)
     return _crawl_and_report(args, sites, spider_args, settings)
+
+
+# Above the spider's own custom_settings ("spider", 30), as the daemon's -s are; below the command line's -s (40).
+_ENTRY_PRIORITY = 35
+
+
+def _config_entries(args: argparse.Namespace, settings: Any, sites: list[str]) -> dict[str, dict[str, str]]:
+    """Apply the sites' entries in the schedule file (read as the daemon reads it) under the command line's flags:
+    their settings, in place, and their base_url, as the spider arguments returned. Crawls of several sites share
+    one process and so one settings object: their entries' settings apply only if they agree."""
+    from cqnews.cli.ops import schedules
+    from cqnews.config import ConfigError, setting_name, validate
+
+    config = schedules(args, settings)
+    entries = {site: config.entries[site] for site in sites if site in config.entries}
+    overlays = {tuple(sorted(entries[s].settings.items())) if s in entries else () for s in sites}
+    if len(overlays) > 1:
+        say(f"cqnews: the settings of {', '.join(s for s in entries if entries[s].settings)} in {config.source} "
+            "are not applied: sites crawled together share one set of settings (crawl each alone)", file=sys.stderr)
+    elif overlays:
+        for key, value in overlays.pop():
+            settings.set(setting_name(key), value, priority=_ENTRY_PRIORITY)
+        try:
+            validate(settings)
+        except ConfigError as exc:
+            raise CliError(f"{config.source}: {exc}", 2) from None
+    if entries:
+        say(f"crawling {', '.join(entries)} as {config.source} says", file=sys.stderr)
+    return {site: {"base_url": e.base_url} for site, e in entries.items() if e.base_url}
 
 
 def _join_distributed(settings: Any, site: str, worker: bool, crawl_id: str | None = None) -> str | None:

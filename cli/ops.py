@@ -28,7 +28,8 @@ def _load(args: argparse.Namespace, settings: Any) -> Any:
     return load_config(settings, spider_names(settings), args.config)
 
 
-def _schedules(args: argparse.Namespace, settings: Any) -> Any:
+def schedules(args: argparse.Namespace, settings: Any) -> Any:
+    """The schedules as the daemon would load them (:func:`_load`); a one-line CliError (exit 2) if unusable."""
     from cqnews.scheduler import ScheduleError
 
     try:
@@ -49,7 +50,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = settings_of(args)
     engine = ready_engine(args)
-    config = _schedules(args, settings)
+    config = schedules(args, settings)
     if not config.sites:
         raise CliError(f"no site is scheduled (schedules from {config.source}; see CQNEWS_SCHEDULE)", 2)
     try:
@@ -71,7 +72,7 @@ def health_report(args: argparse.Namespace, settings: Any, engine: Any, now: dat
     daemon = runs.current(engine, runs.DAEMON)
     liveness = daemon_liveness(daemon, daemon is not None and runs.holder_is_dead(daemon.holder), now)
     config = _daemon_schedules(daemon) if daemon and daemon.info and not args.config else None
-    config = config or _schedules(args, settings)
+    config = config or schedules(args, settings)
     limits = thresholds_from(settings)
     paused = controls.paused(engine)
     sites = sorted(set(config.sites) | set(runs.sites_with_runs(engine)))
@@ -92,6 +93,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     daemon, liveness, config, health, paused = health_report(args, settings, engine, now)
     unhealthy = [h for h in health if not h.ok]
     dead = isinstance(liveness, DaemonDead)  # a daemon that died holding the archive: its schedules run no more
+    unheld = unheld_sites(config, daemon, liveness)
+    failing = bool(unhealthy or unheld)
     if args.format == "json":
         say(json_text({
             "daemon": None if daemon is None else {
@@ -99,6 +102,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "pid": daemon.pid, "since": iso_time(daemon.acquired_at), "last_seen": iso_time(daemon.last_seen),
                 "lease_until": iso_time(daemon.expires_at), "text": daemon_text(liveness)},
             "healthy": not unhealthy,
+            "unattended": unheld,  # scheduled sites that no live daemon crawls
             "sites": [{"site": h.site, "ok": h.ok, "verdict": verdict(h.problems), "paused": h.site in paused,
                        "problems": [problem_text(p) for p in h.problems],
                        "schedule": h.schedule, "next_run": iso_time(h.next_run),
@@ -108,7 +112,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                                  "new": r.articles_new, "errors": r.errors}
                                 for r in h.runs]} for h in health],
         }, indent=1))
-        return 1 if unhealthy or dead else 0
+        return 1 if failing else 0
     say(daemon_text(liveness))
     say(f"schedules: {config.source}")
     for site, at in sorted(paused.items()):
@@ -129,9 +133,21 @@ def cmd_status(args: argparse.Namespace) -> int:
                       "errors"])
     if dead:
         say(f"cqnews: {daemon_text(liveness)}", file=sys.stderr)
+    if unheld:
+        say(f"cqnews: no running daemon crawls the scheduled site(s) {', '.join(unheld)} "
+            f"(schedules: {config.source}; start one with `cqnews daemon`)", file=sys.stderr)
     for h in unhealthy:
         say(f"cqnews: {h.site}: {verdict(h.problems)}", file=sys.stderr)
-    return 1 if unhealthy or dead else 0
+    return 1 if failing else 0
+
+
+def unheld_sites(config: Any, daemon: Any, liveness: Any) -> list[str]:
+    """The scheduled sites (of the schedules `status` judges against) that no live daemon crawls: all of them when
+    no daemon runs (none ever ran, it stopped, or it died), those missing from its schedule when one does."""
+    from cqnews.health import DaemonAlive
+
+    held = set((daemon.info.get("sites") or {}) if isinstance(liveness, DaemonAlive) else ())
+    return sorted(set(config.sites) - held)
 
 
 def _daemon_schedules(daemon: Any) -> Any:
@@ -336,7 +352,8 @@ def cmd_pause(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Ask the daemon to crawl a site now, with its schedule's settings; exit 1 if no live daemon will."""
+    """Ask the daemon to crawl a site now, as its config's entry says (scheduled or not); exit 1 if no live daemon
+    will."""
     from datetime import UTC
 
     from cqnews.db import controls, runs
@@ -347,9 +364,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     engine = ready_engine(args)
     daemon = runs.current(engine, runs.DAEMON)
     liveness = daemon_liveness(daemon, daemon is not None and runs.holder_is_dead(daemon.holder), datetime.now(UTC))
-    scheduled = (daemon.info.get("sites") or {}) if daemon is not None else {}
-    if isinstance(liveness, DaemonAlive) and site not in scheduled:
-        raise CliError(f"the running daemon does not schedule {site}: crawl it with `cqnews crawl {site}`", 2)
+    info = daemon.info if daemon is not None else {}
+    known = set(info.get("sites") or {}) | set(info.get("entries") or [])  # scheduled, or listed unscheduled
+    if isinstance(liveness, DaemonAlive) and site not in known:
+        raise CliError(f"the running daemon's config does not list {site}: crawl it with `cqnews crawl {site}`", 2)
     controls.request_run(engine, site)
     if not isinstance(liveness, DaemonAlive):
         raise CliError(f"{site}: crawl asked for, but no daemon runs on this archive ({daemon_text(liveness)}): "
@@ -369,5 +387,6 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     if run.status != runs.RunStatus.RUNNING:
         raise CliError(f"run {args.run} ({run.site}) is not running: it is {run.status}")
     say(f"run {run.id} ({run.site}): cancel asked; the crawl stops at its next progress update "
-        f"(every CQNEWS_PROGRESS_SECONDS)")
+        f"(every CQNEWS_PROGRESS_SECONDS); a daemon's crawl that has not stopped CQNEWS_CANCEL_GRACE_SECONDS later "
+        f"gets SIGTERM")
     return 0

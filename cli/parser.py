@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--distributed", action="store_true",
                    help="start a distributed crawl of one site: its queue in Redis ($CQNEWS_REDIS_URL), seeded with "
                         "its start pages; crawl as one worker while `cqnews worker SITE` processes join")
+    config = p.add_mutually_exclusive_group()
+    config.add_argument("--config", metavar="FILE",
+                        help="crawl each site as its entry in this schedule file says (base_url, settings), under "
+                             "these flags (default: $CQNEWS_SCHEDULE_FILE or cqnews.toml, if present)")
+    config.add_argument("--no-config", action="store_true",
+                        help="ignore the schedule file (the daemon passes a site's entry as flags)")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     _crawl_output_flags(p)
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE", help="override a Scrapy setting")
@@ -143,8 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("site", metavar="SITE", help="spider name (see `cqnews sites`)")
     p.add_argument("--base-url", type=http_url, metavar="URL", help="fetch from this mirror (as crawl --base-url)")
     p.add_argument("--idle-timeout", type=seconds_in(0, 86400), metavar="S",
-                   help="wait this long for a crawl to begin, and leave a crawl once no work has been left for this "
-                        "long (default: $CQNEWS_WORKER_IDLE_SECONDS or 30)")
+                   help="wait this long for a crawl to begin, or to be seeded (a crawl with no work left once seeded "
+                        "is left at once) (default: $CQNEWS_WORKER_IDLE_SECONDS or 30)")
     once = p.add_mutually_exclusive_group()
     once.add_argument("--forever", action="store_true",
                       help="run as a service: wait for each distributed crawl of SITE (as the daemon starts them), "

@@ -166,6 +166,15 @@ def request_cancel(engine: Engine, run_id: int) -> RunRecord | None:
     return None if row is None else _record(row)
 
 
+def mark_cancelled(engine: Engine, run_id: int) -> bool:
+    """A run the daemon stopped by signal after ``cqnews cancel``: it closed as any SIGTERMed crawl does
+    (``shutdown``); say why. False if the row is not such a run."""
+    with engine.begin() as conn:
+        return conn.execute(update(CrawlRun).where(
+            CrawlRun.id == run_id, CrawlRun.finish_reason == FinishReason.SHUTDOWN,
+        ).values(finish_reason=FinishReason.CANCELLED)).rowcount == 1
+
+
 def record_run(engine: Engine, site: str, status: RunStatus, reason: str, started_at: datetime,
                stats: Mapping[str, Any] | None = None, trigger: RunTrigger = RunTrigger.SCHEDULED) -> None:
     """A row for a run that did not happen (``missed``, ``skipped``), ended as soon as recorded."""

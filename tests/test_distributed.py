@@ -29,7 +29,7 @@ from cqnews.db import runs as db_runs
 from cqnews.db.models import Article, ArticleVersion, CrawlRun
 from cqnews.db.session import make_engine, make_sessionmaker
 from cqnews.demo.server import FixtureSite
-from cqnews.distributed import CrawlInProgress, Keys, ReliableQueue, begin, reap, work_left
+from cqnews.distributed import CrawlInProgress, Keys, ReliableQueue, begin, reap, reserve_turn, work_left
 from cqnews.health import Thresholds, judge
 
 from helpers import copy_site, cqnews, expected, expected_articles, kill_with_its_children, runs
@@ -256,6 +256,38 @@ def test_two_workers_fetch_and_archive_every_article_once(archive_url: str, tmp_
     _assert_crawl_cleaned_up(client, prefix, archive_url)
 
 
+def test_request_turns_are_one_delay_apart_whichever_worker_takes_them(client: redis.Redis, prefix: str) -> None:
+    keys, delay = Keys(prefix, "t"), 0.25
+    other = redis.Redis.from_url(REDIS_URL)  # a second worker's connection
+    started = time.monotonic()
+    waits = []
+    for n in range(6):
+        waits.append(reserve_turn(client if n % 2 else other, keys, delay))
+        elapsed = time.monotonic() - started
+        assert waits[-1] >= n * delay - elapsed - 0.002, (n, waits, elapsed)  # turn n: n delays after the first
+    other.close()
+    assert waits[0] == 0 and waits == sorted(waits)
+    assert 0 < client.pttl(keys.next_turn) <= 60_000 + 1000 * delay  # forgotten a minute after the last turn
+
+
+@postgresql_only
+def test_the_workers_of_a_distributed_crawl_share_one_politeness_budget(archive_url: str, tmp_path: Path,
+                                                                      client: redis.Redis, prefix: str) -> None:
+    env = _env(archive_url, prefix, delay=0.4)
+    with FixtureSite(copy_site(SITE, tmp_path)) as server:
+        seeder = _start(["crawl", SITE, "--distributed", "--base-url", server.base_url], env, tmp_path, "seeder")
+        worker = _start(["worker", SITE, "--base-url", server.base_url, "--idle-timeout", "30"], env, tmp_path,
+                        "worker")
+        (seeder_code, seeder_log), (worker_code, worker_log) = (_finish(seeder, tmp_path, "seeder"),
+                                                                _finish(worker, tmp_path, "worker"))
+    assert (seeder_code, worker_code) == (0, 0), seeder_log + worker_log
+    both = runs(archive_url)
+    assert all(r.stats.get("cqnews/distributed/dequeued", 0) >= 1 for r in both), [r.stats for r in both]
+    assert any(r.stats.get("cqnews/distributed/polite_wait_ms", 0) > 0 for r in both)  # turns were waited for
+    _assert_archived_once(archive_url)
+    _assert_crawl_cleaned_up(client, prefix, archive_url)  # the site's turn key too
+
+
 def _held_by(client: redis.Redis, prefix: str, pid: int) -> tuple[str, list[bytes]] | None:
     """The in-flight key of the worker running as process ``pid``, and what it holds, if it holds anything."""
     for key in client.scan_iter(f"{prefix}:{SITE}:inflight:{socket.gethostname()}:{pid}:*"):
@@ -307,38 +339,52 @@ def _wait_until(predicate: Callable[[], object], timeout: float, what: str) -> N
         time.sleep(0.2)
 
 
-def _drained(client: redis.Redis, keys: Keys, server: FixtureSite) -> bool:
-    """The crawl is under way (its key exists) but every article was fetched and no work is left anywhere."""
-    fetched = {path for _, path, _ in server.hits}
-    return (client.exists(keys.crawl) and client.scard(keys.seen) > 0 and not work_left(client, keys)
-            and {a["path"] for a in expected_articles(SITE)} <= fetched)
+def _only_articles_left(client: redis.Redis, keys: Keys, server: FixtureSite, pid: int) -> bool:
+    """The crawl is seeded, its queue empty, and the worker ``pid`` holds the last article pages: every article
+    was fetched or is in its hands, so no request is left for another worker to take."""
+    held = _held_by(client, keys.prefix, pid)
+    if not (client.get(keys.seeded) and client.zcard(keys.queue) == 0 and held):
+        return False
+    in_hand = {urlsplit(pickle.loads(data)["url"]).path for data in held[1]}
+    articles = {a["path"] for a in expected_articles(SITE)}
+    return in_hand <= articles and articles <= in_hand | {path for _, path, _ in server.hits}
 
 
 @postgresql_only
 def test_a_worker_that_finds_the_queue_drained_exits_0_with_a_note(archive_url: str, tmp_path: Path,
                                                                     client: redis.Redis, prefix: str) -> None:
-    env = _env(archive_url, prefix, delay=0.1)
+    env = _env(archive_url, prefix, delay=0.5)
     keys = Keys(prefix, SITE)
     with FixtureSite(copy_site(SITE, tmp_path)) as server:
-        # The seeder stays long after its work is done, so that the late worker joins a crawl still under way.
-        seeder = _start(["crawl", SITE, "--distributed", "--base-url", server.base_url],
-                        env | {"CQNEWS_WORKER_IDLE_SECONDS": "20"}, tmp_path, "seeder")
+        seeder = _start(["crawl", SITE, "--distributed", "--base-url", server.base_url], env, tmp_path, "seeder")
         try:
-            _wait_until(lambda: _drained(client, keys, server), 90, "the seeder to drain the queue")
-            time.sleep(0.5)
-            assert _drained(client, keys, server)
-            late = cqnews(["worker", SITE, "--base-url", server.base_url, "--idle-timeout", "1"], archive_url, tmp_path,
-                          env={"CQNEWS_REDIS_URL": REDIS_URL, "CQNEWS_REDIS_PREFIX": prefix})
-            assert client.exists(keys.crawl), "the seeder left before the late worker was done: " + late.stderr[-2000:]
+            # Frozen while it holds the last articles: the crawl is under way, with nothing left in its queue.
+            deadline = time.monotonic() + 90
+            while True:
+                assert time.monotonic() < deadline and seeder.poll() is None, "the seeder never held the last pages"
+                seeder.send_signal(signal.SIGSTOP)
+                if _only_articles_left(client, keys, server, seeder.pid):
+                    break
+                seeder.send_signal(signal.SIGCONT)
+                time.sleep(0.02)
+            late = _start(["worker", SITE, "--base-url", server.base_url, "--idle-timeout", "60"], env, tmp_path,
+                          "late")
+            _wait_until(lambda: client.scard(keys.workers) == 2 or late.poll() is not None, 60, "the late worker")
+            seeder.send_signal(signal.SIGCONT)
+            started = time.monotonic()
+            late_code, late_log = _finish(late, tmp_path, "late")
+            late_took = time.monotonic() - started
         finally:
+            seeder.send_signal(signal.SIGCONT)
             seeder_code, seeder_log = _finish(seeder, tmp_path, "seeder")
-    assert late.returncode == 0, late.stderr[-3000:]
-    assert f"cqnews: worker: the distributed crawl of {SITE} had no work left for this worker" in late.stderr
-    assert "no page could be fetched" not in late.stderr and "Traceback" not in late.stderr
+    assert late_code == 0, late_log
+    assert f"cqnews: worker: the distributed crawl of {SITE} had no work left for this worker" in late_log
+    assert "no page could be fetched" not in late_log and "Traceback" not in late_log
     assert seeder_code == 0, seeder_log
+    assert late_took < 30  # it left once the seeder's last pages were done, not after its 60 s idle timeout
 
     rows = runs(archive_url)
-    idle = next(r for r in rows if r.pid != seeder.pid)
+    idle = next(r for r in rows if r.pid == late.pid)
     first = next(r for r in rows if r.pid == seeder.pid)
     assert (first.status, first.finish_reason) == ("finished", "finished") and first.articles_new > 0
     # Recorded as a run that did not crawl, so that health checks do not take it for a dead site.

@@ -25,7 +25,7 @@ from cqnews.demo.server import FixtureSite
 from cqnews.runner import project_settings
 from cqnews.scheduler import ScheduleError, crawl_command, load_config, parse_duration, parse_schedule
 
-from helpers import alive, command_line, copy_site, cqnews, descendants, runs, webhook_receiver
+from helpers import alive, assert_one_line_error, command_line, copy_site, cqnews, descendants, runs, webhook_receiver
 
 SITES = ["cbg", "cq_people"]
 
@@ -105,12 +105,12 @@ def test_the_daemon_starts_a_distributed_site_as_the_coordinator_of_a_distribute
                                'base_url = "http://127.0.0.1:9"\nsettings = { DOWNLOAD_DELAY = 2 }\n'
                                '[sites.cq_people]\nevery = "1h"\n')
     log = tmp_path / "run.log"
-    cbg = crawl_command(config.sites["cbg"], ["CQNEWS_MAX_PAGES=50"], log)  # type: ignore[attr-defined]
+    cbg = crawl_command("cbg", config.sites["cbg"], ["CQNEWS_MAX_PAGES=50"], log)  # type: ignore[attr-defined]
     assert cbg[:4] == [sys.executable, "-P", "-m", "cqnews"] and cbg[4:] == [
-        "crawl", "cbg", "--verbose", "--distributed", "-s", "CQNEWS_RUN_TRIGGER=scheduled",
+        "crawl", "cbg", "--verbose", "--no-config", "--distributed", "-s", "CQNEWS_RUN_TRIGGER=scheduled",
         "-s", f"CQNEWS_RUN_LOG_PATH={log}", "--base-url", "http://127.0.0.1:9",
         "-s", "CQNEWS_MAX_PAGES=50", "-s", "DOWNLOAD_DELAY=2"]
-    people = crawl_command(config.sites["cq_people"], [], log)  # type: ignore[attr-defined]
+    people = crawl_command("cq_people", config.sites["cq_people"], [], log)  # type: ignore[attr-defined]
     assert people[4:6] == ["crawl", "cq_people"] and "--distributed" not in people
 
 
@@ -160,6 +160,45 @@ def wait_for(predicate: Callable[[], object], timeout: float, what: str, log: Pa
         time.sleep(0.2)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_manual_crawl_follows_the_sites_entry_in_the_config_file_under_its_flags(
+        archive_url: str, tmp_path: Path) -> None:
+    closed = f"http://127.0.0.1:{_closed_port()}"
+    with FixtureSite(copy_site("cbg", tmp_path)) as cbg:
+        # Not scheduled (enabled = false), yet the entry says where the site is and how to crawl it.
+        (tmp_path / "cqnews.toml").write_text(
+            f'default = "off"\n[sites.cbg]\nenabled = false\nbase_url = "{cbg.base_url}"\n'
+            'settings = { CLOSESPIDER_PAGECOUNT = 2 }\n', "utf-8")
+        by_file = cqnews(["crawl", "cbg"], archive_url, tmp_path)
+        assert "crawling cbg as cqnews.toml says" in by_file.stderr, by_file.stderr[-3000:]
+        first = runs(archive_url)[-1]
+        assert (first.finish_reason, first.errors) == ("closespider_pagecount", 0), by_file.stderr[-3000:]
+        assert 2 <= first.pages_fetched < 5  # from the fixture server, cut short by the file's setting
+
+        other = tmp_path / "conf" / "other.toml"
+        other.parent.mkdir()
+        other.write_text(f'[sites.cbg]\nevery = "1h"\nbase_url = "{closed}"\n'
+                         'settings = { CLOSESPIDER_PAGECOUNT = 2 }\n', "utf-8")
+        flags = cqnews(["crawl", "cbg", "--config", str(other), "--base-url", cbg.base_url,
+                        "-s", "CLOSESPIDER_PAGECOUNT=0"], archive_url, tmp_path)  # flags win over the file
+        assert flags.returncode == 0, flags.stderr[-3000:]
+        second = runs(archive_url)[-1]
+        assert second.finish_reason == "finished" and second.pages_fetched > first.pages_fetched
+        ignored = cqnews(["crawl", "cbg", "--no-config", "--base-url", cbg.base_url], archive_url, tmp_path)
+        assert "as cqnews.toml says" not in ignored.stderr and runs(archive_url)[-1].finish_reason == "finished"
+
+    missing = cqnews(["crawl", "cbg", "--config", str(tmp_path / "nosuch.toml")], archive_url, tmp_path)
+    assert "schedule file not found" in assert_one_line_error(missing, 2)
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def test_daemon_refuses_an_archive_not_at_head(database_url: str, tmp_path: Path) -> None:
     config = tmp_path / "cqnews.toml"
     config.write_text('[sites.cbg]\nevery = "1s"\n', "utf-8")
@@ -178,7 +217,7 @@ def test_daemon_runs_schedules_refuses_an_overlapping_manual_crawl_and_stops_cle
             'default = "off"\nmisfire_grace_time = 30\n'
             f'[sites.cq_people]\nevery = "4s"\nbase_url = "{people.base_url}"\n'
             f'[sites.cbg]\nevery = "5s"\nbase_url = "{cbg.base_url}"\n'
-            'settings = { DOWNLOAD_DELAY = "1" }\n', "utf-8")  # cbg crawls slowly: we crawl it by hand meanwhile
+            'settings = { DOWNLOAD_DELAY = "2" }\n', "utf-8")  # cbg crawls slowly: we crawl it by hand meanwhile
         log = tmp_path / "daemon.log"
 
         def scheduled(site: str, status: str) -> list[CrawlRun]:
@@ -313,6 +352,40 @@ def test_a_killed_daemon_is_seen_dead_at_once_and_its_orphaned_crawl_is_closed_w
     assert [(r.status, r.finish_reason) for r in killed] == [("failed", "holder_died")]
 
 
+def test_status_fails_while_scheduled_sites_have_no_live_daemon_even_if_none_ever_ran(
+        archive_url: str, tmp_path: Path) -> None:
+    from cqnews.db import runs as run_rows
+    from cqnews.scheduler import config_record
+
+    config = tmp_path / "cqnews.toml"
+    config.write_text('default = "off"\n[sites.cbg]\nevery = "1h"\n[sites.cq_people]\nevery = "1h"\n', "utf-8")
+    never = cqnews(["status", "--config", str(config)], archive_url, tmp_path)
+    assert never.returncode == 1 and never.stdout.startswith("daemon: not running\n"), never.stdout
+    assert "cqnews: no running daemon crawls the scheduled site(s) cbg, cq_people" in never.stderr, never.stderr
+    report = cqnews(["status", "--config", str(config), "--format", "json"], archive_url, tmp_path)
+    assert report.returncode == 1 and json.loads(report.stdout)["unattended"] == ["cbg", "cq_people"]
+
+    nothing = tmp_path / "off.toml"
+    nothing.write_text('default = "off"\n', "utf-8")
+    assert cqnews(["status", "--config", str(nothing)], archive_url, tmp_path).returncode == 0  # nothing to run
+
+    # A live holder of the daemon lock (this process) that schedules cbg only: cq_people is still unattended.
+    engine = make_engine(archive_url)
+    held = load_config(project_settings({}), SITES, str(_write(tmp_path / "cbg.toml", 'default = "off"\n'
+                                                                '[sites.cbg]\nevery = "1h"\n')))
+    assert run_rows.acquire(engine, run_rows.DAEMON, run_rows.new_holder(), 300, info=config_record(held))
+    engine.dispose()
+    partly = json.loads(cqnews(["status", "--config", str(config), "--format", "json"], archive_url, tmp_path).stdout)
+    assert partly["daemon"]["running"] is True and partly["unattended"] == ["cq_people"]
+    own = json.loads(cqnews(["status", "--format", "json"], archive_url, tmp_path).stdout)  # the daemon's schedules
+    assert own["unattended"] == []
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, "utf-8")
+    return path
+
+
 def test_sighup_puts_a_changed_schedule_in_force_and_a_broken_file_changes_nothing(
         archive_url: str, tmp_path: Path) -> None:
     with FixtureSite(copy_site("cq_people", tmp_path)) as people:
@@ -423,3 +496,38 @@ def test_operators_are_notified_once_per_transition_and_steer_a_running_daemon_w
     cancelled = [r for r in runs(archive_url) if r.id == running.id][0]
     assert (cancelled.status, cancelled.finish_reason, cancelled.trigger) == ("failed", "cancelled", "scheduled")
     assert 0 < cancelled.pages_fetched and "Traceback" not in log.read_text()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_run_crawls_a_listed_unscheduled_site_and_a_cancel_it_ignores_becomes_a_sigterm(
+        archive_url: str, tmp_path: Path) -> None:
+    with FixtureSite(copy_site("cbg", tmp_path)) as cbg:
+        config = tmp_path / "cqnews.toml"
+        # cbg is not scheduled; its crawls write no progress, so they never read a cancel request themselves.
+        config.write_text(f'default = "off"\n[sites.cq_people]\nevery = "1d"\n'
+                          f'[sites.cbg]\nenabled = false\nbase_url = "{cbg.base_url}"\n'
+                          'settings = { DOWNLOAD_DELAY = "2", CQNEWS_PROGRESS_SECONDS = "0" }\n', "utf-8")
+        log = tmp_path / "daemon.log"
+        quick = {"CQNEWS_CONTROL_SECONDS": "1", "CQNEWS_CANCEL_GRACE_SECONDS": "3"}
+        with daemon(archive_url, config, quick) as process:
+            wait_for(lambda: "cqnews daemon started" in log.read_text(), 60, "the daemon to start", log)
+            unlisted = cqnews(["run", "cq_gov"], archive_url, tmp_path)
+            assert "does not list cq_gov" in assert_one_line_error(unlisted, 2)
+            asked = cqnews(["run", "cbg"], archive_url, tmp_path)
+            assert asked.returncode == 0, asked.stderr
+            wait_for(lambda: len(cbg.hits) >= 2 and [r for r in runs(archive_url) if r.site == "cbg"], 30,
+                     "the crawl asked for, from the entry's base_url", log)
+            run = next(r for r in runs(archive_url) if r.site == "cbg")
+            assert run.status == "running" and run.pages_fetched == 0  # no progress written: it cannot see a cancel
+            assert cqnews(["cancel", str(run.id)], archive_url, tmp_path).returncode == 0
+            wait_for(lambda: [r for r in runs(archive_url) if r.id == run.id and r.status != "running"], 30,
+                     "the SIGTERM after the cancel's grace", log)
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(60) == 0, log.read_text()[-4000:]
+        served = len(cbg.hits)
+    text = log.read_text()
+    assert f"cbg: run {run.id} still running 3.0s after it was cancelled: SIGTERM to its processes" in text, text
+    ended = next(r for r in runs(archive_url) if r.id == run.id)
+    assert (ended.status, ended.finish_reason) == ("failed", "cancelled")
+    assert 0 < ended.pages_fetched <= served  # stopped mid-crawl, its counters kept
+    assert "Traceback" not in text
