@@ -148,6 +148,9 @@ class DaemonConfig:
     source: str
     notify: list[str] = field(default_factory=list)  # apprise URLs (notify.py)
     entries: dict[str, SiteEntry] = field(default_factory=dict)  # every site the file lists, scheduled or not
+    # Someone chose these schedules (a schedule file, or a daemon's record), rather than only the built-in default
+    # that a daemon would use if one were started: ``status`` holds an archive to chosen schedules only.
+    chosen: bool = True
 
 
 def config_record(config: DaemonConfig) -> dict[str, Any]:
@@ -270,7 +273,8 @@ def load_config(settings: Any, known_sites: list[str], path: str | None = None) 
         notify = check_urls(data.get("notify", []), path)
     except NotifyError as exc:
         raise ScheduleError(str(exc)) from None
-    return DaemonConfig(timezone=tz, sites=sites, source=source, notify=notify, entries=entries)
+    return DaemonConfig(timezone=tz, sites=sites, source=source, notify=notify, entries=entries,
+                        chosen=file.is_file())
 
 
 def _distributed(spec: dict[str, Any], site_settings: dict[str, str], settings: Any, where: str) -> bool:

@@ -93,7 +93,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     daemon, liveness, config, health, paused = health_report(args, settings, engine, now)
     unhealthy = [h for h in health if not h.ok]
     dead = isinstance(liveness, DaemonDead)  # a daemon that died holding the archive: its schedules run no more
-    unheld = unheld_sites(config, daemon, liveness)
+    unheld = unheld_sites(config, daemon, liveness, runs.scheduled_ever(engine))
     failing = bool(unhealthy or unheld)
     if args.format == "json":
         say(json_text({
@@ -141,11 +141,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 1 if failing else 0
 
 
-def unheld_sites(config: Any, daemon: Any, liveness: Any) -> list[str]:
+def unheld_sites(config: Any, daemon: Any, liveness: Any, scheduled_ever: bool) -> list[str]:
     """The scheduled sites (of the schedules `status` judges against) that no live daemon crawls: all of them when
-    no daemon runs (none ever ran, it stopped, or it died), those missing from its schedule when one does."""
+    no daemon runs (none ever ran, it stopped, or it died), those missing from its schedule when one does.
+    None when no daemon ever ran on this archive and no schedule file exists: the built-in default schedule is
+    only what a daemon would run, and an archive crawled by hand (``cqnews demo``, ``cqnews crawl``) is not
+    neglected."""
     from cqnews.health import DaemonAlive
 
+    if daemon is None and not config.chosen and not scheduled_ever:
+        return []
     held = set((daemon.info.get("sites") or {}) if isinstance(liveness, DaemonAlive) else ())
     return sorted(set(config.sites) - held)
 

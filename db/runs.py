@@ -267,6 +267,13 @@ def sites_with_runs(engine: Engine) -> list[str]:
         return list(conn.execute(select(CrawlRun.site).distinct().order_by(CrawlRun.site)).scalars())
 
 
+def scheduled_ever(engine: Engine) -> bool:
+    """Whether a daemon ever ran a slot on this archive (a scheduled run, or a missed one it recorded)."""
+    with engine.connect() as conn:
+        return conn.execute(select(CrawlRun.id).where(CrawlRun.trigger == RunTrigger.SCHEDULED).limit(1)).first() \
+            is not None
+
+
 def last_started(engine: Engine, site: str) -> datetime | None:
     """When the latest crawl of ``site`` that actually ran (not skipped, not missed) started."""
     with engine.connect() as conn:

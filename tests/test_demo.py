@@ -48,9 +48,8 @@ def test_a_recorded_copy_declares_nothing(tmp_path: Path) -> None:
 
 
 def _demo(tmp_path: Path, fixtures: Path | None = None) -> tuple[Any, Any, str]:
-    """`cqnews demo`, then `cqnews status --format json` on its archive. Status runs without schedules: whether a
-    daemon attends the default schedules is a verdict on the host, not on the demo's crawls (the site verdicts are
-    the same either way, test_demo_then_status_...)."""
+    """`cqnews demo`, then `cqnews status --format json` on its archive, without schedules (the demo's crawls
+    judged alone; test_demo_then_status_... also runs it as a user does, with the default schedules)."""
     archive = f"sqlite:///{tmp_path / 'archive.db'}"
     extra = ["--fixtures", str(fixtures)] if fixtures else []
     demo = cqnews(["demo", "--port", "0", *extra], archive, tmp_path)
@@ -74,8 +73,11 @@ def test_demo_then_status_is_healthy_when_only_the_deliberate_errors_happen(tmp_
     sites = {s["site"]: s for s in json.loads(status.stdout)["sites"]}
     assert {site: sites[site]["problems"] for site in DEMO_SITES} == {site: [] for site in DEMO_SITES}
     # with the default schedules (no cqnews.toml), as a user runs it: no site verdict blames the demo's crawls
-    as_is = json.loads(cqnews(["status", "--format", "json"], archive, tmp_path).stdout)
+    # and no daemon is wanted: none ever ran on this archive and no schedule file asks for one -> exit 0
+    plain = cqnews(["status", "--format", "json"], archive, tmp_path)
+    as_is = json.loads(plain.stdout)
     assert [s["problems"] for s in as_is["sites"] if s["site"] in DEMO_SITES] == [[]] * len(DEMO_SITES)
+    assert as_is["unattended"] == [] and plain.returncode == 0, plain.stderr[-2000:]
 
 
 def test_an_error_the_demo_sites_do_not_make_on_purpose_fails_demo_and_status(tmp_path: Path) -> None:

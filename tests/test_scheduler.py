@@ -368,9 +368,19 @@ def test_status_fails_while_scheduled_sites_have_no_live_daemon_even_if_none_eve
     nothing = tmp_path / "off.toml"
     nothing.write_text('default = "off"\n', "utf-8")
     assert cqnews(["status", "--config", str(nothing)], archive_url, tmp_path).returncode == 0  # nothing to run
+    # No schedule file and no daemon ever on this archive: the built-in default is what a daemon *would* run;
+    # an archive crawled by hand (`cqnews demo`, `cqnews crawl`) is not neglected.
+    elsewhere = tmp_path / "elsewhere"  # a folder without cqnews.toml
+    elsewhere.mkdir()
+    by_hand = cqnews(["status", "--format", "json"], archive_url, elsewhere)
+    assert json.loads(by_hand.stdout)["unattended"] == [], by_hand.stdout  # (its sites are still "never crawled")
+    # Once a daemon ran slots here (even on the default schedule), its absence is an incident again.
+    engine = make_engine(archive_url)
+    run_rows.record_run(engine, "cbg", run_rows.RunStatus.MISSED, "daemon_not_running", datetime.now(UTC))
+    abandoned = cqnews(["status", "--format", "json"], archive_url, elsewhere)
+    assert abandoned.returncode == 1 and "cbg" in json.loads(abandoned.stdout)["unattended"], abandoned.stdout
 
     # A live holder of the daemon lock (this process) that schedules cbg only: cq_people is still unattended.
-    engine = make_engine(archive_url)
     held = load_config(project_settings({}), SITES, str(_write(tmp_path / "cbg.toml", 'default = "off"\n'
                                                                 '[sites.cbg]\nevery = "1h"\n')))
     assert run_rows.acquire(engine, run_rows.DAEMON, run_rows.new_holder(), 300, info=config_record(held))
