@@ -123,10 +123,14 @@ def test_article_api_gives_fields_versions_and_aliases_in_shanghai_time(site: di
 def test_diff_between_two_versions_as_json_and_as_side_by_side_and_inline_pages(site: dict[str, Any]) -> None:
     d = get_json(f"{site['url']}/api/article/{site['changed']}/diff?a=1&b=2")
     assert d["fields"]["title"] == ["渝北:努力成为新动力源", "渝北:努力成为新动力源（更新）"]
+    assert d["title_marked"] == {"old": [["渝北:努力成为新动力源", ""]],
+                                 "new": [["渝北:努力成为新动力源", ""], ["（更新）", "ins"]]}
     assert [p["kind"] for p in d["paragraphs"]] == ["replace", "equal", "insert"]
     assert d["paragraphs"][2]["new"] == ["记者从渝北区获悉，新区规划已获批复。"]
     _, _, side = fetch(f"{site['url']}/article/{site['changed']}/diff?a=1&b=2")
     assert "<ins>，加快建设临空经济示范区</ins>" in side.decode()
+    assert ('<tr id="title-diff"><td>title</td><td>渝北:努力成为新动力源</td>'
+            '<td>渝北:努力成为新动力源<ins>（更新）</ins></td></tr>') in side.decode()  # the title's change, marked
     assert '<tr class="added"><td></td><td><ins>记者从渝北区获悉，新区规划已获批复。</ins>' in side.decode()
     _, _, inline = fetch(f"{site['url']}/article/{site['changed']}/diff?a=1&b=2&view=inline")
     assert ('<p class="changed">渝北区将对标“两中心两地”战略目标<ins>，加快建设临空经济示范区</ins>。</p>'
@@ -322,3 +326,34 @@ def test_the_sites_page_counts_its_month_through_the_first_seen_indexes_of_0010(
         assert len(plans) == 2
         assert "ix_articles_first_seen" in plans[0] and "ix_article_versions_first_seen" in plans[1], plans
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_search_page_warns_while_the_index_needs_a_reindex(backend: str, tmp_path: Path) -> None:
+    """An index made by another tokenisation (an upgrade changed OpenCC or the n-grams) may miss articles: the
+    search page and its API say so, as `cqnews search` does, until `cqnews reindex` has run."""
+    from sqlalchemy import text, update
+
+    from cqnews.db.models import SearchDoc
+    from cqnews.db.session import make_engine
+
+    with web_database(backend, tmp_path) as (database, _):
+        engine = make_engine(database, create=False)
+        with engine.begin() as conn:  # the oldest row, as an index made before the upgrade would hold
+            first = conn.execute(text("SELECT min(article_id) FROM search_docs")).scalar_one()
+            conn.execute(update(SearchDoc).where(SearchDoc.article_id == first).values(segmenter="ngram 1-2 v0"))
+        engine.dispose()
+        reader = reader_of(build_parser().parse_args(["--database-url", database, "serve"]))
+        try:
+            with serving(create_app(reader)) as url:
+                warned = cqnews(["search", "重庆"], database, tmp_path)
+                assert "cqnews reindex" in warned.stderr
+                assert get_json(f"{url}/api/search?q={q('重庆')}")["index_outdated"] is True
+                _, _, body = fetch(f"{url}/search?q={q('重庆')}")
+                assert 'id="index-outdated"' in body.decode() and "cqnews reindex" in body.decode()
+                assert cqnews(["reindex"], database, tmp_path).returncode == 0
+                assert get_json(f"{url}/api/search?q={q('重庆')}")["index_outdated"] is False
+                _, _, body = fetch(f"{url}/search?q={q('重庆')}")
+                assert 'id="index-outdated"' not in body.decode() and "<mark>重庆</mark>" in body.decode()
+        finally:
+            reader.engine.dispose()

@@ -166,6 +166,8 @@ def test_search_read_compare_and_see_each_site_in_a_browser(served: dict[str, An
     assert page.locator(".timeline li").count() == 2
     page.click("a.compare")
     page.wait_for_selector("#diff")
+    assert page.locator("#title-diff ins").inner_text() == "（更新）"  # the title's added characters, marked
+    assert page.locator("#title-diff del").count() == 0
     assert page.locator("#diff ins").first.inner_text() == ADDED_CLAUSE
     assert page.locator("#diff tr.added").inner_text().strip() == ADDED_PARAGRAPH
     page.screenshot(path=tmp_path / "diff.png", full_page=True)

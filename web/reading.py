@@ -14,7 +14,7 @@ from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 
 from cqnews.db import runs, timeline
-from cqnews.db.fulltext import QuerySyntaxError, parse_query
+from cqnews.db.fulltext import QuerySyntaxError, outdated, parse_query
 from cqnews.db.models import Article, ArticleVersion
 from cqnews.db.search import (
     Filters,
@@ -30,7 +30,7 @@ from cqnews.db.search import (
 from cqnews.health import Problem, SiteHealth
 from cqnews.stats import attempted
 from cqnews.web import params, plots
-from cqnews.web.present import diff_rows, snippet
+from cqnews.web.present import diff_rows, marked_changes, snippet
 
 PLOT_DAYS = 30
 TOTAL_CAP = 1000  # a search's total is exact up to this, as in `cqnews search`
@@ -69,7 +69,7 @@ def search_results(session: Session, asked: dict[str, Any]) -> dict[str, Any]:
     from cqnews.db.facets import facets
 
     if not asked["q"]:
-        return {"hits": [], "total": 0, "more": False, "pages": 0, "facets": None}
+        return {"hits": [], "total": 0, "more": False, "pages": 0, "facets": None, "index_outdated": False}
     filters = Filters(site=asked["site"], since=asked["since"], until=asked["until"], dates=asked["dates"],
                       author=asked["author"], source=asked["source"])
     per_page, skip = asked["per_page"], (asked["page"] - 1) * asked["per_page"]
@@ -92,6 +92,7 @@ def search_results(session: Session, asked: dict[str, Any]) -> dict[str, Any]:
         "total": total.count, "more": total.more,
         "pages": None if total.more else max(1, -(-total.count // per_page)),
         "facets": {"sites": counted.sites, "months": counted.months, "partial": counted.partial},
+        "index_outdated": outdated(session),  # what `cqnews search` warns of: results may miss articles
     }
 
 
@@ -143,8 +144,10 @@ def diff_record(article: Article, query: QueryParams) -> dict[str, Any]:
     fields = {f: [getattr(old, f), getattr(new, f)] for f in ("title", "published_at", "author", "source", "editor")
               if getattr(old, f) != getattr(new, f)}
     changes = paragraph_changes(old.text, new.text)
+    title_old, title_new, _ = marked_changes(old.title or "", new.title or "")
     return {"id": article.id, "url": article.url, "title": article.versions[-1].title,
             "from": version_record(old), "to": version_record(new), "fields": fields,
+            "title_marked": {"old": title_old, "new": title_new} if "title" in fields else None,
             "rows": diff_rows(changes), "same": all(c.kind == "equal" for c in changes),
             "paragraphs": [{"kind": c.kind, "old": c.old, "new": c.new} for c in changes]}
 
