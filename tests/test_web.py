@@ -87,6 +87,7 @@ def test_search_api_finds_every_article_that_holds_the_words_with_the_total_and_
     assert found["total"] == 6 and not found["more"] and found["pages"] == 1
     assert {h["site"] for h in found["hits"]} == {"cbg", "cq_people"}
     assert found["facets"]["sites"] == [["cbg", 4], ["cq_people", 2]]
+    assert found["facets"]["counted"] == 6 and found["facets"]["partial"] is False
     assert dict(found["facets"]["months"]) == {"2020-06": 2, "2020-05": 4}
     assert all("重" in h["snippet"] + h["title"] for h in found["hits"])
     assert sum("重庆" in h["snippet"] for h in found["hits"]) == 5  # b1 has it in its title alone
@@ -357,3 +358,17 @@ def test_the_search_page_warns_while_the_index_needs_a_reindex(backend: str, tmp
                 assert 'id="index-outdated"' not in body.decode() and "<mark>重庆</mark>" in body.decode()
         finally:
             reader.engine.dispose()
+
+
+def test_facets_of_more_matches_than_they_count_say_so(site: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Facets count the first FACET_CAP matches (10,000: a common word's all would take seconds): past it, the
+    page says how many it counted. Here the cap is 4 of the 6 matches of 重庆."""
+    from cqnews.web import reading
+
+    monkeypatch.setattr(reading, "FACET_CAP", 4)
+    found = get_json(f"{site['url']}/api/search?q={q('重庆')}")
+    assert found["total"] == 6 and found["facets"]["partial"] is True and found["facets"]["counted"] == 4
+    assert sum(n for _, n in found["facets"]["months"]) == 4
+    _, _, body = fetch(f"{site['url']}/search?q={q('重庆')}")
+    assert '<p class="hint" id="facets-partial">counted over the first 4 matches only: there are more</p>' in (
+        body.decode())

@@ -34,6 +34,7 @@ from cqnews.web.present import diff_rows, marked_changes, snippet
 
 PLOT_DAYS = 30
 TOTAL_CAP = 1000  # a search's total is exact up to this, as in `cqnews search`
+FACET_CAP = 10_000  # facets count this many matches at most: all of a common word's would take seconds
 MAX_PLOTTED_RUNS = 1000  # runs read per site for its 30-day plot (a crawl every 3 hours is 240)
 
 
@@ -76,7 +77,7 @@ def search_results(session: Session, asked: dict[str, Any]) -> dict[str, Any]:
     try:
         hits = search(session, asked["q"], filters, sort=asked["sort"], limit=per_page, offset=skip)
         total = count_matches(session, asked["q"], filters, cap=max(TOTAL_CAP, skip + per_page))
-        counted = facets(session, asked["q"], filters)
+        counted = facets(session, asked["q"], filters, cap=FACET_CAP)
     except QuerySyntaxError as exc:
         raise HTTPException(400, f"bad query: {exc}") from None
     except UnknownSite as exc:
@@ -91,7 +92,8 @@ def search_results(session: Session, asked: dict[str, Any]) -> dict[str, Any]:
                   "title_matches": h.score, "snippet": snippet(h.match, words)} for h in hits],
         "total": total.count, "more": total.more,
         "pages": None if total.more else max(1, -(-total.count // per_page)),
-        "facets": {"sites": counted.sites, "months": counted.months, "partial": counted.partial},
+        "facets": {"sites": counted.sites, "months": counted.months, "partial": counted.partial,
+                   "counted": sum(n for _, n in counted.sites)},
         "index_outdated": outdated(session),  # what `cqnews search` warns of: results may miss articles
     }
 
