@@ -58,6 +58,27 @@ class DiffRow:
     inline: list[Segment]
 
 
+def marked_changes(old: str, new: str) -> tuple[list[Segment], list[Segment], list[Segment]]:
+    """``old`` and ``new`` with their changed characters marked: the old side ("del"), the new side ("ins"),
+    and both in one (inline), for a paragraph replaced by another and for a changed title alike."""
+    left: list[Segment] = []
+    right: list[Segment] = []
+    inline: list[Segment] = []
+    for part in character_changes(old, new):
+        if part.kind == "equal":
+            left.append((part.old, ""))
+            right.append((part.new, ""))
+            inline.append((part.old, ""))
+            continue
+        if part.old:
+            left.append((part.old, "del"))
+            inline.append((part.old, "del"))
+        if part.new:
+            right.append((part.new, "ins"))
+            inline.append((part.new, "ins"))
+    return left, right, inline
+
+
 def diff_rows(changes: list[ParagraphChange]) -> list[DiffRow]:
     """Paragraph changes as rows; a paragraph replaced by one other gets its changed characters marked."""
     rows: list[DiffRow] = []
@@ -69,22 +90,7 @@ def diff_rows(changes: list[ParagraphChange]) -> list[DiffRow]:
             old = change.old[k] if k < len(change.old) else None
             new = change.new[k] if k < len(change.new) else None
             if old is not None and new is not None:
-                left: list[Segment] = []
-                right: list[Segment] = []
-                inline: list[Segment] = []
-                for part in character_changes(old, new):
-                    if part.kind == "equal":
-                        left.append((part.old, ""))
-                        right.append((part.new, ""))
-                        inline.append((part.old, ""))
-                        continue
-                    if part.old:
-                        left.append((part.old, "del"))
-                        inline.append((part.old, "del"))
-                    if part.new:
-                        right.append((part.new, "ins"))
-                        inline.append((part.new, "ins"))
-                rows.append(DiffRow("changed", left, right, inline))
+                rows.append(DiffRow("changed", *marked_changes(old, new)))
             elif old is not None:
                 rows.append(DiffRow("removed", [(old, "del")], None, [(old, "del")]))
             elif new is not None:

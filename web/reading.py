@@ -14,7 +14,7 @@ from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 
 from cqnews.db import runs, timeline
-from cqnews.db.fulltext import QuerySyntaxError, parse_query
+from cqnews.db.fulltext import QuerySyntaxError, outdated, parse_query
 from cqnews.db.models import Article, ArticleVersion
 from cqnews.db.search import (
     Filters,
@@ -30,10 +30,11 @@ from cqnews.db.search import (
 from cqnews.health import Problem, SiteHealth
 from cqnews.stats import attempted
 from cqnews.web import params, plots
-from cqnews.web.present import diff_rows, snippet
+from cqnews.web.present import diff_rows, marked_changes, snippet
 
 PLOT_DAYS = 30
 TOTAL_CAP = 1000  # a search's total is exact up to this, as in `cqnews search`
+FACET_CAP = 10_000  # facets count this many matches at most: all of a common word's would take seconds
 MAX_PLOTTED_RUNS = 1000  # runs read per site for its 30-day plot (a crawl every 3 hours is 240)
 
 
@@ -69,14 +70,14 @@ def search_results(session: Session, asked: dict[str, Any]) -> dict[str, Any]:
     from cqnews.db.facets import facets
 
     if not asked["q"]:
-        return {"hits": [], "total": 0, "more": False, "pages": 0, "facets": None}
+        return {"hits": [], "total": 0, "more": False, "pages": 0, "facets": None, "index_outdated": False}
     filters = Filters(site=asked["site"], since=asked["since"], until=asked["until"], dates=asked["dates"],
                       author=asked["author"], source=asked["source"])
     per_page, skip = asked["per_page"], (asked["page"] - 1) * asked["per_page"]
     try:
         hits = search(session, asked["q"], filters, sort=asked["sort"], limit=per_page, offset=skip)
         total = count_matches(session, asked["q"], filters, cap=max(TOTAL_CAP, skip + per_page))
-        counted = facets(session, asked["q"], filters)
+        counted = facets(session, asked["q"], filters, cap=FACET_CAP)
     except QuerySyntaxError as exc:
         raise HTTPException(400, f"bad query: {exc}") from None
     except UnknownSite as exc:
@@ -91,7 +92,9 @@ def search_results(session: Session, asked: dict[str, Any]) -> dict[str, Any]:
                   "title_matches": h.score, "snippet": snippet(h.match, words)} for h in hits],
         "total": total.count, "more": total.more,
         "pages": None if total.more else max(1, -(-total.count // per_page)),
-        "facets": {"sites": counted.sites, "months": counted.months, "partial": counted.partial},
+        "facets": {"sites": counted.sites, "months": counted.months, "partial": counted.partial,
+                   "counted": sum(n for _, n in counted.sites)},
+        "index_outdated": outdated(session),  # what `cqnews search` warns of: results may miss articles
     }
 
 
@@ -143,8 +146,10 @@ def diff_record(article: Article, query: QueryParams) -> dict[str, Any]:
     fields = {f: [getattr(old, f), getattr(new, f)] for f in ("title", "published_at", "author", "source", "editor")
               if getattr(old, f) != getattr(new, f)}
     changes = paragraph_changes(old.text, new.text)
+    title_old, title_new, _ = marked_changes(old.title or "", new.title or "")
     return {"id": article.id, "url": article.url, "title": article.versions[-1].title,
             "from": version_record(old), "to": version_record(new), "fields": fields,
+            "title_marked": {"old": title_old, "new": title_new} if "title" in fields else None,
             "rows": diff_rows(changes), "same": all(c.kind == "equal" for c in changes),
             "paragraphs": [{"kind": c.kind, "old": c.old, "new": c.new} for c in changes]}
 
