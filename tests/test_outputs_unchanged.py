@@ -131,6 +131,7 @@ def test_real_pages_extract_the_same_as_before() -> None:
             "title": done.title, "author": done.author, "source": done.source, "editor": done.editor,
             "published_at": done.published_at.isoformat() if done.published_at else None,
             "language": done.language, "encoding": done.encoding,
-            "text_sha256": hashlib.sha256(done.text.encode()).hexdigest(), "simhash": outcome.simhash,
+            "text_sha256": hashlib.sha256(done.text.encode()).hexdigest(),
+            "simhash": outcome.fingerprints.simhash if outcome.fingerprints else None,
         }
     _compare("extract-realpages", outputs)
