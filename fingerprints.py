@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 
 BITS = 64
@@ -38,8 +39,27 @@ def text_fingerprint(text: str) -> str:
 
 
 def content_fingerprint(title: str | None, text: str, published_at: datetime | None) -> str:
-    parts = (normalise(title), normalise(text), published_at.isoformat() if published_at else "")
+    return _content_digest(normalise(title), normalise(text), published_at)
+
+
+def _content_digest(title: str, text: str, published_at: datetime | None) -> str:
+    parts = (title, text, published_at.isoformat() if published_at else "")
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    text_hash: str  # text_fingerprint
+    content_hash: str  # content_fingerprint
+    simhash: int  # simhash of the normalised text
+
+
+def fingerprints(title: str | None, text: str, published_at: datetime | None) -> Fingerprints:
+    """The three fingerprints of an article from one normalisation of its text (each alone would make its own:
+    three passes of NFKC over the text, issue 19)."""
+    flat = normalise(text)
+    return Fingerprints(hashlib.sha256(flat.encode("utf-8")).hexdigest(),
+                        _content_digest(normalise(title), flat, published_at), simhash(flat))
 
 
 def shingles(text: str, n: int = 3) -> list[str]:

@@ -8,8 +8,9 @@ On each site, the generated one (N ~70 KB pages, bench/newsite.py) and one of re
    over the unchanged site;
 and prints pages/s, CPU ms/page (the crawl and all its children, read from /proc while they run), peak RSS
 of the whole process tree, the crawl's own CPU breakdown by stage (its ``cqnews/cpu/<stage>`` stats, stored
-with the run), and the ratio ``crawl CPU per page / (bare fetch CPU + extract_article alone)`` per page
-(goal: <= 1.25); an unchanged re-crawl should be >= 20 x faster than the first.
+with the run) and by thread (which tells what the stages leave out, "other", apart), and the ratio
+``crawl CPU per page / (bare fetch CPU + extract_article alone)`` per page (goal: <= 1.25); an unchanged
+re-crawl should be >= 20 x faster than the first.
 With ``--scale-to N``: a first crawl of an N-page generated site into SQLite, and how its peak RSS compares.
 
 Usage: python bench/crawl_bench.py [--pages 1000] [--processes 2] [--backends sqlite,postgresql]
@@ -72,8 +73,16 @@ def extraction_alone(site: GeneratedSite, processes: int) -> tuple[float, float]
     return len(pages) / wall, cpu * 1000 / len(pages)
 
 
-def sample_tree(pid: int, cpu_ticks: dict[int, int]) -> int:
-    """Resident memory (KiB) of a process and all its descendants; records each one's CPU ticks so far.
+def _ticks(stat: Path) -> int:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def sample_tree(pid: int, cpu_ticks: dict[int, int], roles: dict[str, dict[int, int]] | None = None) -> int:
+    """Resident memory (KiB) of a process and all its descendants; records each one's CPU ticks so far, and in
+    ``roles`` (if given) the ticks of each thread by what it is: the root's main thread (``reactor``), its
+    other threads (``threads``: the store's writer, the pool's feeder and manager), its descendants'
+    (``children``: extraction workers, their forkserver).
 
     The extraction workers are grandchildren that the benchmark never waits for, so their CPU time is read
     from /proc while they run rather than from getrusage.
@@ -84,10 +93,13 @@ def sample_tree(pid: int, cpu_ticks: dict[int, int]) -> int:
         try:
             status = Path(f"/proc/{p}/status").read_text()
             total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            cpu_ticks[p] = max(cpu_ticks.get(p, 0), int(fields[11]) + int(fields[12]))
+            cpu_ticks[p] = max(cpu_ticks.get(p, 0), _ticks(Path(f"/proc/{p}/stat")))
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
+                if roles is not None:
+                    tid = int(task.name)
+                    role = roles.setdefault("children" if p != pid else "reactor" if tid == pid else "threads", {})
+                    role[tid] = max(role.get(tid, 0), _ticks(task / "stat"))
         except (FileNotFoundError, StopIteration, ProcessLookupError, ValueError, IndexError):
             continue
     return total
@@ -98,16 +110,18 @@ def watched(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any
     peak RSS of the whole tree."""
     start = time.perf_counter()
     proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak, ticks = 0, {}  # type: ignore[var-annotated]
+    peak, ticks, roles = 0, {}, {}  # type: ignore[var-annotated]
     while proc.poll() is None:
-        peak = max(peak, sample_tree(proc.pid, ticks))
+        peak = max(peak, sample_tree(proc.pid, ticks, roles))
         time.sleep(0.1)
     wall = time.perf_counter() - start
     out, err = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"{command[:2]} failed ({proc.returncode}):\n{out}\n{err[-3000:]}")
-    cpu = sum(ticks.values()) / os.sysconf("SC_CLK_TCK")  # up to each process's last sample
-    return {"wall": wall, "cpu": cpu, "peak_rss_mib": peak / 1024, "out": out}
+    tick = os.sysconf("SC_CLK_TCK")
+    cpu = sum(ticks.values()) / tick  # up to each process's last sample
+    by_role = {role: sum(threads.values()) / tick for role, threads in roles.items()}
+    return {"wall": wall, "cpu": cpu, "peak_rss_mib": peak / 1024, "out": out, "roles": by_role}
 
 
 def bare_fetch(site: GeneratedSite, workdir: Path) -> dict[str, Any]:
@@ -146,6 +160,13 @@ def breakdown(stats: dict[str, Any], cpu_s: float, pages: int) -> str:
     spent = {stage: float(stats.get(cpu_key(stage), 0) or 0) for stage in CPU_STAGES}
     spent["other"] = cpu_s * 1000 - sum(spent.values())
     return "  ".join(f"{stage} {ms / pages:.2f}" for stage, ms in spent.items())
+
+
+def by_thread(result: dict[str, Any], pages: int) -> str:
+    """Where the CPU went by thread, to attribute "other": the reactor thread (Scrapy, middlewares, pipelines'
+    plumbing, start-up), the crawl's other threads (the store's writer: store + index + compression), and
+    the child processes (extraction workers: decode + body + rules + fingerprints; the forkserver's imports)."""
+    return "  ".join(f"{role} {seconds * 1000 / pages:.2f}" for role, seconds in sorted(result["roles"].items()))
 
 
 def fresh_database(backend: str, pg_url: str, workdir: Path) -> tuple[str, object]:
@@ -209,6 +230,7 @@ def bench_site(label: str, site: GeneratedSite, args: argparse.Namespace, workdi
               f"{second['peak_rss_mib']:>14.0f}{second['requests']:>10.0f}{'':>8}"
               f"{first['wall'] / second['wall']:>10.1f}")
         print(f"  CPU ms/page by stage: {breakdown(first['stats'], first['cpu'], pages)}")
+        print(f"  CPU ms/page by thread: {by_thread(first, pages)}")
         print(f"  first crawl summary: {first['summary']}")
         peaks[backend] = first["peak_rss_mib"]
     return peaks
@@ -246,6 +268,7 @@ def main() -> int:
         print(f"sqlite     {args.scale_to} pages: {args.scale_to / large['wall']:.1f} pages/s, "
               f"peak RSS {large['peak_rss_mib']:.0f} MiB{growth}")
         print(f"  CPU ms/page by stage: {breakdown(large['stats'], large['cpu'], args.scale_to)}")
+        print(f"  CPU ms/page by thread: {by_thread(large, args.scale_to)}")
         print(f"  summary: {large['summary']}")
     return 0
 

@@ -18,6 +18,7 @@ the winner's rows.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import logging
 import zlib
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,7 @@ from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, Site, UrlAl
 from cqnews.db.neardup import fingerprint_article
 from cqnews.db.records import ArticleRecord, Capture, UnchangedVisit
 from cqnews.db.revisit import next_visit, parse_ladder
-from cqnews.db.session import make_sessionmaker, upsert
+from cqnews.db.session import make_sessionmaker, upsert, upsert_for
 from cqnews.stats import CPU_COMPRESSION, CPU_INDEX
 from cqnews.urls import url_key
 
@@ -132,14 +133,14 @@ class Archive:
         page_id = store_page(session, article.capture, self.cpu)
         for part in article.parts:
             store_page(session, part, self.cpu)
-        recorded = _record_article(session, article, site_id, page_id, self.revisit)
-        if recorded.outcome in (Outcome.NEW, Outcome.NEW_VERSION):
+        recorded, written = _record_article(session, article, site_id, page_id, self.revisit)
+        if written is not None:  # a new article or a new version
+            stored = session.get(Article, recorded.article_id)  # in the session already: no query
+            assert stored is not None
             with self.cpu.timed(CPU_INDEX):
-                if fulltext.index_article(session, recorded.article_id):  # same transaction
+                if fulltext.index_version(session, stored, written, article.site):  # same transaction
                     recorded = replace(recorded, title_only=True)
             if article.simhash is not None:
-                stored = session.get(Article, recorded.article_id)
-                assert stored is not None
                 fingerprint_article(session, stored, article.simhash, len(article.text))
         return recorded
 
@@ -184,35 +185,49 @@ def store_page(session: Session, capture: Capture, cpu: StageTimes | None = None
     cpu = cpu or StageTimes()
     with cpu.timed(CPU_COMPRESSION):
         data = zlib.compress(capture.body, 6)
-    _insert_ignoring_conflict(
-        session,
-        RawBlob,
-        {"sha256": digest, "size": len(capture.body), "compression": "zlib", "data": data},
-        ["sha256"],
-    )
-    insert = upsert(session.get_bind(), Page).values(
-        url=capture.url,
-        blob_sha256=digest,
-        status=capture.status,
-        headers=capture.headers,
-        encoding=capture.encoding,
-        encoding_overridden=capture.encoding_overridden,
-        first_fetched_at=capture.fetched_at,
-        last_fetched_at=capture.fetched_at,
-        fetch_count=1,
-    )
-    seen_again = insert.on_conflict_do_update(
+    blob_insert, page_upsert = _page_statements(session.get_bind().dialect.name)
+    session.execute(blob_insert, {"sha256": digest, "size": len(capture.body), "compression": "zlib", "data": data})
+    return int(session.execute(page_upsert, {
+        "url": capture.url,
+        "blob_sha256": digest,
+        "status": capture.status,
+        "headers": capture.headers,
+        "encoding": capture.encoding,
+        "encoding_overridden": capture.encoding_overridden,
+        "first_fetched_at": capture.fetched_at,
+        "last_fetched_at": capture.fetched_at,
+        "fetch_count": 1,
+    }).scalar_one())
+
+
+@functools.cache
+def _page_statements(dialect: str) -> tuple[Any, Any]:
+    """The blob insert and the capture upsert of :func:`store_page`, built once per backend (building them cost
+    more CPU than running them); each write passes its values as parameters."""
+    blob = upsert_for(dialect, RawBlob).on_conflict_do_nothing(index_elements=["sha256"])
+    page = upsert_for(dialect, Page)
+    seen_again = page.on_conflict_do_update(
         index_elements=["url", "blob_sha256"],
-        set_={"last_fetched_at": insert.excluded.last_fetched_at, "fetch_count": Page.fetch_count + 1},
+        set_={"last_fetched_at": page.excluded.last_fetched_at, "fetch_count": Page.fetch_count + 1},
     ).returning(Page.id)
-    return int(session.execute(seen_again).scalar_one())
+    return blob, seen_again
+
+
+# The lookups of every write, built once with parameters: building a statement per article cost more CPU
+# than running it (issue 19).
+_ARTICLE_AT_KEY = select(Article).where(Article.url_key == bindparam("key"))
+_ALIAS_AT_KEY = select(UrlAlias).where(UrlAlias.url_key == bindparam("key"))
+_VERSION = select(ArticleVersion).where(ArticleVersion.article_id == bindparam("article_id"),
+                                        ArticleVersion.version_no == bindparam("version_no"))
+_FIRST_WITH_TEXT = (select(ArticleVersion).where(ArticleVersion.text_hash == bindparam("text_hash"))
+                    .order_by(ArticleVersion.id).limit(1))
 
 
 def _find(session: Session, key: str, seen_at: Any) -> Article | None:
     """The article at a URL key, directly or through an alias (whose ``last_seen`` moves)."""
-    article = session.scalars(select(Article).where(Article.url_key == key)).one_or_none()
+    article = session.scalars(_ARTICLE_AT_KEY, {"key": key}).one_or_none()
     if article is None:
-        alias = session.scalars(select(UrlAlias).where(UrlAlias.url_key == key)).one_or_none()
+        alias = session.scalars(_ALIAS_AT_KEY, {"key": key}).one_or_none()
         if alias is not None:
             alias.last_seen = max(alias.last_seen, seen_at)
             article = alias.article
@@ -220,43 +235,39 @@ def _find(session: Session, key: str, seen_at: Any) -> Article | None:
 
 
 def _latest(session: Session, article: Article) -> ArticleVersion:
-    return session.scalars(
-        select(ArticleVersion).where(
-            ArticleVersion.article_id == article.id, ArticleVersion.version_no == article.version_count
-        )
-    ).one()
+    return session.scalars(_VERSION, {"article_id": article.id, "version_no": article.version_count}).one()
 
 
 def _record_article(session: Session, item: ArticleRecord, site_id: int, page_id: int,
-                    revisit: RevisitPolicy) -> Recorded:
+                    revisit: RevisitPolicy) -> tuple[Recorded, ArticleVersion | None]:
+    """What the item is to the archive, and the version it wrote if it wrote one (to be indexed)."""
     key = url_key(item.canonical_url)
     seen_at = item.seen_at
     article = _find(session, key, seen_at)
     if article is not None:
         return _record_known_article(session, article, item, page_id, revisit)
 
-    twin = session.scalars(
-        select(ArticleVersion).where(ArticleVersion.text_hash == item.text_hash).order_by(ArticleVersion.id).limit(1)
-    ).one_or_none()
+    twin = session.scalars(_FIRST_WITH_TEXT, {"text_hash": item.text_hash}).one_or_none()
     if twin is not None:
         session.add(UrlAlias(article_id=twin.article_id, url=item.canonical_url, url_key=key,
                              first_seen=seen_at, last_seen=seen_at))
         twin.article.last_seen = max(twin.article.last_seen, seen_at)
         session.flush()
-        return Recorded(Outcome.DUPLICATE, twin.article_id, twin.article.version_count)
+        return Recorded(Outcome.DUPLICATE, twin.article_id, twin.article.version_count), None
 
     article = Article(site_id=site_id, url=item.canonical_url, url_key=key, first_seen=seen_at,
                       last_seen=seen_at, version_count=1)
     revisit.schedule(article, 0, seen_at)
     session.add(article)
     session.flush()
-    session.add(_new_version(article.id, 1, item, page_id))
+    version = _new_version(article.id, 1, item, page_id)
+    session.add(version)
     session.flush()
-    return Recorded(Outcome.NEW, article.id, 1)
+    return Recorded(Outcome.NEW, article.id, 1), version
 
 
 def _record_known_article(session: Session, article: Article, item: ArticleRecord, page_id: int,
-                          revisit: RevisitPolicy) -> Recorded:
+                          revisit: RevisitPolicy) -> tuple[Recorded, ArticleVersion | None]:
     latest = _latest(session, article)
     seen_at = item.seen_at
     article.last_seen = max(article.last_seen, seen_at)
@@ -265,13 +276,14 @@ def _record_known_article(session: Session, article: Article, item: ArticleRecor
         latest.seen_count += 1
         revisit.schedule(article, article.revisit_step + 1, seen_at)
         session.flush()
-        return Recorded(Outcome.UNCHANGED, article.id, latest.version_no)
+        return Recorded(Outcome.UNCHANGED, article.id, latest.version_no), None
     version_no = article.version_count + 1
-    session.add(_new_version(article.id, version_no, item, page_id))
+    version = _new_version(article.id, version_no, item, page_id)
+    session.add(version)
     article.version_count = version_no
     revisit.schedule(article, 0, seen_at)
     session.flush()
-    return Recorded(Outcome.NEW_VERSION, article.id, version_no)
+    return Recorded(Outcome.NEW_VERSION, article.id, version_no), version
 
 
 def _new_version(article_id: int, version_no: int, item: ArticleRecord, page_id: int) -> ArticleVersion:

@@ -61,7 +61,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from cqnews.db.models import Article, ArticleVersion, SearchDoc, Site
-from cqnews.db.session import upsert
+from cqnews.db.session import upsert_for
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def searchable(value: str | None) -> str:
 def ngrams(folded: str) -> list[str]:
     """The index tokens of a folded text: each distinct character, then each distinct pair of neighbours."""
     chars = folded.translate(_TOKEN_MAP)
-    return list(dict.fromkeys([*chars, *(chars[i:i + 2] for i in range(len(chars) - 1))]))
+    return list(dict.fromkeys([*chars, *map(str.__add__, chars, chars[1:])]))  # map: no Python step per pair
 
 
 def is_exact(piece: str) -> bool:
@@ -583,6 +583,14 @@ def index_article(session: Session, article_id: int) -> bool:
     return write_docs(session, [make_doc(*row)]) > 0
 
 
+def index_version(session: Session, article: Article, version: ArticleVersion, site: str) -> bool:
+    """:func:`index_article` for the version the caller has just written (flushed, so it has its id): the
+    same doc, made from the objects in memory rather than read back (the archive's store, issue 19)."""
+    return write_docs(session, [make_doc(article.id, version.id, site, version.title, version.text,
+                                         version.published_at, article.first_seen, version.author,
+                                         version.source)]) > 0
+
+
 def write_docs(session: Session, docs: Sequence[IndexDoc]) -> int:
     """Write the docs' index rows; returns how many were indexed by their title only (PostgreSQL's limit)."""
     if not docs:
@@ -593,10 +601,8 @@ def write_docs(session: Session, docs: Sequence[IndexDoc]) -> int:
     values = [{"article_id": d.article_id, "version_id": d.version_id, "site": d.site, "published_at": d.published_at,
                "archived_at": d.archived_at, "author": d.author, "source": d.source, "segmenter": segmenter_id()}
               for d in docs]
-    docs_insert = upsert(session.get_bind(), SearchDoc)
-    session.execute(docs_insert.on_conflict_do_update(
-        index_elements=["article_id"],
-        set_={name: getattr(docs_insert.excluded, name) for name in values[0] if name != "article_id"}), values)
+    docs_upsert, texts_upsert = _index_upserts(dialect)
+    session.execute(docs_upsert, values)
     terms: dict[int, list[str]] = {}
     partial: set[int] = set()
     if dialect == "postgresql":
@@ -616,13 +622,24 @@ def write_docs(session: Session, docs: Sequence[IndexDoc]) -> int:
                                  "VALUES (:rowid, :title, :body, :facets)"),
                             [{"rowid": d.version_id, "title": " ".join(d.title_terms), "body": " ".join(d.body_terms),
                               "facets": " ".join(d.facets)} for d in fresh])
-    texts = upsert(session.get_bind(), TEXTS)
-    session.execute(texts.on_conflict_do_update(
-        index_elements=["article_id"],
-        set_={"title": texts.excluded.title, "body": texts.excluded.body, "partial": texts.excluded.partial}),
-        [{"article_id": d.article_id, "title": d.title, "body": d.body,
-          "partial": d.article_id in partial} for d in docs])
+    session.execute(texts_upsert, [{"article_id": d.article_id, "title": d.title, "body": d.body,
+                                    "partial": d.article_id in partial} for d in docs])
     return len(partial)
+
+
+_DOC_COLUMNS = ("version_id", "site", "published_at", "archived_at", "author", "source", "segmenter")
+
+
+@functools.cache
+def _index_upserts(dialect: str) -> tuple[Any, Any]:
+    """The upserts of ``search_docs`` and ``search_text``, built once per backend: building them (their
+    ``excluded`` aliases, their cache keys) cost more CPU than running them, once per stored article."""
+    docs = upsert_for(dialect, SearchDoc)
+    texts = upsert_for(dialect, TEXTS)
+    return (docs.on_conflict_do_update(index_elements=["article_id"],
+                                       set_={name: getattr(docs.excluded, name) for name in _DOC_COLUMNS}),
+            texts.on_conflict_do_update(index_elements=["article_id"], set_={
+                "title": texts.excluded.title, "body": texts.excluded.body, "partial": texts.excluded.partial}))
 
 
 def pg_terms(doc: IndexDoc) -> tuple[list[str], bool]:

@@ -123,10 +123,15 @@ def display_url(engine: Engine) -> str:
 def upsert(bind: Engine | Connection, model: Any) -> Any:
     """An ``INSERT`` of ``model`` (a mapped class or a table) that takes ``ON CONFLICT`` clauses, for the backend
     of ``bind`` (an engine, or a session's ``get_bind()``): SQLite or PostgreSQL, the two the archive runs on."""
+    return upsert_for(bind.dialect.name, model)
+
+
+def upsert_for(dialect: str, model: Any) -> Any:
+    """:func:`upsert` for a backend named by its dialect (``sqlite``, ``postgresql``): for statements built once."""
     from sqlalchemy.dialects import postgresql, sqlite
 
-    if bind.dialect.name == "postgresql":
+    if dialect == "postgresql":
         return postgresql.insert(model)
-    if bind.dialect.name == "sqlite":
+    if dialect == "sqlite":
         return sqlite.insert(model)
-    raise NotImplementedError(f"the archive needs SQLite or PostgreSQL, not {bind.dialect.name}")
+    raise NotImplementedError(f"the archive needs SQLite or PostgreSQL, not {dialect}")

@@ -16,7 +16,7 @@ from scrapy.statscollectors import StatsCollector
 
 from cqnews.archive_engine import archive_enabled
 from cqnews.cputime import StageTimes
-from cqnews.fingerprints import content_fingerprint, normalise, simhash, text_fingerprint
+from cqnews.fingerprints import fingerprints
 from cqnews.items import Article
 from cqnews.stats import CPU_FINGERPRINTS, DEDUP_REPEAT_IN_CRAWL, count_cpu
 from cqnews.urls import url_key
@@ -37,14 +37,12 @@ class DedupPipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
-        times = StageTimes()
-        item.text_hash = text_fingerprint(item.extracted.text)
-        extracted = item.extracted
-        item.content_hash = content_fingerprint(extracted.title, extracted.text, extracted.published_at)
-        if item.simhash is None:  # ExtractPipeline's workers usually computed it already
-            item.simhash = simhash(normalise(item.extracted.text))
-        times.lap(CPU_FINGERPRINTS)
-        count_cpu(self.stats, times.take())
+        if not item.text_hash or not item.content_hash or item.simhash is None:  # ExtractPipeline's workers
+            times = StageTimes()  # usually made them already
+            made = fingerprints(item.extracted.title, item.extracted.text, item.extracted.published_at)
+            item.text_hash, item.content_hash, item.simhash = made.text_hash, made.content_hash, made.simhash
+            times.lap(CPU_FINGERPRINTS)
+            count_cpu(self.stats, times.take())
         key = (url_key(item.canonical_url), item.content_hash)
         if key in self._seen:
             self.stats.inc_value(DEDUP_REPEAT_IN_CRAWL)

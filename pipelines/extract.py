@@ -28,7 +28,7 @@ from scrapy.statscollectors import StatsCollector
 
 from cqnews.cputime import StageTimes
 from cqnews.extraction.extracted import Extracted
-from cqnews.fingerprints import normalise, simhash
+from cqnews.fingerprints import Fingerprints, fingerprints
 from cqnews.items import Article, RawPage
 from cqnews.lifetime import POOL_PARENT_ENV, die_with_parent
 from cqnews.stats import (
@@ -57,7 +57,7 @@ class Outcome:
     extracted: Extracted | None = None
     rejected: str | None = None
     part_rejections: list[str] = field(default_factory=list)
-    simhash: int | None = None  # the near-duplicate fingerprint, computed here to keep its CPU off the reactor
+    fingerprints: Fingerprints | None = None  # computed here to keep their CPU off the reactor
     cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU time of the work, by stage (cqnews.cputime)
 
 
@@ -91,7 +91,7 @@ def extract_page(body: bytes, url: str, content_type: str | None, body_selector:
             outcome.part_rejections.append(exc.reason)
         times.lap(CPU_RULES)
     extracted.text = "\n".join(texts)
-    outcome.simhash = simhash(normalise(extracted.text))
+    outcome.fingerprints = fingerprints(extracted.title, extracted.text, extracted.published_at)
     times.lap(CPU_FINGERPRINTS)
     outcome.cpu_ms = times.take()
     return outcome
@@ -225,10 +225,9 @@ class ExtractPipeline:
         if extracted.replacement_chars:  # bytes that decoded to U+FFFD: a page worth a look
             self.stats.inc_value(EXTRACT_REPLACEMENT_CHARS, extracted.replacement_chars)
             self.stats.inc_value(EXTRACT_PAGES_WITH_REPLACEMENT_CHARS)
-        return Article(
-            page=item,
-            extracted=extracted,
-            canonical_url=canonical_url(item.url),
-            extractor_version=EXTRACTOR_VERSION,
-            simhash=outcome.simhash,
-        )
+        article = Article(page=item, extracted=extracted, canonical_url=canonical_url(item.url),
+                          extractor_version=EXTRACTOR_VERSION)
+        if outcome.fingerprints is not None:  # made in the worker (the dedup makes them otherwise)
+            made = outcome.fingerprints
+            article.text_hash, article.content_hash, article.simhash = made.text_hash, made.content_hash, made.simhash
+        return article

@@ -52,3 +52,19 @@ def test_simhash_equals_the_reference_on_every_fixture_page() -> None:
     assert len(texts) > 80
     assert [simhash(t) for t in texts] == [reference_simhash(t) for t in texts]
     assert simhash("") == simhash("ab") == 0
+
+
+def test_the_three_fingerprints_at_once_are_the_three_alone() -> None:
+    """``fingerprints`` normalises the text once for all three: the values are those of the functions alone."""
+    from datetime import UTC, datetime
+
+    from cqnews.fingerprints import content_fingerprint, fingerprints, text_fingerprint
+
+    raw = [html.fromstring(page.read_bytes()).text_content() for page in sorted(SITES.glob("*/**/*.htm*"))]
+    assert len(raw) > 40
+    for i, text in enumerate(raw):
+        title, published = (text[:20], datetime(2020, 5, 8, 10, 43, tzinfo=UTC)) if i % 2 else (None, None)
+        made = fingerprints(title, text, published)
+        assert made.text_hash == text_fingerprint(text)
+        assert made.content_hash == content_fingerprint(title, text, published)
+        assert made.simhash == simhash(normalise(text))
