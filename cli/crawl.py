@@ -100,14 +100,15 @@ def _console(args: argparse.Namespace, settings: Any) -> None:
 
 
 def _crawl_and_report(args: argparse.Namespace, sites: list[str], spider_args: dict[str, dict[str, str]],
-                      settings: Any) -> int:
+                      settings: Any, engine: Any) -> int:
+    """Run the crawls on ``engine`` (the command's one engine, checked at the schema head: the crawls reuse its
+    connections instead of opening the archive again), report them from it, then dispose it."""
     from cqnews.db.session import checkpoint
     from cqnews.runner import run_crawls
 
     _console(args, settings)
-    engine = ready_engine(args)
     say(f"crawling {', '.join(sites)} into {engine.url.render_as_string(hide_password=True)}", file=sys.stderr)
-    results = run_crawls(settings, sites, spider_args)
+    results = run_crawls(settings, sites, spider_args, engine=engine)
     code = _report(engine, results)
     checkpoint(engine)  # the archive file alone holds the crawl (its connections never close: gc.freeze below)
     engine.dispose()
@@ -130,12 +131,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     for site in sites:
         known_site_or_error(settings, site)
     spider_args = {s: {"base_url": args.base_url} for s in sites} if args.base_url else {}
+    if getattr(args, "distributed", False) and len(sites) != 1:
+        raise CliError("--distributed crawls one site: name exactly one", 2)
+    engine = ready_engine(args)  # refuse an archive not at head before any work (Redis included)
     if getattr(args, "distributed", False):
-        if len(sites) != 1:
-            raise CliError("--distributed crawls one site: name exactly one", 2)
-        ready_engine(args).dispose()  # refuse an archive not at head before touching Redis
         _join_distributed(settings, sites[0], worker=False)
-    return _crawl_and_report(args, sites, spider_args, settings)
+    return _crawl_and_report(args, sites, spider_args, settings, engine)
 
 
 def _join_distributed(settings: Any, site: str, worker: bool, crawl_id: str | None = None) -> str | None:
@@ -175,14 +176,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.idle_timeout is not None:
         settings.set("CQNEWS_WORKER_IDLE_SECONDS", args.idle_timeout, priority="cmdline")
     known_site_or_error(settings, args.site)
-    ready_engine(args).dispose()
+    engine = ready_engine(args)
     if args.forever:
+        engine.dispose()  # each crawl it joins is a process of its own, with its own engine
         return _work_forever(args, settings)
     if _join_distributed(settings, args.site, worker=True, crawl_id=args.crawl_id) is None:
+        engine.dispose()
         say(f"cqnews: {_NO_WORK.format(site=args.site)} (crawl {args.crawl_id} has ended)", file=sys.stderr)
         return 0
     spider_args = {args.site: {"base_url": args.base_url}} if args.base_url else {}
-    return _crawl_and_report(args, [args.site], spider_args, settings)
+    return _crawl_and_report(args, [args.site], spider_args, settings, engine)
 
 
 def _work_forever(args: argparse.Namespace, settings: Any) -> int:
@@ -247,7 +250,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for site, server in servers.items():
             say(f"serving the reconstructed {site} site at {server.base_url}", file=sys.stderr)
         spider_args = {s: {"base_url": server.base_url} for s, server in servers.items()}
-        return _crawl_and_report(args, sites, spider_args, settings)
+        return _crawl_and_report(args, sites, spider_args, settings, engine)
 
 
 def _fixture_site(root: Path, port: int) -> Any:

@@ -177,6 +177,32 @@ def test_unreachable_site_is_recorded_with_a_clear_message(archive_url: str, tmp
     assert run.pages_fetched == 0 and run.errors >= 1 and run.articles_new == 0
 
 
+COUNTED_CLI = Path(__file__).resolve().parent / "counted_cli.py"
+
+
+def test_a_crawl_opens_the_archive_once(archive_url: str, tmp_path: Path) -> None:
+    """The CLI opens the archive to check its schema; the crawl then works on that engine's connections instead
+    of building an engine of its own and connecting again (counted over every pool of the crawl's process)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    counts = tmp_path / "counts.json"
+    with FixtureSite(copy_site("cbg", tmp_path)) as server:
+        result = subprocess.run([sys.executable, "-P", str(COUNTED_CLI), str(counts), "crawl", "cbg", "--base-url",
+                                 server.base_url], cwd=tmp_path, capture_output=True, text=True, timeout=240,
+                                stdin=subprocess.DEVNULL, env=dict(os.environ) | {
+                                    "CQNEWS_DATABASE_URL": archive_url, "CQNEWS_DOWNLOAD_DELAY": "0",
+                                    "CQNEWS_AUTOTHROTTLE": "0", "CQNEWS_RETRY_TIMES": "0"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = runs(archive_url)[-1]
+    assert (run.status, run.articles_new) == ("finished", len(expected_articles("cbg")))  # the crawl did write
+    opened = json.loads(counts.read_text())
+    assert opened["pools"] == 1, opened
+    assert opened["connections"] <= 2, opened  # the crawl's thread and its store's writer thread, at most
+
+
 def test_crawl_refuses_an_archive_not_at_head(database_url: str, tmp_path: Path) -> None:
     result = cqnews(["crawl", "cbg", "--base-url", "http://127.0.0.1:9"], database_url, tmp_path)
     assert result.returncode == 2
@@ -392,3 +418,4 @@ class GzipBombSite(FixtureSite):
 
         body = gzip.compress(b"<html><body>" + b" " * 4 * 1024 * 1024 + b"</body></html>")
         return 200, {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}, body
+
