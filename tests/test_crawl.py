@@ -1,6 +1,7 @@
 """End to end: a real Scrapy crawl over HTTP of the reconstructed demo sites into a real archive, on both backends."""
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -201,6 +202,36 @@ def test_a_crawl_opens_the_archive_once(archive_url: str, tmp_path: Path) -> Non
     opened = json.loads(counts.read_text())
     assert opened["pools"] == 1, opened
     assert opened["connections"] <= 2, opened  # the crawl's thread and its store's writer thread, at most
+
+
+# Scrapy's start-up and closing report, one line of each kind (cli.crawl shows them at --verbose only).
+SCRAPY_CHATTER = ("[scrapy.utils.log] INFO: Scrapy ", "[scrapy.crawler] INFO: Overridden settings",
+                  "[scrapy.middleware] INFO: Enabled extensions", "[scrapy.core.engine] INFO: Spider opened",
+                  "[scrapy.statscollectors] INFO: Dumping Scrapy stats")
+# The progress line as drawn: a carriage return (which reading stderr as text turns into a newline), the counts,
+# and "erase to the end of the line".
+PROGRESS_LINE = re.compile(r"[\r\n]cbg: (\d+) pages, \d+ articles \(\d+ new, \d+ updated\), [\d.]+ pages/s\x1b\[K")
+
+
+def test_crawl_output_is_quiet_unless_verbose_and_shows_progress(archive_url: str, tmp_path: Path) -> None:
+    """Without --verbose a crawl prints its summary and what went wrong, not Scrapy's report; --verbose adds the
+    report; --progress (on by itself at a terminal) redraws one line with the counts, cleared before the summary."""
+    with FixtureSite(copy_site("cbg", tmp_path)) as server:
+        # a delay between requests makes the crawl last several of the line's 1 s redraws, on any machine
+        verbose = cqnews(["crawl", "cbg", "--base-url", server.base_url, "--verbose", "--progress"], archive_url,
+                         tmp_path, env={"CQNEWS_DOWNLOAD_DELAY": "0.6"})
+        quiet = cqnews(["crawl", "cbg", "--base-url", server.base_url], archive_url, tmp_path)
+    assert quiet.returncode == 0 and verbose.returncode == 0, verbose.stderr[-2000:] + quiet.stderr[-2000:]
+    for result in (quiet, verbose):
+        assert "site  status" in result.stdout and "cbg   finished" in result.stdout  # the summary, as before
+    assert not [line for line in SCRAPY_CHATTER if line in quiet.stderr], quiet.stderr[-3000:]
+    assert "pages/s\x1b[K" not in quiet.stderr  # stderr is not a terminal: no progress line by default
+    assert all(line in verbose.stderr for line in SCRAPY_CHATTER), verbose.stderr[-3000:]
+    drawn = [int(pages) for pages in PROGRESS_LINE.findall(verbose.stderr)]
+    assert drawn and max(drawn) > 0, repr(verbose.stderr[-2000:])
+    assert drawn == sorted(drawn)  # the counts only grow
+    after_the_last = verbose.stderr.rsplit("pages/s\x1b[K", 1)[1]
+    assert re.match(r"[\r\n]\x1b\[K", after_the_last), repr(after_the_last[:200])  # cleared, not left in the way
 
 
 def test_crawl_refuses_an_archive_not_at_head(database_url: str, tmp_path: Path) -> None:
