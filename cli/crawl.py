@@ -52,10 +52,18 @@ def _report(engine: Any, results: list[Any]) -> int:
 
 
 def _losses(stats: dict[str, Any]) -> str:
-    """What a crawl lost that its counters do not show: a redirect off the site, a gzip bomb, a page too deep."""
-    from cqnews.stats import EXTRACT_DEPTH_LIMIT, FETCH_DECOMPRESSED_TOO_LARGE, FETCH_OFFSITE_REDIRECT, count
+    """What a crawl lost that its counters do not show: a redirect off the site or to a URL too long, a gzip bomb,
+    a page too deep."""
+    from cqnews.stats import (
+        EXTRACT_DEPTH_LIMIT,
+        FETCH_DECOMPRESSED_TOO_LARGE,
+        FETCH_OFFSITE_REDIRECT,
+        FETCH_REDIRECT_TOO_LONG,
+        count,
+    )
 
     said = {FETCH_OFFSITE_REDIRECT: "redirected to another site (not followed)",
+            FETCH_REDIRECT_TOO_LONG: "redirected to a URL longer than URLLENGTH_LIMIT (not followed)",
             FETCH_DECOMPRESSED_TOO_LARGE: "dropped: larger than DOWNLOAD_MAXSIZE once decompressed",
             EXTRACT_DEPTH_LIMIT: "rejected: nested deeper than the HTML parser reads (text cut)"}
     return "; ".join(f"{count(stats, key)} {words}" for key, words in said.items() if count(stats, key))

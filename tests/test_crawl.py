@@ -450,3 +450,57 @@ class GzipBombSite(FixtureSite):
         body = gzip.compress(b"<html><body>" + b" " * 4 * 1024 * 1024 + b"</body></html>")
         return 200, {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}, body
 
+
+
+def test_a_redirect_to_a_url_longer_than_scrapy_fetches_is_counted_once(archive_url: str, tmp_path: Path) -> None:
+    """Scrapy drops links longer than URLLENGTH_LIMIT (2,083 characters) as the spider yields them, but follows a
+    redirect to one (on PostgreSQL a page at a URL of ~4,000 characters then failed to store, with a traceback, on
+    every crawl). Such a redirect is counted under its own key with one log line and not followed; its page is
+    lost once (not also an ignored or failed fetch, or a failed store); one to exactly 2,083 is followed, stored."""
+    import json
+    import random
+
+    from cqnews.db.models import Page
+
+    root = copy_site("cbg", tmp_path)
+    spec = expected("cbg")
+    base = spec["articles"][0]["path"].rsplit("/", 1)[0]
+    manifest = json.loads((root / "site.json").read_text("utf-8"))
+    listing = root / spec["start_paths"][0].lstrip("/")
+    with FixtureSite(root) as server:
+        def target(length: int) -> str:  # a path whose URL on this server is ``length`` characters, incompressible
+            stem = f"{server.base_url}{base}/"
+            return f"{base}/{random.Random(length).randbytes(length).hex()[:length - len(stem) - 5]}.html"
+
+        too_long, far_too_long, at_limit = target(2084), target(4000), target(2083)
+        redirects = {f"{base}/{'0' * 32}.html": too_long, f"{base}/{'1' * 32}.html": at_limit,
+                     f"{base}/{'2' * 32}.html": far_too_long}
+        for source, location in redirects.items():
+            manifest["routes"][source] = {"status": 301, "location": location}
+            manifest["routes"][location] = {"file": spec["articles"][0]["path"].lstrip("/")}  # a duplicate
+        (root / "site.json").write_text(json.dumps(manifest), "utf-8")
+        links = "".join(f'<a href="{source}">x</a>' for source in redirects)
+        listing.write_text(listing.read_text("utf-8").replace("</body>", f"{links}</body>"), "utf-8")
+        result = cqnews(["crawl", "cbg", "--base-url", server.base_url], archive_url, tmp_path)
+        fetched = {path for _method, path, _status in server.hits}
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "ERROR" not in result.stderr, result.stderr[-3000:]
+    assert len(server.base_url + too_long) == 2084 and len(server.base_url + at_limit) == 2083
+    assert too_long not in fetched and far_too_long not in fetched and at_limit in fetched
+    said = [line for line in result.stderr.splitlines() if "URLLENGTH_LIMIT" in line]
+    assert len(said) == 3, said  # a log line each, and the summary's line of losses
+    assert sorted(line.split(" [")[1].split(" not followed")[0] for line in said[:2]) == [
+        "cqnews.middlewares] WARNING: redirect to a URL of 2084 characters (URLLENGTH_LIMIT: 2083)",
+        "cqnews.middlewares] WARNING: redirect to a URL of 4000 characters (URLLENGTH_LIMIT: 2083)"]
+    assert "cbg: 2 redirected to a URL longer than URLLENGTH_LIMIT (not followed)" in said[2]
+    run = runs(archive_url)[-1]
+    assert run.status == "finished" and run.articles_new == len(expected_articles("cbg"))
+    assert run.stats.get("cqnews/fetch/redirect_url_too_long") == 2
+    # lost once: not also ignored, failed (the fixture's own 404 is the one error) or a failed store
+    assert "cqnews/fetch/ignored" not in run.stats and run.stats.get("cqnews/fetch/errors") == 1
+    assert not [key for key in run.stats if key.startswith(("cqnews/store/failed", "cqnews/item_errors"))]
+    assert run.articles_duplicate == 1  # the page at 2,083 characters, stored as a copy of the article it serves
+    engine = make_engine(archive_url)
+    with make_sessionmaker(engine)() as session:
+        assert session.scalar(select(Page.id).where(Page.url == server.base_url + at_limit)) is not None
+    engine.dispose()
