@@ -153,8 +153,8 @@ def _join_distributed(settings: Any, site: str, worker: bool, crawl_id: str | No
     from cqnews import distributed
     url = settings["CQNEWS_REDIS_URL"]
     keys = distributed.Keys(settings["CQNEWS_REDIS_PREFIX"], site)
+    client = _redis(url)
     try:
-        client = distributed.connect(url)
         if worker and crawl_id is not None:
             if distributed.current_crawl(client, keys) != crawl_id:
                 client.close()
@@ -176,6 +176,18 @@ def _join_distributed(settings: Any, site: str, worker: bool, crawl_id: str | No
     say(f"{'joining' if worker else 'starting'} distributed crawl {crawl_id} of {site} "
           f"(queue in {distributed.safe_url(url)})", file=sys.stderr)
     return crawl_id
+
+
+def _redis(url: str) -> Any:
+    """A client on the Redis server at ``url`` that answered, else one line: a bad URL (2) or no server (1)."""
+    from cqnews import distributed
+
+    try:
+        return distributed.connect(url)
+    except ValueError as exc:  # redis-py's word for a URL it cannot read
+        raise CliError(f"CQNEWS_REDIS_URL={distributed.safe_url(url)!r} is not a Redis URL: {exc}", 2) from None
+    except distributed.RedisError as exc:
+        raise CliError(f"Redis cannot be reached at {distributed.safe_url(url)} (CQNEWS_REDIS_URL): {exc}") from None
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -204,10 +216,7 @@ def _work_forever(args: argparse.Namespace, settings: Any) -> int:
     logging.basicConfig(level=args.log_level or "INFO", stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     url = settings["CQNEWS_REDIS_URL"]
-    try:
-        client = distributed.connect(url)
-    except distributed.RedisError as exc:
-        raise CliError(f"Redis cannot be reached at {distributed.safe_url(url)} (CQNEWS_REDIS_URL): {exc}") from None
+    client = _redis(url)
     say(f"worker for {args.site}: joining each distributed crawl of it (queue in {distributed.safe_url(url)}) "
           f"until SIGTERM/SIGINT", file=sys.stderr)
     keys = distributed.Keys(settings["CQNEWS_REDIS_PREFIX"], args.site)
