@@ -296,10 +296,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     except RecordError as exc:
         raise CliError(str(exc), 2) from None
     for path in dict.fromkeys(recording.merged):
-        say(f"{path}: recorded more than once (URLs differing only in their query); the last fetch is kept",
+        say(f"cqnews: {path}: recorded more than once (URLs differing only in their query); the last fetch is kept",
             file=sys.stderr)
     for url, why in recording.failed:
-        say(f"not recorded: {url} ({why})", file=sys.stderr)
+        say(f"cqnews: not recorded: {url} ({why})", file=sys.stderr)
     say(f"recorded {len(set(recording.stored))} of {len(args.urls)} URLs into {folder}")
     return 1 if recording.failed else 0
 

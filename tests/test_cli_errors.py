@@ -401,3 +401,72 @@ def test_every_variable_refuses_a_bad_value_in_one_line(tmp_path: Path, option: 
     result = cqnews(["sites"], f"sqlite:///{tmp_path / 'a.db'}", tmp_path, env={option.env: value})
     line = assert_one_line_error(result, 2)
     assert option.env in line and result.stdout == ""
+
+
+# Every option that takes free text, a path, a site or a setting, by its dest: a new one must be put in a class
+# here (test_every_text_option_has_a_class_of_bad_input), so that it gets that class's bad inputs.
+WRITTEN_PATHS = {"output", "file"}
+WRITTEN_FOLDERS = {"out"}  # made if missing (record writes SITE/ under it)
+READ_PATHS = {"files", "config", "fixtures"}
+OWN_CLASS = {"site", "sites", "set", "database_url"}  # the tests above: unknown sites, bad settings, bad URLs
+FREE_TEXT = {"text", "author", "source", "query", "token", "host", "crawl_id", "url", "urls", "revision"}
+# What a path argument must refuse in one line: a folder, a path under /proc (no file can be made there), a file
+# in a folder that does not exist; read: a file that does not exist, a folder.
+BAD_WRITTEN = [".", "/proc/cqnews/x", "no/such/folder/x"]
+BAD_READ = ["no/such/file", "."]
+BAD_FOLDER = ["/proc/cqnews/x", "archive.db"]  # cannot be made; a file (the archive of these tests)
+# record fetches its URLs: from a closed port on this machine, never the site itself
+EXTRA = {("record",): ["--base-url", "http://127.0.0.1:9"]}
+
+
+def _text_actions() -> list[tuple[list[str], argparse.ArgumentParser, argparse.Action]]:
+    return [(words, parser, action) for words, parser in _commands() for action in parser._actions
+            if isinstance(action, argparse._StoreAction | argparse._AppendAction) and action.type is None
+            and not action.choices]
+
+
+def test_every_text_option_has_a_class_of_bad_input() -> None:
+    unclassified = {f"{' '.join(words)} {action.dest}" for words, _parser, action in _text_actions()
+                    if action.dest not in WRITTEN_PATHS | WRITTEN_FOLDERS | READ_PATHS | OWN_CLASS | FREE_TEXT}
+    assert not unclassified, f"put these in a class of test_cli_errors: {unclassified}"
+
+
+def _path_cases() -> list[Any]:
+    cases = []
+    for words, parser, action in _text_actions():
+        bad = (BAD_WRITTEN if action.dest in WRITTEN_PATHS else BAD_READ if action.dest in READ_PATHS
+               else BAD_FOLDER if action.dest in WRITTEN_FOLDERS else [])
+        cases += [pytest.param(_valid_command(words, parser, action, value) + EXTRA.get(tuple(words), []),
+                               id=f"{' '.join(words)} {action.dest}={value}") for value in bad]
+    return cases
+
+
+@pytest.mark.parametrize("args", _path_cases())
+def test_every_path_argument_refuses_a_bad_path_in_one_line(archive: str, tmp_path: Path, args: list[str]) -> None:
+    result = cqnews(args, archive, tmp_path, timeout=60)
+    assert result.returncode in (1, 2), result.stderr
+    assert_one_line_error(result, result.returncode)
+    assert not (tmp_path / "no").exists()  # no folder made on the way
+
+
+HOSTILE_TEXT = "\x1b]0;owned\x07\x1b[2J" + "重庆" * 3000  # terminal control sequences, and long
+# serve with a token of any text serves (until stopped): its token is no input error
+NOT_AN_ERROR = {("serve", "token")}
+
+
+def _text_cases() -> list[Any]:
+    return [pytest.param(_valid_command(words, parser, action, HOSTILE_TEXT) + EXTRA.get(tuple(words), []),
+                         id=f"{' '.join(words)} {action.dest}")
+            for words, parser, action in _text_actions()
+            if action.dest in FREE_TEXT and (words[0], action.dest) not in NOT_AN_ERROR]
+
+
+@pytest.mark.parametrize("args", _text_cases())
+def test_every_text_argument_takes_hostile_text_without_a_traceback(archive: str, tmp_path: Path,
+                                                                    args: list[str]) -> None:
+    """Control sequences and 6,000 characters: an answer or a one-line error, and nothing raw on the terminal."""
+    result = cqnews(args, archive, tmp_path, timeout=60)
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    if result.returncode:
+        assert_one_line_error(result, result.returncode)
+    assert not any(c in result.stdout + result.stderr for c in "\x1b\x07"), repr((result.stdout + result.stderr)[:300])
