@@ -204,6 +204,8 @@ def _given(settings: Settings, option: Option, value: Any) -> str:
     if (settings.getpriority(option.setting) or 0) >= _CMDLINE:
         if option.setting == "CQNEWS_DATABASE_URL":
             return f"--database-url {value!r}"
+        if ALIASES.get(option.env or "") == option.setting:  # either name may have been typed: say both
+            return f"-s {option.setting}={value!r} (-s {option.env})"
         return f"-s {option.setting}={value!r}"
     if option.env and option.env in os.environ:
         return f"{option.env}={value!r}"

@@ -45,14 +45,10 @@ from cqnews.stats import (
     EXTRACT_DEPTH_LIMIT,
     FETCH_OFFSITE_REDIRECT,
     ITEM_ERRORS,
-    ITEMS_SCRAPED,
     LOCK_EXPIRES_AT,
     LOCK_HELD_BY,
     LOCK_HELD_BY_RUN,
     LOCK_HOLDER,
-    RESPONSES,
-    STORE_NEW,
-    count,
     item_error,
     run_counters,
 )
@@ -223,6 +219,10 @@ def exceeds_parser_depth(body: bytes) -> bool:
     return any("Excessive depth" in error.message for error in parser.error_log)
 
 
+# The run counters that count an article the store recorded, whatever became of it.
+ARTICLE_OUTCOMES = ("articles_new", "articles_updated", "articles_unchanged", "articles_duplicate")
+
+
 class ProgressLine:
     """One line on stderr, redrawn every second while the crawl runs: pages, articles, new ones, the page rate.
 
@@ -259,11 +259,14 @@ class ProgressLine:
         self.task.start(self.INTERVAL, now=False)
 
     def text(self) -> str:
+        """The counters of the run's row and of the summary table (stats.run_counters, which CrawlProgress writes
+        to the row), so the line, ``cqnews runs --follow`` and the summary agree."""
         assert self.crawler.stats is not None
-        stats = self.crawler.stats.get_stats()
-        pages, seconds = count(stats, RESPONSES), max(time.monotonic() - self.started, 1e-9)
-        return (f"{self.site}: {pages} pages, {count(stats, ITEMS_SCRAPED)} articles "
-                f"({count(stats, STORE_NEW)} new), {pages / seconds:.1f} pages/s")
+        counters = run_counters(self.crawler.stats.get_stats())
+        pages, seconds = counters["pages_fetched"], max(time.monotonic() - self.started, 1e-9)
+        articles = sum(counters[key] for key in ARTICLE_OUTCOMES)
+        return (f"{self.site}: {pages} pages, {articles} articles ({counters['articles_new']} new, "
+                f"{counters['articles_updated']} updated), {pages / seconds:.1f} pages/s")
 
     def draw(self) -> None:
         self.stream.write(f"\r{self.text()}\x1b[K")

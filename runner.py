@@ -13,6 +13,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
+from sqlalchemy import Engine
 
 from cqnews.stats import CRAWL_RUN_ID
 
@@ -48,13 +49,20 @@ class CrawlResult:
 
 
 def run_crawls(settings: Settings, sites: Iterable[str], spider_args: dict[str, dict[str, str]] | None = None,
-               ) -> list[CrawlResult]:
-    """Crawl each site once, together in one reactor; return each crawl's run id and stats."""
+               engine: Engine | None = None) -> list[CrawlResult]:
+    """Crawl each site once, together in one reactor; return each crawl's run id and stats.
+
+    ``engine``: the archive's engine the caller already opened on these settings (the CLI's), which every crawl
+    then uses instead of connecting again (archive_engine.lend); the caller disposes it."""
+    from cqnews.archive_engine import lend
+
     process = CrawlerProcess(settings)
     crawlers = []
     errors: dict[str, str] = {}
     for site in sites:
         crawler = process.create_crawler(site)
+        if engine is not None:
+            lend(crawler, engine)
         crawlers.append((site, crawler))
         done = process.crawl(crawler, **(spider_args or {}).get(site, {}))
         # Handled here: Twisted reports a failed Deferred only when it is garbage-collected, which the CLI's

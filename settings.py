@@ -60,6 +60,7 @@ CQNEWS_REVISIT_MAX_AGE_DAYS = os.environ.get("CQNEWS_REVISIT_MAX_AGE_DAYS", "30"
 DOWNLOADER_MIDDLEWARES = {
     "cqnews.middlewares.IncrementalMiddleware": 560,  # after robots.txt, before retries and redirects
     "cqnews.middlewares.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600) follows it
+    "cqnews.middlewares.LongRedirectFilter": 611,  # drops a redirect to a URL past URLLENGTH_LIMIT, once counted
     # Scrapy's, counting a body dropped for decompressing past DOWNLOAD_MAXSIZE under a key of its own
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "cqnews.middlewares.DecompressionLimitMiddleware": 590,

@@ -52,6 +52,8 @@ FETCH_REDIRECT_LOOP = "cqnews/fetch/failed/redirect_loop"
 # past DOWNLOAD_MAXSIZE while being decompressed (a gzip bomb), dropped
 FETCH_OFFSITE_REDIRECT = "cqnews/fetch/offsite_redirect"
 FETCH_DECOMPRESSED_TOO_LARGE = "cqnews/fetch/decompressed_too_large"
+# a redirect to a URL longer than URLLENGTH_LIMIT, not followed (middlewares.LongRedirectFilter)
+FETCH_REDIRECT_TOO_LONG = "cqnews/fetch/redirect_url_too_long"
 
 
 def http_error(status: int) -> str:

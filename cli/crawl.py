@@ -62,10 +62,18 @@ def _report(engine: Any, results: list[Any]) -> int:
 
 
 def _losses(stats: dict[str, Any]) -> str:
-    """What a crawl lost that its counters do not show: a redirect off the site, a gzip bomb, a page too deep."""
-    from cqnews.stats import EXTRACT_DEPTH_LIMIT, FETCH_DECOMPRESSED_TOO_LARGE, FETCH_OFFSITE_REDIRECT, count
+    """What a crawl lost that its counters do not show: a redirect off the site or to a URL too long, a gzip bomb,
+    a page too deep."""
+    from cqnews.stats import (
+        EXTRACT_DEPTH_LIMIT,
+        FETCH_DECOMPRESSED_TOO_LARGE,
+        FETCH_OFFSITE_REDIRECT,
+        FETCH_REDIRECT_TOO_LONG,
+        count,
+    )
 
     said = {FETCH_OFFSITE_REDIRECT: "redirected to another site (not followed)",
+            FETCH_REDIRECT_TOO_LONG: "redirected to a URL longer than URLLENGTH_LIMIT (not followed)",
             FETCH_DECOMPRESSED_TOO_LARGE: "dropped: larger than DOWNLOAD_MAXSIZE once decompressed",
             EXTRACT_DEPTH_LIMIT: "rejected: nested deeper than the HTML parser reads (text cut)"}
     return "; ".join(f"{count(stats, key)} {words}" for key, words in said.items() if count(stats, key))
@@ -110,14 +118,15 @@ def _console(args: argparse.Namespace, settings: Any) -> None:
 
 
 def _crawl_and_report(args: argparse.Namespace, sites: list[str], spider_args: dict[str, dict[str, str]],
-                      settings: Any) -> int:
+                      settings: Any, engine: Any) -> int:
+    """Run the crawls on ``engine`` (the command's one engine, checked at the schema head: the crawls reuse its
+    connections instead of opening the archive again), report them from it, then dispose it."""
     from cqnews.db.session import checkpoint
     from cqnews.runner import run_crawls
 
     _console(args, settings)
-    engine = ready_engine(args)
     say(f"crawling {', '.join(sites)} into {engine.url.render_as_string(hide_password=True)}", file=sys.stderr)
-    results = run_crawls(settings, sites, spider_args)
+    results = run_crawls(settings, sites, spider_args, engine=engine)
     code = _report(engine, results)
     checkpoint(engine)  # the archive file alone holds the crawl (its connections never close: gc.freeze below)
     engine.dispose()
@@ -140,14 +149,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     for site in sites:
         known_site_or_error(settings, site)
     spider_args = {s: {"base_url": args.base_url} for s in sites} if args.base_url else {}
+    if getattr(args, "distributed", False) and len(sites) != 1:
+        raise CliError("--distributed crawls one site: name exactly one", 2)
     if not args.no_config:
         spider_args = _config_entries(args, settings, sites) | spider_args
+    engine = ready_engine(args)  # refuse an archive not at head before any work (Redis included)
     if getattr(args, "distributed", False):
-        if len(sites) != 1:
-            raise CliError("--distributed crawls one site: name exactly one", 2)
-        ready_engine(args).dispose()  # refuse an archive not at head before touching Redis
         _join_distributed(settings, sites[0], worker=False)
-    return _crawl_and_report(args, sites, spider_args, settings)
+    return _crawl_and_report(args, sites, spider_args, settings, engine)
 
 
 # Above the spider's own custom_settings ("spider", 30), as the daemon's -s are; below the command line's -s (40).
@@ -185,8 +194,8 @@ def _join_distributed(settings: Any, site: str, worker: bool, crawl_id: str | No
     from cqnews import distributed
     url = settings["CQNEWS_REDIS_URL"]
     keys = distributed.Keys(settings["CQNEWS_REDIS_PREFIX"], site)
+    client = _redis(url)
     try:
-        client = distributed.connect(url)
         if worker and crawl_id is not None:
             if distributed.current_crawl(client, keys) != crawl_id:
                 client.close()
@@ -210,20 +219,34 @@ def _join_distributed(settings: Any, site: str, worker: bool, crawl_id: str | No
     return crawl_id
 
 
+def _redis(url: str) -> Any:
+    """A client on the Redis server at ``url`` that answered, else one line: a bad URL (2) or no server (1)."""
+    from cqnews import distributed
+
+    try:
+        return distributed.connect(url)
+    except ValueError as exc:  # redis-py's word for a URL it cannot read
+        raise CliError(f"CQNEWS_REDIS_URL={distributed.safe_url(url)!r} is not a Redis URL: {exc}", 2) from None
+    except distributed.RedisError as exc:
+        raise CliError(f"Redis cannot be reached at {distributed.safe_url(url)} (CQNEWS_REDIS_URL): {exc}") from None
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     settings.set("LOG_LEVEL", args.log_level or settings.get("LOG_LEVEL"), priority="cmdline")
     if args.idle_timeout is not None:
         settings.set("CQNEWS_WORKER_IDLE_SECONDS", args.idle_timeout, priority="cmdline")
     known_site_or_error(settings, args.site)
-    ready_engine(args).dispose()
+    engine = ready_engine(args)
     if args.forever:
+        engine.dispose()  # each crawl it joins is a process of its own, with its own engine
         return _work_forever(args, settings)
     if _join_distributed(settings, args.site, worker=True, crawl_id=args.crawl_id) is None:
+        engine.dispose()
         say(f"cqnews: {_NO_WORK.format(site=args.site)} (crawl {args.crawl_id} has ended)", file=sys.stderr)
         return 0
     spider_args = {args.site: {"base_url": args.base_url}} if args.base_url else {}
-    return _crawl_and_report(args, [args.site], spider_args, settings)
+    return _crawl_and_report(args, [args.site], spider_args, settings, engine)
 
 
 def _work_forever(args: argparse.Namespace, settings: Any) -> int:
@@ -234,10 +257,7 @@ def _work_forever(args: argparse.Namespace, settings: Any) -> int:
     logging.basicConfig(level=args.log_level or "INFO", stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     url = settings["CQNEWS_REDIS_URL"]
-    try:
-        client = distributed.connect(url)
-    except distributed.RedisError as exc:
-        raise CliError(f"Redis cannot be reached at {distributed.safe_url(url)} (CQNEWS_REDIS_URL): {exc}") from None
+    client = _redis(url)
     say(f"worker for {args.site}: joining each distributed crawl of it (queue in {distributed.safe_url(url)}) "
           f"until SIGTERM/SIGINT", file=sys.stderr)
     keys = distributed.Keys(settings["CQNEWS_REDIS_PREFIX"], args.site)
@@ -294,7 +314,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             say("the demo sites break the pages listed above on purpose: their errors below (Scrapy logs the 500"
                 " it gave up retrying as an ERROR) are expected, and health does not count them", file=sys.stderr)
         spider_args = {s: {"base_url": server.base_url, **_deliberate_arg(broken[s])} for s, server in servers.items()}
-        return _crawl_and_report(args, sites, spider_args, settings)
+        return _crawl_and_report(args, sites, spider_args, settings, engine)
 
 
 def _broken_text(broken: dict[str, int] | None) -> str:
@@ -336,10 +356,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     except RecordError as exc:
         raise CliError(str(exc), 2) from None
     for path in dict.fromkeys(recording.merged):
-        say(f"{path}: recorded more than once (URLs differing only in their query); the last fetch is kept",
+        say(f"cqnews: {path}: recorded more than once (URLs differing only in their query); the last fetch is kept",
             file=sys.stderr)
     for url, why in recording.failed:
-        say(f"not recorded: {url} ({why})", file=sys.stderr)
+        say(f"cqnews: not recorded: {url} ({why})", file=sys.stderr)
     say(f"recorded {len(set(recording.stored))} of {len(args.urls)} URLs into {folder}")
     return 1 if recording.failed else 0
 

@@ -1,6 +1,7 @@
 """End to end: a real Scrapy crawl over HTTP of the reconstructed demo sites into a real archive, on both backends."""
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
@@ -175,6 +176,62 @@ def test_unreachable_site_is_recorded_with_a_clear_message(archive_url: str, tmp
     assert "Connection was refused" in result.stderr
     run = runs(archive_url)[-1]
     assert run.pages_fetched == 0 and run.errors >= 1 and run.articles_new == 0
+
+
+COUNTED_CLI = Path(__file__).resolve().parent / "counted_cli.py"
+
+
+def test_a_crawl_opens_the_archive_once(archive_url: str, tmp_path: Path) -> None:
+    """The CLI opens the archive to check its schema; the crawl then works on that engine's connections instead
+    of building an engine of its own and connecting again (counted over every pool of the crawl's process)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    counts = tmp_path / "counts.json"
+    with FixtureSite(copy_site("cbg", tmp_path)) as server:
+        result = subprocess.run([sys.executable, "-P", str(COUNTED_CLI), str(counts), "crawl", "cbg", "--base-url",
+                                 server.base_url], cwd=tmp_path, capture_output=True, text=True, timeout=240,
+                                stdin=subprocess.DEVNULL, env=dict(os.environ) | {
+                                    "CQNEWS_DATABASE_URL": archive_url, "CQNEWS_DOWNLOAD_DELAY": "0",
+                                    "CQNEWS_AUTOTHROTTLE": "0", "CQNEWS_RETRY_TIMES": "0"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = runs(archive_url)[-1]
+    assert (run.status, run.articles_new) == ("finished", len(expected_articles("cbg")))  # the crawl did write
+    opened = json.loads(counts.read_text())
+    assert opened["pools"] == 1, opened
+    assert opened["connections"] <= 2, opened  # the crawl's thread and its store's writer thread, at most
+
+
+# Scrapy's start-up and closing report, one line of each kind (cli.crawl shows them at --verbose only).
+SCRAPY_CHATTER = ("[scrapy.utils.log] INFO: Scrapy ", "[scrapy.crawler] INFO: Overridden settings",
+                  "[scrapy.middleware] INFO: Enabled extensions", "[scrapy.core.engine] INFO: Spider opened",
+                  "[scrapy.statscollectors] INFO: Dumping Scrapy stats")
+# The progress line as drawn: a carriage return (which reading stderr as text turns into a newline), the counts,
+# and "erase to the end of the line".
+PROGRESS_LINE = re.compile(r"[\r\n]cbg: (\d+) pages, \d+ articles \(\d+ new, \d+ updated\), [\d.]+ pages/s\x1b\[K")
+
+
+def test_crawl_output_is_quiet_unless_verbose_and_shows_progress(archive_url: str, tmp_path: Path) -> None:
+    """Without --verbose a crawl prints its summary and what went wrong, not Scrapy's report; --verbose adds the
+    report; --progress (on by itself at a terminal) redraws one line with the counts, cleared before the summary."""
+    with FixtureSite(copy_site("cbg", tmp_path)) as server:
+        # a delay between requests makes the crawl last several of the line's 1 s redraws, on any machine
+        verbose = cqnews(["crawl", "cbg", "--base-url", server.base_url, "--verbose", "--progress"], archive_url,
+                         tmp_path, env={"CQNEWS_DOWNLOAD_DELAY": "0.6"})
+        quiet = cqnews(["crawl", "cbg", "--base-url", server.base_url], archive_url, tmp_path)
+    assert quiet.returncode == 0 and verbose.returncode == 0, verbose.stderr[-2000:] + quiet.stderr[-2000:]
+    for result in (quiet, verbose):
+        assert "site  status" in result.stdout and "cbg   finished" in result.stdout  # the summary, as before
+    assert not [line for line in SCRAPY_CHATTER if line in quiet.stderr], quiet.stderr[-3000:]
+    assert "pages/s\x1b[K" not in quiet.stderr  # stderr is not a terminal: no progress line by default
+    assert all(line in verbose.stderr for line in SCRAPY_CHATTER), verbose.stderr[-3000:]
+    drawn = [int(pages) for pages in PROGRESS_LINE.findall(verbose.stderr)]
+    assert drawn and max(drawn) > 0, repr(verbose.stderr[-2000:])
+    assert drawn == sorted(drawn)  # the counts only grow
+    after_the_last = verbose.stderr.rsplit("pages/s\x1b[K", 1)[1]
+    assert re.match(r"[\r\n]\x1b\[K", after_the_last), repr(after_the_last[:200])  # cleared, not left in the way
 
 
 def test_crawl_refuses_an_archive_not_at_head(database_url: str, tmp_path: Path) -> None:
@@ -392,3 +449,58 @@ class GzipBombSite(FixtureSite):
 
         body = gzip.compress(b"<html><body>" + b" " * 4 * 1024 * 1024 + b"</body></html>")
         return 200, {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}, body
+
+
+
+def test_a_redirect_to_a_url_longer_than_scrapy_fetches_is_counted_once(archive_url: str, tmp_path: Path) -> None:
+    """Scrapy drops links longer than URLLENGTH_LIMIT (2,083 characters) as the spider yields them, but follows a
+    redirect to one (on PostgreSQL a page at a URL of ~4,000 characters then failed to store, with a traceback, on
+    every crawl). Such a redirect is counted under its own key with one log line and not followed; its page is
+    lost once (not also an ignored or failed fetch, or a failed store); one to exactly 2,083 is followed, stored."""
+    import json
+    import random
+
+    from cqnews.db.models import Page
+
+    root = copy_site("cbg", tmp_path)
+    spec = expected("cbg")
+    base = spec["articles"][0]["path"].rsplit("/", 1)[0]
+    manifest = json.loads((root / "site.json").read_text("utf-8"))
+    listing = root / spec["start_paths"][0].lstrip("/")
+    with FixtureSite(root) as server:
+        def target(length: int) -> str:  # a path whose URL on this server is ``length`` characters, incompressible
+            stem = f"{server.base_url}{base}/"
+            return f"{base}/{random.Random(length).randbytes(length).hex()[:length - len(stem) - 5]}.html"
+
+        too_long, far_too_long, at_limit = target(2084), target(4000), target(2083)
+        redirects = {f"{base}/{'0' * 32}.html": too_long, f"{base}/{'1' * 32}.html": at_limit,
+                     f"{base}/{'2' * 32}.html": far_too_long}
+        for source, location in redirects.items():
+            manifest["routes"][source] = {"status": 301, "location": location}
+            manifest["routes"][location] = {"file": spec["articles"][0]["path"].lstrip("/")}  # a duplicate
+        (root / "site.json").write_text(json.dumps(manifest), "utf-8")
+        links = "".join(f'<a href="{source}">x</a>' for source in redirects)
+        listing.write_text(listing.read_text("utf-8").replace("</body>", f"{links}</body>"), "utf-8")
+        result = cqnews(["crawl", "cbg", "--base-url", server.base_url], archive_url, tmp_path)
+        fetched = {path for _method, path, _status in server.hits}
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr and "ERROR" not in result.stderr, result.stderr[-3000:]
+    assert len(server.base_url + too_long) == 2084 and len(server.base_url + at_limit) == 2083
+    assert too_long not in fetched and far_too_long not in fetched and at_limit in fetched
+    said = [line for line in result.stderr.splitlines() if "URLLENGTH_LIMIT" in line]
+    assert len(said) == 3, said  # a log line each, and the summary's line of losses
+    assert sorted(line.split(" [")[1].split(" not followed")[0] for line in said[:2]) == [
+        "cqnews.middlewares] WARNING: redirect to a URL of 2084 characters (URLLENGTH_LIMIT: 2083)",
+        "cqnews.middlewares] WARNING: redirect to a URL of 4000 characters (URLLENGTH_LIMIT: 2083)"]
+    assert "cbg: 2 redirected to a URL longer than URLLENGTH_LIMIT (not followed)" in said[2]
+    run = runs(archive_url)[-1]
+    assert run.status == "finished" and run.articles_new == len(expected_articles("cbg"))
+    assert run.stats.get("cqnews/fetch/redirect_url_too_long") == 2
+    # lost once: not also ignored, failed (the fixture's own 404 is the one error) or a failed store
+    assert "cqnews/fetch/ignored" not in run.stats and run.stats.get("cqnews/fetch/errors") == 1
+    assert not [key for key in run.stats if key.startswith(("cqnews/store/failed", "cqnews/item_errors"))]
+    assert run.articles_duplicate == 1  # the page at 2,083 characters, stored as a copy of the article it serves
+    engine = make_engine(archive_url)
+    with make_sessionmaker(engine)() as session:
+        assert session.scalar(select(Page.id).where(Page.url == server.base_url + at_limit)) is not None
+    engine.dispose()
