@@ -352,10 +352,7 @@ def match_expression(query: Query, dialect: str, narrowing: Narrowing = Narrowin
     lite = dialect == "sqlite"
     base = fts5_expression(query, "title body") if lite else tsquery_expression(query)
     AND, OR, NOT = (" AND ", " OR ", " NOT ") if lite else (" & ", " | ", " & !")
-    # (a query the text decides anyway pre-filters titles by one token a piece: a title condition in the match
-    # costs each of its tokens' whole posting list)
-    titles = [f"({_title_group(g if query.exact else [piece_tokens(p)[0] for p in g], dialect)})"
-              for g in query.groups]
+    titles = [f"({_title_group(g, dialect)})" for g in query.groups]
     expr = base
     if narrowing.title_any:
         expr = f"({base}){AND}({OR.join(titles)})"
