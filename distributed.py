@@ -557,7 +557,7 @@ class RedisScheduler:
             last = True  # cannot tell: give the lock back rather than block the site for a lease
         if not archive_enabled(self.crawler.settings):
             return
-        engine = ArchiveEngine.of(self.crawler)  # the crawl's; ArchiveEngine disposes it after this handler
+        engine = ArchiveEngine.of(self.crawler)  # the crawl's (disposed later by its owner)
         self._record_no_work(engine, reason)
         if last:
             self._release_lock(engine, spider.name)

@@ -218,7 +218,11 @@ def load_config(settings: Any, known_sites: list[str], path: str | None = None) 
             data = tomllib.loads(file.read_text("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ScheduleError(f"{path}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ScheduleError(f"{path}: cannot be read: {exc.strerror}") from None
         source = str(file)
+    elif file.is_dir():
+        raise ScheduleError(f"schedule file {path} is a folder; name the .toml file in it")
     elif path != DEFAULT_SCHEDULE_FILE:
         raise ScheduleError(f"schedule file not found: {path}")
     else:

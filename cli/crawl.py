@@ -298,7 +298,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not sites:
         raise CliError(f"no fixture sites under {fixtures}", 2)
     engine = engine_of(args, create=True)
-    if migrate.current_revision(engine) != migrate.head_revision(engine):
+    if migrate.current_revision(engine) != migrate.head_revision():
         say("migrating the archive to the current schema (alembic upgrade head)", file=sys.stderr)
         migrate.upgrade(engine)
     with ExitStack() as stack:

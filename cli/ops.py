@@ -185,7 +185,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.db_command == "upgrade":
         migrate.upgrade(engine, args.revision)
         say(f"{shown}: at revision {migrate.current_revision(engine)}")
-        if migrate.current_revision(engine) == migrate.head_revision(engine):
+        if migrate.current_revision(engine) == migrate.head_revision():
             from cqnews.db.fulltext import missing, stale
             from cqnews.db.session import make_sessionmaker
 
@@ -207,7 +207,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         migrate.downgrade(engine, args.revision)
         say(f"{shown}: at revision {migrate.current_revision(engine) or 'base (empty)'}")
     elif args.db_command == "current":
-        current, head = migrate.current_revision(engine), migrate.head_revision(engine)
+        current, head = migrate.current_revision(engine), migrate.head_revision()
         if not migrate.is_known(current):
             raise CliError(str(migrate.DatabaseFromTheFuture(str(current), head)))
         state = "up to date" if current == head else f"behind: head is {head}, run `cqnews db upgrade`"

@@ -288,7 +288,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
         if not Path(path).is_file():
-            say(f"cqnews: {path}: no such file", file=sys.stderr)
+            say(f"cqnews: {path}: {'a folder, not a page file' if Path(path).is_dir() else 'no such file'}",
+                file=sys.stderr)
             failed += 1
             continue
         record = extract_file(path)

@@ -88,11 +88,11 @@ def require_known(engine: Engine) -> None:
     """Refuse to migrate from a revision this code cannot read (Alembic would fail with "Can't locate")."""
     current = current_revision(engine)
     if not is_known(current):
-        raise DatabaseFromTheFuture(str(current), head_revision(engine))
+        raise DatabaseFromTheFuture(str(current), head_revision())
 
 
-def head_revision(engine: Engine) -> str | None:
-    """The newest revision this code ships (``engine`` is not read: the head is the code's)."""
+def head_revision() -> str | None:
+    """The newest revision this code ships."""
     return scripts().get_current_head()
 
 
@@ -105,7 +105,7 @@ def current_revision(engine: Engine) -> str | None:
 
 def require_head(engine: Engine) -> None:
     """Refuse to write to an archive whose schema is older or newer than this code's."""
-    current, head = current_revision(engine), head_revision(engine)
+    current, head = current_revision(engine), head_revision()
     if not is_known(current):
         raise DatabaseFromTheFuture(str(current), head)
     if current != head:

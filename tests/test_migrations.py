@@ -26,7 +26,7 @@ def test_upgrade_check_downgrade_upgrade(database_url: str) -> None:
     assert migrate.current_revision(engine) is None
 
     migrate.upgrade(engine)
-    assert migrate.current_revision(engine) == migrate.head_revision(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()
     engine.dispose()
 
 
