@@ -537,8 +537,9 @@ class Daemon:
     def obey(self) -> None:
         """The operators' requests (db/controls.py): start the crawls asked for, log pauses as they change."""
         try:
-            asked = controls.take_run_requests(self.engine)
-            paused = set(controls.paused(self.engine))
+            found = controls.pending(self.engine)  # one query when idle
+            asked = controls.take_run_requests(self.engine, found.asked)
+            paused = set(found.paused)
         except SQLAlchemyError as exc:
             log.error("cannot read the operators' requests: %s", str(exc).splitlines()[0])
             return
@@ -560,6 +561,10 @@ class Daemon:
     def _enforce_cancels(self) -> None:
         """A crawl of ours still running CQNEWS_CANCEL_GRACE_SECONDS after ``cqnews cancel`` (its progress updates,
         which read the request, are off or stuck) gets SIGTERM to its process group, then SIGKILL."""
+        with self._guard:
+            ours = {c.pid: c for c in self._children.values() if c.pid not in self._stopped}
+        if not ours:  # no crawl of ours runs (the idle daemon): no query
+            return
         now = datetime.now(UTC)
         try:
             overdue = [r for r in runs.running_runs(self.engine) if r.cancel_requested_at is not None
@@ -567,8 +572,6 @@ class Daemon:
         except SQLAlchemyError as exc:
             log.error("cannot read the cancel requests: %s", str(exc).splitlines()[0])
             return
-        with self._guard:
-            ours = {c.pid: c for c in self._children.values() if c.pid not in self._stopped}
         assert self.scheduler is not None
         for run in overdue:
             child = ours.get(run.pid or -1)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -81,38 +82,74 @@ def health_report(args: argparse.Namespace, settings: Any, engine: Any, now: dat
     return daemon, liveness, config, health, paused
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    from datetime import UTC
+@dataclass(frozen=True)
+class StatusReport:
+    """What `cqnews status` found, as of ``now``: its table, its JSON and its exit code come from this alone, and so
+    does the web reader's ``/api/status`` (the same JSON; 503 where status exits 1)."""
 
-    from cqnews.db import runs
-    from cqnews.health import DaemonAlive, DaemonDead
+    daemon: Any
+    liveness: Any
+    config: Any
+    health: list[Any]
+    paused: dict[str, datetime]
+    unheld: list[str]  # scheduled sites that no live daemon crawls
+    now: datetime
 
-    settings = settings_of(args)
-    engine = ready_engine(args)
-    now = datetime.now(UTC)
-    daemon, liveness, config, health, paused = health_report(args, settings, engine, now)
-    unhealthy = [h for h in health if not h.ok]
-    dead = isinstance(liveness, DaemonDead)  # a daemon that died holding the archive: its schedules run no more
-    unheld = unheld_sites(config, daemon, liveness, runs.scheduled_ever(engine))
-    failing = bool(unhealthy or unheld)
-    if args.format == "json":
-        say(json_text({
+    @property
+    def unhealthy(self) -> list[Any]:
+        return [h for h in self.health if not h.ok]
+
+    @property
+    def failing(self) -> bool:
+        """Exit 1: a site is unhealthy, or a scheduled site has no live daemon to crawl it."""
+        return bool(self.unhealthy or self.unheld)
+
+    def json(self) -> str:
+        from cqnews.health import DaemonAlive
+
+        daemon, now = self.daemon, self.now
+        return json_text({
             "daemon": None if daemon is None else {
-                "running": isinstance(liveness, DaemonAlive), "holder": daemon.holder, "host": daemon.host,
+                "running": isinstance(self.liveness, DaemonAlive), "holder": daemon.holder, "host": daemon.host,
                 "pid": daemon.pid, "since": iso_time(daemon.acquired_at), "last_seen": iso_time(daemon.last_seen),
-                "lease_until": iso_time(daemon.expires_at), "text": daemon_text(liveness)},
-            "healthy": not unhealthy,
-            "unattended": unheld,  # scheduled sites that no live daemon crawls
-            "sites": [{"site": h.site, "ok": h.ok, "verdict": verdict(h.problems), "paused": h.site in paused,
+                "lease_until": iso_time(daemon.expires_at), "text": daemon_text(self.liveness)},
+            "healthy": not self.unhealthy,
+            "unattended": self.unheld,
+            "sites": [{"site": h.site, "ok": h.ok, "verdict": verdict(h.problems), "paused": h.site in self.paused,
                        "problems": [problem_text(p) for p in h.problems],
                        "schedule": h.schedule, "next_run": iso_time(h.next_run),
                        "runs": [{"id": r.id, "trigger": r.trigger, "status": r.status, "reason": r.finish_reason,
                                  "started": iso_time(r.started_at), "finished": iso_time(r.finished_at),
                                  "pages": r.pages_fetched, "pages_per_minute": r.pages_per_minute(now),
                                  "new": r.articles_new, "errors": r.errors}
-                                for r in h.runs]} for h in health],
-        }, indent=1))
-        return 1 if failing else 0
+                                for r in h.runs]} for h in self.health],
+        }, indent=1)
+
+
+def status_report(args: argparse.Namespace, settings: Any, engine: Any, now: datetime) -> StatusReport:
+    from cqnews.db import runs
+
+    daemon, liveness, config, health, paused = health_report(args, settings, engine, now)
+    unheld = unheld_sites(config, daemon, liveness, runs.scheduled_ever(engine))
+    return StatusReport(daemon, liveness, config, health, paused, unheld, now)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
+    from cqnews.db import runs
+    from cqnews.health import DaemonDead
+
+    settings = settings_of(args)
+    engine = ready_engine(args)
+    now = datetime.now(UTC)
+    report = status_report(args, settings, engine, now)
+    if args.format == "json":
+        say(report.json())
+        return 1 if report.failing else 0
+    liveness, config, health, paused = report.liveness, report.config, report.health, report.paused
+    unhealthy, unheld = report.unhealthy, report.unheld
+    dead = isinstance(liveness, DaemonDead)  # a daemon that died holding the archive: its schedules run no more
     say(daemon_text(liveness))
     say(f"schedules: {config.source}")
     for site, at in sorted(paused.items()):
@@ -138,7 +175,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"(schedules: {config.source}; start one with `cqnews daemon`)", file=sys.stderr)
     for h in unhealthy:
         say(f"cqnews: {h.site}: {verdict(h.problems)}", file=sys.stderr)
-    return 1 if failing else 0
+    return 1 if report.failing else 0
 
 
 def unheld_sites(config: Any, daemon: Any, liveness: Any, scheduled_ever: bool) -> list[str]:

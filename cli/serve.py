@@ -28,7 +28,7 @@ def is_loopback(host: str) -> bool:
 def reader_of(args: argparse.Namespace) -> Any:
     """The web reader's sources, from the command line and settings: the archive (at the schema head), the token,
     and the health judgement and wording of `cqnews status`."""
-    from cqnews.cli.ops import health_report
+    from cqnews.cli.ops import health_report, status_report
     from cqnews.cli.render import problem_text
     from cqnews.web.reading import Reader
 
@@ -42,7 +42,11 @@ def reader_of(args: argparse.Namespace) -> Any:
     def health(now: datetime) -> Any:
         return health_report(args, settings, engine, now)[3]
 
-    return Reader(engine=engine, health=health, describe=problem_text, token=token)
+    def status(now: datetime) -> tuple[str, bool]:
+        report = status_report(args, settings, engine, now)
+        return report.json(), report.failing
+
+    return Reader(engine=engine, health=health, describe=problem_text, status=status, token=token)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -8,6 +8,7 @@ so two daemons' ticks or a tick and a restart never crawl twice for one request.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import Engine, select, update
 
@@ -45,11 +46,27 @@ def paused(engine: Engine) -> dict[str, datetime]:
         return {site: at for site, at in rows if at is not None}
 
 
-def take_run_requests(engine: Engine) -> list[str]:
-    """The sites asked to run now, each request cleared as it is taken (compare-and-swap on its time)."""
+class Pending(NamedTuple):
+    paused: dict[str, datetime]  # site -> since when
+    asked: list[tuple[str, datetime]]  # (site, when its run was asked for), not taken yet
+
+
+def pending(engine: Engine) -> Pending:
+    """The pauses and the run requests, in one query: the daemon reads them every few seconds, idle or not, and
+    on PostgreSQL each query is a round trip (and a rollback) of CPU that an idle daemon should not spend."""
     with engine.connect() as conn:
-        asked = conn.execute(select(SiteControl.site, SiteControl.run_requested_at)
-                             .where(SiteControl.run_requested_at.is_not(None))).all()
+        rows = conn.execute(select(SiteControl.site, SiteControl.paused_at, SiteControl.run_requested_at)
+                            .where(SiteControl.paused_at.is_not(None) | SiteControl.run_requested_at.is_not(None)))
+        found = rows.all()
+    return Pending({site: at for site, at, _ in found if at is not None},
+                   [(site, at) for site, _, at in found if at is not None])
+
+
+def take_run_requests(engine: Engine, asked: list[tuple[str, datetime]] | None = None) -> list[str]:
+    """The sites asked to run now (``asked``: as :func:`pending` read them), each request cleared as it is taken
+    (compare-and-swap on its time)."""
+    if asked is None:
+        asked = pending(engine).asked
     taken = []
     for site, at in asked:
         with engine.begin() as conn:

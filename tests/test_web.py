@@ -25,7 +25,7 @@ from cqnews.cli.parser import build_parser
 from cqnews.cli.serve import reader_of
 from cqnews.web.app import create_app
 
-from helpers import BACKENDS, HOSTILE_TITLE, assert_one_line_error, cqnews, web_database
+from helpers import BACKENDS, HOSTILE_TITLE, assert_one_line_error, cqnews, postgres_database, web_database
 
 TOKEN = "t0ken-for-tests"
 
@@ -233,17 +233,56 @@ def test_every_page_forbids_scripts_of_others_and_leaks_no_address(site: dict[st
 
 def test_with_a_token_every_request_needs_it(site: dict[str, Any]) -> None:
     base = site["guarded"]
-    for path in ("/", "/api/sites", "/metrics", "/static/style.css", f"/article/{site['changed']}/raw"):
+    for path in ("/", "/api/sites", "/api/status", "/metrics", "/static/style.css", f"/article/{site['changed']}/raw"):
         status, headers, _ = fetch(base + path)
         assert status == 401 and headers["www-authenticate"] == "Bearer", path
     assert fetch(base + "/api/runs", {"Authorization": "Bearer wrong"})[0] == 401
     assert fetch(base + "/api/runs", {"Authorization": f"Bearer {TOKEN}"})[0] == 200
+    assert fetch(base + "/api/status", {"Authorization": f"Bearer {TOKEN}"})[0] == 503  # cbg's crawl was killed
     status, headers, _ = fetch(f"{base}/sites?token={TOKEN}")
     assert status == 200 and headers["set-cookie"].endswith("; HttpOnly; SameSite=Strict; Path=/")
     cookie = headers["set-cookie"].split(";")[0]
     assert TOKEN not in cookie  # the browser keeps a digest, not the token
     assert fetch(base + "/metrics", {"Cookie": cookie})[0] == 200
     assert fetch(base + "/metrics", {"Cookie": f"cqnews_token={TOKEN}"})[0] == 401
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_api_status_is_what_cqnews_status_prints_with_503_where_it_exits_1(backend: str, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """An uptime monitor's view: a healthy archive (a good crawl of cq_people, nothing scheduled) is 200; the same
+    archive judged against a schedule file that names cq_people, with no daemon to crawl it, is 503. Either way the
+    body is the JSON `cqnews status --format json` prints, judged from the same folder and file."""
+    from cqnews.db import runs as run_rows
+    from cqnews.db.migrate import upgrade
+    from cqnews.db.session import make_engine
+    from cqnews.stats import REQUESTS
+
+    monkeypatch.chdir(tmp_path)  # the server and the CLI judge the same schedule files, from the same folder
+    (tmp_path / "unscheduled.toml").write_text('default = "off"\n', "utf-8")
+    (tmp_path / "scheduled.toml").write_text('default = "off"\n[sites.cq_people]\ncron = "7 */3 * * *"\n', "utf-8")
+    with contextlib.ExitStack() as stack:
+        database = f"sqlite:///{tmp_path / 'archive.db'}" if backend == "sqlite" else stack.enter_context(
+            contextlib.contextmanager(postgres_database)())
+        engine = make_engine(database)
+        stack.callback(engine.dispose)
+        upgrade(engine)
+        run = run_rows.start_run(engine, "cq_people", run_rows.RunTrigger.MANUAL, 4242)
+        run_rows.finish_run(engine, run, run_rows.RunStatus.FINISHED, "finished",
+                            {"pages_fetched": 12, "articles_new": 3, "errors": 0}, {REQUESTS: 12})
+        for config, code, exit_code in ((["--config", "unscheduled.toml"], 200, 0),
+                                        (["--config", "scheduled.toml"], 503, 1)):
+            reader = reader_of(build_parser().parse_args(["--database-url", database, "serve", *config]))
+            stack.callback(reader.engine.dispose)
+            url = stack.enter_context(serving(create_app(reader)))
+            status, headers, body = fetch(f"{url}/api/status")
+            printed = cqnews(["status", *config, "--format", "json"], database, tmp_path)
+            assert (status, printed.returncode) == (code, exit_code), printed.stdout
+            assert headers["content-type"].startswith("application/json")
+            assert json.loads(body) == json.loads(printed.stdout)
+            answer = json.loads(body)
+            assert [(s["site"], s["ok"]) for s in answer["sites"]] == [("cq_people", True)]
+            assert answer["unattended"] == ([] if code == 200 else ["cq_people"])
 
 
 def test_serve_refuses_a_network_address_without_a_token(tmp_path: Path) -> None:

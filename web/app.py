@@ -240,6 +240,16 @@ def api_runs(request: Request) -> Response:
     return JSON(reading.runs_record(_reader(request), request.query_params))
 
 
+def api_status(request: Request) -> Response:
+    """What `cqnews status --format json` prints, with 503 where it exits 1: a load balancer or an uptime monitor
+    polls this instead of running the CLI."""
+    from datetime import UTC
+
+    text, failing = _reader(request).status(datetime.now(UTC))
+    return Response(text + "\n", 503 if failing else 200, media_type="application/json",
+                    headers={"cache-control": "no-store"})
+
+
 # -- errors ----------------------------------------------------------------------------------------------
 
 def _wants_json(request: Request) -> bool:
@@ -279,7 +289,7 @@ def create_app(reader: reading.Reader) -> Starlette:
         Route("/sites", sites_page), Route("/runs", runs_page), Route("/metrics", metrics),
         Route("/api/search", api_search), Route(f"/api/article/{int_id}", api_article),
         Route(f"/api/article/{int_id}/versions", api_versions), Route(f"/api/article/{int_id}/diff", api_diff),
-        Route("/api/sites", api_sites), Route("/api/runs", api_runs),
+        Route("/api/sites", api_sites), Route("/api/runs", api_runs), Route("/api/status", api_status),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ], exception_handlers={HTTPException: http_error, OperationalError: archive_unreachable,
                            Exception: server_error})

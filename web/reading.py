@@ -46,6 +46,8 @@ class Reader:
     engine: Engine
     health: Callable[[datetime], list[SiteHealth]]
     describe: Callable[[Problem], str]
+    # `cqnews status --format json`'s text and whether status would exit 1, as of a time (for /api/status)
+    status: Callable[[datetime], tuple[str, bool]]
     token: str | None = None
 
     def session(self) -> Session:
