@@ -24,17 +24,17 @@ import logging
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from cqnews.cputime import StageTimes
 from cqnews.db import fulltext
 from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, Site, UrlAlias
-from cqnews.db.neardup import fingerprint_article
+from cqnews.db.neardup import fingerprint_columns, story_of
 from cqnews.db.records import ArticleRecord, Capture, UnchangedVisit
 from cqnews.db.revisit import next_visit, parse_ladder
 from cqnews.db.session import make_sessionmaker, upsert, upsert_for
@@ -58,9 +58,10 @@ class RevisitPolicy:
     ladder: tuple[timedelta, ...] = field(default_factory=lambda: parse_ladder("1h,6h,1d,3d"))
     max_age: timedelta = timedelta(days=30)
 
-    def schedule(self, article: Article, step: int, seen_at: Any) -> None:
-        article.revisit_step = step
-        article.next_visit_at = next_visit(step, seen_at, article.first_seen, self.ladder, self.max_age)
+    def schedule(self, step: int, seen_at: datetime, first_seen: datetime) -> dict[str, Any]:
+        """An article's revisit columns at rung ``step`` of the ladder."""
+        return {"revisit_step": step,
+                "next_visit_at": next_visit(step, seen_at, first_seen, self.ladder, self.max_age)}
 
 
 @dataclass(frozen=True)
@@ -129,33 +130,33 @@ class Archive:
         raise AssertionError("unreachable")
 
     def _write_article(self, session: Session, article: ArticleRecord) -> Recorded:
-        site_id = self._site_ids[article.site]
-        page_id = store_page(session, article.capture, self.cpu)
+        conn = session.connection()
+        page_id = store_page(conn, article.capture, self.cpu)
         for part in article.parts:
-            store_page(session, part, self.cpu)
-        recorded, written = _record_article(session, article, site_id, page_id, self.revisit)
-        if written is not None:  # a new article or a new version
-            stored = session.get(Article, recorded.article_id)  # in the session already: no query
-            assert stored is not None
+            store_page(conn, part, self.cpu)
+        recorded, written = _record_article(conn, article, self._site_ids[article.site], page_id, self.revisit)
+        if written is not None:  # a new article or a new version: index it, link it to the story it reposts
             with self.cpu.timed(CPU_INDEX):
-                if fulltext.index_version(session, stored, written, article.site):  # same transaction
+                doc = fulltext.make_doc(recorded.article_id, written.version_id, article.site, article.title,
+                                        article.text, article.published_at, written.first_seen,
+                                        _clip(article.author), _clip(article.source))
+                if fulltext.write_docs(session, [doc]):  # same transaction
                     recorded = replace(recorded, title_only=True)
-            if article.simhash is not None:
-                fingerprint_article(session, stored, article.simhash, len(article.text))
+            if article.simhash is not None and written.duplicate_of is None:
+                story = story_of(conn, recorded.article_id, article.simhash, len(article.text))
+                if story is not None:
+                    conn.execute(_UPDATE_ARTICLE, {"b_id": recorded.article_id, "duplicate_of": story})
         return recorded
 
     def _write_visit(self, session: Session, visit: UnchangedVisit) -> Recorded:
-        article = _find(session, url_key(visit.url), visit.seen_at)
+        conn = session.connection()
+        article = _find(conn, url_key(visit.url), visit.seen_at)
         if article is None:
             return Recorded(Outcome.UNKNOWN, 0, 0)
         if visit.capture is not None:  # the same bytes again: count the fetch on the stored capture
-            store_page(session, visit.capture, self.cpu)
-        latest = _latest(session, article)
-        latest.last_seen = max(latest.last_seen, visit.seen_at)
-        latest.seen_count += 1
-        article.last_seen = max(article.last_seen, visit.seen_at)
-        self.revisit.schedule(article, article.revisit_step + 1, visit.seen_at)
-        session.flush()
+            store_page(conn, visit.capture, self.cpu)
+        latest = _latest(conn, article)
+        _seen_again(conn, article, latest, visit.seen_at, self.revisit)
         return Recorded(Outcome.NOT_MODIFIED, article.id, latest.version_no)
 
     def _site_id(self, name: str, title: str) -> int:
@@ -177,7 +178,7 @@ def _raise_or_return(result: Recorded | Exception) -> Recorded:
     return result
 
 
-def store_page(session: Session, capture: Capture, cpu: StageTimes | None = None) -> int:
+def store_page(conn: Connection, capture: Capture, cpu: StageTimes | None = None) -> int:
     """Store the response bytes once (content-addressed) and this URL's capture of them; return the page id.
 
     ``cpu`` counts the compression's CPU time (stage "compression")."""
@@ -185,9 +186,9 @@ def store_page(session: Session, capture: Capture, cpu: StageTimes | None = None
     cpu = cpu or StageTimes()
     with cpu.timed(CPU_COMPRESSION):
         data = zlib.compress(capture.body, 6)
-    blob_insert, page_upsert = _page_statements(session.get_bind().dialect.name)
-    session.execute(blob_insert, {"sha256": digest, "size": len(capture.body), "compression": "zlib", "data": data})
-    return int(session.execute(page_upsert, {
+    blob_insert, page_upsert = _page_statements(conn.dialect.name)
+    conn.execute(blob_insert, {"sha256": digest, "size": len(capture.body), "compression": "zlib", "data": data})
+    return int(conn.execute(page_upsert, {
         "url": capture.url,
         "blob_sha256": digest,
         "status": capture.status,
@@ -200,112 +201,151 @@ def store_page(session: Session, capture: Capture, cpu: StageTimes | None = None
     }).scalar_one())
 
 
+# The per-article write is Core statements on the session's connection, not ORM objects: the unit of work (its
+# flushes, its identity map, an object per row) cost most of the store's CPU, several times the SQL itself
+# (issue 19). Each statement is built once; a write passes its values as parameters ("b_" names the ones that
+# are not column values), and an UPDATE by id sets the columns its parameters name.
+_ARTICLES = cast(Table, Article.__table__)
+_VERSIONS = cast(Table, ArticleVersion.__table__)
+_ALIASES = cast(Table, UrlAlias.__table__)
+_PAGES = cast(Table, Page.__table__)
+_BLOBS = cast(Table, RawBlob.__table__)
+
+
 @functools.cache
 def _page_statements(dialect: str) -> tuple[Any, Any]:
     """The blob insert and the capture upsert of :func:`store_page`, built once per backend (building them cost
     more CPU than running them); each write passes its values as parameters."""
-    blob = upsert_for(dialect, RawBlob).on_conflict_do_nothing(index_elements=["sha256"])
-    page = upsert_for(dialect, Page)
+    blob = upsert_for(dialect, _BLOBS).on_conflict_do_nothing(index_elements=["sha256"])
+    page = upsert_for(dialect, _PAGES)
     seen_again = page.on_conflict_do_update(
         index_elements=["url", "blob_sha256"],
-        set_={"last_fetched_at": page.excluded.last_fetched_at, "fetch_count": Page.fetch_count + 1},
-    ).returning(Page.id)
+        set_={"last_fetched_at": page.excluded.last_fetched_at, "fetch_count": _PAGES.c.fetch_count + 1},
+    ).returning(_PAGES.c.id)
     return blob, seen_again
 
 
-# The lookups of every write, built once with parameters: building a statement per article cost more CPU
-# than running it (issue 19).
-_ARTICLE_AT_KEY = select(Article).where(Article.url_key == bindparam("key"))
-_ALIAS_AT_KEY = select(UrlAlias).where(UrlAlias.url_key == bindparam("key"))
-_VERSION = select(ArticleVersion).where(ArticleVersion.article_id == bindparam("article_id"),
-                                        ArticleVersion.version_no == bindparam("version_no"))
-_FIRST_WITH_TEXT = (select(ArticleVersion).where(ArticleVersion.text_hash == bindparam("text_hash"))
-                    .order_by(ArticleVersion.id).limit(1))
+_ARTICLE_COLUMNS = (_ARTICLES.c.id, _ARTICLES.c.version_count, _ARTICLES.c.first_seen, _ARTICLES.c.last_seen,
+                    _ARTICLES.c.revisit_step, _ARTICLES.c.duplicate_of)
+_ARTICLE_AT_KEY = select(*_ARTICLE_COLUMNS).where(_ARTICLES.c.url_key == bindparam("key"))
+_ARTICLE_BY_ID = select(*_ARTICLE_COLUMNS).where(_ARTICLES.c.id == bindparam("b_id"))
+_ALIAS_AT_KEY = select(_ALIASES.c.id, _ALIASES.c.article_id, _ALIASES.c.last_seen).where(
+    _ALIASES.c.url_key == bindparam("key"))
+_VERSION = select(_VERSIONS.c.id, _VERSIONS.c.version_no, _VERSIONS.c.content_hash, _VERSIONS.c.last_seen).where(
+    _VERSIONS.c.article_id == bindparam("article_id"), _VERSIONS.c.version_no == bindparam("version_no"))
+_FIRST_WITH_TEXT = (select(_ARTICLES.c.id, _ARTICLES.c.version_count, _ARTICLES.c.last_seen)
+                    .join(_VERSIONS, _VERSIONS.c.article_id == _ARTICLES.c.id)
+                    .where(_VERSIONS.c.text_hash == bindparam("text_hash"))
+                    .order_by(_VERSIONS.c.id).limit(1))
+_INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
+_INSERT_VERSION = insert(_VERSIONS).returning(_VERSIONS.c.id)
+_INSERT_ALIAS = insert(_ALIASES)
+_UPDATE_ARTICLE = update(_ARTICLES).where(_ARTICLES.c.id == bindparam("b_id"))
+_UPDATE_ALIAS = update(_ALIASES).where(_ALIASES.c.id == bindparam("b_id"))
+_VERSION_SEEN_AGAIN = (update(_VERSIONS).where(_VERSIONS.c.id == bindparam("b_id"))
+                       .values(last_seen=bindparam("b_last_seen"), seen_count=_VERSIONS.c.seen_count + 1))
 
 
-def _find(session: Session, key: str, seen_at: Any) -> Article | None:
-    """The article at a URL key, directly or through an alias (whose ``last_seen`` moves)."""
-    article = session.scalars(_ARTICLE_AT_KEY, {"key": key}).one_or_none()
+_Row = Row[*tuple[Any, ...]]  # a row of one of the statements above, its columns by name
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What a new article or version needs next: its version's id and the article's first capture (the index),
+    and the story the article is already linked to (near-duplicates)."""
+
+    version_id: int
+    first_seen: datetime
+    duplicate_of: int | None
+
+
+def _find(conn: Connection, key: str, seen_at: datetime) -> _Row | None:
+    """The article at a URL key (its ``_ARTICLE_COLUMNS``), directly or through an alias (whose ``last_seen``
+    moves)."""
+    article = conn.execute(_ARTICLE_AT_KEY, {"key": key}).one_or_none()
     if article is None:
-        alias = session.scalars(_ALIAS_AT_KEY, {"key": key}).one_or_none()
+        alias = conn.execute(_ALIAS_AT_KEY, {"key": key}).one_or_none()
         if alias is not None:
-            alias.last_seen = max(alias.last_seen, seen_at)
-            article = alias.article
+            conn.execute(_UPDATE_ALIAS, {"b_id": alias.id, "last_seen": max(alias.last_seen, seen_at)})
+            article = conn.execute(_ARTICLE_BY_ID, {"b_id": alias.article_id}).one()
     return article
 
 
-def _latest(session: Session, article: Article) -> ArticleVersion:
-    return session.scalars(_VERSION, {"article_id": article.id, "version_no": article.version_count}).one()
+def _latest(conn: Connection, article: _Row) -> _Row:
+    return conn.execute(_VERSION, {"article_id": article.id, "version_no": article.version_count}).one()
 
 
-def _record_article(session: Session, item: ArticleRecord, site_id: int, page_id: int,
-                    revisit: RevisitPolicy) -> tuple[Recorded, ArticleVersion | None]:
-    """What the item is to the archive, and the version it wrote if it wrote one (to be indexed)."""
+def _seen_again(conn: Connection, article: _Row, latest: _Row, seen_at: datetime,
+                revisit: RevisitPolicy) -> None:
+    """The article's latest version was found again: both are seen later, and the article climbs a rung."""
+    conn.execute(_VERSION_SEEN_AGAIN, {"b_id": latest.id, "b_last_seen": max(latest.last_seen, seen_at)})
+    conn.execute(_UPDATE_ARTICLE, {"b_id": article.id, "last_seen": max(article.last_seen, seen_at),
+                                   **revisit.schedule(article.revisit_step + 1, seen_at, article.first_seen)})
+
+
+def _record_article(conn: Connection, item: ArticleRecord, site_id: int, page_id: int,
+                    revisit: RevisitPolicy) -> tuple[Recorded, _Written | None]:
+    """What the item is to the archive, and what it wrote if it wrote a version (to be indexed)."""
     key = url_key(item.canonical_url)
     seen_at = item.seen_at
-    article = _find(session, key, seen_at)
+    article = _find(conn, key, seen_at)
     if article is not None:
-        return _record_known_article(session, article, item, page_id, revisit)
+        return _record_known_article(conn, article, item, page_id, revisit)
 
-    twin = session.scalars(_FIRST_WITH_TEXT, {"text_hash": item.text_hash}).one_or_none()
+    twin = conn.execute(_FIRST_WITH_TEXT, {"text_hash": item.text_hash}).one_or_none()
     if twin is not None:
-        session.add(UrlAlias(article_id=twin.article_id, url=item.canonical_url, url_key=key,
-                             first_seen=seen_at, last_seen=seen_at))
-        twin.article.last_seen = max(twin.article.last_seen, seen_at)
-        session.flush()
-        return Recorded(Outcome.DUPLICATE, twin.article_id, twin.article.version_count), None
+        conn.execute(_INSERT_ALIAS, {"article_id": twin.id, "url": item.canonical_url, "url_key": key,
+                                     "first_seen": seen_at, "last_seen": seen_at})
+        conn.execute(_UPDATE_ARTICLE, {"b_id": twin.id, "last_seen": max(twin.last_seen, seen_at)})
+        return Recorded(Outcome.DUPLICATE, twin.id, twin.version_count), None
 
-    article = Article(site_id=site_id, url=item.canonical_url, url_key=key, first_seen=seen_at,
-                      last_seen=seen_at, version_count=1)
-    revisit.schedule(article, 0, seen_at)
-    session.add(article)
-    session.flush()
-    version = _new_version(article.id, 1, item, page_id)
-    session.add(version)
-    session.flush()
-    return Recorded(Outcome.NEW, article.id, 1), version
+    article_id = conn.execute(_INSERT_ARTICLE, {
+        "site_id": site_id, "url": item.canonical_url, "url_key": key, "first_seen": seen_at, "last_seen": seen_at,
+        "version_count": 1, **revisit.schedule(0, seen_at, seen_at), **_fingerprint(item)}).scalar_one()
+    version_id = conn.execute(_INSERT_VERSION, _new_version(article_id, 1, item, page_id)).scalar_one()
+    return Recorded(Outcome.NEW, article_id, 1), _Written(version_id, seen_at, None)
 
 
-def _record_known_article(session: Session, article: Article, item: ArticleRecord, page_id: int,
-                          revisit: RevisitPolicy) -> tuple[Recorded, ArticleVersion | None]:
-    latest = _latest(session, article)
+def _record_known_article(conn: Connection, article: _Row, item: ArticleRecord, page_id: int,
+                          revisit: RevisitPolicy) -> tuple[Recorded, _Written | None]:
+    latest = _latest(conn, article)
     seen_at = item.seen_at
-    article.last_seen = max(article.last_seen, seen_at)
     if latest.content_hash == item.content_hash:
-        latest.last_seen = max(latest.last_seen, seen_at)
-        latest.seen_count += 1
-        revisit.schedule(article, article.revisit_step + 1, seen_at)
-        session.flush()
+        _seen_again(conn, article, latest, seen_at, revisit)
         return Recorded(Outcome.UNCHANGED, article.id, latest.version_no), None
     version_no = article.version_count + 1
-    version = _new_version(article.id, version_no, item, page_id)
-    session.add(version)
-    article.version_count = version_no
-    revisit.schedule(article, 0, seen_at)
-    session.flush()
-    return Recorded(Outcome.NEW_VERSION, article.id, version_no), version
+    version_id = conn.execute(_INSERT_VERSION, _new_version(article.id, version_no, item, page_id)).scalar_one()
+    conn.execute(_UPDATE_ARTICLE, {"b_id": article.id, "last_seen": max(article.last_seen, seen_at),
+                                   "version_count": version_no, **revisit.schedule(0, seen_at, article.first_seen),
+                                   **_fingerprint(item)})
+    return Recorded(Outcome.NEW_VERSION, article.id, version_no), _Written(version_id, article.first_seen,
+                                                                           article.duplicate_of)
 
 
-def _new_version(article_id: int, version_no: int, item: ArticleRecord, page_id: int) -> ArticleVersion:
-    return ArticleVersion(
-        article_id=article_id,
-        version_no=version_no,
-        title=item.title,
-        text=item.text,
-        published_at=item.published_at,
-        author=_clip(item.author),
-        source=_clip(item.source),
-        editor=_clip(item.editor),
-        language=item.language,
-        content_hash=item.content_hash,
-        text_hash=item.text_hash,
-        text_length=len(item.text),
-        extractor_version=item.extractor_version[:80],
-        first_seen=item.seen_at,
-        last_seen=item.seen_at,
-        seen_count=1,
-        page_id=page_id,
-    )
+def _fingerprint(item: ArticleRecord) -> dict[str, int]:
+    return fingerprint_columns(item.simhash) if item.simhash is not None else {}
+
+
+def _new_version(article_id: int, version_no: int, item: ArticleRecord, page_id: int) -> dict[str, Any]:
+    return {
+        "article_id": article_id,
+        "version_no": version_no,
+        "title": item.title,
+        "text": item.text,
+        "published_at": item.published_at,
+        "author": _clip(item.author),
+        "source": _clip(item.source),
+        "editor": _clip(item.editor),
+        "language": item.language,
+        "content_hash": item.content_hash,
+        "text_hash": item.text_hash,
+        "text_length": len(item.text),
+        "extractor_version": item.extractor_version[:80],
+        "first_seen": item.seen_at,
+        "last_seen": item.seen_at,
+        "seen_count": 1,
+        "page_id": page_id,
+    }
 
 
 def _clip(value: str | None, limit: int = 200) -> str | None:

@@ -7,35 +7,42 @@ version stays in the archive.
 """
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from typing import cast
+
+from sqlalchemy import Connection, Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from cqnews.db.models import Article
-from cqnews.fingerprints import MAX_DISTANCE, bands, distance, from_signed, to_signed
+from cqnews.fingerprints import BANDS, MAX_DISTANCE, bands, distance, from_signed, to_signed
 
 MIN_CHARS = 200  # shorter texts (briefs, captions) share too many 3-grams by chance
 MAX_CANDIDATES = 200
 
 
-def fingerprint_article(session: Session, article: Article, fingerprint: int, text_length: int) -> int | None:
-    """Store the article's fingerprint; link it to the story it reposts, if any. Returns that article's id."""
-    article.simhash = to_signed(fingerprint)
-    article.sim_band0, article.sim_band1, article.sim_band2, article.sim_band3 = bands(fingerprint)
-    if text_length < MIN_CHARS or article.duplicate_of is not None:
-        return article.duplicate_of
-    keys = bands(fingerprint)
-    columns = (Article.sim_band0, Article.sim_band1, Article.sim_band2, Article.sim_band3)
-    candidates = session.execute(
-        select(Article.id, Article.simhash, Article.duplicate_of)
-        .where(or_(*(column == key for column, key in zip(columns, keys, strict=True))))
-        .where(Article.id != article.id, Article.simhash.is_not(None))
-        .order_by(Article.id)
-        .limit(MAX_CANDIDATES)
-    ).all()
-    for candidate_id, simhash, root in candidates:
+_ARTICLES = cast(Table, Article.__table__)
+# built once (issue 19): which archived articles share a band with a fingerprint, oldest first
+_CANDIDATES = (select(_ARTICLES.c.id, _ARTICLES.c.simhash, _ARTICLES.c.duplicate_of)
+               .where(or_(*(_ARTICLES.c[f"sim_band{i}"] == bindparam(f"band{i}") for i in range(BANDS))))
+               .where(_ARTICLES.c.id != bindparam("article_id"), _ARTICLES.c.simhash.is_not(None))
+               .order_by(_ARTICLES.c.id)
+               .limit(MAX_CANDIDATES))
+
+
+def fingerprint_columns(fingerprint: int) -> dict[str, int]:
+    """The article's columns that store its fingerprint: the SimHash (signed) and its bands, the lookup keys."""
+    return {"simhash": to_signed(fingerprint)} | {f"sim_band{i}": band for i, band in enumerate(bands(fingerprint))}
+
+
+def story_of(conn: Connection, article_id: int, fingerprint: int, text_length: int) -> int | None:
+    """The story an article with this fingerprint reposts: the id of its first archived article, or None.
+
+    The caller links the article to it (``duplicate_of``) if it is not linked yet."""
+    if text_length < MIN_CHARS:
+        return None
+    keys = {f"band{i}": band for i, band in enumerate(bands(fingerprint))}
+    for candidate_id, simhash, root in conn.execute(_CANDIDATES, {"article_id": article_id, **keys}).all():
         if simhash is not None and distance(fingerprint, from_signed(simhash)) <= MAX_DISTANCE:
-            article.duplicate_of = root or candidate_id
-            return article.duplicate_of
+            return int(root or candidate_id)
     return None
 
 

@@ -189,12 +189,13 @@ from cqnews.db.session import make_engine
 from helpers import URL, T0, make_record
 engine = make_engine({url!r})
 archive = Archive(engine)
-flushes = []
-def crash(session, context):
-    flushes.append(1)
-    if len(flushes) == 6:  # well into the batch: two articles written, the third under way
-        os._exit(9)
-event.listen(archive.sessions, "after_flush", crash)
+versions = []
+def crash(conn, cursor, statement, *args):
+    if statement.startswith("INSERT INTO article_versions"):
+        versions.append(1)
+        if len(versions) == 3:  # well into the batch: two articles written, the third under way
+            os._exit(9)
+event.listen(engine, "before_cursor_execute", crash)
 archive.record_batch([make_record(URL.replace(".html", f"-{{i}}.html"), text=f"第{{i}}篇。重庆新闻正文。",
                                   at=T0 + timedelta(minutes=i)) for i in range(5)])
 """
