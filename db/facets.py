@@ -33,23 +33,33 @@ class FacetCounts:
 def facets(session: Reader, text: str, filters: Filters | None = None, *, cap: int = 10_000) -> FacetCounts:
     """The site and month facets of the search for ``text``; raises what ``db.search.search`` raises.
 
-    One statement reads the (site, month) of the first ``cap + 1`` matches, counted here: three statements
-    (the total, then each facet grouped by the database) read and rechecked the same matches three times. A site
-    filter is also put in the full-text match (the index's site facet word): filtered after the match instead,
-    PostgreSQL read the site's rows by its B-tree index and rechecked every one's terms (~250 ms a statement at
-    300,000 articles, against ~35 ms).
+    One statement: the first ``cap + 1`` matches, numbered as read (``row_number() OVER ()``, which streams, so
+    the limit still stops the read), grouped by (site, month) by the database, counting those numbered up to
+    ``cap``; the one past it only says the count is partial. Before, the total and each facet were three reads
+    and rechecks of the same matches (and the Python-side count of 10,001 rows cost the web server ~20 ms CPU).
+    A site filter is also put in the full-text match (the index's site facet word): filtered after the match
+    instead, PostgreSQL read the site's rows by its B-tree index and rechecked every one's terms (~190 ms a
+    statement at 300,000 articles, against ~36 ms).
     """
     filters = filters or Filters()
     query = prepared_query(session, text, filters)
     dialect = dialect_name(session)
     date = INDEX_COLUMNS.date(filters).column
-    month = func.substr(shanghai_day(date), 1, 7)  # (text from the database: no datetime made per row)
-    matches = filtered(fulltext.restrict(select(fulltext.DOCS.c.site, month), query, dialect,
-                                         fulltext.Narrowing(site=filters.site)), filters)
+    month = func.substr(shanghai_day(date), 1, 7)
+    matches = filtered(fulltext.restrict(
+        select(fulltext.DOCS.c.site, month.label("month"), func.row_number().over().label("n")), query, dialect,
+        fulltext.Narrowing(site=filters.site)), filters)
+    first = matches.limit(cap + 1).subquery()
+    grouped = select(first.c.site, first.c.month, func.count().filter(first.c.n <= cap), func.count()).group_by(
+        first.c.site, first.c.month)
     with bitmap_scans(session):
-        rows = session.execute(matches.limit(cap + 1)).all()
-    partial = len(rows) > cap
-    sites = Counter(str(site) for site, _ in rows[:cap])
-    months = Counter(str(m or "") for _, m in rows[:cap])
+        rows = session.execute(grouped).all()
+    partial = sum(int(read) for *_, read in rows) > cap
+    sites: Counter[str] = Counter()
+    months: Counter[str] = Counter()
+    for site, in_month, counted, _ in rows:
+        if counted:
+            sites[str(site)] += int(counted)
+            months[str(in_month or "")] += int(counted)
     return FacetCounts(sorted(sites.items(), key=lambda kv: (-kv[1], kv[0])),
                        sorted(months.items(), key=lambda kv: kv[0], reverse=True), partial)
