@@ -1,6 +1,6 @@
 """Search latency and index size on a filled archive (see bench/generate_articles.py).
 
-Usage: python bench/search_bench.py --database-url URL [--rounds 5] [--verbose]
+Usage: python bench/search_bench.py --database-url URL [--rounds 5] [--verbose] [--facets]
 
 Runs typical queries of five kinds through ``db.search.search`` and ``db.search.count_matches`` as the CLI does
 (first page of 20 and the total), each ``--rounds`` times after one warm-up, and prints p50/p95 in ms: the 20
@@ -8,6 +8,8 @@ word queries (1 to 4 words, some traditional, with and without filters), single 
 fragments of words, quoted phrases with punctuation, letters and digits inside longer runs; then the size of
 the search index (n-grams, and the folded text kept to verify pieces) against the size of the stored text.
 The floors of the search issue: p95 <= 100 ms.
+``--facets``: instead, the web reader's facet counts (``db.facets.facets``, its cap of 10,000 matches) of
+``FACET_QUERIES``, with and without a site filter: median wall and CPU (this process's) per query.
 The time of a whole ``cqnews search`` from the shell (process start included) is ``bench/search_start.py``'s.
 """
 from __future__ import annotations
@@ -58,6 +60,31 @@ KINDS: dict[str, list[str]] = {
 }
 
 
+FACET_QUERIES: list[tuple[str, Filters]] = [
+    ("重庆", Filters()), ("重庆", Filters(site="cqnews")), ("渝北", Filters(site="cbg")),
+    ("两江新区", Filters()), ("高质量发展", Filters(site="cq_gov")),
+]
+
+
+def facet_times(engine: Engine, rounds: int) -> None:
+    """Median wall / CPU ms of the facets of each of ``FACET_QUERIES`` (after one warm-up)."""
+    from cqnews.db.facets import facets
+
+    print(f"facets (cap 10,000), backend {engine.dialect.name}, median of {rounds}:")
+    with make_sessionmaker(engine)() as session:
+        for query, filters in FACET_QUERIES:
+            counted = facets(session, query, filters)
+            walls, cpus = [], []
+            for _ in range(rounds):
+                t0, c0 = time.perf_counter(), time.process_time()
+                facets(session, query, filters)
+                walls.append((time.perf_counter() - t0) * 1000)
+                cpus.append((time.process_time() - c0) * 1000)
+            print(f"  {statistics.median(walls):8.1f} ms wall {statistics.median(cpus):6.1f} ms CPU  {query}  "
+                  f"site={filters.site}  {sum(n for _, n in counted.sites):,} counted"
+                  f"{' (partial)' if counted.partial else ''}")
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -94,8 +121,12 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--verbose", action="store_true", help="one line per query")
+    parser.add_argument("--facets", action="store_true", help="time the facet counts instead")
     args = parser.parse_args()
     engine = make_engine(args.database_url)
+    if args.facets:
+        facet_times(engine, args.rounds)
+        return
     timings: dict[int, list[float]] = {}
     with make_sessionmaker(engine)() as session:
         for i, (query, filters, sort) in enumerate(QUERIES):

@@ -75,14 +75,13 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     from cqnews.db.fulltext import QuerySyntaxError, outdated
     from cqnews.db.search import SearchIndexMissing, UnknownSite, count_matches, search
-    from cqnews.db.session import make_sessionmaker
 
     if args.limit < 1 or args.offset < 0 or args.page < 1:
         raise CliError("--limit and --page must be at least 1, --offset at least 0", 2)
     engine = _search_engine(args)
     skip = args.offset + (args.page - 1) * args.limit
     filters = _filters(args)
-    with make_sessionmaker(engine)() as session:
+    with engine.connect() as session:  # Core, not an ORM session: a search never imports the ORM (start-up)
         try:
             hits = search(session, args.text, filters, sort=args.sort, limit=args.limit, offset=skip)
             total = count_matches(session, args.text, filters, cap=max(1000, skip + args.limit))

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -58,10 +58,15 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.orm import Session
 
-from cqnews.db.models import Article, ArticleVersion, SearchDoc, Site
 from cqnews.db.session import upsert_for
+from cqnews.db.tables import ARTICLE_VERSIONS, ARTICLES, SEARCH_DOCS, SITES, dialect_name
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from cqnews.db.models import Article, ArticleVersion
+    from cqnews.db.tables import Reader
 
 log = logging.getLogger(__name__)
 
@@ -380,9 +385,8 @@ def match_expression(query: Query, dialect: str, narrowing: Narrowing = Narrowin
 _FTS = table(FTS_TABLE, column("rowid", Integer))
 TEXTS = table(TEXT_TABLE, column("article_id", Integer), column("title", Text), column("body", Text),
               column("partial", Boolean))
-# ``search_docs`` as a Core table: a search's statements name no ORM entity, so `cqnews search` neither
-# configures the mappers nor compiles ORM statements (part of its start-up).
-DOCS = SearchDoc.__table__
+# ``search_docs`` (its Core table: a search loads no ORM, part of the start-up of `cqnews search`).
+DOCS = SEARCH_DOCS
 
 
 def _tsquery(value: Any) -> ColumnElement[Any]:
@@ -437,7 +441,7 @@ def text_checks(query: Query, dialect: str) -> list[ColumnElement[bool]]:
     return checks
 
 
-def title_candidates(session: Session, query: Query, cap: int) -> list[int] | None:
+def title_candidates(session: Reader, query: Query, cap: int) -> list[int] | None:
     """The version ids of the articles whose title may hold one of the query's groups (a superset: one token of
     each piece, in the title), or None when there are more than ``cap``.
 
@@ -446,7 +450,7 @@ def title_candidates(session: Session, query: Query, cap: int) -> list[int] | No
     that no title holds, 470 ms inside the match, 17 ms for one title token alone)."""
     tokens = list(dict.fromkeys(piece_tokens(piece)[0] for piece in query.words))
     statement: Executable
-    if session.get_bind().dialect.name == "sqlite":
+    if dialect_name(session) == "sqlite":
         statement = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :title_match LIMIT :cap").bindparams(
             title_match="{title} : (" + " OR ".join(map(_fts5_token, tokens)) + ")", cap=cap + 1)
     else:
@@ -523,9 +527,9 @@ def _fts_title_condition(i: int, group: Sequence[str]) -> ColumnElement[bool]:
     return DOCS.c.version_id.in_(sub)
 
 
-def has_partial(session: Session) -> bool:
+def has_partial(session: Reader) -> bool:
     """Whether some article is indexed by its title only (PostgreSQL's tsvector limit): queries verify those."""
-    if session.get_bind().dialect.name != "postgresql":
+    if dialect_name(session) != "postgresql":
         return False
     return bool(session.scalar(select(exists().where(TEXTS.c.partial))))
 
@@ -562,12 +566,11 @@ def make_doc(article_id: int, version_id: int, site: str, title: str | None, bod
 
 
 def latest_rows() -> Select:
+    a, v = ARTICLES.c, ARTICLE_VERSIONS.c
     return (
-        select(Article.id, ArticleVersion.id, Site.name, ArticleVersion.title, ArticleVersion.text,
-               ArticleVersion.published_at, Article.first_seen, ArticleVersion.author, ArticleVersion.source)
-        .join(ArticleVersion, and_(ArticleVersion.article_id == Article.id,
-                                   ArticleVersion.version_no == Article.version_count))
-        .join(Site, Site.id == Article.site_id)
+        select(a.id, v.id, SITES.c.name, v.title, v.text, v.published_at, a.first_seen, v.author, v.source)
+        .join(ARTICLE_VERSIONS, and_(v.article_id == a.id, v.version_no == a.version_count))
+        .join(SITES, SITES.c.id == a.site_id)
     )
 
 
@@ -576,7 +579,7 @@ def index_article(session: Session, article_id: int) -> bool:
     True if it was indexed by its title only.
 
     No text can make this fail on either backend's limits (``pg_terms``), so no article is ever lost to it."""
-    row = session.execute(latest_rows().where(Article.id == article_id)).one()
+    row = session.execute(latest_rows().where(ARTICLES.c.id == article_id)).one()
     return write_docs(session, [make_doc(*row)]) > 0
 
 
@@ -592,9 +595,9 @@ def write_docs(session: Session, docs: Sequence[IndexDoc]) -> int:
     """Write the docs' index rows; returns how many were indexed by their title only (PostgreSQL's limit)."""
     if not docs:
         return 0
-    dialect = session.get_bind().dialect.name
-    current = dict(session.execute(select(SearchDoc.article_id, SearchDoc.version_id).where(
-        SearchDoc.article_id.in_([d.article_id for d in docs]))).all())
+    dialect = dialect_name(session)
+    current = dict(session.execute(select(DOCS.c.article_id, DOCS.c.version_id).where(
+        DOCS.c.article_id.in_([d.article_id for d in docs]))).all())
     values = [{"article_id": d.article_id, "version_id": d.version_id, "site": d.site, "published_at": d.published_at,
                "archived_at": d.archived_at, "author": d.author, "source": d.source, "segmenter": segmenter_id()}
               for d in docs]
@@ -631,7 +634,7 @@ _DOC_COLUMNS = ("version_id", "site", "published_at", "archived_at", "author", "
 def _index_upserts(dialect: str) -> tuple[Any, Any]:
     """The upserts of ``search_docs`` and ``search_text``, built once per backend: building them (their
     ``excluded`` aliases, their cache keys) cost more CPU than running them, once per stored article."""
-    docs = upsert_for(dialect, SearchDoc)
+    docs = upsert_for(dialect, DOCS)
     texts = upsert_for(dialect, TEXTS)
     return (docs.on_conflict_do_update(index_elements=["article_id"],
                                        set_={name: getattr(docs.excluded, name) for name in _DOC_COLUMNS}),
@@ -667,7 +670,7 @@ def rebuild(engine: Engine, *, batch: int = 500, workers: int = 1,
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:
         empty_for_bulk_load(session)
-        total = int(session.scalar(select(func.count()).select_from(Article).where(Article.version_count > 0)) or 0)
+        total = int(session.scalar(select(func.count()).select_from(ARTICLES).where(ARTICLES.c.version_count > 0)) or 0)
     done = 0
     if progress:
         progress(0, total)
@@ -677,7 +680,7 @@ def rebuild(engine: Engine, *, batch: int = 500, workers: int = 1,
         while True:
             with sessions() as session:
                 rows = [tuple(r) for r in session.execute(
-                    latest_rows().where(Article.id > last).order_by(Article.id).limit(batch)).all()]
+                    latest_rows().where(ARTICLES.c.id > last).order_by(ARTICLES.c.id).limit(batch)).all()]
             if not rows:
                 return
             last = rows[-1][0]
@@ -694,8 +697,8 @@ def rebuild(engine: Engine, *, batch: int = 500, workers: int = 1,
     try:
         for docs in segmented:
             with sessions.begin() as session:
-                taken = set(session.scalars(select(SearchDoc.article_id).where(
-                    SearchDoc.article_id.in_([d.article_id for d in docs]))))
+                taken = set(session.scalars(select(DOCS.c.article_id).where(
+                    DOCS.c.article_id.in_([d.article_id for d in docs]))))
                 write_docs(session, [d for d in docs if d.article_id not in taken])
             done += len(docs)
             if progress:
@@ -709,12 +712,12 @@ def rebuild(engine: Engine, *, batch: int = 500, workers: int = 1,
 
 def empty_for_bulk_load(session: Session) -> None:
     """Empty the index before loading it whole (``rebuild``, the benchmark's generator)."""
-    if session.get_bind().dialect.name == "sqlite":
+    if dialect_name(session) == "sqlite":
         session.execute(text(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')"))
     else:  # loading into a GIN index grows it: build it afresh at the end instead
         session.execute(text("DROP INDEX IF EXISTS ix_search_docs_terms"))
     session.execute(delete(TEXTS))
-    session.execute(delete(SearchDoc))
+    session.execute(delete(DOCS))
 
 
 def finish_bulk_load(engine: Engine) -> None:
@@ -728,23 +731,23 @@ def finish_bulk_load(engine: Engine) -> None:
             connection.execute(text(f"ANALYZE search_docs; ANALYZE {TEXT_TABLE}"))
 
 
-def stale(session: Session) -> int:
+def stale(session: Reader) -> int:
     """How many index rows another tokenisation made (OpenCC or the n-gram scheme changed): reindex them."""
-    return int(session.scalar(select(func.count()).select_from(SearchDoc).where(
-        SearchDoc.segmenter != segmenter_id())) or 0)
+    return int(session.scalar(select(func.count()).select_from(DOCS).where(
+        DOCS.c.segmenter != segmenter_id())) or 0)
 
 
-def outdated(session: Session) -> bool:
+def outdated(session: Reader) -> bool:
     """Whether the index was made by another tokenisation, read from its oldest row alone (cheap enough for
     every search): ``rebuild`` redoes every row, so rows made before a change are always the oldest."""
     oldest = session.scalar(select(DOCS.c.segmenter).order_by(DOCS.c.article_id).limit(1))
     return oldest is not None and oldest != segmenter_id()
 
 
-def missing(session: Session) -> int:
+def missing(session: Reader) -> int:
     """How many articles have no index row (e.g. archived before the index existed): `cqnews reindex` fixes it."""
-    return int(session.scalar(select(func.count()).select_from(Article).where(
-        Article.version_count > 0, ~exists().where(SearchDoc.article_id == Article.id))) or 0)
+    return int(session.scalar(select(func.count()).select_from(ARTICLES).where(
+        ARTICLES.c.version_count > 0, ~exists().where(DOCS.c.article_id == ARTICLES.c.id))) or 0)
 
 
 def include_name(name: str | None, type_: Any, parent_names: Any) -> bool:

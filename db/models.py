@@ -8,71 +8,38 @@ through Alembic migrations; the naming convention makes constraint names stable 
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
-    DateTime,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from cqnews.db import tables
+from cqnews.db.tables import UTCDateTime, utcnow
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware datetimes in, aware UTC datetimes out, on SQLite (no tz support) and PostgreSQL alike."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the archive; timestamps must be timezone-aware")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
+__all__ = ["UTCDateTime", "utcnow"]  # (where other modules have always imported them from)
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = tables.METADATA
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
 
 
 class Site(Base):
-    __tablename__ = "sites"
+    __table__ = tables.SITES
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
-    title: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
+    id: Mapped[int]
+    name: Mapped[str]
+    title: Mapped[str]
+    created_at: Mapped[datetime]
 
 class RawBlob(Base):
     """Response bytes, stored once however many URLs or crawls served them."""
@@ -104,26 +71,23 @@ class Page(Base):
 
 
 class Article(Base):
-    __tablename__ = "articles"
+    __table__ = tables.ARTICLES  # (its columns, and what they are for, are defined there)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
-    url: Mapped[str] = mapped_column(Text)
-    url_key: Mapped[str] = mapped_column(Text, unique=True)  # any URL Scrapy fetches (0008)
-    first_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the sites page's month (0010)
-    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
-    version_count: Mapped[int] = mapped_column(Integer, default=0)
-    next_visit_at: Mapped[datetime | None] = mapped_column(index=True)
-    revisit_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # rung of the revisit ladder
-    # Near-duplicate clustering (fingerprints.simhash, db.neardup): the latest version's SimHash, its four
-    # 16-bit bands as lookup keys, and the first archived article of the same story, when this one is a
-    # repost of it.
-    simhash: Mapped[int | None] = mapped_column(BigInteger)
-    sim_band0: Mapped[int | None] = mapped_column(Integer, index=True)
-    sim_band1: Mapped[int | None] = mapped_column(Integer, index=True)
-    sim_band2: Mapped[int | None] = mapped_column(Integer, index=True)
-    sim_band3: Mapped[int | None] = mapped_column(Integer, index=True)
-    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"), index=True)
+    id: Mapped[int]
+    site_id: Mapped[int]
+    url: Mapped[str]
+    url_key: Mapped[str]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    version_count: Mapped[int]
+    next_visit_at: Mapped[datetime | None]
+    revisit_step: Mapped[int]
+    simhash: Mapped[int | None]
+    sim_band0: Mapped[int | None]
+    sim_band1: Mapped[int | None]
+    sim_band2: Mapped[int | None]
+    sim_band3: Mapped[int | None]
+    duplicate_of: Mapped[int | None]
 
     site: Mapped[Site] = relationship()
     versions: Mapped[list[ArticleVersion]] = relationship(
@@ -135,30 +99,26 @@ class Article(Base):
 class ArticleVersion(Base):
     """One distinct extracted content of an article; an unchanged re-crawl only moves ``last_seen``."""
 
-    __tablename__ = "article_versions"
-    __table_args__ = (
-        UniqueConstraint("article_id", "version_no"),
-        Index("ix_article_versions_text_hash", "text_hash"),
-    )
+    __table__ = tables.ARTICLE_VERSIONS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
-    version_no: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str | None] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text)
-    published_at: Mapped[datetime | None] = mapped_column(index=True)
-    author: Mapped[str | None] = mapped_column(String(200))
-    source: Mapped[str | None] = mapped_column(String(200))
-    editor: Mapped[str | None] = mapped_column(String(200))
-    language: Mapped[str | None] = mapped_column(String(16))
-    content_hash: Mapped[str] = mapped_column(String(64))
-    text_hash: Mapped[str] = mapped_column(String(64))
-    text_length: Mapped[int] = mapped_column(Integer)
-    extractor_version: Mapped[str] = mapped_column(String(80))
-    first_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the sites page's month (0010)
-    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
-    seen_count: Mapped[int] = mapped_column(Integer, default=1)
-    page_id: Mapped[int | None] = mapped_column(ForeignKey("pages.id"))
+    id: Mapped[int]
+    article_id: Mapped[int]
+    version_no: Mapped[int]
+    title: Mapped[str | None]
+    text: Mapped[str]
+    published_at: Mapped[datetime | None]
+    author: Mapped[str | None]
+    source: Mapped[str | None]
+    editor: Mapped[str | None]
+    language: Mapped[str | None]
+    content_hash: Mapped[str]
+    text_hash: Mapped[str]
+    text_length: Mapped[int]
+    extractor_version: Mapped[str]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    seen_count: Mapped[int]
+    page_id: Mapped[int | None]
 
     article: Mapped[Article] = relationship(back_populates="versions")
     page: Mapped[Page | None] = relationship()
@@ -243,25 +203,15 @@ class SiteNotice(Base):
 
 
 class SearchDoc(Base):
-    """The full-text index's row for an article: which version is indexed, and the columns search filters on.
+    """The full-text index's row for an article (``tables.SEARCH_DOCS`` says what it holds and who writes it)."""
 
-    Kept in sync by ``db.fulltext`` in the transaction that writes a version. The index itself is hand-written
-    per backend and not part of this model: on SQLite the FTS5 table ``search_fts`` (rowid = the indexed
-    ``article_versions.id``), on PostgreSQL the ``tsvector`` column ``terms`` of this table
-    and its GIN index. ``author``/``source`` hold folded (simplified, lower-case) copies for filtering.
-    """
+    __table__ = tables.SEARCH_DOCS
 
-    __tablename__ = "search_docs"
-    __table_args__ = (
-        Index("ix_search_docs_site_published_at", "site", "published_at"),
-        Index("ix_search_docs_archived_at", "archived_at"),
-    )
-
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id", ondelete="CASCADE"), unique=True)
-    site: Mapped[str] = mapped_column(String(64))
-    published_at: Mapped[datetime | None] = mapped_column(index=True)
-    archived_at: Mapped[datetime]  # the article's first capture
-    author: Mapped[str | None] = mapped_column(String(200))
-    source: Mapped[str | None] = mapped_column(String(200))
-    segmenter: Mapped[str] = mapped_column(String(80))  # what segmented it; `cqnews reindex` after a change
+    article_id: Mapped[int]
+    version_id: Mapped[int]
+    site: Mapped[str]
+    published_at: Mapped[datetime | None]
+    archived_at: Mapped[datetime]
+    author: Mapped[str | None]
+    source: Mapped[str | None]
+    segmenter: Mapped[str]

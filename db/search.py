@@ -14,22 +14,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy import text as sql
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from cqnews.db import fulltext, windows
-from cqnews.db.models import Article, ArticleVersion, Site, UrlAlias
+from cqnews.db.tables import ARTICLE_VERSIONS, ARTICLES, SITES, dialect_name
 
-# The archive's tables as Core tables for the search path (see ``fulltext.DOCS``): no ORM entity in a search.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from cqnews.db.models import Article, ArticleVersion
+    from cqnews.db.tables import Reader
+
+# A search reads Core tables (``db.tables``), so `cqnews search` never imports the ORM (start-up time).
 DOCS = fulltext.DOCS
-ARTICLES = Article.__table__
-VERSIONS = ArticleVersion.__table__
-SITES = Site.__table__
+VERSIONS = ARTICLE_VERSIONS
 
 DateField = Literal["published", "archived"]
 SortOrder = Literal["relevance", "date"]
@@ -174,7 +177,7 @@ def filtered(statement: Select, filters: Filters, columns: FilterColumns = INDEX
     return statement
 
 
-def search_ids(session: Session, text: str, filters: Filters = Filters(), *, sort: SortOrder = "relevance",
+def search_ids(session: Reader, text: str, filters: Filters = Filters(), *, sort: SortOrder = "relevance",
                limit: int | None = 20, offset: int = 0) -> list[tuple[int, int]]:
     """(article id, title score) of the matches, best first; raises ``fulltext.QuerySyntaxError``.
 
@@ -193,7 +196,7 @@ def search_ids(session: Session, text: str, filters: Filters = Filters(), *, sor
     return ranked
 
 
-def prepared_query(session: Session, text: str, filters: Filters) -> fulltext.Query:
+def prepared_query(session: Reader, text: str, filters: Filters) -> fulltext.Query:
     """The parsed query, knowing whether the index holds title-only articles; raises ``UnknownSite``."""
     query = fulltext.parse_query(text)
     if filters.site and session.scalar(select(SITES.c.id).where(SITES.c.name == filters.site)) is None:
@@ -211,21 +214,21 @@ class MatchCount:
     more: bool = False
 
 
-def count_matches(session: Session, text: str, filters: Filters = Filters(), *, cap: int = 1000) -> MatchCount:
+def count_matches(session: Reader, text: str, filters: Filters = Filters(), *, cap: int = 1000) -> MatchCount:
     """The number of matches, counted up to ``cap`` (beyond it, counting a common word would read its whole
     posting list: a search says "more than cap" instead)."""
     query = prepared_query(session, text, filters)
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_name(session)
     matches = filtered(fulltext.restrict(select(DOCS.c.article_id), query, dialect), filters).limit(cap + 1)
     with bitmap_scans(session):
         count = int(session.scalar(select(func.count()).select_from(matches.subquery())) or 0)
     return MatchCount(cap, True) if count > cap else MatchCount(count)
 
 
-def sorted_ids(session: Session, query: fulltext.Query, filters: Filters, *, sort: SortOrder,
+def sorted_ids(session: Reader, query: fulltext.Query, filters: Filters, *, sort: SortOrder,
                limit: int | None, offset: int) -> list[tuple[int, int]]:
     """Every match scored (title words) and sorted by the database."""
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_name(session)
     score = fulltext.title_score(query, dialect).label("score")
     date = INDEX_COLUMNS.date(filters)
     statement = filtered(fulltext.restrict(select(DOCS.c.article_id, score), query, dialect), filters)
@@ -245,10 +248,10 @@ TITLED_AT_ONCE = 200
 TITLE_CANDIDATES = 500
 
 
-def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, sort: SortOrder, limit: int,
+def windowed_ids(session: Reader, query: fulltext.Query, filters: Filters, *, sort: SortOrder, limit: int,
                  offset: int) -> list[tuple[int, int]]:
     """The page read from the newest months first, level by level of title words for relevance."""
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_name(session)
     date = INDEX_COLUMNS.date(filters)
     field = "a" if filters.dates == "archived" else "p"
     months = _months(session, filters)
@@ -318,7 +321,7 @@ def windowed_ids(session: Session, query: fulltext.Query, filters: Filters, *, s
     return [(article_id, fulltext.title_matches(query, titles.get(article_id))) for article_id, _ in page]
 
 
-def _verified_newest(session: Session, candidates: Select, checks: list[Any], wanted: int) -> list[int]:
+def _verified_newest(session: Reader, candidates: Select, checks: list[Any], wanted: int) -> list[int]:
     """The first ``wanted`` of the ordered ``candidates`` that pass the ``checks``, checked a batch at a time
     in order: a common phrase's newest matches are found by checking a few dozen texts, not every candidate
     of the window (measured at 100,000 articles: ~2,000 a window for a phrase in most of them)."""
@@ -335,7 +338,7 @@ def _verified_newest(session: Session, candidates: Select, checks: list[Any], wa
     return found[:wanted]
 
 
-def _months(session: Session, filters: Filters) -> list[str]:
+def _months(session: Reader, filters: Filters) -> list[str]:
     """The facet months the filters' date can be in, newest first (none: the archive has no such date)."""
     date = INDEX_COLUMNS.date(filters).column
     newest = session.scalar(select(func.max(date)))  # two statements: SQLite reads an index for one alone
@@ -350,14 +353,14 @@ def _months(session: Session, filters: Filters) -> list[str]:
 
 
 @contextmanager
-def bitmap_scans(session: Session) -> Iterator[None]:
+def bitmap_scans(session: Reader) -> Iterator[None]:
     """On PostgreSQL, read the full-text index by bitmap scans only, for the statements inside (only those
     that match words: a min() or max() read from a btree index needs an index scan).
 
     The GIN index's matches need no recheck, whereas the planner prices testing each row's tsvector as
     cheap and picks a sequential scan or a walk along a date index that tests every row (20x slower).
     """
-    if session.get_bind().dialect.name != "postgresql":
+    if dialect_name(session) != "postgresql":
         yield
         return
     session.execute(sql("SET LOCAL enable_seqscan = off"))
@@ -369,7 +372,7 @@ def bitmap_scans(session: Session) -> Iterator[None]:
     session.execute(sql("RESET enable_indexscan"))
 
 
-def search(session: Session, text: str, filters: Filters = Filters(), *, sort: SortOrder = "relevance",
+def search(session: Reader, text: str, filters: Filters = Filters(), *, sort: SortOrder = "relevance",
            limit: int = 20, offset: int = 0) -> list[Hit]:
     """Articles whose latest version has every word of ``text`` (title or body), best first.
 
@@ -399,7 +402,7 @@ def text_match(text: str, words: list[str]) -> TextMatch:
     return TextMatch(shown, min(positions) if positions else None)
 
 
-def select_articles(session: Session, filters: Filters = Filters(), text: str | None = None) -> list[int]:
+def select_articles(session: Reader, filters: Filters = Filters(), text: str | None = None) -> list[int]:
     """Ids of the articles an export takes: the matches of ``text`` if given, else all that pass the filters."""
     if text:
         return [i for i, _ in search_ids(session, text, filters, sort="date", limit=None)]
@@ -413,11 +416,14 @@ def select_articles(session: Session, filters: Filters = Filters(), text: str | 
 
 
 def get_article(session: Session, article_id: int) -> Article | None:
+    from cqnews.db.models import Article  # (the ORM: for show/history/diff, not for searches)
+
     return session.get(Article, article_id)
 
 
 def find_article_by_url(session: Session, url: str) -> Article | None:
     """The article a URL belongs to: its own canonical URL or one of its aliases."""
+    from cqnews.db.models import Article, UrlAlias  # (the ORM: not for searches)
     from cqnews.urls import url_key  # (courlan, w3lib: not for searches)
 
     key = url_key(url)

@@ -6,12 +6,14 @@ crawls) can share one file; PostgreSQL needs nothing special.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 class ArchiveConfigError(Exception):
@@ -113,6 +115,8 @@ def checkpoint(engine: Engine) -> None:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker  # (not at import: a search reads through Core alone, db.tables)
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -9,6 +9,7 @@ PostgreSQL, and the two backends with each other.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, event, insert, select
 
 from cqnews.db import fulltext, search, windows
+from cqnews.db.facets import facets
 from cqnews.db.migrate import upgrade
 from cqnews.db.models import Article, ArticleVersion, Site
 from cqnews.db.search import Filters, search_ids, sorted_ids, windowed_ids
@@ -162,3 +164,29 @@ def test_windows_widen_until_the_page_is_full_then_take_everything() -> None:
     asked.clear()
     assert len(windows.newest_first(months, 5, probe_for(5), whole_first=True)) == 5
     assert [len(w) for w in asked] == [0]
+
+
+@pytest.mark.parametrize("reader", ["session", "connection"])
+def test_the_facets_count_exactly_the_matches_of_the_search(engines: tuple[Engine, Engine], reader: str) -> None:
+    """Per site and per Asia/Shanghai month, the facets count the articles the search returns (one statement, the
+    site filter in the index's match); read through an ORM session (the web) or a Core connection (the CLI)."""
+    rows = {r["id"]: r for r in corpus()}
+    compared = 0
+    for engine in engines:
+        for query in QUERIES:
+            for filters in FILTERS:
+                with make_sessionmaker(engine)() if reader == "session" else engine.connect() as session:
+                    found = [i for i, _ in search_ids(session, query, filters, limit=None)]
+                    counted = facets(session, query, filters)
+                    capped = facets(session, query, filters, cap=3)
+                field = "archived" if filters.dates == "archived" else "published"
+                months = Counter((rows[i][field] + timedelta(hours=8)).strftime("%Y-%m") if rows[i][field] else ""
+                                 for i in found)
+                sites = Counter(rows[i]["site"] for i in found)
+                assert (dict(counted.sites), dict(counted.months), counted.partial) == (sites, months, False), (
+                    engine.dialect.name, query, filters)
+                assert [n for _, n in counted.sites] == sorted(sites.values(), reverse=True)
+                assert capped.partial == (len(found) > 3)
+                assert sum(n for _, n in capped.sites) == sum(n for _, n in capped.months) == min(3, len(found))
+                compared += len(found) > 3
+    assert compared > 50
