@@ -65,7 +65,6 @@ from cqnews.db.tables import ARTICLE_VERSIONS, ARTICLES, SEARCH_DOCS, SITES, dia
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from cqnews.db.models import Article, ArticleVersion
     from cqnews.db.tables import Reader
 
 log = logging.getLogger(__name__)
@@ -581,14 +580,6 @@ def index_article(session: Session, article_id: int) -> bool:
     No text can make this fail on either backend's limits (``pg_terms``), so no article is ever lost to it."""
     row = session.execute(latest_rows().where(ARTICLES.c.id == article_id)).one()
     return write_docs(session, [make_doc(*row)]) > 0
-
-
-def index_version(session: Session, article: Article, version: ArticleVersion, site: str) -> bool:
-    """:func:`index_article` for the version the caller has just written (flushed, so it has its id): the
-    same doc, made from the objects in memory rather than read back (the archive's store, issue 19)."""
-    return write_docs(session, [make_doc(article.id, version.id, site, version.title, version.text,
-                                         version.published_at, article.first_seen, version.author,
-                                         version.source)]) > 0
 
 
 def write_docs(session: Session, docs: Sequence[IndexDoc]) -> int:
