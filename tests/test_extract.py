@@ -201,10 +201,16 @@ def test_byline_keeps_author_source_and_editor_apart() -> None:
         ("（通讯员 黄宇）", "黄宇"),
         ("作者【张三】 2024-04-24", "张三"),
         ("作者[太小心]自己发表的最新评论", "太小心"),
+        ("0 条评论| 作者魏星", "魏星"),
     ],
 )
 def test_author_labels(line: str, author: str) -> None:
     assert chinese.find_byline([line]).author == author
+
+
+def test_a_label_run_into_prose_names_no_author() -> None:
+    assert chinese.find_byline(["作者认为这种说法"]).author is None
+    assert chinese.find_byline(["| 作者认为"]).author is None
 
 
 def test_source_naming_a_person_becomes_the_author() -> None:
@@ -543,6 +549,16 @@ def test_labelled_real_page(label: dict[str, Any]) -> None:
     assert _squeeze(label["last"]) in _squeeze(record["text"])
     assert record["author"] in (label["author"], None)
     assert record["source"] in (label["source"], None)
+
+
+def test_the_byline_under_a_headline_kept_in_the_body_is_read() -> None:
+    """Real page (GNE csdn/1): the body starts with the headline, and the credits under it
+    (`发表于2014-08-24 21:30| … 来源CSDN| 0 条评论| 作者魏星`) were left out of the text; its copyright line
+    `本文为CSDN原创文章，未经允许不得转载…` is followed by a `相关文章 / 最新报道 / CSDN官方微信` tab row."""
+    record = extract_file(str(REALPAGES / "gne/tests/csdn/1.html"))
+    assert record["author"] == "魏星"
+    assert record["text"].endswith("“然而，ZoomEye最核心的竞争力就是一支强干的团队”，余弦骄傲地说道。")
+    assert "CSDN官方微信" not in record["text"]
 
 
 def test_labelled_real_pages_name_most_authors() -> None:
