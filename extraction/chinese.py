@@ -204,6 +204,8 @@ _AUTHOR_RES = (
     re.compile(rf"作\s*者\s*[\[【]\s*(?P<n>{_NAMES})\s*[\]】]"),
     # "[ 黄宇 ] 来源：[ 国际金融报 ]": a bracketed name on a line that also names the source
     re.compile(rf"[\[【]\s*(?P<n>{_HAN_NAMES})\s*[\]】]\s*(?=.*(?:来源|來源))"),
+    # a WeChat repost's head "原创： 路闻卓立编译 人民币交易与研究": the writer (or its translator), then the account
+    re.compile(r"^原创\s*[:：]\s*(?P<n>[\u4e00-\u9fff]{2,4}?)\s*(?:编译|整理|编写)?(?=\s)"),
 )
 # "发表于2014-08-24 21:30| 来源CSDN| 作者魏星": the label run into a personal name, as the last field of a
 # meta row (after a "|", on its line or ending the line before); "作者简介" alone on its line is a heading.
