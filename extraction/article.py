@@ -180,7 +180,11 @@ def _extract(
     headings = [_norm(h.text_content()) for h in tree.iterfind(".//h1")] + [
         _norm(h.text_content()) for h in tree.iterfind(".//h2")
     ]
-    title = chinese.clean_title(_raw_title(tree), headings) or _heading_above_body(page_text, headings, text)
+    # many Chinese CMS print the headline in a <div class="title"> rather than a heading element
+    title_boxes = [_norm(el.text_content()) for el in tree.xpath('//*[@class="title"]')]
+    title = chinese.clean_title(_raw_title(tree), headings + [t for t in title_boxes if len(t) <= 80]) or (
+        _heading_above_body(page_text, headings, text)
+    )
     # a metadata title that a heading continues was cut by the page's own markup (an unescaped '"' in og:title)
     title = next((h for h in headings if title and len(title) >= 8 and h.startswith(title)), title)
 

@@ -490,6 +490,13 @@ def clean_title(title: str | None, headings: list[str] | tuple[str, ...] = ()) -
             rest = title[len(heading) :]
             if _TITLE_SEP_RE.match(rest) and _TITLE_SEP_RE.match(rest).end() > 0:  # type: ignore[union-attr]
                 return heading
+            # "标题 湖南省中医药研究院附属医院": the site's name after a space, the page's heading before it
+            if rest[0].isspace() and len(rest.strip()) <= 30 and not re.search(r"[，。！？：,!?:]", rest):
+                return heading
+    # "多维博客 » 标题": a site name ahead of the title, as a breadcrumb
+    m = re.match(r"(?P<site>[^»›]{2,20}?)\s*[»›]\s*(?P<rest>.{4,})$", title)
+    if m and _SITE_WORD_RE.search(m.group("site").strip()):
+        title = m.group("rest")
     # "标题_上游新闻·汇聚向上的力量": a site name followed by its slogan; cut at the separator before it
     for sep in re.finditer(r"\s*(?:_|\||｜|--|——)\s*", title):
         head, tail = title[: sep.start()], title[sep.end() :]
