@@ -36,7 +36,7 @@ def _trafilatura_version() -> str:
 
 
 # Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/6+trafilatura-{_trafilatura_version()}"
+EXTRACTOR_VERSION = f"cqnews-extract/7+trafilatura-{_trafilatura_version()}"
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -180,7 +180,11 @@ def _extract(
     headings = [_norm(h.text_content()) for h in tree.iterfind(".//h1")] + [
         _norm(h.text_content()) for h in tree.iterfind(".//h2")
     ]
-    title = chinese.clean_title(_raw_title(tree), headings) or _heading_above_body(page_text, headings, text)
+    # many Chinese CMS print the headline in a <div class="title"> rather than a heading element
+    title_boxes = [_norm(el.text_content()) for el in tree.xpath('//*[@class="title"]')]
+    title = chinese.clean_title(_raw_title(tree), headings + [t for t in title_boxes if len(t) <= 80]) or (
+        _heading_above_body(page_text, headings, text)
+    )
     # a metadata title that a heading continues was cut by the page's own markup (an unescaped '"' in og:title)
     title = next((h for h in headings if title and len(title) >= 8 and h.startswith(title)), title)
 
@@ -700,6 +704,14 @@ def _byline(page_text: str, anchor: int, body_start: int, body_end: int, text: s
     else:
         regions.append(page_text[anchor : anchor + 300])
     body_lines = text.splitlines()
+    first = body_lines[0] if body_lines else ""
+    if len(body_lines) > 1 and body_start >= 0 and len(first) <= 60 and not _SENTENCE_END_RE.search(first):
+        # the headline kept as the body's first line: the byline printed under it is in the page text between
+        # that line and the next one the body kept ("发表于…| 来源CSDN| 作者魏星")
+        after_heading = body_start + len(body_lines[0])
+        next_line = page_text.find(body_lines[1].strip()[:20], after_heading)
+        if next_line > after_heading:
+            regions.append(page_text[after_heading:next_line][:600])
     regions.append("\n".join(body_lines[:3] + body_lines[-4:]))
     if body_end >= 0:
         regions.append(page_text[body_end : body_end + 400])

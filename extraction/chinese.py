@@ -204,7 +204,12 @@ _AUTHOR_RES = (
     re.compile(rf"作\s*者\s*[\[【]\s*(?P<n>{_NAMES})\s*[\]】]"),
     # "[ 黄宇 ] 来源：[ 国际金融报 ]": a bracketed name on a line that also names the source
     re.compile(rf"[\[【]\s*(?P<n>{_HAN_NAMES})\s*[\]】]\s*(?=.*(?:来源|來源))"),
+    # a WeChat repost's head "原创： 路闻卓立编译 人民币交易与研究": the writer (or its translator), then the account
+    re.compile(r"^原创\s*[:：]\s*(?P<n>[\u4e00-\u9fff]{2,4}?)\s*(?:编译|整理|编写)?(?=\s)"),
 )
+# "发表于2014-08-24 21:30| 来源CSDN| 作者魏星": the label run into a personal name, as the last field of a
+# meta row (after a "|", on its line or ending the line before); "作者简介" alone on its line is a heading.
+_RUN_IN_AUTHOR_RE = re.compile(rf"(?P<sep>[|｜丨]?)\s*作\s*者\s*(?P<n>{_HAN_NAME})\s*$")
 # The common Chinese surnames (about 95% of the population); unlabelled names must start with one of them.
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖萧田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
@@ -318,11 +323,16 @@ def find_byline(lines: list[str], links: set[str] | frozenset[str] = frozenset()
     A line that is the whole text of a link (``links``) names no author: it is navigation.
     """
     author = source = editor = photographer = None
+    previous = ""
     for line in _merge_label_lines(lines):
+        line_before, previous = previous, line
         if not line or len(line) > 120:
             continue
         if author is None and line not in links:
-            for i, rx in enumerate(_AUTHOR_RES):
+            m = _RUN_IN_AUTHOR_RE.search(line)
+            if m and (m.group("sep") or line_before.endswith(("|", "｜", "丨"))) and is_person_name(m.group("n")):
+                author = m.group("n")
+            for i, rx in enumerate(_AUTHOR_RES if author is None else ()):
                 m = rx.search(line)
                 if m:
                     found = _clean_names(m.group("n"))
@@ -480,6 +490,13 @@ def clean_title(title: str | None, headings: list[str] | tuple[str, ...] = ()) -
             rest = title[len(heading) :]
             if _TITLE_SEP_RE.match(rest) and _TITLE_SEP_RE.match(rest).end() > 0:  # type: ignore[union-attr]
                 return heading
+            # "标题 湖南省中医药研究院附属医院": the site's name after a space, the page's heading before it
+            if rest[0].isspace() and len(rest.strip()) <= 30 and not re.search(r"[，。！？：,!?:]", rest):
+                return heading
+    # "多维博客 » 标题": a site name ahead of the title, as a breadcrumb
+    m = re.match(r"(?P<site>[^»›]{2,20}?)\s*[»›]\s*(?P<rest>.{4,})$", title)
+    if m and _SITE_WORD_RE.search(m.group("site").strip()):
+        title = m.group("rest")
     # "标题_上游新闻·汇聚向上的力量": a site name followed by its slogan; cut at the separator before it
     for sep in re.finditer(r"\s*(?:_|\||｜|--|——)\s*", title):
         head, tail = title[: sep.start()], title[sep.end() :]
@@ -509,7 +526,7 @@ def clean_title(title: str | None, headings: list[str] | tuple[str, ...] = ()) -
 
 _CUT_FROM_RE = re.compile(
     r"^[\s【\[（(]*(版权声明|免责声明|反侵权公告|侵权声明|版权所有|声明\s*[:：]|特别声明|郑重声明|法律声明|Copyright|©|\(c\)|凡本网注明|"
-    r"本网站?所刊登|本文系.{0,20}原创|未经.{0,12}(授权|许可).{0,10}(转载|复制|使用)|"
+    r"本网站?所刊登|本文[系为].{0,20}原创|未经.{0,12}(授权|许可|允许|同意).{0,10}(转载|复制|使用)|"
     # a comment box's head or disclaimer: the article is over
     r"跟贴热词|网友评论仅供.{0,4}表达个人看法)",
     re.I,
