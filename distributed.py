@@ -149,6 +149,10 @@ class Keys:
     def workers(self) -> str:  # set of worker ids (host:pid:nonce)
         return self._key("workers")
 
+    @property
+    def runs(self) -> str:  # hash: worker id -> its crawl_runs row, so whoever reaps a dead worker closes its run
+        return self._key("runs")
+
     def alive(self, worker: str) -> str:  # exists while the worker renews its lease
         return self._key(f"alive:{worker}")
 
@@ -227,16 +231,14 @@ def requeue(client: redis.Redis, keys: Keys, worker: str) -> int:
 def reap(client: redis.Redis, keys: Keys, me: str) -> dict[str, int]:
     """Requeue the requests of every other worker that is dead: lease expired, or process gone from this host.
 
-    Returns {worker: requests requeued} for those that held any. Safe when several survivors reap at once:
+    Returns {worker: requests requeued} for every worker reaped. Safe when several survivors reap at once:
     the move is one script, and the second finds nothing left.
     """
     done: dict[str, int] = {}
     for worker in map(_text, client.smembers(keys.workers)):
         if worker == me or (client.exists(keys.alive(worker)) and not runs.holder_is_dead(worker)):
             continue
-        n = requeue(client, keys, worker)
-        if n:
-            done[worker] = n
+        done[worker] = requeue(client, keys, worker)
     return done
 
 
@@ -403,6 +405,7 @@ class RedisScheduler:
         self.inflight: dict[Request, bytes] = {}
         self.idle_since: float | None = None
         self.heartbeat: LoopingCall | None = None
+        self.run_noted = False  # this worker's run id is in Redis (keys.runs)
         self.queue: ReliableQueue | None = None
         self.df: RFPDupeFilter | None = None
 
@@ -505,6 +508,7 @@ class RedisScheduler:
                 log.warning("worker %s: its lease lapsed (stalled longer than %ss); requests it holds may be fetched "
                             "twice", self.worker, self.lease)
             self._renew()
+            self._note_run()
             self._ack_finished()
             self.reap()
         except RedisError as exc:  # the lease outlives a short outage; try again next beat
@@ -519,13 +523,32 @@ class RedisScheduler:
             nextcall.schedule()
 
     def reap(self) -> int:
-        """Put back in the queue what dead workers held; return how many requests."""
+        """Put back in the queue what dead workers held, and close their runs; return how many requests."""
         total = 0
         for worker, n in reap(self.client, self.keys, self.worker).items():
-            log.warning("worker %s is gone: its %d unfinished request(s) are queued again", worker, n)
+            if n:
+                log.warning("worker %s is gone: its %d unfinished request(s) are queued again", worker, n)
             total += n
+            self._close_run_of(worker)
         self._count("requeued", total)
         return total
+
+    def _note_run(self) -> None:
+        """Say which crawl_runs row is this worker's (known once the run is recorded, after the scheduler opens)."""
+        assert self.crawler.stats is not None
+        run_id = self.crawler.stats.get_value(CRAWL_RUN_ID)
+        if run_id is not None and not self.run_noted:
+            self.client.hset(self.keys.runs, self.worker, int(run_id))
+            self.run_noted = True
+
+    def _close_run_of(self, worker: str) -> None:
+        """A dead worker's run would read ``running`` for ever where no daemon watches its host: fail it now."""
+        run_id = self.client.hget(self.keys.runs, worker)
+        if run_id is None or not archive_enabled(self.crawler.settings):
+            return
+        if runs.fail_running_run(ArchiveEngine.of(self.crawler), int(run_id), runs.FinishReason.KILLED):
+            log.warning("worker %s died: its run %s is closed as failed (killed)", worker, _text(run_id))
+        self.client.hdel(self.keys.runs, worker)
 
     # -- signals ------------------------------------------------------------------------------------------
 
@@ -570,7 +593,7 @@ class RedisScheduler:
         if not work_left(self.client, self.keys):
             if current_crawl(self.client, self.keys) == self.crawl_id:
                 self.client.delete(self.keys.crawl, self.keys.queue, self.keys.seen, self.keys.workers,
-                                   self.keys.seeded, self.keys.next_turn)
+                                   self.keys.seeded, self.keys.next_turn, self.keys.runs)
                 log.info("distributed crawl %s of %s is complete", self.crawl_id, site)
         else:
             log.warning("distributed crawl %s of %s left unfinished (%d queued): `cqnews worker %s` resumes it",

@@ -233,9 +233,15 @@ def fail_stale_runs(engine: Engine, lease_seconds: float, site: str | None = Non
     return ids
 
 
-def _fail_running(conn: Connection, run_ids: list[int], reason: FinishReason, now: datetime) -> None:
-    conn.execute(update(CrawlRun).where(CrawlRun.id.in_(run_ids), CrawlRun.status == RunStatus.RUNNING)
-                 .values(status=RunStatus.FAILED, finish_reason=reason, finished_at=now))
+def fail_running_run(engine: Engine, run_id: int, reason: FinishReason) -> bool:
+    """Mark run ``run_id`` failed with ``reason`` if it is still ``running`` (its process is known dead)."""
+    with engine.begin() as conn:
+        return _fail_running(conn, [run_id], reason, datetime.now(UTC)) > 0
+
+
+def _fail_running(conn: Connection, run_ids: list[int], reason: FinishReason, now: datetime) -> int:
+    return conn.execute(update(CrawlRun).where(CrawlRun.id.in_(run_ids), CrawlRun.status == RunStatus.RUNNING)
+                        .values(status=RunStatus.FAILED, finish_reason=reason, finished_at=now)).rowcount
 
 
 # -- reading runs ------------------------------------------------------------------------------------------
