@@ -54,6 +54,12 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     config = schedules(args, settings)
     if not config.sites:
         raise CliError(f"no site is scheduled (schedules from {config.source}; see CQNEWS_SCHEDULE)", 2)
+    if args.check:  # what a start would check, and no more: no lock taken, nothing scheduled
+        engine.dispose()
+        say(f"{config.source}: ok; a daemon would run {len(config.sites)} site(s):")
+        for site, schedule in sorted(config.sites.items()):
+            say(f"  {site}: {schedule.description}{' (distributed)' if schedule.distributed else ''}")
+        return 0
     try:
         return Daemon(config, settings, engine, list(args.set or []), loader=lambda: _load(args, settings),
                       words=verdict).run()

@@ -197,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("-s", "--set", action="append", metavar="KEY=VALUE",
                    help="override a setting, for the daemon and every crawl it starts")
+    p.add_argument("--check", action="store_true",
+                   help="validate the schedule file, the settings and the archive as a start would, print what "
+                        "would run, and exit (0: it would start; 2: the reason it would not)")
 
     p = add("status", ops.cmd_status,
             "the daemon, and per site: next scheduled run, last runs and a verdict; exit 1 if any site is "

@@ -126,6 +126,26 @@ def test_daemon_refuses_a_distributed_site_without_redis_in_one_line(archive_url
         "(e.g. redis://redishost:6379/0), the one the site's workers use"]
 
 
+def test_daemon_check_validates_without_starting(archive_url: str, tmp_path: Path) -> None:
+    """`cqnews daemon --check`: what a start would refuse is refused the same way (exit 2, one line), a good
+    file is listed and nothing starts (no daemon lock is taken)."""
+    from cqnews.db import runs as run_rows
+
+    good = _write(tmp_path / "good.toml", 'default = "off"\n[sites.cbg]\nevery = "1h"\n'
+                                          '[sites.cq_people]\ncron = "0 4 * * *"\n')
+    checked = cqnews(["daemon", "--check", "--config", str(good)], archive_url, tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.splitlines() == [f"{good}: ok; a daemon would run 2 site(s):", "  cbg: every 1h",
+                                           "  cq_people: cron 0 4 * * * (Asia/Shanghai)"], checked.stdout
+    assert run_rows.current(make_engine(archive_url), run_rows.DAEMON) is None  # nothing started
+    broken = _write(tmp_path / "broken.toml", '[sites.cbg]\nevery = "soon"\n')
+    line = assert_one_line_error(cqnews(["daemon", "--check", "--config", str(broken)], archive_url, tmp_path), 2)
+    assert "not a duration: 'soon'" in line, line
+    nothing = _write(tmp_path / "off.toml", 'default = "off"\n')
+    assert "no site is scheduled" in assert_one_line_error(
+        cqnews(["daemon", "--check", "--config", str(nothing)], archive_url, tmp_path), 2)
+
+
 # -- the daemon process ------------------------------------------------------------------------------------
 
 
