@@ -535,9 +535,11 @@ class RedisScheduler:
 
     def _note_run(self) -> None:
         """Say which crawl_runs row is this worker's (known once the run is recorded, after the scheduler opens)."""
+        if self.run_noted:
+            return
         assert self.crawler.stats is not None
         run_id = self.crawler.stats.get_value(CRAWL_RUN_ID)
-        if run_id is not None and not self.run_noted:
+        if run_id is not None:
             self.client.hset(self.keys.runs, self.worker, int(run_id))
             self.run_noted = True
 

@@ -84,6 +84,17 @@ def known_site_or_error(settings: Any, site: str | None) -> str | None:
     return site
 
 
+def site_without_articles(args: argparse.Namespace, exc: Any) -> None:
+    """After ``UnknownSite`` (a ``--site`` the archive has no article of): returns for a site a spider crawls
+    (not crawled yet: nothing to show), else raises a usage error naming every known site, the spiders' and the
+    archive's. Scrapy is loaded here, on this error path only, so that a search still starts without it."""
+    from cqnews.runner import spider_names
+
+    spiders = spider_names(settings_of(args))
+    if exc.site not in spiders:
+        raise CliError(f"unknown site {exc.site}; known: {', '.join(exc.known_with(spiders))}", 2)
+
+
 # Integer columns are 32-bit on PostgreSQL: a larger id cannot name a row, and would fail in the driver.
 MAX_ID = 2**31 - 1
 # Counts and pages: large enough for any real use, small enough that limit x page stays a 64-bit offset.

@@ -9,7 +9,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cqnews.cli.common import CliError, engine_of, known_site_or_error, ready_engine, settings_of
+from cqnews.cli.common import (
+    CliError,
+    engine_of,
+    known_site_or_error,
+    ready_engine,
+    settings_of,
+    site_without_articles,
+)
 from cqnews.cli.render import (
     diff_lines,
     iso_time,
@@ -66,15 +73,11 @@ def _next_page_command(args: argparse.Namespace) -> str:
     return shlex.join([*words, "--page", str(args.page + 1)])
 
 
-def _unknown_site(exc: Any) -> str:
-    return f"no site named {exc.site!r} in the archive (known sites: {', '.join(exc.known) or 'none yet'})"
-
-
 def cmd_search(args: argparse.Namespace) -> int:
     import csv
 
     from cqnews.db.fulltext import QuerySyntaxError, outdated
-    from cqnews.db.search import SearchIndexMissing, UnknownSite, count_matches, search
+    from cqnews.db.search import MatchCount, SearchIndexMissing, UnknownSite, count_matches, search
 
     if args.limit < 1 or args.offset < 0 or args.page < 1:
         raise CliError("--limit and --page must be at least 1, --offset at least 0", 2)
@@ -88,7 +91,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         except QuerySyntaxError as exc:
             raise CliError(f"bad query: {exc}", 2) from None
         except UnknownSite as exc:
-            raise CliError(_unknown_site(exc), 2) from None
+            site_without_articles(args, exc)
+            hits, total = [], MatchCount(0)
         except SearchIndexMissing as exc:
             raise CliError(str(exc), 2) from None
         if outdated(session):
@@ -174,7 +178,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         except QuerySyntaxError as exc:
             raise CliError(f"bad query: {exc}", 2) from None
         except UnknownSite as exc:
-            raise CliError(_unknown_site(exc), 2) from None
+            site_without_articles(args, exc)
+            ids = []
         except SearchIndexMissing as exc:
             raise CliError(str(exc), 2) from None
         unfiltered = not args.query and filters == type(filters)()

@@ -30,6 +30,7 @@ def reader_of(args: argparse.Namespace) -> Any:
     and the health judgement and wording of `cqnews status`."""
     from cqnews.cli.ops import health_report, status_report
     from cqnews.cli.render import problem_text
+    from cqnews.runner import spider_names
     from cqnews.web.reading import Reader
 
     settings = settings_of(args)
@@ -46,7 +47,8 @@ def reader_of(args: argparse.Namespace) -> Any:
         report = status_report(args, settings, engine, now)
         return report.json(), report.failing
 
-    return Reader(engine=engine, health=health, describe=problem_text, status=status, token=token)
+    return Reader(engine=engine, health=health, describe=problem_text, status=status, token=token,
+                  spiders=tuple(spider_names(settings)))
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

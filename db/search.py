@@ -50,6 +50,10 @@ class UnknownSite(LookupError):
         self.site = site
         self.known = known
 
+    def known_with(self, spiders: list[str] | tuple[str, ...]) -> list[str]:
+        """Every site a user may name: the archive's, and those a spider crawls that have no article yet."""
+        return sorted({*self.known, *spiders})
+
 
 @dataclass(frozen=True)
 class TextMatch:

@@ -67,9 +67,16 @@ def test_the_count_is_exact_with_filters_and_paging_past_the_end(url: str, tmp_p
 
 def test_an_unknown_site_is_an_error_naming_the_known_ones(url: str, tmp_path: Path) -> None:
     result = cqnews(["search", "重庆", "--site", "nosuch"], url, tmp_path)
-    assert result.returncode == 2
-    assert "nosuch" in result.stderr and "cbg" in result.stderr and "cq_people" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    line = assert_one_line_error(result, 2)
+    # the archive holds cbg and cq_people; cq_gov and xinhua_cq are known as the spiders' sites
+    assert line.startswith("cqnews: unknown site nosuch; known: ")
+    assert all(site in line for site in ("cbg", "cq_people", "cq_gov", "xinhua_cq"))
+
+
+def test_a_site_a_spider_crawls_but_the_archive_has_not_yet_is_an_empty_result(url: str, tmp_path: Path) -> None:
+    result = cqnews(["search", "重庆", "--site", "cq_gov", "--format", "json"], url, tmp_path)
+    assert result.returncode == 0 and result.stdout == ""
+    assert "no results" in result.stderr
 
 
 @pytest.mark.parametrize("query", ['"重庆', "重庆 AND", "OR 重庆", "重庆 NOT", "渝" * 5000, "-重庆"])

@@ -96,6 +96,8 @@ def test_search_api_finds_every_article_that_holds_the_words_with_the_total_and_
     assert (second["total"], second["pages"], len(second["hits"])) == (4, 2, 1)
     narrowed = get_json(f"{site['url']}/api/search?q={q('重庆 -大学')}&site=cbg&since=2020-05-01&until=2020-06-01")
     assert [h["title"] for h in narrowed["hits"]] == ["雙城經濟圈：重慶與成都攜手"]
+    not_crawled_yet = get_json(f"{site['url']}/api/search?q={q('重庆')}&site=cq_gov")  # a spider's site, no article
+    assert (not_crawled_yet["total"], not_crawled_yet["hits"]) == (0, [])
 
 
 def test_search_page_marks_the_words_pages_through_the_total_and_escapes_titles(site: dict[str, Any]) -> None:
@@ -195,7 +197,7 @@ BAD_REQUESTS = [
     ("/search?q=x&page=-1", 400, "page must be from 1 to 1000000, not -1"),
     ("/search?q=x&page=abc", 400, "page must be an integer"),
     ("/search?q=x&since=2020-13-01", 400, "since must be a date"),
-    ("/search?q=x&site=nowhere", 400, "no site named &#39;nowhere&#39;"),
+    ("/search?q=x&site=nowhere", 400, "unknown site nowhere; known: cbg, cq_gov, cq_people, cqcb, cqnews, xinhua_cq"),
     ("/search?q=x&sort=best", 400, "sort must be one of relevance, date"),
     ("/article/999", 404, "no article with id 999"),
     ("/article/99999999999", 400, "id must be from 1 to 2147483647"),

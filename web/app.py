@@ -123,8 +123,9 @@ def _reader(request: Request) -> reading.Reader:
 
 def search_page(request: Request) -> Response:
     asked = reading.search_request(request.query_params)
-    with _reader(request).session() as session:
-        found = reading.search_results(session, asked)
+    reader = _reader(request)
+    with reader.session() as session:
+        found = reading.search_results(session, asked, reader.spiders)
     base = {k: v for k, v in request.query_params.items() if k not in ("page", "token") and v}
 
     def link(**changes: Any) -> str:
@@ -203,8 +204,9 @@ def api_search(request: Request) -> Response:
     asked = reading.search_request(request.query_params)
     if not asked["q"]:
         raise HTTPException(400, "q (the query) is required")
-    with _reader(request).session() as session:
-        found = reading.search_results(session, asked)
+    reader = _reader(request)
+    with reader.session() as session:
+        found = reading.search_results(session, asked, reader.spiders)
     for hit in found["hits"]:
         hit["snippet"] = "".join(text for text, _ in hit["snippet"])
     return JSON({"query": asked} | found)

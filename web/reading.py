@@ -49,6 +49,7 @@ class Reader:
     # `cqnews status --format json`'s text and whether status would exit 1, as of a time (for /api/status)
     status: Callable[[datetime], tuple[str, bool]]
     token: str | None = None
+    spiders: tuple[str, ...] = ()  # the sites a spider crawls: a search on one not crawled yet finds nothing
 
     def session(self) -> Session:
         return Session(self.engine)
@@ -67,12 +68,13 @@ def search_request(query: QueryParams) -> dict[str, Any]:
             "per_page": params.integer(query, "per_page", 20, 1, params.MAX_PER_PAGE)}
 
 
-def search_results(session: Session, asked: dict[str, Any]) -> dict[str, Any]:
+def search_results(session: Session, asked: dict[str, Any], spiders: tuple[str, ...] = ()) -> dict[str, Any]:
     """One page of results with the total and the facets; nothing searched for an empty query."""
     from cqnews.db.facets import facets
 
+    no_results = {"hits": [], "total": 0, "more": False, "pages": 0, "facets": None, "index_outdated": False}
     if not asked["q"]:
-        return {"hits": [], "total": 0, "more": False, "pages": 0, "facets": None, "index_outdated": False}
+        return no_results
     filters = Filters(site=asked["site"], since=asked["since"], until=asked["until"], dates=asked["dates"],
                       author=asked["author"], source=asked["source"])
     per_page, skip = asked["per_page"], (asked["page"] - 1) * asked["per_page"]
@@ -83,8 +85,9 @@ def search_results(session: Session, asked: dict[str, Any]) -> dict[str, Any]:
     except QuerySyntaxError as exc:
         raise HTTPException(400, f"bad query: {exc}") from None
     except UnknownSite as exc:
-        raise HTTPException(400, f"no site named {exc.site!r} in the archive "
-                                 f"(known sites: {', '.join(exc.known) or 'none yet'})") from None
+        if exc.site in spiders:
+            return no_results
+        raise HTTPException(400, f"unknown site {exc.site}; known: {', '.join(exc.known_with(spiders))}") from None
     except SearchIndexMissing as exc:
         raise HTTPException(409, str(exc)) from None
     words = parse_query(asked["q"]).words
