@@ -8,7 +8,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import lxml.html
 import pytest
@@ -197,3 +197,27 @@ def test_a_dressed_page_gives_its_invented_body_whole_and_once(site: str) -> Non
         ours = _squeezed(body.text_content())
         foreign = [line for line in text.splitlines() if _squeezed(line) and _squeezed(line) not in ours]
         assert not foreign, f"{site}{path}: not our article's: {foreign}"
+
+
+# what each real page a family is dressed from says of its own article: its URL, its id, its headline
+REAL_ARTICLES = {
+    "cq_people": ("http://culture.people.com.cn/n1/2019/0615/c1013-31153719.html", "31153719", "郑板桥"),
+    "xinhua_cq": ("http://www.xinhuanet.com/world/2019-12/10/c_1125327450.htm", "1125327450", "法国全国大罢工"),
+    "cq_gov": ("http://www.shanxi.gov.cn/yw/sxyw/201909/t20190918_693227.shtml", "693227", "山西品牌丝路行"),
+    **{site: ("http://news.cjn.cn/sywh/202010/t3714581.htm", "3714581", "外媒眼中的武汉长假")
+       for site in ("cqnews", "cqcb", "cbg")},
+}
+
+
+@pytest.mark.parametrize("site", sorted(REAL_ARTICLES))
+def test_copied_scripts_and_share_links_name_our_page_not_the_real_story(site: str) -> None:
+    """The analytics calls, share buttons and pagers copied from a real page name the page they sit on (its URL,
+    id and headline, as the CMS writes them), never the real story the copy came from."""
+    url, story_id, headline = REAL_ARTICLES[site]
+    for path in _dressed_articles(site):
+        raw = (SITES / site / path.lstrip("/")).read_bytes()
+        text = html_to_unicode("text/html", raw)[1]
+        assert not [m for m in (url, quote(url, safe=""), story_id, headline) if m in text], (site, path)
+        own_id = re.findall(r"\d{4,}|[0-9a-f]{16,}", path)[-1]
+        assert own_id in "".join(page_script.text or "" for page_script in _page(raw).xpath("//script")) or \
+            own_id in "".join(_page(raw).xpath("//a/@href")), (site, path)
