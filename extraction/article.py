@@ -36,7 +36,7 @@ def _trafilatura_version() -> str:
 
 
 # Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/7+trafilatura-{_trafilatura_version()}"
+EXTRACTOR_VERSION = f"cqnews-extract/8+trafilatura-{_trafilatura_version()}"
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -224,6 +224,9 @@ def _extract(
         if verdict.author:
             author = verdict.author
             break
+    source = source or chinese.outlet_from_metadata(tree)
+
+    text = _without_headline(text, title, min_chars)
 
     extracted = Extracted(
         text=text,
@@ -239,6 +242,20 @@ def _extract(
         replacement_chars=decoded.replacement_chars,
     )
     return _without_controls(extracted), page_url
+
+
+def _without_headline(text: str, title: str | None, min_chars: int) -> str:
+    """The body without the headline trafilatura keeps as its first line (a short report's ``<h1>`` inside
+    the article element): the title is its own field, and ``show`` and the web reader print it above the text,
+    so kept it would be read twice. Only a first line that is the title, whitespace aside, goes, and only when
+    what is left still has ``min_chars``: which pages are articles does not change."""
+    if not title:
+        return text
+    head, sep, rest = text.lstrip().partition("\n")
+    if not sep or re.sub(r"\s", "", head) != re.sub(r"\s", "", title):
+        return text
+    rest = rest.strip()
+    return rest if len(re.sub(r"\s", "", rest)) >= min_chars else text
 
 
 def _without_controls(extracted: Extracted) -> Extracted:
@@ -561,7 +578,14 @@ def _cut_link_tail(text: str, links: Counter[str]) -> str:
         end -= 1
     if linked < 2 or end == 0:
         return text
-    return "\n".join(lines[:end]).rstrip()
+    kept = lines[:end]
+    # the tiny lines skipped above the feed's first headline: a lead-in ending in a colon ("以下为公告：" over a
+    # picture of the notice) is the article's last line, not the feed's
+    for line in lines[end:]:
+        if line.strip() and not (line.strip().endswith((":", "：")) and _link_share(line, links) < 0.5):
+            break
+        kept.append(line)
+    return "\n".join(kept).rstrip()
 
 
 def _trafilatura(tree: HtmlElement, url: str | None, **kwargs: Any) -> str:

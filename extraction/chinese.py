@@ -257,6 +257,11 @@ _SOURCE_RE = re.compile(
     r"(?P<n>[^\s|｜丨:：()（）\[\]【】]{1,30}?)"
     r"(?=\s|$|[|｜丨()（）\[\]【】]|作者|记者|编辑|责任编辑|发布|时间|日期|字体|字号|浏览|点击|阅读|分享|\d{4})"
 )
+# "发表于2014-08-24 21:30| 来源CSDN| 作者魏星": a 来源 run into its value with no colon, as one field of a
+# "|"-separated meta row (a separator after it; "来源于…" is a sentence, not a field).
+_RUN_IN_SOURCE_RE = re.compile(
+    r"(?:^|[|｜丨])\s*(?:来源|來源)(?![于於自])\s*(?P<n>[^\s|｜丨:：()（）\[\]【】]{2,20})\s*[|｜丨]"
+)
 # "上游新闻 2022-06-14 10:25 记者：唐中明": an unlabelled outlet opening the byline line, before its date.
 _LEADING_OUTLET_RE = re.compile(r"^\s*(?P<n>[^\s\d:：|｜()（）\[\]【】]{2,12})\s+(?:19|20)\d{2}\s*[-/.年]")
 _EDITOR_RE = re.compile(
@@ -348,6 +353,8 @@ def find_byline(lines: list[str], links: set[str] | frozenset[str] = frozenset()
             m = _SOURCE_RE.search(line)
             if m and not re.search(r"[=\"'<>]", m.group("n")):
                 source = m.group("n").strip(" ，,。.;；") or None
+            elif m := _RUN_IN_SOURCE_RE.search(line):
+                source = m.group("n")
             elif len(line) <= 60 and re.search(r"作者|记者|编辑|来源", line):
                 m = _LEADING_OUTLET_RE.match(line)
                 if m and _OUTLET_RE.search(m.group("n")) and m.group("n") not in _NOT_NAMES:
@@ -442,12 +449,37 @@ def signature(text: str) -> str | None:
     return names
 
 
+def outlet_from_metadata(tree: HtmlElement) -> str | None:
+    """The outlet a page's article metadata names as its author (``<meta property="article:author"
+    content="新浪财经-自媒体综合">``, JSON-LD): the source of a page that prints none, whoever its byline credits.
+    Not ``<meta name="author">``: that one is the page's, and CMSs fill it with their vendor ("大汉网络")."""
+    for value in _metadata_authors(tree, _ARTICLE_AUTHOR_META):
+        outlet = person.check_author(value).outlet
+        if outlet:
+            return outlet
+    return None
+
+
 def author_from_metadata(tree: HtmlElement) -> str | None:
     """Author from <meta name=author> or JSON-LD, when it names people rather than the site."""
+    for value in _metadata_authors(tree):
+        value = re.sub(r"^(作者|记者|文|by)\s*[:：/]?\s*", "", value.strip(), flags=re.I)
+        if value and len(value) <= 30 and not _OUTLET_RE.search(value) and value not in _NOT_NAMES:
+            if not re.search(r"https?:|www\.|\.com|\.cn", value):
+                return _clean_names(value)
+    return None
+
+
+_AUTHOR_META = frozenset({"author", "article:author", "dc.creator", "byl", "sailthru.author"})
+_ARTICLE_AUTHOR_META = frozenset({"article:author"})
+
+
+def _metadata_authors(tree: HtmlElement, keys: frozenset[str] = _AUTHOR_META) -> list[str]:
+    """The author values of the <meta> tags named ``keys`` and of JSON-LD, in page order."""
     candidates: list[str] = []
     for el in tree.iterfind(".//meta"):
         key = (el.get("name") or el.get("property") or "").lower()
-        if key in {"author", "article:author", "dc.creator", "byl", "sailthru.author"}:
+        if key in keys:
             candidates.append(el.get("content") or "")
     for value in _jsonld_values(tree, ("author",)):
         if isinstance(value, dict):
@@ -456,12 +488,7 @@ def author_from_metadata(tree: HtmlElement) -> str | None:
             value = value[0].get("name") if isinstance(value[0], dict) else value[0]
         if isinstance(value, str):
             candidates.append(value)
-    for value in candidates:
-        value = re.sub(r"^(作者|记者|文|by)\s*[:：/]?\s*", "", value.strip(), flags=re.I)
-        if value and len(value) <= 30 and not _OUTLET_RE.search(value) and value not in _NOT_NAMES:
-            if not re.search(r"https?:|www\.|\.com|\.cn", value):
-                return _clean_names(value)
-    return None
+    return candidates
 
 
 # ------------------------------------------------------------------------------------------------ title

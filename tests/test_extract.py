@@ -573,11 +573,30 @@ def test_labelled_real_page(label: dict[str, Any]) -> None:
 def test_the_byline_under_a_headline_kept_in_the_body_is_read() -> None:
     """Real page (GNE csdn/1): the body starts with the headline, and the credits under it
     (`发表于2014-08-24 21:30| … 来源CSDN| 0 条评论| 作者魏星`) were left out of the text; its copyright line
-    `本文为CSDN原创文章，未经允许不得转载…` is followed by a `相关文章 / 最新报道 / CSDN官方微信` tab row."""
+    `本文为CSDN原创文章，未经允许不得转载…` is followed by a `相关文章 / 最新报道 / CSDN官方微信` tab row.
+    The headline is the title, and not the text's first line too (``show`` prints the title above the text)."""
     record = extract_file(str(REALPAGES / "gne/tests/csdn/1.html"))
     assert record["author"] == "魏星"
+    assert record["source"] == "CSDN"  # `来源CSDN|`: the label run into its value, one field of the row
+    assert record["title"] == "第三届知道安全论坛鸟巢举办 知道创宇发布新版ZoomEye"
+    assert record["text"].startswith("2014年8月22日，由北京知道创宇联合知乎网主办的第三届知道安全论坛")
     assert record["text"].endswith("“然而，ZoomEye最核心的竞争力就是一支强干的团队”，余弦骄傲地说道。")
     assert "CSDN官方微信" not in record["text"]
+
+
+@pytest.mark.parametrize("page", ["sina/2", "sina/3", "sina/4", "sina/5"])
+def test_the_outlet_named_as_the_articles_author_in_its_metadata_is_the_source(page: str) -> None:
+    """Real pages (GNE sina/2-5): the byline names a person (or a WeChat account) and no 来源 is printed as a
+    label; ``<meta property="article:author">`` names the outlet (新京报, 新浪财经-自媒体综合 ...)."""
+    label = next(label for label in realpage_labels() if label["page"] == f"gne/tests/{page}.html")
+    record = extract_file(str(REALPAGES / label["page"]))
+    assert (record["author"], record["source"]) == (label["author"], label["source"])
+
+
+def test_a_cms_vendor_in_the_pages_author_meta_is_not_the_source() -> None:
+    """Real page (zh-dev cwced-4fa9dfe4): a government CMS's ``<meta name="Author" content="大汉网络">`` beside
+    ``<meta name="Generator" content="大汉版通">`` names the software's maker, not the article's outlet."""
+    assert extract_article(_devpage("zh-dev/cwced-4fa9dfe4.html.gz")).source is None
 
 
 def test_labelled_real_pages_name_most_authors() -> None:
@@ -608,6 +627,16 @@ def test_a_short_report_above_a_long_keyword_feed_is_an_article() -> None:
     assert "不过，近日关于险资护盘传言不断，会议或与险资权益类配置有关。" in text
     assert "保监会发布保险机构员工持股计划有关事项" not in text
     assert extracted.source == "第一财经日报"
+
+
+def test_a_lead_in_above_the_feed_stays_and_the_headline_is_not_the_first_line() -> None:
+    """Real page (gbk-163-weak 163-71): a one-paragraph report whose ``<h1>`` trafilatura keeps in the body,
+    ending in the lead-in 以下为公告： over a picture of the notice, then a 48小时评论排行 feed of headlines."""
+    extracted = extract_article(_devpage("gbk-163-weak/163-71.html.gz"))
+    assert extracted.title == "23家基金公司抱团救市：不降低仓位 停止借券"
+    assert extracted.text.startswith("继21家证券公司联手救市公告发出后")
+    assert extracted.text.endswith("以下为公告：")
+    assert "评论19064条" not in extracted.text
 
 
 @pytest.mark.parametrize(
