@@ -225,6 +225,7 @@ def _extract(
             author = verdict.author
             break
     source = source or chinese.outlet_from_metadata(tree)
+    title = _without_source_suffix(title, source)
 
     text = _without_headline(text, title, min_chars)
 
@@ -247,15 +248,29 @@ def _extract(
 def _without_headline(text: str, title: str | None, min_chars: int) -> str:
     """The body without the headline trafilatura keeps as its first line (a short report's ``<h1>`` inside
     the article element): the title is its own field, and ``show`` and the web reader print it above the text,
-    so kept it would be read twice. Only a first line that is the title, whitespace aside, goes, and only when
-    what is left still has ``min_chars``: which pages are articles does not change."""
+    so kept it would be read twice. Only a first line that is the title, whitespace and a table cell's pipes
+    aside, goes (with the credit a table layout prints in the same cell: "标题 来源于：东区办事处"), and only
+    when what is left still has ``min_chars``: which pages are articles does not change."""
     if not title:
         return text
     head, sep, rest = text.lstrip().partition("\n")
-    if not sep or re.sub(r"\s", "", head) != re.sub(r"\s", "", title):
+    head, title = re.sub(r"\s", "", head.strip(" |")), re.sub(r"\s", "", title)
+    if not sep or not head.startswith(title) or head != title and not chinese.is_credit_line(head[len(title) :]):
         return text
     rest = rest.strip()
     return rest if len(re.sub(r"\s", "", rest)) >= min_chars else text
+
+
+def _without_source_suffix(title: str | None, source: str | None) -> str | None:
+    """The title without the source a CMS printed after it ("标题 东区办事处_中山网" on a page crediting
+    来源于：东区办事处): like a site name, it is not the headline."""
+    if not title or not source or not title.endswith(source):
+        return title
+    head = title[: -len(source)]
+    if not head[-1:].isspace() and not chinese.title_separator_ends(head):
+        return title
+    head = head.rstrip(" \t\u3000_|｜-—–·")
+    return head if len(head) >= 4 else title
 
 
 def _without_controls(extracted: Extracted) -> Extracted:
