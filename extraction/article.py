@@ -157,7 +157,7 @@ def _extract(
     if lap:
         lap("decode")
 
-    raw_text = _body_text(tree, url or page_url, body_selector)
+    raw_text = _with_linked_subheads(tree, _body_text(tree, url or page_url, body_selector))
     if lap:
         lap("body")
     text = chinese.first_post(chinese.strip_boilerplate(raw_text))
@@ -559,6 +559,46 @@ def _link_share(text: str, links: Counter[str]) -> float:
     if not total:
         return 0.0
     return sum(min(n, links[k]) for k, n in ours.items()) / total
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s", "", text)
+
+
+def _with_linked_subheads(tree: HtmlElement, text: str) -> str:
+    """``text`` with the subheadings trafilatura dropped for being links: a paragraph that is one short link
+    (the subhead of a news round-up, linking to that story in full) between two paragraphs that ``text``
+    holds as two lines one after the other. A run of linked paragraphs (a related list inside the body) has links
+    for neighbours and stays out."""
+    lines = text.split("\n")
+    at_line: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        at_line.setdefault(_squeezed(line), []).append(i)
+    inserts: dict[int, str] = {}
+    for p in tree.iter("p"):
+        link = p.find("a")
+        if link is None or len(p) != 1 or (p.text or "").strip() or (link.tail or "").strip():
+            continue
+        label = _norm(link.text_content())
+        before, after = p.getprevious(), p.getnext()
+        if not 4 <= len(label) <= 40 or _SENTENCE_END_RE.search(label) or before is None or after is None:
+            continue
+        if before.tag != "p" or after.tag != "p" or _linked_only(before) or _linked_only(after):
+            continue
+        above = _squeezed(before.text_content())
+        for at in at_line.get(_squeezed(after.text_content()), ()):
+            if at and _squeezed(lines[at - 1]) == above:
+                inserts[at] = label
+    if not inserts:
+        return text
+    return "\n".join(chain.from_iterable(
+        (inserts[i], line) if i in inserts else (line,) for i, line in enumerate(lines)
+    ))
+
+
+def _linked_only(el: HtmlElement) -> bool:
+    """Is all of ``el``'s text link text (or is it empty)?"""
+    return len(_squeezed(el.text_content())) <= sum(len(_squeezed(a.text_content())) for a in el.iter("a"))
 
 
 def _cut_link_tail(text: str, links: Counter[str]) -> str:

@@ -9,11 +9,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import lxml.html
 import pytest
 
 from cqnews.demo import SITES as DEMO_SITES
 from cqnews.extraction import chinese
-from cqnews.extraction.article import EXTRACTOR_VERSION, NotAnArticle, extract_article, extract_file
+from cqnews.extraction.article import (
+    EXTRACTOR_VERSION,
+    NotAnArticle,
+    _with_linked_subheads,
+    extract_article,
+    extract_file,
+)
 from cqnews.extraction.decode import decode_html
 
 from helpers import REALPAGES, realpage_labels
@@ -641,6 +648,33 @@ def test_a_lead_in_above_the_feed_stays_and_the_headline_is_not_the_first_line()
     assert extracted.text.startswith("继21家证券公司联手救市公告发出后")
     assert extracted.text.endswith("以下为公告：")
     assert "评论19064条" not in extracted.text
+
+
+def test_linked_subheads_between_paragraphs_are_kept() -> None:
+    """Real page (gbk-163-weak 163-33): a news round-up whose five subheads are each one link to the full
+    story (``<p><a href=…>证监会已查明6起编造虚假信息案</a></p>``) between paragraphs; trafilatura drops them as
+    link text."""
+    lines = extract_article(_devpage("gbk-163-weak/163-33.html.gz")).text.splitlines()
+    at = lines.index("证监会已查明6起编造虚假信息案")
+    assert lines[at + 1].startswith("证监会新闻发言人张晓军3日介绍，已经查明6起案件的违法事实")
+    assert lines[at - 1].endswith("维护资本市场稳定。")
+    assert "证监会：将严打造谣传谣行为 已集中部署3起案件" in lines
+
+
+def test_a_run_of_linked_paragraphs_inside_the_body_stays_out() -> None:
+    """Synthetic body and the text trafilatura made of it without its links: one linked paragraph between two
+    of prose is a subhead and comes back; two linked paragraphs one after the other are a related list."""
+    para = "重庆市轨道交通九号线一期工程已完成全部隧道贯通，第{}段，沿线市民出行将更加便捷。"
+    html = "".join([
+        f"<p>{para.format(1)}</p>", "<p><a href='/n/0.html'>九号线开通时间确定</a></p>", f"<p>{para.format(2)}</p>",
+        "<p><a href='/n/1.html'>两江新区新建三所学校</a></p><p><a href='/n/2.html'>渝北区举办招商推介会</a></p>",
+        f"<p>{para.format(3)}</p>",
+    ])
+    tree = lxml.html.document_fromstring(f"<html><body><div>{html}</div></body></html>")
+    text = "\n".join(para.format(i) for i in (1, 2, 3))
+    assert _with_linked_subheads(tree, text).splitlines() == [
+        para.format(1), "九号线开通时间确定", para.format(2), para.format(3)
+    ]
 
 
 @pytest.mark.parametrize("page", [
