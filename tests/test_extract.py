@@ -640,6 +640,16 @@ def test_a_short_report_above_a_long_keyword_feed_is_an_article() -> None:
     assert extracted.source == "第一财经日报"
 
 
+def test_a_table_layouts_headline_cell_with_its_credit_is_not_the_first_line() -> None:
+    """Real page (GNE zsnews/1): one table cell holds the headline and `来源于：东区办事处`, which the <title>
+    repeats after the headline; a breadcrumb row and a `发布日期：… 责任编辑：…` row sit around the body."""
+    record = extract_file(str(REALPAGES / "gne/tests/zsnews/1.html"))
+    assert record["title"] == "顺德区大良街道党工委委员潘卓辉一行到众创金融街开展调研工作"
+    assert record["source"] == "东区办事处"
+    assert _squeeze(record["text"]).lstrip("|").startswith("2019年2月27日下午，佛山顺德区大良街道党工委委员")
+    assert "现在位置" not in record["text"] and "发布日期" not in record["text"]
+
+
 def test_a_lead_in_above_the_feed_stays_and_the_headline_is_not_the_first_line() -> None:
     """Real page (gbk-163-weak 163-71): a one-paragraph report whose ``<h1>`` trafilatura keeps in the body,
     ending in the lead-in 以下为公告： over a picture of the notice, then a 48小时评论排行 feed of headlines."""
