@@ -36,7 +36,7 @@ def _trafilatura_version() -> str:
 
 
 # Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/7+trafilatura-{_trafilatura_version()}"
+EXTRACTOR_VERSION = f"cqnews-extract/8+trafilatura-{_trafilatura_version()}"
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -157,7 +157,7 @@ def _extract(
     if lap:
         lap("decode")
 
-    raw_text = _body_text(tree, url or page_url, body_selector)
+    raw_text = _with_linked_subheads(tree, _body_text(tree, url or page_url, body_selector))
     if lap:
         lap("body")
     text = chinese.first_post(chinese.strip_boilerplate(raw_text))
@@ -224,6 +224,10 @@ def _extract(
         if verdict.author:
             author = verdict.author
             break
+    source = source or chinese.outlet_from_metadata(tree)
+    title = _without_source_suffix(title, source)
+
+    text = _without_headline(text, title, min_chars)
 
     extracted = Extracted(
         text=text,
@@ -239,6 +243,34 @@ def _extract(
         replacement_chars=decoded.replacement_chars,
     )
     return _without_controls(extracted), page_url
+
+
+def _without_headline(text: str, title: str | None, min_chars: int) -> str:
+    """The body without the headline trafilatura keeps as its first line (a short report's ``<h1>`` inside
+    the article element): the title is its own field, and ``show`` and the web reader print it above the text,
+    so kept it would be read twice. Only a first line that is the title, whitespace and a table cell's pipes
+    aside, goes (with the credit a table layout prints in the same cell: "标题 来源于：东区办事处"), and only
+    when what is left still has ``min_chars``: which pages are articles does not change."""
+    if not title:
+        return text
+    head, sep, rest = text.lstrip().partition("\n")
+    head, title = re.sub(r"\s", "", head.strip(" |")), re.sub(r"\s", "", title)
+    if not sep or not head.startswith(title) or head != title and not chinese.is_credit_line(head[len(title) :]):
+        return text
+    rest = rest.strip()
+    return rest if len(re.sub(r"\s", "", rest)) >= min_chars else text
+
+
+def _without_source_suffix(title: str | None, source: str | None) -> str | None:
+    """The title without the source a CMS printed after it ("标题 东区办事处_中山网" on a page crediting
+    来源于：东区办事处): like a site name, it is not the headline."""
+    if not title or not source or not title.endswith(source):
+        return title
+    head = title[: -len(source)]
+    if not head[-1:].isspace() and not chinese.title_separator_ends(head):
+        return title
+    head = head.rstrip(" \t\u3000_|｜-—–·")
+    return head if len(head) >= 4 else title
 
 
 def _without_controls(extracted: Extracted) -> Extracted:
@@ -529,6 +561,46 @@ def _link_share(text: str, links: Counter[str]) -> float:
     return sum(min(n, links[k]) for k, n in ours.items()) / total
 
 
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s", "", text)
+
+
+def _with_linked_subheads(tree: HtmlElement, text: str) -> str:
+    """``text`` with the subheadings trafilatura dropped for being links: a paragraph that is one short link
+    (the subhead of a news round-up, linking to that story in full) between two paragraphs that ``text``
+    holds as two lines one after the other. A run of linked paragraphs (a related list inside the body) has links
+    for neighbours and stays out."""
+    lines = text.split("\n")
+    at_line: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        at_line.setdefault(_squeezed(line), []).append(i)
+    inserts: dict[int, str] = {}
+    for p in tree.iter("p"):
+        link = p.find("a")
+        if link is None or len(p) != 1 or (p.text or "").strip() or (link.tail or "").strip():
+            continue
+        label = _norm(link.text_content())
+        before, after = p.getprevious(), p.getnext()
+        if not 4 <= len(label) <= 40 or _SENTENCE_END_RE.search(label) or before is None or after is None:
+            continue
+        if before.tag != "p" or after.tag != "p" or _linked_only(before) or _linked_only(after):
+            continue
+        above = _squeezed(before.text_content())
+        for at in at_line.get(_squeezed(after.text_content()), ()):
+            if at and _squeezed(lines[at - 1]) == above:
+                inserts[at] = label
+    if not inserts:
+        return text
+    return "\n".join(chain.from_iterable(
+        (inserts[i], line) if i in inserts else (line,) for i, line in enumerate(lines)
+    ))
+
+
+def _linked_only(el: HtmlElement) -> bool:
+    """Is all of ``el``'s text link text (or is it empty)?"""
+    return len(_squeezed(el.text_content())) <= sum(len(_squeezed(a.text_content())) for a in el.iter("a"))
+
+
 def _cut_link_tail(text: str, links: Counter[str]) -> str:
     """The text without the related-story feed that ends it: the trailing run of lines that are mostly
     link text (headlines, "headline + teaser" rows) or a copyright row, with the empty and tiny lines and a
@@ -561,7 +633,14 @@ def _cut_link_tail(text: str, links: Counter[str]) -> str:
         end -= 1
     if linked < 2 or end == 0:
         return text
-    return "\n".join(lines[:end]).rstrip()
+    kept = lines[:end]
+    # the tiny lines skipped above the feed's first headline: a lead-in ending in a colon ("以下为公告：" over a
+    # picture of the notice) is the article's last line, not the feed's
+    for line in lines[end:]:
+        if line.strip() and not (line.strip().endswith((":", "：")) and _link_share(line, links) < 0.5):
+            break
+        kept.append(line)
+    return "\n".join(kept).rstrip()
 
 
 def _trafilatura(tree: HtmlElement, url: str | None, **kwargs: Any) -> str:

@@ -253,9 +253,14 @@ _UI_WORDS = {
     "时政", "财经", "国际", "国内", "社会", "体育", "娱乐", "科技", "文化", "评论员",
 }
 _SOURCE_RE = re.compile(
-    r"(?:来源|來源|稿源|出处|来自|转自|稿件来源|文章来源|本文来源|信息来源)\s*[:：]\s*"
+    r"(?:来源于?|來源於?|稿源|出处|来自|转自|稿件来源|文章来源|本文来源|信息来源)\s*[:：]\s*"
     r"(?P<n>[^\s|｜丨:：()（）\[\]【】]{1,30}?)"
     r"(?=\s|$|[|｜丨()（）\[\]【】]|作者|记者|编辑|责任编辑|发布|时间|日期|字体|字号|浏览|点击|阅读|分享|\d{4})"
+)
+# "发表于2014-08-24 21:30| 来源CSDN| 作者魏星": a 来源 run into its value with no colon, as one field of a
+# "|"-separated meta row (a separator after it; "来源于…" is a sentence, not a field).
+_RUN_IN_SOURCE_RE = re.compile(
+    r"(?:^|[|｜丨])\s*(?:来源|來源)(?![于於自])\s*(?P<n>[^\s|｜丨:：()（）\[\]【】]{2,20})\s*[|｜丨]"
 )
 # "上游新闻 2022-06-14 10:25 记者：唐中明": an unlabelled outlet opening the byline line, before its date.
 _LEADING_OUTLET_RE = re.compile(r"^\s*(?P<n>[^\s\d:：|｜()（）\[\]【】]{2,12})\s+(?:19|20)\d{2}\s*[-/.年]")
@@ -348,6 +353,8 @@ def find_byline(lines: list[str], links: set[str] | frozenset[str] = frozenset()
             m = _SOURCE_RE.search(line)
             if m and not re.search(r"[=\"'<>]", m.group("n")):
                 source = m.group("n").strip(" ，,。.;；") or None
+            elif m := _RUN_IN_SOURCE_RE.search(line):
+                source = m.group("n")
             elif len(line) <= 60 and re.search(r"作者|记者|编辑|来源", line):
                 m = _LEADING_OUTLET_RE.match(line)
                 if m and _OUTLET_RE.search(m.group("n")) and m.group("n") not in _NOT_NAMES:
@@ -442,12 +449,37 @@ def signature(text: str) -> str | None:
     return names
 
 
+def outlet_from_metadata(tree: HtmlElement) -> str | None:
+    """The outlet a page's article metadata names as its author (``<meta property="article:author"
+    content="新浪财经-自媒体综合">``, JSON-LD): the source of a page that prints none, whoever its byline credits.
+    Not ``<meta name="author">``: that one is the page's, and CMSs fill it with their vendor ("大汉网络")."""
+    for value in _metadata_authors(tree, _ARTICLE_AUTHOR_META):
+        outlet = person.check_author(value).outlet
+        if outlet:
+            return outlet
+    return None
+
+
 def author_from_metadata(tree: HtmlElement) -> str | None:
     """Author from <meta name=author> or JSON-LD, when it names people rather than the site."""
+    for value in _metadata_authors(tree):
+        value = re.sub(r"^(作者|记者|文|by)\s*[:：/]?\s*", "", value.strip(), flags=re.I)
+        if value and len(value) <= 30 and not _OUTLET_RE.search(value) and value not in _NOT_NAMES:
+            if not re.search(r"https?:|www\.|\.com|\.cn", value):
+                return _clean_names(value)
+    return None
+
+
+_AUTHOR_META = frozenset({"author", "article:author", "dc.creator", "byl", "sailthru.author"})
+_ARTICLE_AUTHOR_META = frozenset({"article:author"})
+
+
+def _metadata_authors(tree: HtmlElement, keys: frozenset[str] = _AUTHOR_META) -> list[str]:
+    """The author values of the <meta> tags named ``keys`` and of JSON-LD, in page order."""
     candidates: list[str] = []
     for el in tree.iterfind(".//meta"):
         key = (el.get("name") or el.get("property") or "").lower()
-        if key in {"author", "article:author", "dc.creator", "byl", "sailthru.author"}:
+        if key in keys:
             candidates.append(el.get("content") or "")
     for value in _jsonld_values(tree, ("author",)):
         if isinstance(value, dict):
@@ -456,12 +488,7 @@ def author_from_metadata(tree: HtmlElement) -> str | None:
             value = value[0].get("name") if isinstance(value[0], dict) else value[0]
         if isinstance(value, str):
             candidates.append(value)
-    for value in candidates:
-        value = re.sub(r"^(作者|记者|文|by)\s*[:：/]?\s*", "", value.strip(), flags=re.I)
-        if value and len(value) <= 30 and not _OUTLET_RE.search(value) and value not in _NOT_NAMES:
-            if not re.search(r"https?:|www\.|\.com|\.cn", value):
-                return _clean_names(value)
-    return None
+    return candidates
 
 
 # ------------------------------------------------------------------------------------------------ title
@@ -473,6 +500,11 @@ _SITE_WORD_RE = re.compile(
     r"[A-Za-z0-9.\-]+\.(?:com|cn|net|org)(?:\.cn)?)$",
     re.I,
 )
+
+
+def title_separator_ends(text: str) -> bool:
+    """Does ``text`` end with one of the separators titles put before a site name ("_", "|", " - ")?"""
+    return bool(re.search(rf"{_TITLE_SEP_RE.pattern}$", text))
 
 
 def clean_title(title: str | None, headings: list[str] | tuple[str, ...] = ()) -> str | None:
@@ -538,14 +570,16 @@ _LIST_HEAD_RE = re.compile(
     r"\d*小时评论排行|评论排行|跟贴排行|重点推荐)[\s】\]:：>»]*$"
 )
 _DROP_LINE_RE = re.compile(
-    r"^[\s【\[（(]*(责任编辑|責任編輯|责编|責編|值班编辑|编辑|編輯|审核|校对|来源|來源|稿源|文章来源|稿件来源|本文来源|"
+    r"^[\s【\[（(]*(责任编辑|責任編輯|责编|責編|值班编辑|编辑|編輯|审核|校对|来源于?|來源於?|稿源|文章来源|稿件来源|本文来源|"
     r"信息来源|原标题|原題|作者|记者|通讯员|实习生|摄影|图片来源|图源|标签|关键词|关键字|Tags?)\s*[:：]"
 )
 _CHROME_RE = re.compile(
     r"(分享到|分享至|一键分享|扫一扫|扫描二维码|二维码|长按识别|微信扫|关注公众号|关注我们|返回顶部|回到顶部|"
     r"打印本页|关闭窗口|打印\s*[\]】]|\[\s*关闭|【\s*关闭|收藏本页|加入收藏|字号[:：]?\s*[大中小]|上一篇|下一篇|"
     r"上一页|下一页|点击进入|点击查看|阅读全文|举报|纠错|我要评论|发表评论|查看评论|评论\s*\(\d+\)|"
-    r"^[【\[]?(打印|关闭|收藏|返回|顶部|复制链接|微信|微博|QQ空间|QQ好友)[】\]]?$)",
+    r"^[【\[]?(打印|关闭|收藏|返回|顶部|复制链接|微信|微博|QQ空间|QQ好友)[】\]]?$|"
+    # a breadcrumb: "现在位置： 首页 >> 东区新闻 >> 正文", "首页 > 新闻中心 > 正文"
+    r"^(?:当前|现在|您的|你的|所在)位置\s*[:：]|首页\s*(?:>>?|»|›|＞))",
     re.I,
 )
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;…”」』]\s*$")
@@ -555,7 +589,7 @@ _COMMENTS_HEAD_RE = re.compile(
 )
 # A row of bracketed UI links: "[查看我的博客目录] [加入个人书签]".
 _UI_BRACKETS_RE = re.compile(r"(?:[\[【][^\]】]{1,12}[\]】]\s*){2,}")
-_META_LABEL_RE = re.compile(r"(发布|发表|点击|来自|来源|浏览|阅读|评论|作者|编辑|时间|人气|访问)\s*[:：]")
+_META_LABEL_RE = re.compile(r"(发布|发表|点击|来自|来源|浏览|阅读|评论|作者|编辑|时间|日期|人气|访问)\s*[:：]")
 _COUNTER_RE = re.compile(r"(点击|浏览|阅读|评论|人气|访问)(?:量|数|次数)?\s*[:：(（]?\s*\d+")
 
 
@@ -576,6 +610,11 @@ def is_meta_row(line: str) -> bool:
     if len(_META_LABEL_RE.findall(line)) >= 2 and len(line) <= 80:
         return True
     return bool(_COUNTER_RE.search(line)) and any(h.has_time for h in find_dates(line))
+
+
+def is_credit_line(line: str) -> bool:
+    """A short credit line ("来源：…", "责任编辑：…", "作者：…") that the text leaves out."""
+    return len(line) <= 80 and bool(_DROP_LINE_RE.search(line))
 
 
 def is_copyright_line(line: str) -> bool:

@@ -9,11 +9,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import lxml.html
 import pytest
 
 from cqnews.demo import SITES as DEMO_SITES
 from cqnews.extraction import chinese
-from cqnews.extraction.article import EXTRACTOR_VERSION, NotAnArticle, extract_article, extract_file
+from cqnews.extraction.article import (
+    EXTRACTOR_VERSION,
+    NotAnArticle,
+    _with_linked_subheads,
+    extract_article,
+    extract_file,
+)
 from cqnews.extraction.decode import decode_html
 
 from helpers import REALPAGES, realpage_labels
@@ -279,6 +286,10 @@ PROSE = "重庆市交通局召开新闻发布会，介绍今年主城区轨道�
         "分享到：微信 微博 QQ空间",
         "扫一扫，关注我们的微信公众号",
         "重庆 | 万州 | 涪陵 | 渝中 | 大渡口 | 江北 | 沙坪坝",
+        "来源于：东区办事处",
+        "现在位置： 首页 >> 东区新闻 >> 正文",
+        "首页 > 新闻中心 > 正文",
+        "发布日期：2019-03-06 责任编辑：龙慧",
     ],
 )
 def test_boilerplate_lines_are_dropped(junk: str) -> None:
@@ -573,11 +584,30 @@ def test_labelled_real_page(label: dict[str, Any]) -> None:
 def test_the_byline_under_a_headline_kept_in_the_body_is_read() -> None:
     """Real page (GNE csdn/1): the body starts with the headline, and the credits under it
     (`发表于2014-08-24 21:30| … 来源CSDN| 0 条评论| 作者魏星`) were left out of the text; its copyright line
-    `本文为CSDN原创文章，未经允许不得转载…` is followed by a `相关文章 / 最新报道 / CSDN官方微信` tab row."""
+    `本文为CSDN原创文章，未经允许不得转载…` is followed by a `相关文章 / 最新报道 / CSDN官方微信` tab row.
+    The headline is the title, and not the text's first line too (``show`` prints the title above the text)."""
     record = extract_file(str(REALPAGES / "gne/tests/csdn/1.html"))
     assert record["author"] == "魏星"
+    assert record["source"] == "CSDN"  # `来源CSDN|`: the label run into its value, one field of the row
+    assert record["title"] == "第三届知道安全论坛鸟巢举办 知道创宇发布新版ZoomEye"
+    assert record["text"].startswith("2014年8月22日，由北京知道创宇联合知乎网主办的第三届知道安全论坛")
     assert record["text"].endswith("“然而，ZoomEye最核心的竞争力就是一支强干的团队”，余弦骄傲地说道。")
     assert "CSDN官方微信" not in record["text"]
+
+
+@pytest.mark.parametrize("page", ["sina/2", "sina/3", "sina/4", "sina/5"])
+def test_the_outlet_named_as_the_articles_author_in_its_metadata_is_the_source(page: str) -> None:
+    """Real pages (GNE sina/2-5): the byline names a person (or a WeChat account) and no 来源 is printed as a
+    label; ``<meta property="article:author">`` names the outlet (新京报, 新浪财经-自媒体综合 ...)."""
+    label = next(label for label in realpage_labels() if label["page"] == f"gne/tests/{page}.html")
+    record = extract_file(str(REALPAGES / label["page"]))
+    assert (record["author"], record["source"]) == (label["author"], label["source"])
+
+
+def test_a_cms_vendor_in_the_pages_author_meta_is_not_the_source() -> None:
+    """Real page (zh-dev cwced-4fa9dfe4): a government CMS's ``<meta name="Author" content="大汉网络">`` beside
+    ``<meta name="Generator" content="大汉版通">`` names the software's maker, not the article's outlet."""
+    assert extract_article(_devpage("zh-dev/cwced-4fa9dfe4.html.gz")).source is None
 
 
 def test_labelled_real_pages_name_most_authors() -> None:
@@ -610,9 +640,57 @@ def test_a_short_report_above_a_long_keyword_feed_is_an_article() -> None:
     assert extracted.source == "第一财经日报"
 
 
-@pytest.mark.parametrize(
-    "page", ["gerapy/samples/list/netease_leaderboard_news.html", "gerapy/samples/list/tencent_important_news.html"]
-)
+def test_a_table_layouts_headline_cell_with_its_credit_is_not_the_first_line() -> None:
+    """Real page (GNE zsnews/1): one table cell holds the headline and `来源于：东区办事处`, which the <title>
+    repeats after the headline; a breadcrumb row and a `发布日期：… 责任编辑：…` row sit around the body."""
+    record = extract_file(str(REALPAGES / "gne/tests/zsnews/1.html"))
+    assert record["title"] == "顺德区大良街道党工委委员潘卓辉一行到众创金融街开展调研工作"
+    assert record["source"] == "东区办事处"
+    assert _squeeze(record["text"]).lstrip("|").startswith("2019年2月27日下午，佛山顺德区大良街道党工委委员")
+    assert "现在位置" not in record["text"] and "发布日期" not in record["text"]
+
+
+def test_a_lead_in_above_the_feed_stays_and_the_headline_is_not_the_first_line() -> None:
+    """Real page (gbk-163-weak 163-71): a one-paragraph report whose ``<h1>`` trafilatura keeps in the body,
+    ending in the lead-in 以下为公告： over a picture of the notice, then a 48小时评论排行 feed of headlines."""
+    extracted = extract_article(_devpage("gbk-163-weak/163-71.html.gz"))
+    assert extracted.title == "23家基金公司抱团救市：不降低仓位 停止借券"
+    assert extracted.text.startswith("继21家证券公司联手救市公告发出后")
+    assert extracted.text.endswith("以下为公告：")
+    assert "评论19064条" not in extracted.text
+
+
+def test_linked_subheads_between_paragraphs_are_kept() -> None:
+    """Real page (gbk-163-weak 163-33): a news round-up whose five subheads are each one link to the full
+    story (``<p><a href=…>证监会已查明6起编造虚假信息案</a></p>``) between paragraphs; trafilatura drops them as
+    link text."""
+    lines = extract_article(_devpage("gbk-163-weak/163-33.html.gz")).text.splitlines()
+    at = lines.index("证监会已查明6起编造虚假信息案")
+    assert lines[at + 1].startswith("证监会新闻发言人张晓军3日介绍，已经查明6起案件的违法事实")
+    assert lines[at - 1].endswith("维护资本市场稳定。")
+    assert "证监会：将严打造谣传谣行为 已集中部署3起案件" in lines
+
+
+def test_a_run_of_linked_paragraphs_inside_the_body_stays_out() -> None:
+    """Synthetic body and the text trafilatura made of it without its links: one linked paragraph between two
+    of prose is a subhead and comes back; two linked paragraphs one after the other are a related list."""
+    para = "重庆市轨道交通九号线一期工程已完成全部隧道贯通，第{}段，沿线市民出行将更加便捷。"
+    html = "".join([
+        f"<p>{para.format(1)}</p>", "<p><a href='/n/0.html'>九号线开通时间确定</a></p>", f"<p>{para.format(2)}</p>",
+        "<p><a href='/n/1.html'>两江新区新建三所学校</a></p><p><a href='/n/2.html'>渝北区举办招商推介会</a></p>",
+        f"<p>{para.format(3)}</p>",
+    ])
+    tree = lxml.html.document_fromstring(f"<html><body><div>{html}</div></body></html>")
+    text = "\n".join(para.format(i) for i in (1, 2, 3))
+    assert _with_linked_subheads(tree, text).splitlines() == [
+        para.format(1), "九号线开通时间确定", para.format(2), para.format(3)
+    ]
+
+
+@pytest.mark.parametrize("page", [
+    "gerapy/samples/list/netease_leaderboard_news.html", "gerapy/samples/list/tencent_important_news.html",
+    "gne/tests/toutiao/2.html",  # a picture gallery: one caption shown, the rest only in a script's JSON
+])
 def test_real_index_pages_are_not_articles(page: str) -> None:
     with pytest.raises(NotAnArticle) as err:
         extract_article((REALPAGES / page).read_bytes())
