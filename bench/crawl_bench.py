@@ -214,13 +214,14 @@ def bench_site(label: str, site: GeneratedSite, args: argparse.Namespace, workdi
     from cqnews import settings as cqnews_settings
 
     # the floor runs Scrapy as the crawl does (its CONCURRENT_ITEMS), and also at Scrapy's defaults, for reference
-    bare = bare_fetch(site, workdir, cqnews_settings.CONCURRENT_ITEMS)
+    items = getattr(cqnews_settings, "CONCURRENT_ITEMS", 100)  # Scrapy's default where settings.py sets none
+    bare = bare_fetch(site, workdir, items)
     default_bare = bare_fetch(site, workdir, 100)
     alone_rate, alone_cpu = extraction_alone(site, args.processes)
     bare_cpu = bare["cpu"] * 1000 / pages
     print(f"\n== {label}: {pages} article pages, {size_kb:.0f} KB/page on average; {args.processes} processes")
     print(f"bare Scrapy fetch: {bare_cpu:.1f} CPU ms/page ({bare['wall']:.1f} s wall) with cqnews's CONCURRENT_ITEMS "
-          f"({cqnews_settings.CONCURRENT_ITEMS}); {default_bare['cpu'] * 1000 / pages:.1f} at Scrapy's default (100)")
+          f"({items}); {default_bare['cpu'] * 1000 / pages:.1f} at Scrapy's default (100)")
     print(f"extract_article alone (body selector {SPIDER}'s): {alone_cpu:.1f} CPU ms/page, {alone_rate:.1f} pages/s")
     print(f"{'backend':<11}{'run':<8}{'pages/s':>9}{'CPU ms/pg':>11}{'peak RSS MiB':>14}{'requests':>10}"
           f"{'ratio':>8}{'speed-up':>10}")
