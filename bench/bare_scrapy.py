@@ -2,7 +2,8 @@
 
 What a crawl costs before any of cqnews's work (no extraction, no archive, no cqnews middleware): the fetch half
 of the benchmark's ratio. Same listing and article URL patterns as the ``cq_people`` spider, same concurrency
-and robots.txt rule as the benchmark's crawls. Usage: ``python bench/bare_scrapy.py BASE_URL``.
+and robots.txt rule as the benchmark's crawls. Usage: ``python bench/bare_scrapy.py BASE_URL [CONCURRENT_ITEMS]``
+(Scrapy's default, 100, unless given: crawl_bench passes cqnews's own, so both run Scrapy alike).
 """
 from __future__ import annotations
 
@@ -32,10 +33,11 @@ class BareSpider(CrawlSpider):
         return None
 
 
-def main(base_url: str) -> int:
+def main(base_url: str, concurrent_items: int) -> int:
     process = CrawlerProcess({
         "LOG_LEVEL": "WARNING", "ROBOTSTXT_OBEY": True, "CONCURRENT_REQUESTS": 32,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 32, "DOWNLOAD_DELAY": 0, "RETRY_TIMES": 0, "TELNETCONSOLE_ENABLED": False,
+        "CONCURRENT_ITEMS": concurrent_items,
     })
     process.crawl(BareSpider, start_urls=[f"{base_url}/GB/365401/index.html"])
     process.start()
@@ -43,4 +45,4 @@ def main(base_url: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 100))

@@ -40,16 +40,12 @@ def _filters(args: argparse.Namespace) -> Any:
 
 
 def _search_engine(args: argparse.Namespace) -> Any:
-    """The archive's engine for a search, checked to be at the schema head by reading the revision (no Alembic
-    unless it differs: then Alembic's own check gives its message). With its settings from ``checked_settings``
-    a search starts without loading Scrapy either."""
+    """The archive's engine for a search, checked to be at the schema head (``require_head``: no Alembic unless the
+    revision differs). With its settings from ``checked_settings`` a search starts without loading Scrapy either."""
     from cqnews.db.migrate import require_head
-    from cqnews.db.revision import archive_revision, code_head
 
     engine = engine_of(args)
-    head = code_head()
-    if head is None or archive_revision(engine) != head:
-        require_head(engine)
+    require_head(engine)
     return engine
 
 

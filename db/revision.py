@@ -1,5 +1,6 @@
-"""The archive's schema revision and the code's, read without Alembic: for read-only commands that must start
-fast (``cqnews search``), where loading Alembic and its migration scripts would cost more than the query.
+"""The archive's schema revision and the code's, read without Alembic: for commands that must start
+fast (``cqnews search``, every crawl's start: ``migrate.require_head``), where loading Alembic and its migration
+scripts would cost more than the query.
 
 ``db.migrate`` stays the owner of migrations; ``tests/test_search_cli.py`` checks both agree on the head.
 """

@@ -132,10 +132,12 @@ def upsert(bind: Engine | Connection, model: Any) -> Any:
 
 def upsert_for(dialect: str, model: Any) -> Any:
     """:func:`upsert` for a backend named by its dialect (``sqlite``, ``postgresql``): for statements built once."""
-    from sqlalchemy.dialects import postgresql, sqlite
+    if dialect == "postgresql":  # each dialect imported only where it is used (PostgreSQL's: ~0.04 s)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-    if dialect == "postgresql":
-        return postgresql.insert(model)
+        return pg_insert(model)
     if dialect == "sqlite":
-        return sqlite.insert(model)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(model)
     raise NotImplementedError(f"the archive needs SQLite or PostgreSQL, not {dialect}")

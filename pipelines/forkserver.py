@@ -5,6 +5,9 @@ the crawl names itself in ``CQNEWS_POOL_PARENT`` while it starts it (and only th
 forkserver starts, asks the kernel to kill the forkserver when that crawl ends
 (:func:`cqnews.lifetime.die_with_parent`). Each worker then does the same against the forkserver
 (:data:`SERVER_PID`, inherited through the fork): a crawl killed by any signal takes its whole pool with it.
+
+The forkserver then imports the workers' code and warms the extractor up (pipelines/extract_worker.py): done
+once here, it is in every worker it forks, instead of once in each.
 """
 from __future__ import annotations
 
@@ -22,3 +25,8 @@ def _tie_to_the_crawl() -> int | None:
 
 
 SERVER_PID: int | None = _tie_to_the_crawl()  # the forkserver's pid, as its workers see it
+
+if SERVER_PID is not None:  # in the forkserver (anywhere else this module only names it)
+    from cqnews.pipelines.extract_worker import warm_up
+
+    warm_up()

@@ -36,7 +36,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import feedparser
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
@@ -231,6 +230,8 @@ class NewsSpider(SitemapSpider):
     @_links_stage
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS or Atom: every entry link that is an article of this site."""
+        import feedparser  # here: most sites have no feed, and a crawl's start does not pay for its import
+
         self.count(FEED_FETCHED)
         feed = feedparser.parse(response.body, response_headers={"content-location": response.url})
         if feed.bozo and not feed.entries:
