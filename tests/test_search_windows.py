@@ -96,15 +96,18 @@ FILTERS = [Filters(), Filters(site="cbg"), Filters(author="张伟"),
            Filters(dates="archived", since=datetime(2025, 6, 1, tzinfo=UTC))]
 
 
-# The defaults rank every query's titled matches from their few title candidates; (3, 0): most queries rank
-# level by level in the index, the others from at most 3 titled matches.
-@pytest.mark.parametrize(("titled_at_once", "title_candidates"),
-                         [(search.TITLED_AT_ONCE, search.TITLE_CANDIDATES), (3, 0)])
+# The defaults rank every query's titled matches from their few title candidates; (3, 0, 1): most queries rank
+# level by level in the index, the others from at most 3 titled matches, and candidates checked against the
+# text are mostly read as they stream, past the first few.
+@pytest.mark.parametrize(("titled_at_once", "title_candidates", "first_checked"),
+                         [(search.TITLED_AT_ONCE, search.TITLE_CANDIDATES, search.FIRST_CHECKED), (3, 0, 1)])
 @pytest.mark.parametrize("sort", ["relevance", "date"])
 def test_the_windowed_page_is_the_sorted_page(engines: tuple[Engine, Engine], sort: str, titled_at_once: int,
-                                              title_candidates: int, monkeypatch: pytest.MonkeyPatch) -> None:
+                                              title_candidates: int, first_checked: int,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search, "TITLED_AT_ONCE", titled_at_once)
     monkeypatch.setattr(search, "TITLE_CANDIDATES", title_candidates)
+    monkeypatch.setattr(search, "FIRST_CHECKED", first_checked)
     compared = 0
     for query in QUERIES:
         parsed = fulltext.parse_query(query)
