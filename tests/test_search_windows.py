@@ -125,6 +125,20 @@ def test_the_windowed_page_is_the_sorted_page(engines: tuple[Engine, Engine], so
     assert compared > 100  # most combinations have matches: the comparison is not of empty pages
 
 
+def test_title_candidates_look_past_a_first_token_that_many_titles_hold(engines: tuple[Engine, Engine]) -> None:
+    rows = corpus()
+    holding = {r["id"] for r in rows if "推进火锅" in fulltext.searchable(r["title"])}
+    first_token = {r["id"] for r in rows if "推进" in r["title"]}
+    assert 0 < len(holding) < len(first_token)
+    query = fulltext.parse_query('"推进火锅"')
+    for engine in engines:
+        with make_sessionmaker(engine)() as session:
+            found = fulltext.title_candidates(session, query, len(first_token) - 1)
+            assert fulltext.title_candidates(session, fulltext.parse_query("推进"), len(first_token) - 1) is None
+        # (version ids are article ids in this corpus) a superset of the titles holding the piece, within the cap
+        assert found is not None and holding <= set(found) and len(found) < len(first_token), engine.dialect.name
+
+
 def test_a_page_of_a_common_word_reads_only_the_newest_months(engines: tuple[Engine, Engine]) -> None:
     lite, _ = engines
     expressions: list[str] = []
