@@ -15,6 +15,7 @@ the time spent writing and indexing.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import sys
 import time
@@ -48,9 +49,16 @@ FILLER = ("据了解 记者获悉 据介绍 与此同时 下一步 截至目前 
 NUMBERS = ["一", "两", "三", "五", "十", "百", "千", "万", "亿"]
 
 
+_CUM_WEIGHTS: dict[int, list[float]] = {}
+
+
 def _zipf(items: list[str], rng: random.Random) -> str:
-    weights = [1 / (i + 1) for i in range(len(items))]
-    return rng.choices(items, weights)[0]
+    """``rng.choices(items, [1/1, 1/2, ...])``, its cumulative weights computed once per list: the same draws
+    (``choices`` accumulates the weights the same way), a quarter less of a worker's time."""
+    cum = _CUM_WEIGHTS.get(id(items))
+    if cum is None:
+        cum = _CUM_WEIGHTS[id(items)] = list(itertools.accumulate(1 / (i + 1) for i in range(len(items))))
+    return rng.choices(items, cum_weights=cum)[0]
 
 
 def sentence(rng: random.Random, places: list[str], topics: list[str]) -> str:
@@ -93,7 +101,11 @@ class Target:
 
 
 def open_target(url: str) -> Target:
-    engine = make_engine(url)
+    # No statement timeout (the default 60 s would cancel building the GIN index of a large archive at the very
+    # end), and memory enough for PostgreSQL to build it in few passes.
+    pg = url.startswith("postgresql")
+    engine = make_engine(url, statement_timeout=0,
+                         **({"connect_args": {"options": "-c maintenance_work_mem=1GB"}} if pg else {}))
     migrate.upgrade(engine)
     sessions = make_sessionmaker(engine)
     with sessions.begin() as session:

@@ -11,6 +11,9 @@ The floors of the search issue: p95 <= 100 ms.
 ``--facets``: instead, the web reader's facet counts (``db.facets.facets``, its cap of 10,000 matches) of
 ``FACET_QUERIES``, with and without a site filter: median wall and CPU (this process's) per query.
 The time of a whole ``cqnews search`` from the shell (process start included) is ``bench/search_start.py``'s.
+Beside the wall times, CPU times: this process's, plus, for a PostgreSQL server on this machine, the time its
+backend of this session spent on a CPU (``/proc/PID/schedstat``, nanoseconds): on a machine shared with other jobs,
+the wall time includes waiting for a core, the CPU time does not.
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ import argparse
 import statistics
 import time
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, text  # noqa: E402
@@ -85,6 +90,26 @@ def facet_times(engine: Engine, rounds: int) -> None:
                   f"{' (partial)' if counted.partial else ''}")
 
 
+class CpuClock:
+    """CPU ms of this process and, when the database is a PostgreSQL server on this host, of its backend."""
+
+    def __init__(self, session: Any) -> None:
+        self.backend: Path | None = None
+        if session.get_bind().dialect.name == "postgresql":
+            path = Path(f"/proc/{session.execute(text('SELECT pg_backend_pid()')).scalar_one()}/schedstat")
+            self.backend = path if path.exists() else None
+
+    def __call__(self) -> float:
+        ms = time.process_time() * 1000
+        if self.backend is not None:
+            ms += int(self.backend.read_text().split()[0]) / 1e6
+        return ms
+
+    @property
+    def what(self) -> str:
+        return "this process + its PostgreSQL backend" if self.backend else "this process"
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -128,43 +153,56 @@ def main() -> None:
         facet_times(engine, args.rounds)
         return
     timings: dict[int, list[float]] = {}
+    cpu_timings: dict[int, list[float]] = {}
     with make_sessionmaker(engine)() as session:
+        cpu = CpuClock(session)
         for i, (query, filters, sort) in enumerate(QUERIES):
             hits = search(session, query, filters, sort=sort)  # warm-up (and jieba's first load)
-            timings[i] = []
+            timings[i], cpu_timings[i] = [], []
             for _ in range(args.rounds):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), cpu()
                 search(session, query, filters, sort=sort)
                 timings[i].append((time.perf_counter() - t0) * 1000)
+                cpu_timings[i].append(cpu() - c0)
             if args.verbose:
-                print(f"{statistics.median(timings[i]):8.1f} ms  {len(hits):2d} hits  {query}  {filters}  {sort}")
-        kinds: dict[str, list[float]] = {}
+                print(f"{statistics.median(timings[i]):8.1f} ms ({statistics.median(cpu_timings[i]):6.1f} CPU)  "
+                      f"{len(hits):2d} hits  {query}  {filters}  {sort}")
+        kinds: dict[str, tuple[list[float], list[float]]] = {}
         for kind, queries in KINDS.items():
-            kinds[kind] = []
+            kinds[kind] = ([], [])
             for query in queries:
                 hits = search(session, query)
                 total = count_matches(session, query)
-                spent = []
+                spent, spent_cpu = [], []
                 for _ in range(args.rounds):
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), cpu()
                     search(session, query)
                     count_matches(session, query)
                     spent.append((time.perf_counter() - t0) * 1000)
-                kinds[kind] += spent
+                    spent_cpu.append(cpu() - c0)
+                kinds[kind][0].extend(spent)
+                kinds[kind][1].extend(spent_cpu)
                 if args.verbose:
-                    print(f"{statistics.median(spent):8.1f} ms  {len(hits):2d} hits of {total.count:,}"
-                          f"{'+' if total.more else ''}  {query}  ({kind})")
-    plain = [t for i, ts in timings.items() for t in ts if QUERIES[i][1] == Filters()]
-    filtered = [t for i, ts in timings.items() for t in ts if QUERIES[i][1] != Filters()]
+                    print(f"{statistics.median(spent):8.1f} ms ({statistics.median(spent_cpu):6.1f} CPU)  "
+                          f"{len(hits):2d} hits of {total.count:,}{'+' if total.more else ''}  {query}  ({kind})")
+
+    def split(by_query: dict[int, list[float]], plain: bool) -> list[float]:
+        return [t for i, ts in by_query.items() for t in ts if (QUERIES[i][1] == Filters()) == plain]
+
     size = sizes(engine)
     print(f"backend {engine.dialect.name}, {size['articles']:,} articles, "
-          f"{args.rounds} rounds x {len(QUERIES)} queries")
-    for name, values in (("all", plain + filtered), ("no filters", plain), ("with filters", filtered)):
-        print(f"  {name:13s} p50 {percentile(values, 50):7.1f} ms   p95 {percentile(values, 95):7.1f} ms   "
-              f"max {max(values):7.1f} ms")
-    for kind, values in kinds.items():
-        print(f"  {kind:17s} p50 {percentile(values, 50):7.1f} ms   p95 {percentile(values, 95):7.1f} ms   "
-              f"max {max(values):7.1f} ms  (page and total)")
+          f"{args.rounds} rounds x {len(QUERIES)} queries; wall ms, then CPU ms ({cpu.what})")
+
+    def line(name: str, wall: list[float], used: list[float], note: str = "") -> None:
+        print(f"  {name:17s} p50 {percentile(wall, 50):7.1f} ms   p95 {percentile(wall, 95):7.1f} ms   "
+              f"max {max(wall):7.1f} ms   CPU p50 {percentile(used, 50):7.1f} ms   p95 {percentile(used, 95):7.1f} ms"
+              f"{note}")
+
+    for name, plain in (("no filters", True), ("with filters", False)):
+        line(name, split(timings, plain), split(cpu_timings, plain))
+    line("all", split(timings, True) + split(timings, False), split(cpu_timings, True) + split(cpu_timings, False))
+    for kind, (wall, used) in kinds.items():
+        line(kind, wall, used, "  (page and total)")
     mib = 1024 * 1024
     print(f"  search index {size['index_bytes'] / mib:,.1f} MiB vs stored text {size['text_bytes'] / mib:,.1f} MiB "
           f"(ratio {size['index_bytes'] / max(size['text_bytes'], 1):.2f}); search_docs table with its indexes "

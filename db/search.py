@@ -308,12 +308,21 @@ def windowed_ids(session: Reader, query: fulltext.Query, filters: Filters, *, so
     head: list[tuple[int, int | None]] = []
     levels: list[int | None] = [None]
     with bitmap_scans(session):
+        ranked = None
         if sort == "relevance":
             ranked = few_titled()
             if ranked is None and len(query.groups) > 1:
                 ranked = titled()
-            head, levels = (ranked, [0]) if ranked is not None else ([], list(range(len(query.groups), -1, -1)))
-        if len(head) < need:
+            levels = [] if ranked is not None else list(range(len(query.groups), -1, -1))
+        if ranked is not None:
+            head = ranked
+            if len(head) < need:
+                # The rest, newest first, read without a title condition (which costs the engine the posting list of
+                # every title token, measured at 100,000 articles: 4.4 against 1.4 ms for 的 a window): the newest
+                # ``need`` matches, but those already ranked.
+                taken = {a for a, _ in head}
+                head += [(a, 0) for a in level_rows(None, need) if a not in taken][:need - len(head)]
+        elif len(head) < need:
             head += windows.by_level(levels, need - len(head), level_rows)
     page = head[offset:need]
     if sort == "relevance":
@@ -325,20 +334,37 @@ def windowed_ids(session: Reader, query: fulltext.Query, filters: Filters, *, so
     return [(article_id, fulltext.title_matches(query, titles.get(article_id))) for article_id, _ in page]
 
 
+# The newest candidates ``_verified_newest`` checks first (at least; 4 times what is wanted).
+FIRST_CHECKED = 100
+
+
 def _verified_newest(session: Reader, candidates: Select, checks: list[Any], wanted: int) -> list[int]:
     """The first ``wanted`` of the ordered ``candidates`` that pass the ``checks``, checked a batch at a time
     in order: a common phrase's newest matches are found by checking a few dozen texts, not every candidate
-    of the window (measured at 100,000 articles: ~2,000 a window for a phrase in most of them)."""
-    found: list[int] = []
-    offset, size = 0, max(4 * wanted, 100)  # each read of candidates reads the match and sorts it again
-    while len(found) < wanted:
-        ids = [int(a) for a in session.scalars(candidates.offset(offset).limit(size))]
-        if ids:
-            passed = set(session.scalars(select(DOCS.c.article_id).where(DOCS.c.article_id.in_(ids), *checks)))
-            found += [a for a in ids if a in passed]
-        if len(ids) < size:
-            break
-        offset, size = offset + size, 4 * size
+    of the window (measured at 100,000 articles: ~2,000 a window for a phrase in most of them).
+
+    The newest few are read with a LIMIT (a top-N sort); if too few of them pass, all the others are read by
+    one more statement, as it streams (a statement per batch re-read and re-sorted the whole match each time:
+    at 100,000 articles, 34 and 33 ms for the first two batches of 高质量发展 长江经济带 by one author)."""
+    def passing(ids: list[int]) -> list[int]:
+        passed = set(session.scalars(select(DOCS.c.article_id).where(DOCS.c.article_id.in_(ids), *checks)))
+        return [a for a in ids if a in passed]
+
+    size = max(4 * wanted, FIRST_CHECKED)
+    ids = [int(a) for a in session.scalars(candidates.limit(size))]
+    found = passing(ids) if ids else []
+    if len(found) >= wanted or len(ids) < size:
+        return found[:wanted]
+    rest = session.execute(candidates.offset(size).execution_options(stream_results=True))
+    try:
+        while len(found) < wanted:
+            size *= 4
+            ids = [int(row[0]) for row in rest.fetchmany(size)]
+            found += passing(ids) if ids else []
+            if len(ids) < size:
+                break
+    finally:
+        rest.close()
     return found[:wanted]
 
 
