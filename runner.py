@@ -15,6 +15,7 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 from sqlalchemy import Engine
 
+from cqnews import startup
 from cqnews.stats import CRAWL_RUN_ID
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def run_crawls(settings: Settings, sites: Iterable[str], spider_args: dict[str, 
         # Handled here: Twisted reports a failed Deferred only when it is garbage-collected, which the CLI's
         # gc.freeze() before exit prevents, so an error raised while the crawl starts was never shown.
         done.addErrback(_crawl_failed, site, errors)
+    startup.resume(freeze=True)  # start-up is over: what it made lives as long as the process (startup.py)
     process.start()
     results = []
     for site, crawler in crawlers:

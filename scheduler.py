@@ -54,13 +54,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -72,6 +69,10 @@ from cqnews.commands import cqnews_command
 from cqnews.db import controls, runs
 from cqnews.db.runs import FinishReason, RunStatus, RunTrigger
 from cqnews.notify import Notifier, NotifyError, check_urls
+
+if TYPE_CHECKING:  # the scheduler itself is the daemon's: `cqnews crawl` reads the schedule file without it
+    from apscheduler.events import JobEvent
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger(__name__)
 
@@ -400,6 +401,10 @@ class Daemon:
             runs.release(self.engine, runs.DAEMON, self.holder)
 
     def _run(self) -> int:
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+        from apscheduler.executors.pool import ThreadPoolExecutor
+        from apscheduler.schedulers.background import BackgroundScheduler
+
         self._close_orphans()
         sites = self.config.sites
         scheduler = BackgroundScheduler(
@@ -654,6 +659,8 @@ class Daemon:
 
     def on_event(self, event: JobEvent) -> None:
         """Misfires and overlaps become visible crawl_runs rows, not just log lines."""
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+
         if event.job_id not in self.config.sites:
             return
         site = event.job_id

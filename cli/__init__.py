@@ -13,6 +13,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from cqnews import startup
 from cqnews.cli.common import CliError, checked_settings
 from cqnews.cli.parser import build_parser
 from cqnews.cli.render import clean
@@ -24,6 +25,14 @@ INTERNAL_ERROR = "run with --debug for the traceback"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    startup.pause()  # until the command's work begins (startup.py)
+    try:
+        return _main(argv)
+    finally:
+        startup.resume()  # never left paused, even by a crawl command that ended before its crawl (or in-process)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     os.environ.update(SAFE_PATH_ENV)  # children Python starts with -c (the extraction forkserver) skip the cwd too
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -31,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["CQNEWS_DATABASE_URL"] = args.database_url
     try:
         checked_settings(args)  # every setting the command reads checked before any work
+        if not getattr(args, "starts_crawl", False):
+            startup.resume()  # a crawl's start-up goes on until its reactor starts (runner.run_crawls)
         code = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, inside the boundary, not at interpreter exit
         return code

@@ -111,6 +111,9 @@ def _console(args: argparse.Namespace, settings: Any) -> None:
     settings.set("CQNEWS_PROGRESS", progress, priority="cmdline")
     if getattr(args, "verbose", False) or settings.get("LOG_LEVEL") == "DEBUG":
         return
+    # Scrapy's versions line would be filtered out below; not made at all, it costs no `uname -p` child
+    # (platform.platform()) and no package-metadata look-ups at every start.
+    settings.set("LOG_VERSIONS", [], priority="cmdline")
     for name in _CHATTER:
         logging.getLogger(name).addFilter(_below_warning)
     for name in _TRACEBACK_ONLY_VERBOSE:
@@ -253,7 +256,8 @@ def _work_forever(args: argparse.Namespace, settings: Any) -> int:
     """``worker --forever``: a service joining every distributed crawl of the site until SIGTERM/SIGINT."""
     import logging
 
-    from cqnews import distributed
+    from cqnews import distributed, startup
+    startup.resume()  # a service, not a crawl: its crawls are its children (cqnews/startup.py)
     logging.basicConfig(level=args.log_level or "INFO", stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     url = settings["CQNEWS_REDIS_URL"]

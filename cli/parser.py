@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("demo", crawl.cmd_demo,
             "serve the bundled fixture sites on 127.0.0.1 and crawl them into the archive")
+    p.set_defaults(starts_crawl=True)  # its start-up lasts until the reactor starts (cqnews/startup.py)
     p.add_argument("--fixtures", default=str(demo.SITES), help="folder of fixture sites (default: %(default)s)")
     p.add_argument("--port", type=int_in(0, 65535), default=18400,
                    help="first port to serve the sites on; 0: any free ports (default: %(default)s)")
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("crawl", crawl.cmd_crawl,
             "crawl sites now and store what changed; prints a summary per site")
+    p.set_defaults(starts_crawl=True)  # its start-up lasts until the reactor starts (cqnews/startup.py)
     p.add_argument("sites", nargs="*", metavar="SITE", help="spider names (see `cqnews sites`)")
     p.add_argument("--all", action="store_true", help="crawl every site")
     p.add_argument("--base-url", type=http_url, metavar="URL",
@@ -146,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("worker", crawl.cmd_worker,
             "join the distributed crawl of SITE (see crawl --distributed) and work its queue "
             "until no work is left")
+    p.set_defaults(starts_crawl=True)  # its start-up lasts until the reactor starts (cqnews/startup.py)
     p.add_argument("site", metavar="SITE", help="spider name (see `cqnews sites`)")
     p.add_argument("--base-url", type=http_url, metavar="URL", help="fetch from this mirror (as crawl --base-url)")
     p.add_argument("--idle-timeout", type=seconds_in(0, 86400), metavar="S",

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from cqnews.extraction.person import CONTROL_CHARACTERS
+from cqnews.extraction.controls import CONTROL_CHARACTERS
 
 if TYPE_CHECKING:
     from cqnews.db.search import ParagraphChange, TextChange, TextMatch

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# C0 and C1 control characters and DEL, except tab and newline: a page's ESC/BEL must never reach a terminal
-# (the CLI's printer replaces the same set, cli/render.py).
-CONTROL_CHARACTERS = "".join(chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if c not in (0x09, 0x0A))
+from cqnews.extraction.controls import CONTROL_CHARACTERS
+
+# (the CLI's printer replaces the same set, cli/render.py)
 _CONTROL_RE = re.compile(f"[{re.escape(CONTROL_CHARACTERS)}]")
 
 

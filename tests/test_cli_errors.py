@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import subprocess
 import time
@@ -472,3 +473,13 @@ def test_every_text_argument_takes_hostile_text_without_a_traceback(archive: str
     if result.returncode:
         assert_one_line_error(result, result.returncode)
     assert not any(c in result.stdout + result.stderr for c in "\x1b\x07"), repr((result.stdout + result.stderr)[:300])
+
+
+def test_every_command_leaves_the_garbage_collector_running(archive: str, tmp_path: Path) -> None:
+    """``main`` pauses the cyclic collector while a command starts (cqnews/startup.py): however the command ends,
+    even a crawl command stopped before its crawl, it collects again afterwards, in-process callers included."""
+    assert gc.isenabled()
+    for args, code in ((["crawl", "nosuch"], 2), (["sites"], 0), (["search", "重庆"], 0), (["db", "current"], 0)):
+        result = in_process(args, tmp_path, {"CQNEWS_DATABASE_URL": archive})
+        assert result.returncode == code, result.stderr
+        assert gc.isenabled(), args

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent  # the repository root is the pack
 NOT_PACKAGE = {"tests", "bench", "build", "dist", ".venv", ".git", ".ci"}
 
 # Shared by every layer: they import nothing of cqnews but each other, and neither Scrapy nor SQLAlchemy.
-NEUTRAL = ("cqnews.fingerprints", "cqnews.urls")
+NEUTRAL = ("cqnews.fingerprints", "cqnews.startup", "cqnews.urls")
 CRAWL = ("cqnews.pipelines", "cqnews.spiders", "cqnews.middlewares", "cqnews.extensions", "cqnews.archive_engine",
          "cqnews.distributed", "cqnews.items", "cqnews.settings", "cqnews.runner", "cqnews.scheduler")
 
