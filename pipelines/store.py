@@ -6,10 +6,13 @@ the crawl's items: ``archive_record`` converts one, and is where a 304 and a sam
 
 Writes run in a thread, one batch (one transaction) at a time: while a batch is written the crawl goes on
 fetching and extracting, and what arrives meanwhile becomes the next batch (at most
-``CQNEWS_STORE_BATCH`` items). So a fast crawl writes in large transactions and a slow one writes each
-article at once. An item's ``process_item`` returns only when its batch has committed: Scrapy holds the
-response until then (its scraper slot bounds the memory), and a distributed worker acknowledges the
-request only once the article is in the archive, so a crash loses nothing that was reported stored.
+``CQNEWS_STORE_BATCH`` items). A batch that is not full waits up to ``CQNEWS_STORE_WAIT`` seconds for
+more: a write is faster than the pool extracts, so without the wait a first crawl's batches held one or two
+articles and paid a transaction and one statement per table for each (issue 19: 1,000 generated pages made
+~600 batches); a batch of new articles is written with one statement per table (``Archive.record_batch``).
+An item's ``process_item`` returns only when its batch has committed: Scrapy holds the response until then
+(its scraper slot bounds the memory), and a distributed worker acknowledges the request only once the article
+is in the archive, so a crash loses nothing that was reported stored.
 
 The archive is the crawl's one engine (archive_engine.ArchiveEngine), taken when the spider opens. With
 ``CQNEWS_ARCHIVE`` off the pipeline is not there (NotConfigured): nothing is stored.
@@ -17,6 +20,7 @@ The archive is the crawl's one engine (archive_engine.ArchiveEngine), taken when
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -83,12 +87,14 @@ def _capture(page: RawPage, url: str, status: int, body: bytes, encoding: str | 
 
 class StorePipeline:
     def __init__(self, crawler: Crawler, stats: StatsCollector, revisit: RevisitPolicy, site_title: str = "",
-                 batch_size: int = 100) -> None:
+                 batch_size: int = 100, wait: float = 0.0) -> None:
         self.crawler = crawler
         self.stats = stats
         self.revisit = revisit
         self.site_title = site_title
         self.batch_size = max(1, batch_size)
+        self.wait = wait  # seconds a batch that is not full waits for more items
+        self.full = asyncio.Event()  # set when a batch's worth of items is waiting: the wait ends at once
         self.archive: Archive | None = None
         self.waiting: list[tuple[Storable, asyncio.Future[Recorded | Exception]]] = []
         self.writer: asyncio.Task[None] | None = None
@@ -104,7 +110,8 @@ class StorePipeline:
             max_age=timedelta(days=settings.getfloat("CQNEWS_REVISIT_MAX_AGE_DAYS", 30)),
         )
         site_title = getattr(crawler.spider, "site_title", "") or ""
-        return cls(crawler, crawler.stats, revisit, site_title, settings.getint("CQNEWS_STORE_BATCH", 100))
+        return cls(crawler, crawler.stats, revisit, site_title, settings.getint("CQNEWS_STORE_BATCH", 100),
+                   settings.getfloat("CQNEWS_STORE_WAIT", 0.0))
 
     def open_spider(self) -> None:
         engine = ArchiveEngine.of(self.crawler)
@@ -118,6 +125,8 @@ class StorePipeline:
         record = archive_record(item)
         stored: asyncio.Future[Recorded | Exception] = asyncio.get_running_loop().create_future()
         self.waiting.append((record, stored))
+        if len(self.waiting) >= self.batch_size:
+            self.full.set()
         if self.writer is None or self.writer.done():
             self.writer = asyncio.ensure_future(self._write_waiting())
         recorded = await stored
@@ -135,6 +144,10 @@ class StorePipeline:
         """Write what is waiting, batch after batch, until nothing is left."""
         assert self.archive is not None
         while self.waiting:
+            if len(self.waiting) < self.batch_size and self.wait > 0:
+                self.full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.full.wait(), self.wait)
             batch, self.waiting = self.waiting[: self.batch_size], self.waiting[self.batch_size :]
             records = [record for record, _ in batch]
             try:
