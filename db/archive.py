@@ -98,7 +98,7 @@ class Archive:
         race lost twice) is rolled back and returned as its exception while the others are kept; a failure
         of the transaction itself (the database went away) raises, and nothing of the batch is written.
         """
-        for site in {item.site for item in batch}:
+        for site in dict.fromkeys(item.site for item in batch):  # in the batch's order: the ids one by one gives
             self._site_id(site, site_title)
         results: list[Recorded | Exception] = []
         with self.sessions.begin() as session:
@@ -128,15 +128,16 @@ class Archive:
         if len(articles) < 2 or len(articles) != len(batch):
             return None
         keys = [url_key(a.canonical_url) for a in articles]
-        captures = [capture for a in articles for capture in (a.capture, *a.parts)]
-        digests = [hashlib.sha256(capture.body).hexdigest() for capture in captures]
         if (len(set(keys)) < len(keys) or len({a.text_hash for a in articles}) < len(articles)
-                or len(set(zip((c.url for c in captures), digests, strict=True))) < len(captures)
                 or len({a.simhash is None for a in articles}) > 1):
             return None
         conn = session.connection()
         if any(conn.execute(statement, {"values": values}).first() is not None for statement, values in (
                 (_ANY_ARTICLE_AT, keys), (_ANY_ALIAS_AT, keys), (_ANY_VERSION_WITH, [a.text_hash for a in articles]))):
+            return None  # a re-crawl's batch: known articles (checked before hashing the pages)
+        captures = [capture for a in articles for capture in (a.capture, *a.parts)]
+        digests = [hashlib.sha256(capture.body).hexdigest() for capture in captures]
+        if len(set(zip((c.url for c in captures), digests, strict=True))) < len(captures):
             return None
         try:
             with session.begin_nested():

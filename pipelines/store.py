@@ -20,7 +20,6 @@ The archive is the crawl's one engine (archive_engine.ArchiveEngine), taken when
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import timedelta
@@ -94,7 +93,6 @@ class StorePipeline:
         self.site_title = site_title
         self.batch_size = max(1, batch_size)
         self.wait = wait  # seconds a batch that is not full waits for more items
-        self.full = asyncio.Event()  # set when a batch's worth of items is waiting: the wait ends at once
         self.archive: Archive | None = None
         self.waiting: list[tuple[Storable, asyncio.Future[Recorded | Exception]]] = []
         self.writer: asyncio.Task[None] | None = None
@@ -125,8 +123,6 @@ class StorePipeline:
         record = archive_record(item)
         stored: asyncio.Future[Recorded | Exception] = asyncio.get_running_loop().create_future()
         self.waiting.append((record, stored))
-        if len(self.waiting) >= self.batch_size:
-            self.full.set()
         if self.writer is None or self.writer.done():
             self.writer = asyncio.ensure_future(self._write_waiting())
         recorded = await stored
@@ -144,10 +140,7 @@ class StorePipeline:
         """Write what is waiting, batch after batch, until nothing is left."""
         assert self.archive is not None
         while self.waiting:
-            if len(self.waiting) < self.batch_size and self.wait > 0:
-                self.full.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.full.wait(), self.wait)
+            await self._fill_batch()
             batch, self.waiting = self.waiting[: self.batch_size], self.waiting[self.batch_size :]
             records = [record for record, _ in batch]
             try:
@@ -161,6 +154,29 @@ class StorePipeline:
                 self.stats.max_value(STORE_LARGEST_BATCH, len(records))
             for (_, stored), result in zip(batch, results, strict=True):
                 stored.set_result(result)
+
+    async def _fill_batch(self) -> None:
+        """Wait up to ``wait`` seconds for a full batch, looking every 20 ms; no longer than the crawl can send more:
+        not when nothing is being downloaded and every item of the crawl is waiting here (the crawl's end, a
+        slow site), nor when Scrapy stops taking responses because those in flight are too large."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait
+        while len(self.waiting) < self.batch_size and not self._nothing_else_coming():
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, 0.02))
+
+    def _nothing_else_coming(self) -> bool:
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # not in a running crawl (Scrapy sets the engine when it starts): a test's pipeline
+            return False
+        if engine is None or engine.scraper.slot is None:
+            return False
+        slot = engine.scraper.slot
+        return slot.needs_backout() or (not engine.downloader.active and not slot.queue
+                                        and slot.itemproc_size <= len(self.waiting))
 
     def _timed_batch(self, records: list[Storable]) -> tuple[list[Recorded | Exception], dict[str, float]]:
         """``record_batch`` in the writer thread, and its CPU ms by stage: the index and compression as the
