@@ -158,6 +158,7 @@ OPTIONS: tuple[Option, ...] = (
     _option("CQNEWS_MIN_TEXT_CHARS", "CQNEWS_MIN_TEXT_CHARS", integer(0)),
     _option("CQNEWS_EXTRACT_PROCESSES", "CQNEWS_EXTRACT_PROCESSES", integer(0, 256)),
     _option("CQNEWS_STORE_BATCH", "CQNEWS_STORE_BATCH", integer(1, 100_000)),
+    _option("CQNEWS_STORE_WAIT", "CQNEWS_STORE_WAIT", number(0, 60)),
     _option("CQNEWS_SCHEDULE_FILE", "CQNEWS_SCHEDULE_FILE", text()),
     _option("CQNEWS_SCHEDULE", "CQNEWS_SCHEDULE", text()),
     _option("CQNEWS_TIMEZONE", "CQNEWS_TIMEZONE", timezone()),

@@ -79,6 +79,8 @@ CQNEWS_MIN_TEXT_CHARS = os.environ.get("CQNEWS_MIN_TEXT_CHARS", "60")
 CQNEWS_EXTRACT_PROCESSES = os.environ.get("CQNEWS_EXTRACT_PROCESSES", str(os.cpu_count() or 1))  # 0/1: in-process
 # At most this many articles per store transaction (what arrives while a batch is written makes the next one).
 CQNEWS_STORE_BATCH = os.environ.get("CQNEWS_STORE_BATCH", "100")
+# Seconds a batch that is not full waits for more articles before it is written (fewer, larger transactions).
+CQNEWS_STORE_WAIT = os.environ.get("CQNEWS_STORE_WAIT", "0.5")
 
 # -- the daemon, locks and health (scheduler.py, db/runs.py, health.py) ------------------------------
 CQNEWS_SCHEDULE_FILE = os.environ.get("CQNEWS_SCHEDULE_FILE", "cqnews.toml")  # per-site schedules (TOML); optional

@@ -169,6 +169,14 @@ def breakdown(stats: dict[str, Any], cpu_s: float, pages: int) -> str:
     return "  ".join(f"{stage} {ms / pages:.2f}" for stage, ms in spent.items())
 
 
+def store_batches(stats: dict[str, Any]) -> str:
+    """How the store grouped the crawl's items: the batch size decides how much a batch's statements are shared."""
+    from cqnews.stats import STORE_BATCHES, STORE_LARGEST_BATCH
+
+    batches = int(stats.get(STORE_BATCHES, 0) or 0)
+    return f"{batches} batches, largest {int(stats.get(STORE_LARGEST_BATCH, 0) or 0)}"
+
+
 def by_thread(result: dict[str, Any], pages: int) -> str:
     """Where the CPU went by thread, to attribute "other": the reactor thread (Scrapy, middlewares, pipelines'
     plumbing, start-up), the crawl's other threads (the store's writer: store + index + compression), and
@@ -244,6 +252,7 @@ def bench_site(label: str, site: GeneratedSite, args: argparse.Namespace, workdi
               f"{first['wall'] / second['wall']:>10.1f}")
         print(f"  CPU ms/page by stage: {breakdown(first['stats'], first['cpu'], pages)}")
         print(f"  CPU ms/page by thread: {by_thread(first, pages)}")
+        print(f"  store: {store_batches(first['stats'])}")
         print(f"  first crawl summary: {first['summary']}")
         peaks[backend] = first["peak_rss_mib"]
     return peaks

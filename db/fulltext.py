@@ -612,13 +612,13 @@ def index_article(session: Session, article_id: int) -> bool:
 
     No text can make this fail on either backend's limits (``pg_terms``), so no article is ever lost to it."""
     row = session.execute(latest_rows().where(ARTICLES.c.id == article_id)).one()
-    return write_docs(session, [make_doc(*row)]) > 0
+    return bool(write_docs(session, [make_doc(*row)]))
 
 
-def write_docs(session: Session, docs: Sequence[IndexDoc]) -> int:
-    """Write the docs' index rows; returns how many were indexed by their title only (PostgreSQL's limit)."""
+def write_docs(session: Session, docs: Sequence[IndexDoc]) -> set[int]:
+    """Write the docs' index rows; returns the articles indexed by their title only (PostgreSQL's limit)."""
     if not docs:
-        return 0
+        return set()
     dialect = dialect_name(session)
     current = dict(session.execute(select(DOCS.c.article_id, DOCS.c.version_id).where(
         DOCS.c.article_id.in_([d.article_id for d in docs]))).all())
@@ -648,7 +648,7 @@ def write_docs(session: Session, docs: Sequence[IndexDoc]) -> int:
                               "facets": " ".join(d.facets)} for d in fresh])
     session.execute(texts_upsert, [{"article_id": d.article_id, "title": d.title, "body": d.body,
                                     "partial": d.article_id in partial} for d in docs])
-    return len(partial)
+    return partial
 
 
 _DOC_COLUMNS = ("version_id", "site", "published_at", "archived_at", "author", "source", "segmenter")

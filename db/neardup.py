@@ -7,6 +7,7 @@ version stays in the archive.
 """
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import cast
 
 from sqlalchemy import Connection, Table, bindparam, or_, select
@@ -33,14 +34,19 @@ def fingerprint_columns(fingerprint: int) -> dict[str, int]:
     return {"simhash": to_signed(fingerprint)} | {f"sim_band{i}": band for i, band in enumerate(bands(fingerprint))}
 
 
-def story_of(conn: Connection, article_id: int, fingerprint: int, text_length: int) -> int | None:
+def story_of(conn: Connection, article_id: int, fingerprint: int, text_length: int,
+             ignore: Container[int] = ()) -> int | None:
     """The story an article with this fingerprint reposts: the id of its first archived article, or None.
 
-    The caller links the article to it (``duplicate_of``) if it is not linked yet."""
+    The caller links the article to it (``duplicate_of``) if it is not linked yet. ``ignore``: articles not to
+    count (a batch written at once passes the ones after this article, which one-by-one writes had not yet
+    stored; their ids are the highest, so the candidates before them are the same)."""
     if text_length < MIN_CHARS:
         return None
     keys = {f"band{i}": band for i, band in enumerate(bands(fingerprint))}
     for candidate_id, simhash, root in conn.execute(_CANDIDATES, {"article_id": article_id, **keys}).all():
+        if candidate_id in ignore:
+            continue
         if simhash is not None and distance(fingerprint, from_signed(simhash)) <= MAX_DISTANCE:
             return int(root or candidate_id)
     return None

@@ -1,18 +1,21 @@
 """Versioned writes on a real database, both backends: new, unchanged, new version, alias, races."""
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from cqnews.db.archive import Archive, Outcome
+from cqnews.db.migrate import upgrade
 from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, UrlAlias
-from cqnews.db.records import UnchangedVisit
-from cqnews.db.session import make_sessionmaker
+from cqnews.db.records import Capture, UnchangedVisit
+from cqnews.db.search import search_ids
+from cqnews.db.session import make_engine, make_sessionmaker
 
-from helpers import BODY, T0, URL, count, make_record, page_html
+from helpers import BODY, T0, URL, count, make_record, page_html, postgres_database
 
 
 def test_first_capture_is_a_new_article_with_version_one(archive_engine) -> None:  # type: ignore[no-untyped-def]
@@ -179,6 +182,61 @@ def test_a_batch_keeps_every_good_item_when_one_is_refused(archive_engine) -> No
     assert archive.record(make_record(URL, at=T0 + timedelta(hours=2))).outcome is Outcome.UNCHANGED
 
 
+def _archive_rows(engine) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Every row a write makes (ids included), the index's and a few searches' answers: what must not depend on
+    whether a batch was written at once or article by article."""
+    with make_sessionmaker(engine)() as session:
+        tables = {name: sorted(tuple(row) for row in session.execute(text(f"SELECT {columns} FROM {name}")))
+                  for name, columns in [
+                      ("articles", "id, site_id, url, url_key, first_seen, last_seen, version_count, revisit_step, "
+                                   "next_visit_at, simhash, sim_band0, sim_band3, duplicate_of"),
+                      ("article_versions", "id, article_id, version_no, title, text, content_hash, text_hash, "
+                                           "page_id, first_seen, seen_count"),
+                      ("pages", "id, url, blob_sha256, status, first_fetched_at, last_fetched_at, fetch_count"),
+                      ("raw_blobs", "sha256, size, data"),
+                      ("search_docs", "article_id, version_id, site, published_at, archived_at, author, source"),
+                      ("search_text", "article_id, title, body, partial")]}
+        searches = {query: search_ids(session, query, limit=None) for query in ["重庆", "座谈会", '"主城都市区"']}
+    return tables | {"searches": searches}
+
+
+def test_a_batch_of_new_articles_written_at_once_is_what_one_by_one_writes(archive_engine, database_url,  # type: ignore[no-untyped-def]
+                                                                           tmp_path) -> None:
+    """A first crawl's batch (all new, independent articles) goes through one statement per table: the same
+    rows and ids as one savepoint per article, a repost inside the batch linked to the story before it (and
+    not the other way round), a multi-page article's parts stored, and the articles' versions inserted once."""
+    part = Capture(url=URL.replace(".html", "-2.html"), status=200, headers={},
+                   body=page_html("第二页", "第二页正文。"), fetched_at=T0, encoding="gb18030")
+    batch = [make_record(URL, text=XINHUA, title="重庆主城都市区工作座谈会召开", parts=(part,)),
+             make_record("http://cq.people.com.cn/n2/other.html", at=T0 + timedelta(minutes=1)),
+             make_record("https://www.cbg.cn/a/705/20200509/0a1b2c3d.html", site="cbg",
+                         text=XINHUA.replace("新华社重庆5月9日电 ", ""), title="主城都市区工作座谈会召开",
+                         at=T0 + timedelta(minutes=2))]
+    version_inserts = []
+    listen = event.listens_for(archive_engine, "before_cursor_execute")
+    listen(lambda conn, cursor, statement, *args: version_inserts.append(1)
+           if statement.startswith("INSERT INTO article_versions") else None)
+    at_once = Archive(archive_engine).record_batch(batch, "人民网重庆频道")
+    assert len(version_inserts) == 1  # one statement for the batch's versions: it was written at once
+    with contextlib.ExitStack() as stack:
+        if database_url.startswith("sqlite"):
+            other_url = f"sqlite:///{tmp_path / 'one-by-one.db'}"
+        else:
+            other_url = stack.enter_context(contextlib.contextmanager(postgres_database)())
+        other = make_engine(other_url)
+        stack.callback(other.dispose)
+        upgrade(other)
+        archive = Archive(other)
+        one_by_one = [archive.record(record, "人民网重庆频道") for record in batch]
+        assert at_once == one_by_one
+        assert [r.outcome for r in one_by_one] == [Outcome.NEW] * 3
+        rows = _archive_rows(archive_engine)
+        assert rows == _archive_rows(other)
+    first, _, repost = (r.article_id for r in one_by_one)  # type: ignore[union-attr]
+    assert {row[0]: row[-1] for row in rows["articles"]} == {first: None, first + 1: None, repost: first}  # type: ignore[index]
+    assert [row[1] for row in rows["pages"]] == [URL, part.url, batch[1].capture.url, batch[2].capture.url]  # type: ignore[index]
+
+
 CRASH_MID_BATCH = """
 import os, sys
 sys.path[:0] = [{repo!r}, {tests!r}]
@@ -193,8 +251,8 @@ versions = []
 def crash(conn, cursor, statement, *args):
     if statement.startswith("INSERT INTO article_versions"):
         versions.append(1)
-        if len(versions) == 3:  # well into the batch: two articles written, the third under way
-            os._exit(9)
+    if versions and statement.startswith("INSERT INTO search_docs"):  # well into the batch: versions written
+        os._exit(9)
 event.listen(engine, "before_cursor_execute", crash)
 archive.record_batch([make_record(URL.replace(".html", f"-{{i}}.html"), text=f"第{{i}}篇。重庆新闻正文。",
                                   at=T0 + timedelta(minutes=i)) for i in range(5)])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,9 +54,10 @@ def test_an_unchanged_page_is_a_visit_with_a_capture_only_when_its_bytes_came_ag
     assert archive_record(revalidated) == UnchangedVisit("cq_people", URL, at, None)
 
 
-def pipeline(url: str, batch_size: int) -> tuple[StorePipeline, StatsCollector]:
+def pipeline(url: str, batch_size: int, wait: float = 0.0) -> tuple[StorePipeline, StatsCollector]:
     """The store of a crawl whose archive (its ArchiveEngine's engine) is at ``url``, opened as Scrapy opens it."""
     crawler = get_crawler(settings_dict={"CQNEWS_DATABASE_URL": url, "CQNEWS_STORE_BATCH": batch_size,
+                                         "CQNEWS_STORE_WAIT": wait,
                                          "EXTENSIONS": {"cqnews.archive_engine.ArchiveEngine": 100}})
     store = build_from_crawler(StorePipeline, crawler)
     store.site_title = "人民网重庆频道"
@@ -86,6 +88,26 @@ def test_items_arriving_together_are_written_in_batches(archive_engine, archive_
     assert stats.get_value("cqnews/store/new") == 10
     assert stats.get_value("cqnews/store/batches") == 3  # 4 + 4 + 2, not 10 transactions
     assert stats.get_value("cqnews/store/largest_batch") == 4
+
+
+def test_items_arriving_one_by_one_wait_for_a_batch_and_a_full_batch_is_written_at_once(  # type: ignore[no-untyped-def]
+        archive_engine, archive_url) -> None:
+    store, stats = pipeline(archive_url, batch_size=3, wait=30.0)
+
+    async def arrive(i: int, item: Any) -> Any:
+        await asyncio.sleep(0.02 * i)  # one after another, as the extraction pool hands them over
+        return await store.process_item(item)
+
+    async def crawl() -> list[Any]:
+        return await asyncio.gather(*(arrive(i, item) for i, item in enumerate(items(6))))
+
+    start = time.monotonic()
+    assert len(asyncio.run(crawl())) == 6
+    assert time.monotonic() - start < 15  # each batch was written when full, not after the 30 s wait
+    close(store)
+    assert count(archive_engine, Article) == 6
+    assert stats.get_value("cqnews/store/batches") == 2  # 3 + 3 (without the wait: the first item alone)
+    assert stats.get_value("cqnews/store/largest_batch") == 3
 
 
 def test_an_item_returns_only_once_stored_and_a_refused_one_fails_alone(archive_engine, archive_url) -> None:  # type: ignore[no-untyped-def]
