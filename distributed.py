@@ -462,6 +462,7 @@ class RedisScheduler:
 
     def next_request(self) -> Request | None:
         assert self.queue is not None
+        self._note_run()  # before it holds anything: a worker killed from then on has its run closed by the reaper
         self._ack_finished()
         popped = self.queue.pop_reliably()
         if popped is None:
