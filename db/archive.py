@@ -22,7 +22,7 @@ import functools
 import hashlib
 import logging
 import zlib
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -158,13 +158,8 @@ class Archive:
             first_pages.append(next(page_ids))
             for _ in article.parts:
                 next(page_ids)
-        rows = []
-        for article, key in zip(articles, keys, strict=True):
-            seen_at = article.seen_at
-            rows.append({"site_id": self._site_ids[article.site], "url": article.canonical_url, "url_key": key,
-                         "first_seen": seen_at, "last_seen": seen_at, "version_count": 1,
-                         **self.revisit.schedule(0, seen_at, seen_at), **_fingerprint(article)})
-        conn.execute(_INSERT_ARTICLES, rows)
+        conn.execute(_INSERT_ARTICLES, [_new_article(self._site_ids[article.site], key, article, self.revisit)
+                                        for article, key in zip(articles, keys, strict=True)])
         by_key = {key: article_id for key, article_id in conn.execute(_ARTICLE_IDS, {"keys": keys})}
         article_ids = [int(by_key[key]) for key in keys]
         conn.execute(_INSERT_VERSIONS, [_new_version(article_id, 1, article, page_id) for article_id, article, page_id
@@ -174,14 +169,11 @@ class Archive:
         version_ids = [int(by_article[article_id]) for article_id in article_ids]
         with self.cpu.timed(CPU_INDEX):
             partial = fulltext.write_docs(session, [
-                fulltext.make_doc(article_id, version_id, a.site, a.title, a.text, a.published_at, a.seen_at,
-                                  _clip(a.author), _clip(a.source))
+                _index_doc(article_id, version_id, a, a.seen_at)
                 for article_id, version_id, a in zip(article_ids, version_ids, articles, strict=True)])
         for n, (article_id, article) in enumerate(zip(article_ids, articles, strict=True)):
-            if article.simhash is not None:  # the batch's later articles were not there when one by one
-                story = story_of(conn, article_id, article.simhash, len(article.text), ignore=article_ids[n + 1:])
-                if story is not None:
-                    conn.execute(_UPDATE_ARTICLE, {"b_id": article_id, "duplicate_of": story})
+            # the batch's later articles were not there when one by one
+            _link_repost(conn, article_id, article, ignore=article_ids[n + 1:])
         return [Recorded(Outcome.NEW, article_id, 1, title_only=article_id in partial) for article_id in article_ids]
 
     def _in_savepoint(self, session: Session, item: ArticleRecord | UnchangedVisit) -> Recorded | Exception:
@@ -210,15 +202,11 @@ class Archive:
         recorded, written = _record_article(conn, article, self._site_ids[article.site], page_id, self.revisit)
         if written is not None:  # a new article or a new version: index it, link it to the story it reposts
             with self.cpu.timed(CPU_INDEX):
-                doc = fulltext.make_doc(recorded.article_id, written.version_id, article.site, article.title,
-                                        article.text, article.published_at, written.first_seen,
-                                        _clip(article.author), _clip(article.source))
+                doc = _index_doc(recorded.article_id, written.version_id, article, written.first_seen)
                 if fulltext.write_docs(session, [doc]):  # same transaction
                     recorded = replace(recorded, title_only=True)
-            if article.simhash is not None and written.duplicate_of is None:
-                story = story_of(conn, recorded.article_id, article.simhash, len(article.text))
-                if story is not None:
-                    conn.execute(_UPDATE_ARTICLE, {"b_id": recorded.article_id, "duplicate_of": story})
+            if written.duplicate_of is None:
+                _link_repost(conn, recorded.article_id, article)
         return recorded
 
     def _write_visit(self, session: Session, visit: UnchangedVisit) -> Recorded:
@@ -241,6 +229,19 @@ class Archive:
         return self._site_ids[name]
 
 
+def _index_doc(article_id: int, version_id: int, article: ArticleRecord, first_seen: datetime) -> fulltext.IndexDoc:
+    return fulltext.make_doc(article_id, version_id, article.site, article.title, article.text, article.published_at,
+                             first_seen, _clip(article.author), _clip(article.source))
+
+
+def _link_repost(conn: Connection, article_id: int, article: ArticleRecord, ignore: Container[int] = ()) -> None:
+    """Link the article to the story it reposts (``duplicate_of``), if its fingerprint finds one."""
+    if article.simhash is not None:
+        story = story_of(conn, article_id, article.simhash, len(article.text), ignore=ignore)
+        if story is not None:
+            conn.execute(_UPDATE_ARTICLE, {"b_id": article_id, "duplicate_of": story})
+
+
 def _url_of(item: ArticleRecord | UnchangedVisit) -> str:
     return item.canonical_url if isinstance(item, ArticleRecord) else item.url
 
@@ -256,9 +257,7 @@ def store_pages(conn: Connection, captures: Sequence[Capture], digests: Sequence
     """:func:`store_page` for many captures, no two of the same URL and bytes (``digests``: their SHA-256), with
     one statement per table; their page ids, in order."""
     with cpu.timed(CPU_COMPRESSION):
-        blobs = {digest: {"sha256": digest, "size": len(capture.body), "compression": "zlib",
-                          "data": zlib.compress(capture.body, 6)}
-                 for capture, digest in zip(captures, digests, strict=True)}
+        blobs = {digest: _blob_row(capture, digest) for capture, digest in zip(captures, digests, strict=True)}
     blob_insert, _ = _page_statements(conn.dialect.name)
     conn.execute(blob_insert, list(blobs.values()))
     conn.execute(_pages_upsert(conn.dialect.name), [_page_row(capture, digest)
@@ -266,6 +265,10 @@ def store_pages(conn: Connection, captures: Sequence[Capture], digests: Sequence
     ids = {(url, digest): int(page_id) for page_id, url, digest in conn.execute(
         _PAGES_AT, {"urls": sorted({capture.url for capture in captures})})}
     return [ids[capture.url, digest] for capture, digest in zip(captures, digests, strict=True)]
+
+
+def _blob_row(capture: Capture, digest: str) -> dict[str, Any]:
+    return {"sha256": digest, "size": len(capture.body), "compression": "zlib", "data": zlib.compress(capture.body, 6)}
 
 
 def _page_row(capture: Capture, digest: str) -> dict[str, Any]:
@@ -281,9 +284,9 @@ def store_page(conn: Connection, capture: Capture, cpu: StageTimes | None = None
     digest = hashlib.sha256(capture.body).hexdigest()
     cpu = cpu or StageTimes()
     with cpu.timed(CPU_COMPRESSION):
-        data = zlib.compress(capture.body, 6)
+        blob = _blob_row(capture, digest)
     blob_insert, page_upsert = _page_statements(conn.dialect.name)
-    conn.execute(blob_insert, {"sha256": digest, "size": len(capture.body), "compression": "zlib", "data": data})
+    conn.execute(blob_insert, blob)
     return int(conn.execute(page_upsert, _page_row(capture, digest)).scalar_one())
 
 
@@ -303,18 +306,14 @@ def _page_statements(dialect: str) -> tuple[Any, Any]:
     """The blob insert and the capture upsert of :func:`store_page`, built once per backend (building them cost
     more CPU than running them); each write passes its values as parameters."""
     blob = upsert_for(dialect, _BLOBS).on_conflict_do_nothing(index_elements=["sha256"])
-    page = upsert_for(dialect, _PAGES)
-    seen_again = page.on_conflict_do_update(
-        index_elements=["url", "blob_sha256"],
-        set_={"last_fetched_at": page.excluded.last_fetched_at, "fetch_count": _PAGES.c.fetch_count + 1},
-    ).returning(_PAGES.c.id)
-    return blob, seen_again
+    return blob, _pages_upsert(dialect).returning(_PAGES.c.id)
 
 
 @functools.cache
 def _pages_upsert(dialect: str) -> Any:
-    """The capture upsert of :func:`store_pages`: the same as :func:`store_page`'s without RETURNING, which an
-    ``executemany`` of it would need in the parameters' order (the ids are read back by URL instead)."""
+    """The capture upsert: seen again, the capture counts one more fetch. :func:`store_pages` runs it without
+    RETURNING, which an ``executemany`` would need in the parameters' order (it reads the ids back by URL);
+    :func:`store_page` with it."""
     page = upsert_for(dialect, _PAGES)
     return page.on_conflict_do_update(
         index_elements=["url", "blob_sha256"],
@@ -412,9 +411,7 @@ def _record_article(conn: Connection, item: ArticleRecord, site_id: int, page_id
         conn.execute(_UPDATE_ARTICLE, {"b_id": twin.id, "last_seen": max(twin.last_seen, seen_at)})
         return Recorded(Outcome.DUPLICATE, twin.id, twin.version_count), None
 
-    article_id = conn.execute(_INSERT_ARTICLE, {
-        "site_id": site_id, "url": item.canonical_url, "url_key": key, "first_seen": seen_at, "last_seen": seen_at,
-        "version_count": 1, **revisit.schedule(0, seen_at, seen_at), **_fingerprint(item)}).scalar_one()
+    article_id = conn.execute(_INSERT_ARTICLE, _new_article(site_id, key, item, revisit)).scalar_one()
     version_id = conn.execute(_INSERT_VERSION, _new_version(article_id, 1, item, page_id)).scalar_one()
     return Recorded(Outcome.NEW, article_id, 1), _Written(version_id, seen_at, None)
 
@@ -433,6 +430,12 @@ def _record_known_article(conn: Connection, article: _Row, item: ArticleRecord, 
                                    **_fingerprint(item)})
     return Recorded(Outcome.NEW_VERSION, article.id, version_no), _Written(version_id, article.first_seen,
                                                                            article.duplicate_of)
+
+
+def _new_article(site_id: int, key: str, item: ArticleRecord, revisit: RevisitPolicy) -> dict[str, Any]:
+    seen_at = item.seen_at
+    return {"site_id": site_id, "url": item.canonical_url, "url_key": key, "first_seen": seen_at,
+            "last_seen": seen_at, "version_count": 1, **revisit.schedule(0, seen_at, seen_at), **_fingerprint(item)}
 
 
 def _fingerprint(item: ArticleRecord) -> dict[str, int]:
