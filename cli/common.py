@@ -90,9 +90,9 @@ def site_without_articles(args: argparse.Namespace, exc: Any) -> None:
     archive's. Scrapy is loaded here, on this error path only, so that a search still starts without it."""
     from cqnews.runner import spider_names
 
-    spiders = spider_names(settings_of(args))
-    if exc.site not in spiders:
-        raise CliError(f"unknown site {exc.site}; known: {', '.join(exc.known_with(spiders))}", 2)
+    problem = exc.problem(spider_names(settings_of(args)))
+    if problem is not None:
+        raise CliError(problem, 2)
 
 
 # Integer columns are 32-bit on PostgreSQL: a larger id cannot name a row, and would fail in the driver.

@@ -50,9 +50,12 @@ class UnknownSite(LookupError):
         self.site = site
         self.known = known
 
-    def known_with(self, spiders: list[str] | tuple[str, ...]) -> list[str]:
-        """Every site a user may name: the archive's, and those a spider crawls that have no article yet."""
-        return sorted({*self.known, *spiders})
+    def problem(self, spiders: list[str] | tuple[str, ...]) -> str | None:
+        """None for a site a spider crawls (not crawled yet: the search has nothing to show, no error), else the
+        error, naming every site a user may name: the archive's and the spiders'."""
+        if self.site in spiders:
+            return None
+        return f"unknown site {self.site}; known: {', '.join(sorted({*self.known, *spiders}))}"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from cqnews.extraction.controls import CONTROL_CHARACTERS
 
-# (the CLI's printer replaces the same set, cli/render.py)
 _CONTROL_RE = re.compile(f"[{re.escape(CONTROL_CHARACTERS)}]")
 
 

@@ -85,9 +85,10 @@ def search_results(session: Session, asked: dict[str, Any], spiders: tuple[str, 
     except QuerySyntaxError as exc:
         raise HTTPException(400, f"bad query: {exc}") from None
     except UnknownSite as exc:
-        if exc.site in spiders:
+        problem = exc.problem(spiders)
+        if problem is None:
             return no_results
-        raise HTTPException(400, f"unknown site {exc.site}; known: {', '.join(exc.known_with(spiders))}") from None
+        raise HTTPException(400, problem) from None
     except SearchIndexMissing as exc:
         raise HTTPException(409, str(exc)) from None
     words = parse_query(asked["q"]).words
