@@ -163,7 +163,7 @@ def _extract(
     text = chinese.first_post(chinese.strip_boilerplate(raw_text))
     if not text.strip():
         raise NotAnArticle("empty")
-    if len(re.sub(r"\s", "", text)) < min_chars:
+    if len(_squeezed(text)) < min_chars:
         raise NotAnArticle("too_short")
     if _prose_chars(text) < min_chars:
         raise NotAnArticle("no_prose")  # headlines, dates and link labels only: a listing page
@@ -245,6 +245,11 @@ def _extract(
     return _without_controls(extracted), page_url
 
 
+def _squeezed(text: str) -> str:
+    """``text`` without any whitespace: what lengths and comparisons of Chinese text count."""
+    return re.sub(r"\s", "", text)
+
+
 def _without_headline(text: str, title: str | None, min_chars: int) -> str:
     """The body without the headline trafilatura keeps as its first line (a short report's ``<h1>`` inside
     the article element): the title is its own field, and ``show`` and the web reader print it above the text,
@@ -254,11 +259,11 @@ def _without_headline(text: str, title: str | None, min_chars: int) -> str:
     if not title:
         return text
     head, sep, rest = text.lstrip().partition("\n")
-    head, title = re.sub(r"\s", "", head.strip(" |")), re.sub(r"\s", "", title)
+    head, title = _squeezed(head.strip(" |")), _squeezed(title)
     if not sep or not head.startswith(title) or head != title and not chinese.is_credit_line(head[len(title) :]):
         return text
     rest = rest.strip()
-    return rest if len(re.sub(r"\s", "", rest)) >= min_chars else text
+    return rest if len(_squeezed(rest)) >= min_chars else text
 
 
 def _without_source_suffix(title: str | None, source: str | None) -> str | None:
@@ -292,7 +297,7 @@ def _prose_chars(text: str) -> int:
     for line in text.splitlines():
         line = line.strip()
         if len(line) >= 40 or (len(line) >= 12 and len(_PROSE_PUNCT_RE.findall(line)) >= 1):
-            total += len(re.sub(r"\s", "", line))
+            total += len(_squeezed(line))
     return total
 
 
@@ -482,7 +487,7 @@ def _block_text(block: HtmlElement) -> str:
 def _unit_score(text: str, link_chars: int) -> float:
     """Sentence punctuation of a paragraph; 0 for short neutral lines (subheadings, captions); -1 for link
     lists and long unpunctuated runs (menus, tag clouds), which end a run of prose."""
-    size = len(re.sub(r"\s", "", text))
+    size = len(_squeezed(text))
     if size and link_chars / size > 0.4:
         return -1.0
     points = _punct(text) - _punct(text) * link_chars / max(size, 1)
@@ -559,10 +564,6 @@ def _link_share(text: str, links: Counter[str]) -> float:
     if not total:
         return 0.0
     return sum(min(n, links[k]) for k, n in ours.items()) / total
-
-
-def _squeezed(text: str) -> str:
-    return re.sub(r"\s", "", text)
 
 
 def _with_linked_subheads(tree: HtmlElement, text: str) -> str:
@@ -720,7 +721,7 @@ def _anchors(page_text: str, title: str | None, text: str) -> tuple[int, int, in
     """Where the title, the body's start and the body's end sit in the page text (-1 when not found)."""
     # table rows come out of trafilatura as "| cell | cell |": search for cells, not rows
     cells = [c.strip() for ln in text.splitlines() for c in re.split(r"(?:^|\s)\|(?:\s|$)", ln)]
-    lines = [c for c in cells if len(re.sub(r"\s", "", c)) >= 8]
+    lines = [c for c in cells if len(_squeezed(c)) >= 8]
     body_start = _find_loose(page_text, lines[0]) if lines else -1
     body_end = -1
     if lines:
