@@ -13,7 +13,8 @@ starts again at the first rung, an unchanged one climbs a rung.
 A batch is one transaction, each item in a savepoint of its own. Uniqueness is enforced by the database
 (``articles.url_key``, ``url_aliases.url_key``, ``article_versions(article_id, version_no)``), so two crawls
 racing on the same article cannot both write: the loser's savepoint fails, is retried once, and then sees
-the winner's rows.
+the winner's rows. Two crawls storing one new text under two URLs at once are kept apart by a lock on the
+text (``_lock_texts``), so the second becomes the first's alias.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Row, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -102,11 +103,14 @@ class Archive:
             self._site_id(site, site_title)
         results: list[Recorded | Exception] = []
         with self.sessions.begin() as session:
-            if session.get_bind().dialect.name == "sqlite":
+            dialect = session.get_bind().dialect.name
+            if dialect == "sqlite":
                 # pysqlite begins a transaction only at the first INSERT or UPDATE: a SAVEPOINT before it
                 # would be the outermost, and releasing it would commit. IMMEDIATE: take the write lock now,
                 # waiting (busy timeout) for another crawl's batch rather than failing when upgrading later.
                 session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            elif dialect == "postgresql":
+                _lock_texts(session.connection(), batch)
             at_once = self._new_articles_at_once(session, batch)
             if at_once is not None:
                 return at_once
@@ -341,6 +345,7 @@ _FIRST_WITH_TEXT = (select(_ARTICLES.c.id, _ARTICLES.c.version_count, _ARTICLES.
                     .join(_VERSIONS, _VERSIONS.c.article_id == _ARTICLES.c.id)
                     .where(_VERSIONS.c.text_hash == bindparam("text_hash"))
                     .order_by(_VERSIONS.c.id).limit(1))
+_LOCK_TEXTS = text("SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS s")
 _INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
 _INSERT_VERSION = insert(_VERSIONS).returning(_VERSIONS.c.id)
 # many rows at once: without RETURNING (in the parameters' order SQLite's dialect would send them one by one);
@@ -369,6 +374,24 @@ class _Written:
     version_id: int
     first_seen: datetime
     duplicate_of: int | None
+
+
+def _lock_texts(conn: Connection, batch: Sequence[ArticleRecord | UnchangedVisit]) -> None:
+    """Hold, until the transaction ends, a PostgreSQL advisory lock on the text hash of every article in the
+    batch, taken at its start and in one sorted order (so that two batches cannot deadlock on them).
+
+    Why: "the same text under two URLs is one article" is checked by a read (``_FIRST_WITH_TEXT``), and under
+    READ COMMITTED two transactions storing one text under two URLs at once each miss the other's uncommitted
+    article: a distributed crawl made two articles of one text. With the lock the second waits for the first
+    to commit and then finds its twin. SQLite needs none: ``BEGIN IMMEDIATE`` already serialises writers."""
+    keys = sorted({_lock_key(item.text_hash) for item in batch if isinstance(item, ArticleRecord)})
+    if keys:
+        conn.execute(_LOCK_TEXTS, {"keys": keys})
+
+
+def _lock_key(text_hash: str) -> int:
+    """The text hash as the signed 64-bit key of an advisory lock."""
+    return int.from_bytes(hashlib.blake2b(text_hash.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def _find(conn: Connection, key: str, seen_at: datetime) -> _Row | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -129,6 +130,54 @@ def test_racing_writers_never_duplicate(archive_engine) -> None:  # type: ignore
     assert sorted(outcomes).count(Outcome.NEW) == 1
     assert count(archive_engine, Article) == 1
     assert count(archive_engine, ArticleVersion) == 1
+
+
+def test_one_text_stored_under_two_urls_at_the_same_moment_is_one_article(archive_url) -> None:  # type: ignore[no-untyped-def]
+    """Two workers of a distributed crawl store the same new text under two URLs at once: the second becomes an
+    alias of the first, not a second article. The first writer is held inside its transaction, after inserting
+    its article, until the second has finished or is seen waiting for a lock; on PostgreSQL, before the text
+    lock, the second finished there with an article of its own (READ COMMITTED hid the first's)."""
+    first_engine, second_engine, watcher = (make_engine(archive_url) for _ in range(3))
+    other_url = "http://cq.people.com.cn/n2/2020/0508/c367673-33998868.html"
+    second_done = threading.Event()
+    results: dict[str, object] = {}
+
+    def second_writer() -> None:
+        try:
+            other_page = page_html("渝北:努力成为新动力源", BODY) + "<!-- another channel's page -->".encode()
+            results["second"] = Archive(second_engine).record(make_record(other_url, html=other_page))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            results["second"] = exc
+        second_done.set()
+
+    racer = threading.Thread(target=second_writer)
+
+    def second_is_waiting() -> bool:
+        if watcher.dialect.name != "postgresql":  # SQLite's writer waits in its busy handler, unseen
+            return False
+        with watcher.connect() as conn:
+            return bool(conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                         "AND datname = current_database()")))
+
+    @event.listens_for(first_engine, "after_cursor_execute")
+    def hold_after_inserting_the_article(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO articles") and not racer.is_alive() and not second_done.is_set():
+            racer.start()
+            deadline = time.monotonic() + (10 if watcher.dialect.name == "postgresql" else 1)
+            while not second_done.is_set() and not second_is_waiting() and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    try:
+        first = Archive(first_engine).record(make_record(URL))
+        racer.join(60)
+        second = results["second"]
+        assert not isinstance(second, BaseException), second
+        assert (second.outcome, second.article_id) == (Outcome.DUPLICATE, first.article_id)  # type: ignore[attr-defined]
+        assert count(watcher, Article) == 1
+        assert count(watcher, UrlAlias) == 1
+    finally:
+        for engine in (first_engine, second_engine, watcher):
+            engine.dispose()
 
 
 def test_naive_timestamps_are_refused(archive_engine) -> None:  # type: ignore[no-untyped-def]
