@@ -36,7 +36,7 @@ def _trafilatura_version() -> str:
 
 
 # Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/8+trafilatura-{_trafilatura_version()}"
+EXTRACTOR_VERSION = f"cqnews-extract/9+trafilatura-{_trafilatura_version()}"
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -484,12 +484,19 @@ def _block_text(block: HtmlElement) -> str:
     return chinese.strip_boilerplate(re.sub(r"[ \t\u3000\xa0]+", " ", text))
 
 
+# A finished sentence this much of which is link text is still the article's: portals link its keywords
+# ("<a>期指</a><a>恶意做空</a>成<a>A股</a>大跌新的风暴点。"); a related story's row is a link all through.
+MAX_LINKED_SENTENCE_SHARE = 0.75
+
+
 def _unit_score(text: str, link_chars: int) -> float:
-    """Sentence punctuation of a paragraph; 0 for short neutral lines (subheadings, captions); -1 for link
-    lists and long unpunctuated runs (menus, tag clouds), which end a run of prose."""
+    """Sentence punctuation of a paragraph; 0 for short neutral lines (subheadings, captions) and for a sentence
+    whose keywords are links; -1 for link lists and long unpunctuated runs (menus, tag clouds), which end a run
+    of prose."""
     size = len(_squeezed(text))
     if size and link_chars / size > 0.4:
-        return -1.0
+        linked_sentence = link_chars / size <= MAX_LINKED_SENTENCE_SHARE and _SENTENCE_END_RE.search(text.strip())
+        return 0.0 if linked_sentence else -1.0
     points = _punct(text) - _punct(text) * link_chars / max(size, 1)
     if points >= 1:
         return points

@@ -687,6 +687,15 @@ def test_a_run_of_linked_paragraphs_inside_the_body_stays_out() -> None:
     ]
 
 
+def test_a_sentence_of_linked_keywords_does_not_cut_the_body_short() -> None:
+    """Real page (gbk-163-weak 163-22): the body's second paragraph is a short sentence whose keywords are links
+    (``<a>期指</a><a>恶意做空</a>成<a>A股</a>大跌新的风暴点。``, half of it link text); it is the article's, and the
+    first paragraph above it too."""
+    text = _squeeze(extract_article(_devpage("gbk-163-weak/163-22.html.gz")).text)
+    assert text.startswith("李克强总理在欧洲表示，要培育公开透明、长期稳定健康发展的资本市场和货币市场")
+    assert "期指恶意做空成A股大跌新的风暴点。在1日晚间连施三大利好政策后" in text
+
+
 @pytest.mark.parametrize("page", [
     "gerapy/samples/list/netease_leaderboard_news.html", "gerapy/samples/list/tencent_important_news.html",
     "gne/tests/toutiao/2.html",  # a picture gallery: one caption shown, the rest only in a script's JSON
