@@ -157,7 +157,7 @@ def _extract(
     if lap:
         lap("decode")
 
-    raw_text = _with_linked_subheads(tree, _body_text(tree, url or page_url, body_selector))
+    raw_text = _with_dropped_paragraphs(tree, _body_text(tree, url or page_url, body_selector))
     if lap:
         lap("body")
     text = chinese.first_post(chinese.strip_boilerplate(raw_text))
@@ -573,23 +573,24 @@ def _link_share(text: str, links: Counter[str]) -> float:
     return sum(min(n, links[k]) for k, n in ours.items()) / total
 
 
-def _with_linked_subheads(tree: HtmlElement, text: str) -> str:
-    """``text`` with the subheadings trafilatura dropped for being links: a paragraph that is one short link
-    (the subhead of a news round-up, linking to that story in full) between two paragraphs that ``text``
-    holds as two lines one after the other. A run of linked paragraphs (a related list inside the body) has links
-    for neighbours and stays out."""
+def _with_dropped_paragraphs(tree: HtmlElement, text: str) -> str:
+    """``text`` with the paragraphs trafilatura dropped between two paragraphs that ``text`` holds as two lines
+    one after the other: a subheading that is one short link (the subhead of a news round-up, linking to that
+    story in full), and a paragraph of prose that a longer line above already quotes (a 摘要 or 编者按 box
+    repeating the body's paragraph word for word: trafilatura keeps one copy, the box's). A run of linked
+    paragraphs (a related list inside the body) has links for neighbours and stays out."""
     lines = text.split("\n")
     at_line: dict[str, list[int]] = {}
     for i, line in enumerate(lines):
         at_line.setdefault(_squeezed(line), []).append(i)
+    whole = "\n".join(at_line)
     inserts: dict[int, str] = {}
     for p in tree.iter("p"):
-        link = p.find("a")
-        if link is None or len(p) != 1 or (p.text or "").strip() or (link.tail or "").strip():
-            continue
-        label = _norm(link.text_content())
+        label = _linked_subhead(p)
+        if label is None:
+            label = _quoted_paragraph(p, at_line, whole)
         before, after = p.getprevious(), p.getnext()
-        if not 4 <= len(label) <= 40 or _SENTENCE_END_RE.search(label) or before is None or after is None:
+        if label is None or before is None or after is None:
             continue
         if before.tag != "p" or after.tag != "p" or _linked_only(before) or _linked_only(after):
             continue
@@ -602,6 +603,29 @@ def _with_linked_subheads(tree: HtmlElement, text: str) -> str:
     return "\n".join(chain.from_iterable(
         (inserts[i], line) if i in inserts else (line,) for i, line in enumerate(lines)
     ))
+
+
+def _linked_subhead(p: HtmlElement) -> str | None:
+    """The label of a paragraph that is one short link and nothing else, not a sentence: a subheading."""
+    link = p.find("a")
+    if link is None or len(p) != 1 or (p.text or "").strip() or (link.tail or "").strip():
+        return None
+    label = _norm(link.text_content())
+    return label if 4 <= len(label) <= 40 and not _SENTENCE_END_RE.search(label) else None
+
+
+# A quoted paragraph this short could be a phrase any line repeats; a summary box quotes whole paragraphs.
+MIN_QUOTED_PARAGRAPH_CHARS = 30
+
+
+def _quoted_paragraph(p: HtmlElement, at_line: dict[str, list[int]], whole: str) -> str | None:
+    """The text of a paragraph of prose that ``text`` (its squeezed lines ``at_line``, joined in ``whole``) holds
+    only inside a longer line."""
+    label = _norm(p.text_content())
+    if len(label) < MIN_QUOTED_PARAGRAPH_CHARS or not _SENTENCE_END_RE.search(label):
+        return None
+    squeezed = _squeezed(label)
+    return label if squeezed not in at_line and squeezed in whole else None
 
 
 def _linked_only(el: HtmlElement) -> bool:

@@ -17,7 +17,7 @@ from cqnews.extraction import chinese
 from cqnews.extraction.article import (
     EXTRACTOR_VERSION,
     NotAnArticle,
-    _with_linked_subheads,
+    _with_dropped_paragraphs,
     extract_article,
     extract_file,
 )
@@ -682,8 +682,35 @@ def test_a_run_of_linked_paragraphs_inside_the_body_stays_out() -> None:
     ])
     tree = lxml.html.document_fromstring(f"<html><body><div>{html}</div></body></html>")
     text = "\n".join(para.format(i) for i in (1, 2, 3))
-    assert _with_linked_subheads(tree, text).splitlines() == [
+    assert _with_dropped_paragraphs(tree, text).splitlines() == [
         para.format(1), "九号线开通时间确定", para.format(2), para.format(3)
+    ]
+
+
+def test_a_paragraph_the_summary_box_quotes_stays_in_the_body() -> None:
+    """Real page (gbk-163-weak 163-3): a 163.com column opens with a ``[摘要：…]`` box that repeats, word for word,
+    the body's next-to-last paragraph; trafilatura keeps the box and drops the paragraph as its duplicate."""
+    lines = extract_article(_devpage("gbk-163-weak/163-3.html.gz")).text.splitlines()
+    quoted = "这两天美国投资机构JCapital发布题为《京东已成批发商》的分析"
+    assert lines[0].startswith("[摘要：" + quoted)
+    at = next(i for i, line in enumerate(lines) if line.startswith(quoted))
+    assert lines[at - 1].startswith("京东应该从618的数据战略失利中得到一点教训")
+    assert lines[at + 1].startswith("京东应该更务实的一些")
+
+
+def test_a_quoted_paragraph_comes_back_only_between_its_neighbours() -> None:
+    """Synthetic body and the text trafilatura made of it: a paragraph that a longer line (the summary box)
+    quotes comes back between the two paragraphs around it; a quoted phrase too short to be a paragraph does not."""
+    para = "重庆市轨道交通九号线一期工程已完成全部隧道贯通，第{}段，沿线市民出行将更加便捷。"
+    quoted = "两江新区今年新建三所学校，秋季学期起可容纳学生四千余人，缓解片区入学压力。"
+    html = "".join([
+        f"<p>[摘要：{quoted}]</p>", f"<p>{para.format(1)}</p>", f"<p>{quoted}</p>", f"<p>{para.format(2)}</p>",
+        "<p>九号线开通。</p>", f"<p>{para.format(3)}</p>",
+    ])
+    tree = lxml.html.document_fromstring(f"<html><body><div>{html}</div></body></html>")
+    text = "\n".join([f"[摘要：{quoted}]九号线开通。", *(para.format(i) for i in (1, 2, 3))])
+    assert _with_dropped_paragraphs(tree, text).splitlines() == [
+        f"[摘要：{quoted}]九号线开通。", para.format(1), quoted, para.format(2), para.format(3)
     ]
 
 
