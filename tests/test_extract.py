@@ -687,6 +687,14 @@ def test_a_run_of_linked_paragraphs_inside_the_body_stays_out() -> None:
     ]
 
 
+def test_a_one_cell_bar_above_the_body_is_not_its_first_line() -> None:
+    """Real page (zh-dev cwced-47f387e6): a forum-CMS article page prints its channel's name in a one-cell
+    table (``<td><a>报社新闻</a> 频道</td>``) above the headline, and the article in another one-cell table."""
+    text = extract_article(_devpage("zh-dev/cwced-47f387e6.html.gz")).text
+    assert "报社新闻" not in text
+    assert _squeeze(text).lstrip("|").startswith("很多人都面临着“头皮经常出油")
+
+
 def test_a_paragraph_the_summary_box_quotes_stays_in_the_body() -> None:
     """Real page (gbk-163-weak 163-3): a 163.com column opens with a ``[摘要：…]`` box that repeats, word for word,
     the body's next-to-last paragraph; trafilatura keeps the box and drops the paragraph as its duplicate."""
