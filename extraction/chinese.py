@@ -665,9 +665,11 @@ def strip_boilerplate(text: str) -> str:
             # a table row as trafilatura renders it ("| cell |  |  |"): judge its cells, not the pipes
             cells = [c.strip() for c in line.strip("|").split("|")]
             filled = [c for c in cells if c]
-            if not filled or len(filled) == 1 and len(filled[0]) <= 20 and (len(cells) >= 3 or len(cells) == 1 and not any(
+            label = len(filled) == 1 and len(filled[0]) <= 20
+            bar = len(cells) == 1 and not _SENTENCE_END_RE.search(filled[0] if filled else "") and not any(
                 _is_sentence(o.strip()) for o in out
-            )) and not _SENTENCE_END_RE.search(filled[0]):
+            )
+            if not filled or label and (len(cells) >= 3 or bar):
                 # a layout row: empty cells around a label (a calendar's month, a box title), or a one-cell bar
                 # above the body (a channel's name: "| 报社新闻 频道 |")
                 continue
