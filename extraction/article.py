@@ -227,7 +227,7 @@ def _extract(
     source = source or chinese.outlet_from_metadata(tree)
     title = _without_source_suffix(title, source)
 
-    text = _without_headline(text, title, min_chars)
+    text = _without_side_cells(_without_headline(text, title, min_chars), links)
 
     extracted = Extracted(
         text=text,
@@ -258,12 +258,32 @@ def _without_headline(text: str, title: str | None, min_chars: int) -> str:
     when what is left still has ``min_chars``: which pages are articles does not change."""
     if not title:
         return text
+    text = _without_glued_headline(text, title, min_chars)
     head, sep, rest = text.lstrip().partition("\n")
     head, title = _squeezed(head.strip(" |")), _squeezed(title)
     if not sep or not head.startswith(title) or head != title and not chinese.is_credit_line(head[len(title) :]):
         return text
     rest = rest.strip()
     return rest if len(_squeezed(rest)) >= min_chars else text
+
+
+def _without_glued_headline(text: str, title: str, min_chars: int) -> str:
+    """The body without the date and headline that a table layout prints in the article's cell, which
+    trafilatura renders as one row with the paragraphs after them ("| | Saturday, … 10:56 am 标题 每个人都…"):
+    the row keeps its paragraphs only. Nothing changes unless the row's first filled cell opens with the title,
+    after at most a date without Han characters, and still holds ``min_chars`` after it."""
+    head, sep, rest = text.lstrip().partition("\n")
+    if not head.startswith("|"):
+        return text
+    cell = len(head) - len(head.lstrip("| \t\u3000\xa0"))
+    title_re = r"\s*".join(map(re.escape, _squeezed(title)))
+    glued = re.compile(rf"(?P<date>[^\u4e00-\u9fff]{{0,60}}?){title_re}").match(head, cell)
+    if glued is None or glued["date"].strip() and not re.search(r"\d", glued["date"]):
+        return text
+    body = head[glued.end() :].lstrip()
+    if len(_squeezed(body.strip("| "))) < min_chars:
+        return text
+    return f"{head[:cell]}{body}{sep}{rest}"
 
 
 def _without_source_suffix(title: str | None, source: str | None) -> str | None:
@@ -673,6 +693,37 @@ def _cut_link_tail(text: str, links: Counter[str]) -> str:
             break
         kept.append(line)
     return "\n".join(kept).rstrip()
+
+
+_CELL_SPLIT_RE = re.compile(r"(?:^|\s)\|(?:\s|$)")
+# The article's cell of a layout row holds at least this many characters and this share of the row.
+MIN_ARTICLE_CELL_CHARS, MIN_ARTICLE_CELL_SHARE = 200, 0.8
+
+
+def _without_side_cells(text: str, links: Counter[str]) -> str:
+    """The text with each layout row that holds the article in one cell reduced to that cell: trafilatura
+    renders a table layout's row as one line, and the cells beside the article's are the author box, the
+    archive menu, the blog's links ("| … 发表评论 | | 太小心 [作者简介] [太小心]存档目录 … |"). Only cells that are
+    mostly link text or runs of labels go; a row of data keeps its cells."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if not line.startswith("|"):
+            continue
+        cells = [c.strip() for c in _CELL_SPLIT_RE.split(line.strip())]
+        sizes = [len(_squeezed(c)) for c in cells]
+        widest = max(range(len(cells)), key=sizes.__getitem__)
+        if sizes[widest] < max(MIN_ARTICLE_CELL_CHARS, MIN_ARTICLE_CELL_SHARE * sum(sizes)):
+            continue
+        side = [c for j, c in enumerate(cells) if c and j != widest]
+        if side and all(_link_share(c, links) >= 0.5 or _is_label_run(c) for c in side):
+            lines[i] = cells[widest]
+    return "\n".join(lines)
+
+
+def _is_label_run(cell: str) -> bool:
+    """A cell of many labels and no sentence ("[作者简介] (个人情况保密) [太小心]个人类别 [太小心]存档目录"): a
+    menu, not a datum (a year, a figure, a name) of a row."""
+    return len(_squeezed(cell)) >= 20 and not _PROSE_PUNCT_RE.search(cell)
 
 
 def _trafilatura(tree: HtmlElement, url: str | None, **kwargs: Any) -> str:

@@ -17,7 +17,9 @@ from cqnews.extraction import chinese
 from cqnews.extraction.article import (
     EXTRACTOR_VERSION,
     NotAnArticle,
+    _link_bigrams,
     _with_dropped_paragraphs,
+    _without_side_cells,
     extract_article,
     extract_file,
 )
@@ -685,6 +687,29 @@ def test_a_run_of_linked_paragraphs_inside_the_body_stays_out() -> None:
     assert _with_dropped_paragraphs(tree, text).splitlines() == [
         para.format(1), "九号线开通时间确定", para.format(2), para.format(3)
     ]
+
+
+def test_a_table_layouts_article_cell_loses_its_date_headline_and_side_cells() -> None:
+    """Real page (zh-dev cwced-35687fb1): a blog in a table layout prints the post's date (in English) and its
+    headline in the article's own cell, beside a cell of the blogger's links (``[作者简介]``, ``[太小心]存档目录``);
+    trafilatura renders the row as one line."""
+    extracted = extract_article(_devpage("zh-dev/cwced-35687fb1.html.gz"))
+    assert extracted.title == "播客热潮迅速蔓延 挑逗传统传媒业"
+    assert extracted.text.startswith("每个人都可以当主持人，任何人都可以通过软件免费下载播客提供的节目")
+    assert "Saturday" not in extracted.text
+    assert "作者简介" not in extracted.text and "存档目录" not in extracted.text
+    assert extracted.author == "太小心"
+
+
+def test_a_layout_rows_side_cells_go_and_a_data_rows_stay() -> None:
+    """Synthetic rows as trafilatura renders tables: beside a cell holding the article, a cell of links and a
+    cell of labels go; the short cells of a row of data (a year, a figure) stay."""
+    sentence = "重庆市轨道交通九号线一期工程已完成全部隧道贯通，沿线市民出行将更加便捷。" * 8
+    links = _link_bigrams(["更多轨道交通新闻", "返回首页"])
+    menu = "[作者简介] (个人情况保密) [王明]个人类别 [王明]存档目录"
+    layout = f"|  | {sentence} |  | 更多轨道交通新闻 返回首页 | {menu} |"
+    data = f"| 2023年 | {sentence} | 1,250.5 |"
+    assert _without_side_cells(f"{layout}\n{data}", links).splitlines() == [sentence, data]
 
 
 def test_a_one_cell_bar_above_the_body_is_not_its_first_line() -> None:
