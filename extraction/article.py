@@ -500,8 +500,25 @@ def _block_text(block: HtmlElement) -> str:
         total += score
         if total > best[0]:
             best = (total, start, i + 1)
-    text = "\n".join(t.strip() for t, _ in units[best[1] : best[2]])
+    end = best[2] + _closing_units([t for t, _ in units[best[2] : best[2] + 2]])
+    text = "\n".join(t.strip() for t, _ in units[best[1] : end])
     return chinese.strip_boilerplate(re.sub(r"[ \t\u3000\xa0]+", " ", text))
+
+
+def _closing_units(after: list[str]) -> int:
+    """How many of the two lines ``after`` the last paragraph are a letter's or notice's closing: the signatory
+    and the date ("中关村上市公司协会" over "2015年7月3日"), or the date alone. Short lines without punctuation add
+    nothing to a run of prose, so the run would end before them."""
+    lines = [_norm(t) for t in after]
+    if len(lines) == 2 and 0 < len(lines[0]) <= 30 and not _punct(lines[0]) and _is_date_line(lines[1]):
+        return 2
+    return 1 if lines and _is_date_line(lines[0]) else 0
+
+
+def _is_date_line(line: str) -> bool:
+    """A line that is a date and nothing else ("2015年7月3日", "二〇一五年七月三日" is not read)."""
+    hits = chinese.find_dates(line)
+    return len(line) <= 20 and bool(hits) and not re.sub(r"[\d\s年月日号:：/.\-]", "", line)
 
 
 # A finished sentence this much of which is link text is still the article's: portals link its keywords

@@ -712,6 +712,14 @@ def test_a_layout_rows_side_cells_go_and_a_data_rows_stay() -> None:
     assert _without_side_cells(f"{layout}\n{data}", links).splitlines() == [sentence, data]
 
 
+def test_a_letters_signatory_and_date_close_the_body() -> None:
+    """Real page (gbk-163-weak 163-72): an open letter (倡议) reprinted by 163.com ends with its signatory and
+    date on two short lines (``中关村上市公司协会`` / ``2015年7月3日``), as notices and letters do; then a 关键词阅读
+    feed of headlines naming the same 中关村上市公司."""
+    lines = extract_article(_devpage("gbk-163-weak/163-72.html.gz")).text.splitlines()
+    assert lines[-3:] == ["此刻，我们在行动！", "中关村上市公司协会", "2015年7月3日"]
+
+
 def test_a_one_cell_bar_above_the_body_is_not_its_first_line() -> None:
     """Real page (zh-dev cwced-47f387e6): a forum-CMS article page prints its channel's name in a one-cell
     table (``<td><a>报社新闻</a> 频道</td>``) above the headline, and the article in another one-cell table."""
