@@ -332,6 +332,9 @@ def test_comment_boxes_and_keyword_feeds_end_the_article(tail: str) -> None:
         "发表于 2004年12月27日 12:40 - (阅读:3727;评论:63)",  # a post footer with counters
         "| December 2006 |  |  |  |  |  |  |",  # a layout row: one label among empty cells
         "| [查看我的博客目录] [加入个人书签] |",  # bracketed UI links
+        # above the body of a real page (zh-dev cwced-2bac7fb2): a date with its time and a credit, and a pager
+        "2005-04-05 06:40更新 来源：转载文章",
+        "第1页/共1页",
     ],
 )
 def test_credits_meta_rows_and_layout_rows_are_dropped(junk: str) -> None:
@@ -367,6 +370,7 @@ def test_a_paragraph_with_keyword_links_is_kept_whole() -> None:
         "记者：您认为今年主城区的轨道交通建设进展如何？",
         "群众举报后，执法人员当天就赶到了现场。",
         "不少市民在网上发表评论，支持这项新规。",
+        "会议时间：2024年5月10日 9:00，地点：市政府第一会议室",  # a notice's field, not a credit
     ],
 )
 def test_interview_lines_and_sentences_with_chrome_words_are_kept(line: str) -> None:
