@@ -623,13 +623,13 @@ def _with_dropped_paragraphs(tree: HtmlElement, text: str) -> str:
     whole = "\n".join(at_line)
     inserts: dict[int, str] = {}
     for p in tree.iter("p"):
+        before, after = p.getprevious(), p.getnext()
+        if before is None or after is None or before.tag != "p" or after.tag != "p":
+            continue
         label = _linked_subhead(p)
         if label is None:
             label = _quoted_paragraph(p, at_line, whole)
-        before, after = p.getprevious(), p.getnext()
-        if label is None or before is None or after is None:
-            continue
-        if before.tag != "p" or after.tag != "p" or _linked_only(before) or _linked_only(after):
+        if label is None or _linked_only(before) or _linked_only(after):
             continue
         above = _squeezed(before.text_content())
         for at in at_line.get(_squeezed(after.text_content()), ()):
