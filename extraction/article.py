@@ -36,7 +36,7 @@ def _trafilatura_version() -> str:
 
 
 # Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/8+trafilatura-{_trafilatura_version()}"
+EXTRACTOR_VERSION = f"cqnews-extract/9+trafilatura-{_trafilatura_version()}"
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -157,7 +157,7 @@ def _extract(
     if lap:
         lap("decode")
 
-    raw_text = _with_linked_subheads(tree, _body_text(tree, url or page_url, body_selector))
+    raw_text = _with_dropped_paragraphs(tree, _body_text(tree, url or page_url, body_selector))
     if lap:
         lap("body")
     text = chinese.first_post(chinese.strip_boilerplate(raw_text))
@@ -227,7 +227,7 @@ def _extract(
     source = source or chinese.outlet_from_metadata(tree)
     title = _without_source_suffix(title, source)
 
-    text = _without_headline(text, title, min_chars)
+    text = _without_side_cells(_without_headline(text, title, min_chars), links)
 
     extracted = Extracted(
         text=text,
@@ -258,12 +258,32 @@ def _without_headline(text: str, title: str | None, min_chars: int) -> str:
     when what is left still has ``min_chars``: which pages are articles does not change."""
     if not title:
         return text
+    text = _without_glued_headline(text, title, min_chars)
     head, sep, rest = text.lstrip().partition("\n")
     head, title = _squeezed(head.strip(" |")), _squeezed(title)
     if not sep or not head.startswith(title) or head != title and not chinese.is_credit_line(head[len(title) :]):
         return text
     rest = rest.strip()
     return rest if len(_squeezed(rest)) >= min_chars else text
+
+
+def _without_glued_headline(text: str, title: str, min_chars: int) -> str:
+    """The body without the date and headline that a table layout prints in the article's cell, which
+    trafilatura renders as one row with the paragraphs after them ("| | Saturday, … 10:56 am 标题 每个人都…"):
+    the row keeps its paragraphs only. Nothing changes unless the row's first filled cell opens with the title,
+    after at most a date without Han characters, and still holds ``min_chars`` after it."""
+    head, sep, rest = text.lstrip().partition("\n")
+    if not head.startswith("|"):
+        return text
+    cell = len(head) - len(head.lstrip("| \t\u3000\xa0"))
+    title_re = r"\s*".join(map(re.escape, _squeezed(title)))
+    glued = re.compile(rf"(?P<date>[^\u4e00-\u9fff]{{0,60}}?){title_re}").match(head, cell)
+    if glued is None or glued["date"].strip() and not re.search(r"\d", glued["date"]):
+        return text
+    body = head[glued.end() :].lstrip()
+    if len(_squeezed(body.strip("| "))) < min_chars:
+        return text
+    return f"{head[:cell]}{body}{sep}{rest}"
 
 
 def _without_source_suffix(title: str | None, source: str | None) -> str | None:
@@ -480,16 +500,40 @@ def _block_text(block: HtmlElement) -> str:
         total += score
         if total > best[0]:
             best = (total, start, i + 1)
-    text = "\n".join(t.strip() for t, _ in units[best[1] : best[2]])
+    end = best[2] + _closing_units([t for t, _ in units[best[2] : best[2] + 2]])
+    text = "\n".join(t.strip() for t, _ in units[best[1] : end])
     return chinese.strip_boilerplate(re.sub(r"[ \t\u3000\xa0]+", " ", text))
 
 
+def _closing_units(after: list[str]) -> int:
+    """How many of the two lines ``after`` the last paragraph are a letter's or notice's closing: the signatory
+    and the date ("中关村上市公司协会" over "2015年7月3日"), or the date alone. Short lines without punctuation add
+    nothing to a run of prose, so the run would end before them."""
+    lines = [_norm(t) for t in after]
+    if len(lines) == 2 and 0 < len(lines[0]) <= 30 and not _punct(lines[0]) and _is_date_line(lines[1]):
+        return 2
+    return 1 if lines and _is_date_line(lines[0]) else 0
+
+
+def _is_date_line(line: str) -> bool:
+    """A line that is a date and nothing else ("2015年7月3日", "二〇一五年七月三日" is not read)."""
+    hits = chinese.find_dates(line)
+    return len(line) <= 20 and bool(hits) and not re.sub(r"[\d\s年月日号:：/.\-]", "", line)
+
+
+# A finished sentence this much of which is link text is still the article's: portals link its keywords
+# ("<a>期指</a><a>恶意做空</a>成<a>A股</a>大跌新的风暴点。"); a related story's row is a link all through.
+MAX_LINKED_SENTENCE_SHARE = 0.75
+
+
 def _unit_score(text: str, link_chars: int) -> float:
-    """Sentence punctuation of a paragraph; 0 for short neutral lines (subheadings, captions); -1 for link
-    lists and long unpunctuated runs (menus, tag clouds), which end a run of prose."""
+    """Sentence punctuation of a paragraph; 0 for short neutral lines (subheadings, captions) and for a sentence
+    whose keywords are links; -1 for link lists and long unpunctuated runs (menus, tag clouds), which end a run
+    of prose."""
     size = len(_squeezed(text))
     if size and link_chars / size > 0.4:
-        return -1.0
+        linked_sentence = link_chars / size <= MAX_LINKED_SENTENCE_SHARE and _SENTENCE_END_RE.search(text.strip())
+        return 0.0 if linked_sentence else -1.0
     points = _punct(text) - _punct(text) * link_chars / max(size, 1)
     if points >= 1:
         return points
@@ -566,25 +610,26 @@ def _link_share(text: str, links: Counter[str]) -> float:
     return sum(min(n, links[k]) for k, n in ours.items()) / total
 
 
-def _with_linked_subheads(tree: HtmlElement, text: str) -> str:
-    """``text`` with the subheadings trafilatura dropped for being links: a paragraph that is one short link
-    (the subhead of a news round-up, linking to that story in full) between two paragraphs that ``text``
-    holds as two lines one after the other. A run of linked paragraphs (a related list inside the body) has links
-    for neighbours and stays out."""
+def _with_dropped_paragraphs(tree: HtmlElement, text: str) -> str:
+    """``text`` with the paragraphs trafilatura dropped between two paragraphs that ``text`` holds as two lines
+    one after the other: a subheading that is one short link (the subhead of a news round-up, linking to that
+    story in full), and a paragraph of prose that a longer line above already quotes (a 摘要 or 编者按 box
+    repeating the body's paragraph word for word: trafilatura keeps one copy, the box's). A run of linked
+    paragraphs (a related list inside the body) has links for neighbours and stays out."""
     lines = text.split("\n")
     at_line: dict[str, list[int]] = {}
     for i, line in enumerate(lines):
         at_line.setdefault(_squeezed(line), []).append(i)
+    whole = "\n".join(at_line)
     inserts: dict[int, str] = {}
     for p in tree.iter("p"):
-        link = p.find("a")
-        if link is None or len(p) != 1 or (p.text or "").strip() or (link.tail or "").strip():
-            continue
-        label = _norm(link.text_content())
         before, after = p.getprevious(), p.getnext()
-        if not 4 <= len(label) <= 40 or _SENTENCE_END_RE.search(label) or before is None or after is None:
+        if before is None or after is None or before.tag != "p" or after.tag != "p":
             continue
-        if before.tag != "p" or after.tag != "p" or _linked_only(before) or _linked_only(after):
+        label = _linked_subhead(p)
+        if label is None:
+            label = _quoted_paragraph(p, at_line, whole)
+        if label is None or _linked_only(before) or _linked_only(after):
             continue
         above = _squeezed(before.text_content())
         for at in at_line.get(_squeezed(after.text_content()), ()):
@@ -595,6 +640,29 @@ def _with_linked_subheads(tree: HtmlElement, text: str) -> str:
     return "\n".join(chain.from_iterable(
         (inserts[i], line) if i in inserts else (line,) for i, line in enumerate(lines)
     ))
+
+
+def _linked_subhead(p: HtmlElement) -> str | None:
+    """The label of a paragraph that is one short link and nothing else, not a sentence: a subheading."""
+    link = p.find("a")
+    if link is None or len(p) != 1 or (p.text or "").strip() or (link.tail or "").strip():
+        return None
+    label = _norm(link.text_content())
+    return label if 4 <= len(label) <= 40 and not _SENTENCE_END_RE.search(label) else None
+
+
+# A quoted paragraph this short could be a phrase any line repeats; a summary box quotes whole paragraphs.
+MIN_QUOTED_PARAGRAPH_CHARS = 30
+
+
+def _quoted_paragraph(p: HtmlElement, at_line: dict[str, list[int]], whole: str) -> str | None:
+    """The text of a paragraph of prose that ``text`` (its squeezed lines ``at_line``, joined in ``whole``) holds
+    only inside a longer line."""
+    label = _norm(p.text_content())
+    if len(label) < MIN_QUOTED_PARAGRAPH_CHARS or not _SENTENCE_END_RE.search(label):
+        return None
+    squeezed = _squeezed(label)
+    return label if squeezed not in at_line and squeezed in whole else None
 
 
 def _linked_only(el: HtmlElement) -> bool:
@@ -642,6 +710,37 @@ def _cut_link_tail(text: str, links: Counter[str]) -> str:
             break
         kept.append(line)
     return "\n".join(kept).rstrip()
+
+
+_CELL_SPLIT_RE = re.compile(r"(?:^|\s)\|(?:\s|$)")
+# The article's cell of a layout row holds at least this many characters and this share of the row.
+MIN_ARTICLE_CELL_CHARS, MIN_ARTICLE_CELL_SHARE = 200, 0.8
+
+
+def _without_side_cells(text: str, links: Counter[str]) -> str:
+    """The text with each layout row that holds the article in one cell reduced to that cell: trafilatura
+    renders a table layout's row as one line, and the cells beside the article's are the author box, the
+    archive menu, the blog's links ("| … 发表评论 | | 太小心 [作者简介] [太小心]存档目录 … |"). Only cells that are
+    mostly link text or runs of labels go; a row of data keeps its cells."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if not line.startswith("|"):
+            continue
+        cells = [c.strip() for c in _CELL_SPLIT_RE.split(line.strip())]
+        sizes = [len(_squeezed(c)) for c in cells]
+        widest = max(range(len(cells)), key=sizes.__getitem__)
+        if sizes[widest] < max(MIN_ARTICLE_CELL_CHARS, MIN_ARTICLE_CELL_SHARE * sum(sizes)):
+            continue
+        side = [c for j, c in enumerate(cells) if c and j != widest]
+        if side and all(_link_share(c, links) >= 0.5 or _is_label_run(c) for c in side):
+            lines[i] = cells[widest]
+    return "\n".join(lines)
+
+
+def _is_label_run(cell: str) -> bool:
+    """A cell of many labels and no sentence ("[作者简介] (个人情况保密) [太小心]个人类别 [太小心]存档目录"): a
+    menu, not a datum (a year, a figure, a name) of a row."""
+    return len(_squeezed(cell)) >= 20 and not _PROSE_PUNCT_RE.search(cell)
 
 
 def _trafilatura(tree: HtmlElement, url: str | None, **kwargs: Any) -> str:

@@ -577,6 +577,8 @@ _CHROME_RE = re.compile(
     r"(分享到|分享至|一键分享|扫一扫|扫描二维码|二维码|长按识别|微信扫|关注公众号|关注我们|返回顶部|回到顶部|"
     r"打印本页|关闭窗口|打印\s*[\]】]|\[\s*关闭|【\s*关闭|收藏本页|加入收藏|字号[:：]?\s*[大中小]|上一篇|下一篇|"
     r"上一页|下一页|点击进入|点击查看|阅读全文|举报|纠错|我要评论|发表评论|查看评论|评论\s*\(\d+\)|"
+    # a pager: "第1页/共1页", "共3页"
+    r"^第\s*\d+\s*页\s*[/／,，]?\s*共\s*\d+\s*页$|^共\s*\d+\s*页$|"
     r"^[【\[]?(打印|关闭|收藏|返回|顶部|复制链接|微信|微博|QQ空间|QQ好友)[】\]]?$|"
     # a breadcrumb: "现在位置： 首页 >> 东区新闻 >> 正文", "首页 > 新闻中心 > 正文"
     r"^(?:当前|现在|您的|你的|所在)位置\s*[:：]|首页\s*(?:>>?|»|›|＞))",
@@ -591,6 +593,8 @@ _COMMENTS_HEAD_RE = re.compile(
 _UI_BRACKETS_RE = re.compile(r"(?:[\[【][^\]】]{1,12}[\]】]\s*){2,}")
 _META_LABEL_RE = re.compile(r"(发布|发表|点击|来自|来源|浏览|阅读|评论|作者|编辑|时间|日期|人气|访问)\s*[:：]")
 _COUNTER_RE = re.compile(r"(点击|浏览|阅读|评论|人气|访问)(?:量|数|次数)?\s*[:：(（]?\s*\d+")
+# A credit's label: beside a date with a time it makes a byline row ("2005-04-05 06:40更新 来源：转载文章").
+_CREDIT_LABEL_RE = re.compile(r"(来源|來源|来自|作者|编辑|責任編輯|责任编辑)\s*[:：]")
 
 
 # An interview's speaker labels: "记者：…？" asks, "作者：…。" answers.
@@ -604,12 +608,14 @@ def _is_sentence(line: str) -> bool:
 
 def is_meta_row(line: str) -> bool:
     """A post's or page's meta row rather than prose: two labelled fields ("发布: 2021-1-29 13:18|点击:
-    313|来自: 互联网"), or a date with a time beside a counter ("发表于 2004年12月27日 12:40 - (阅读:3727)")."""
+    313|来自: 互联网"), or a date with a time beside a counter ("发表于 2004年12月27日 12:40 - (阅读:3727)") or a
+    credit ("2005-04-05 06:40更新 来源：转载文章")."""
     if _SENTENCE_END_RE.search(line):
         return False
     if len(_META_LABEL_RE.findall(line)) >= 2 and len(line) <= 80:
         return True
-    return bool(_COUNTER_RE.search(line)) and any(h.has_time for h in find_dates(line))
+    by_time = bool(_COUNTER_RE.search(line) or _CREDIT_LABEL_RE.search(line) and len(line) <= 80)
+    return by_time and any(h.has_time for h in find_dates(line))
 
 
 def is_credit_line(line: str) -> bool:
@@ -665,8 +671,14 @@ def strip_boilerplate(text: str) -> str:
             # a table row as trafilatura renders it ("| cell |  |  |"): judge its cells, not the pipes
             cells = [c.strip() for c in line.strip("|").split("|")]
             filled = [c for c in cells if c]
-            if not filled or len(filled) == 1 and len(cells) >= 3 and len(filled[0]) <= 20:
-                continue  # a layout row: empty cells around a label (a calendar's month, a box title)
+            label = len(filled) == 1 and len(filled[0]) <= 20
+            bar = len(cells) == 1 and not _SENTENCE_END_RE.search(filled[0] if filled else "") and not any(
+                _is_sentence(o.strip()) for o in out
+            )
+            if not filled or label and (len(cells) >= 3 or bar):
+                # a layout row: empty cells around a label (a calendar's month, a box title), or a one-cell bar
+                # above the body (a channel's name: "| 报社新闻 频道 |")
+                continue
             line = " ".join(filled) if len(filled) == 1 else line
         if _CUT_FROM_RE.search(line) or _COMMENTS_HEAD_RE.match(line):
             if any(len(o) >= 10 and re.search(r"[，。！？,.!?]", o) for o in out):

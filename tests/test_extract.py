@@ -17,7 +17,9 @@ from cqnews.extraction import chinese
 from cqnews.extraction.article import (
     EXTRACTOR_VERSION,
     NotAnArticle,
-    _with_linked_subheads,
+    _link_bigrams,
+    _with_dropped_paragraphs,
+    _without_side_cells,
     extract_article,
     extract_file,
 )
@@ -330,6 +332,9 @@ def test_comment_boxes_and_keyword_feeds_end_the_article(tail: str) -> None:
         "发表于 2004年12月27日 12:40 - (阅读:3727;评论:63)",  # a post footer with counters
         "| December 2006 |  |  |  |  |  |  |",  # a layout row: one label among empty cells
         "| [查看我的博客目录] [加入个人书签] |",  # bracketed UI links
+        # above the body of a real page (zh-dev cwced-2bac7fb2): a date with its time and a credit, and a pager
+        "2005-04-05 06:40更新 来源：转载文章",
+        "第1页/共1页",
     ],
 )
 def test_credits_meta_rows_and_layout_rows_are_dropped(junk: str) -> None:
@@ -365,6 +370,7 @@ def test_a_paragraph_with_keyword_links_is_kept_whole() -> None:
         "记者：您认为今年主城区的轨道交通建设进展如何？",
         "群众举报后，执法人员当天就赶到了现场。",
         "不少市民在网上发表评论，支持这项新规。",
+        "会议时间：2024年5月10日 9:00，地点：市政府第一会议室",  # a notice's field, not a credit
     ],
 )
 def test_interview_lines_and_sentences_with_chrome_words_are_kept(line: str) -> None:
@@ -682,9 +688,84 @@ def test_a_run_of_linked_paragraphs_inside_the_body_stays_out() -> None:
     ])
     tree = lxml.html.document_fromstring(f"<html><body><div>{html}</div></body></html>")
     text = "\n".join(para.format(i) for i in (1, 2, 3))
-    assert _with_linked_subheads(tree, text).splitlines() == [
+    assert _with_dropped_paragraphs(tree, text).splitlines() == [
         para.format(1), "九号线开通时间确定", para.format(2), para.format(3)
     ]
+
+
+def test_a_table_layouts_article_cell_loses_its_date_headline_and_side_cells() -> None:
+    """Real page (zh-dev cwced-35687fb1): a blog in a table layout prints the post's date (in English) and its
+    headline in the article's own cell, beside a cell of the blogger's links (``[作者简介]``, ``[太小心]存档目录``);
+    trafilatura renders the row as one line."""
+    extracted = extract_article(_devpage("zh-dev/cwced-35687fb1.html.gz"))
+    assert extracted.title == "播客热潮迅速蔓延 挑逗传统传媒业"
+    assert extracted.text.startswith("每个人都可以当主持人，任何人都可以通过软件免费下载播客提供的节目")
+    assert "Saturday" not in extracted.text
+    assert "作者简介" not in extracted.text and "存档目录" not in extracted.text
+    assert extracted.author == "太小心"
+
+
+def test_a_layout_rows_side_cells_go_and_a_data_rows_stay() -> None:
+    """Synthetic rows as trafilatura renders tables: beside a cell holding the article, a cell of links and a
+    cell of labels go; the short cells of a row of data (a year, a figure) stay."""
+    sentence = "重庆市轨道交通九号线一期工程已完成全部隧道贯通，沿线市民出行将更加便捷。" * 8
+    links = _link_bigrams(["更多轨道交通新闻", "返回首页"])
+    menu = "[作者简介] (个人情况保密) [王明]个人类别 [王明]存档目录"
+    layout = f"|  | {sentence} |  | 更多轨道交通新闻 返回首页 | {menu} |"
+    data = f"| 2023年 | {sentence} | 1,250.5 |"
+    assert _without_side_cells(f"{layout}\n{data}", links).splitlines() == [sentence, data]
+
+
+def test_a_letters_signatory_and_date_close_the_body() -> None:
+    """Real page (gbk-163-weak 163-72): an open letter (倡议) reprinted by 163.com ends with its signatory and
+    date on two short lines (``中关村上市公司协会`` / ``2015年7月3日``), as notices and letters do; then a 关键词阅读
+    feed of headlines naming the same 中关村上市公司."""
+    lines = extract_article(_devpage("gbk-163-weak/163-72.html.gz")).text.splitlines()
+    assert lines[-3:] == ["此刻，我们在行动！", "中关村上市公司协会", "2015年7月3日"]
+
+
+def test_a_one_cell_bar_above_the_body_is_not_its_first_line() -> None:
+    """Real page (zh-dev cwced-47f387e6): a forum-CMS article page prints its channel's name in a one-cell
+    table (``<td><a>报社新闻</a> 频道</td>``) above the headline, and the article in another one-cell table."""
+    text = extract_article(_devpage("zh-dev/cwced-47f387e6.html.gz")).text
+    assert "报社新闻" not in text
+    assert _squeeze(text).lstrip("|").startswith("很多人都面临着“头皮经常出油")
+
+
+def test_a_paragraph_the_summary_box_quotes_stays_in_the_body() -> None:
+    """Real page (gbk-163-weak 163-3): a 163.com column opens with a ``[摘要：…]`` box that repeats, word for word,
+    the body's next-to-last paragraph; trafilatura keeps the box and drops the paragraph as its duplicate."""
+    lines = extract_article(_devpage("gbk-163-weak/163-3.html.gz")).text.splitlines()
+    quoted = "这两天美国投资机构JCapital发布题为《京东已成批发商》的分析"
+    assert lines[0].startswith("[摘要：" + quoted)
+    at = next(i for i, line in enumerate(lines) if line.startswith(quoted))
+    assert lines[at - 1].startswith("京东应该从618的数据战略失利中得到一点教训")
+    assert lines[at + 1].startswith("京东应该更务实的一些")
+
+
+def test_a_quoted_paragraph_comes_back_only_between_its_neighbours() -> None:
+    """Synthetic body and the text trafilatura made of it: a paragraph that a longer line (the summary box)
+    quotes comes back between the two paragraphs around it; a quoted phrase too short to be a paragraph does not."""
+    para = "重庆市轨道交通九号线一期工程已完成全部隧道贯通，第{}段，沿线市民出行将更加便捷。"
+    quoted = "两江新区今年新建三所学校，秋季学期起可容纳学生四千余人，缓解片区入学压力。"
+    html = "".join([
+        f"<p>[摘要：{quoted}]</p>", f"<p>{para.format(1)}</p>", f"<p>{quoted}</p>", f"<p>{para.format(2)}</p>",
+        "<p>九号线开通。</p>", f"<p>{para.format(3)}</p>",
+    ])
+    tree = lxml.html.document_fromstring(f"<html><body><div>{html}</div></body></html>")
+    text = "\n".join([f"[摘要：{quoted}]九号线开通。", *(para.format(i) for i in (1, 2, 3))])
+    assert _with_dropped_paragraphs(tree, text).splitlines() == [
+        f"[摘要：{quoted}]九号线开通。", para.format(1), quoted, para.format(2), para.format(3)
+    ]
+
+
+def test_a_sentence_of_linked_keywords_does_not_cut_the_body_short() -> None:
+    """Real page (gbk-163-weak 163-22): the body's second paragraph is a short sentence whose keywords are links
+    (``<a>期指</a><a>恶意做空</a>成<a>A股</a>大跌新的风暴点。``, half of it link text); it is the article's, and the
+    first paragraph above it too."""
+    text = _squeeze(extract_article(_devpage("gbk-163-weak/163-22.html.gz")).text)
+    assert text.startswith("李克强总理在欧洲表示，要培育公开透明、长期稳定健康发展的资本市场和货币市场")
+    assert "期指恶意做空成A股大跌新的风暴点。在1日晚间连施三大利好政策后" in text
 
 
 @pytest.mark.parametrize("page", [
