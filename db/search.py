@@ -21,7 +21,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from cqnews.db import fulltext, windows
+from cqnews.db import dense, fulltext, windows
 from cqnews.db.tables import ARTICLE_VERSIONS, ARTICLES, SITES, dialect_name
 
 if TYPE_CHECKING:
@@ -223,10 +223,16 @@ class MatchCount:
 
 def count_matches(session: Reader, text: str, filters: Filters = Filters(), *, cap: int = 1000) -> MatchCount:
     """The number of matches, counted up to ``cap`` (beyond it, counting a common word would read its whole
-    posting list: a search says "more than cap" instead)."""
+    posting list: a search says "more than cap" instead). On PostgreSQL a query its statistics say is common
+    is first looked for in the table's head (``db.dense``): GIN would collect every candidate before the LIMIT."""
     query = prepared_query(session, text, filters)
     dialect = dialect_name(session)
-    matches = filtered(fulltext.restrict(select(DOCS.c.article_id), query, dialect), filters).limit(cap + 1)
+    matches = filtered(fulltext.restrict(select(DOCS.c.article_id), query, dialect), filters)
+    if dialect == "postgresql":  # a common query: its first cap + 1 matches in the table's head, if they are there
+        blocks = dense.head_blocks(session, query, filters.site, cap)
+        if blocks is not None and dense.more_than(session, matches, blocks, cap):
+            return MatchCount(cap, True)
+    matches = matches.limit(cap + 1)
     with bitmap_scans(session):
         count = int(session.scalar(select(func.count()).select_from(matches.subquery())) or 0)
     return MatchCount(cap, True) if count > cap else MatchCount(count)
