@@ -275,6 +275,9 @@ def windowed_ids(session: Reader, query: fulltext.Query, filters: Filters, *, so
                                            verify=verify), filters)
 
     def level_rows(level: int | None, wanted: int) -> list[int]:
+        if level is not None and level > 1 and not fulltext.titles_may_hold(session, query, level):
+            return []  # no title holds that many groups: proved from the titles alone, not by a probe of the archive
+
         def probe(window: tuple[str, ...]) -> list[int]:
             narrowing = fulltext.Narrowing(level, window, field, filters.site)
             order = (date.desc().nulls_last(), DOCS.c.article_id.desc())
