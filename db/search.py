@@ -292,6 +292,8 @@ def windowed_ids(session: Reader, query: fulltext.Query, filters: Filters, *, so
 
     def titled() -> list[tuple[int, int | None]] | None:
         """Every match with a query word in its title, ranked, if there are few; None if there are many."""
+        if dialect == "postgresql" and dense.titles_exceed(session, query, TITLED_AT_ONCE, matching=True):
+            return None
         statement = matches(fulltext.Narrowing(site=filters.site, title_any=True), date, VERSIONS.c.title)
         statement = statement.join(VERSIONS, VERSIONS.c.id == DOCS.c.version_id)
         rows = session.execute(statement.limit(TITLED_AT_ONCE + 1)).all()
@@ -304,6 +306,8 @@ def windowed_ids(session: Reader, query: fulltext.Query, filters: Filters, *, so
     def few_titled() -> list[tuple[int, int | None]] | None:
         """The matches with a query group in the title, ranked, decided by their text, when the index names few
         articles whose title may hold one (none, often: a phrase); None if it names many."""
+        if dialect == "postgresql" and dense.titles_exceed(session, query, TITLE_CANDIDATES):
+            return None
         candidates = fulltext.title_candidates(session, query, TITLE_CANDIDATES)
         if candidates is None:
             return None

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, text
 
+from cqnews.db import dense, fulltext, search
 from cqnews.db.archive import Archive
 from cqnews.db.migrate import upgrade
 from cqnews.db.search import Filters, MatchCount, count_matches
@@ -87,3 +88,19 @@ def test_a_rare_query_is_counted_by_the_index_alone(engine: Engine, head_reads: 
     assert count(engine, "重庆", 1000) == MatchCount(N)  # the head would be the whole table
     assert count(engine, "重庆", 10, Filters(site="cq_people")) == MatchCount(10, True)  # a third: the index counts
     assert not head_reads
+
+
+def test_titles_the_statistics_call_many_are_ranked_by_levels_with_the_same_page(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    # every title is 新闻N: with caps of 100, the statistics alone say "many" (no GIN bitmap of every title asked)
+    monkeypatch.setattr(search, "TITLE_CANDIDATES", 100)
+    monkeypatch.setattr(search, "TITLED_AT_ONCE", 100)
+    with make_sessionmaker(engine)() as session:
+        for text_ in ("新闻 重庆", '新闻 渝北区', '"新闻" "重庆市民"', "新闻 OR 市委 城市更新"):
+            query = fulltext.parse_query(text_)
+            assert dense.titles_exceed(session, query, 100), text_
+            for limit, offset in ((10, 0), (20, 25)):
+                windowed = search.windowed_ids(session, query, Filters(), sort="relevance", limit=limit, offset=offset)
+                whole = search.sorted_ids(session, query, Filters(), sort="relevance", limit=limit, offset=offset)
+                assert windowed == whole and windowed, (text_, limit, offset)
+        assert not dense.titles_exceed(session, fulltext.parse_query("渝北区"), 100)  # in no title
