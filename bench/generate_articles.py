@@ -215,6 +215,7 @@ class BulkWriter:
             insert("search_docs", self.DOC, doc_rows)
             insert(fulltext.FTS_TABLE, ("rowid", "title", "body", "facets"),
                    [(d.version_id, " ".join(d.title_terms), " ".join(d.body_terms), " ".join(d.facets)) for d in docs])
+            insert(fulltext.TITLE_FTS, ("rowid", "title"), [(d.version_id, " ".join(d.title_terms)) for d in docs])
             insert(fulltext.TEXT_TABLE, ("article_id", "title", "body", "partial"),
                    [(d.article_id, d.title, d.body, False) for d in docs])
             cursor.close()

@@ -21,7 +21,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from cqnews.db import fulltext, windows
+from cqnews.db import dense, fulltext, windows
 from cqnews.db.tables import ARTICLE_VERSIONS, ARTICLES, SITES, dialect_name
 
 if TYPE_CHECKING:
@@ -223,10 +223,16 @@ class MatchCount:
 
 def count_matches(session: Reader, text: str, filters: Filters = Filters(), *, cap: int = 1000) -> MatchCount:
     """The number of matches, counted up to ``cap`` (beyond it, counting a common word would read its whole
-    posting list: a search says "more than cap" instead)."""
+    posting list: a search says "more than cap" instead). On PostgreSQL a query its statistics say is common
+    is first looked for in the table's head (``db.dense``): GIN would collect every candidate before the LIMIT."""
     query = prepared_query(session, text, filters)
     dialect = dialect_name(session)
-    matches = filtered(fulltext.restrict(select(DOCS.c.article_id), query, dialect), filters).limit(cap + 1)
+    matches = filtered(fulltext.restrict(select(DOCS.c.article_id), query, dialect), filters)
+    if dialect == "postgresql":  # a common query: its first cap + 1 matches in the table's head, if they are there
+        blocks = dense.head_blocks(session, query, filters.site, cap)
+        if blocks is not None and dense.more_than(session, matches, blocks, cap):
+            return MatchCount(cap, True)
+    matches = matches.limit(cap + 1)
     with bitmap_scans(session):
         count = int(session.scalar(select(func.count()).select_from(matches.subquery())) or 0)
     return MatchCount(cap, True) if count > cap else MatchCount(count)
@@ -269,6 +275,9 @@ def windowed_ids(session: Reader, query: fulltext.Query, filters: Filters, *, so
                                            verify=verify), filters)
 
     def level_rows(level: int | None, wanted: int) -> list[int]:
+        if level is not None and level > 1 and not fulltext.titles_may_hold(session, query, level):
+            return []  # no title holds that many groups: proved from the titles alone, not by a probe of the archive
+
         def probe(window: tuple[str, ...]) -> list[int]:
             narrowing = fulltext.Narrowing(level, window, field, filters.site)
             order = (date.desc().nulls_last(), DOCS.c.article_id.desc())
@@ -283,6 +292,8 @@ def windowed_ids(session: Reader, query: fulltext.Query, filters: Filters, *, so
 
     def titled() -> list[tuple[int, int | None]] | None:
         """Every match with a query word in its title, ranked, if there are few; None if there are many."""
+        if dialect == "postgresql" and dense.titles_exceed(session, query, TITLED_AT_ONCE, matching=True):
+            return None
         statement = matches(fulltext.Narrowing(site=filters.site, title_any=True), date, VERSIONS.c.title)
         statement = statement.join(VERSIONS, VERSIONS.c.id == DOCS.c.version_id)
         rows = session.execute(statement.limit(TITLED_AT_ONCE + 1)).all()
@@ -295,6 +306,8 @@ def windowed_ids(session: Reader, query: fulltext.Query, filters: Filters, *, so
     def few_titled() -> list[tuple[int, int | None]] | None:
         """The matches with a query group in the title, ranked, decided by their text, when the index names few
         articles whose title may hold one (none, often: a phrase); None if it names many."""
+        if dialect == "postgresql" and dense.titles_exceed(session, query, TITLE_CANDIDATES):
+            return None
         candidates = fulltext.title_candidates(session, query, TITLE_CANDIDATES)
         if candidates is None:
             return None

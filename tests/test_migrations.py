@@ -134,3 +134,38 @@ def test_an_article_url_as_long_as_scrapy_fetches_is_stored_and_kept_by_a_downgr
     with make_sessionmaker(engine)() as session:
         assert session.query(Article).one().url_key == url_key(url)
     engine.dispose()
+
+
+def test_the_title_index_revision_fills_it_from_the_archived_index(database_url: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """0011 (SQLite's title-only table) is filled from the index already there, so relevance levels read by it
+    stay right without a reindex: the title holding both words ranks first after the downgrade and upgrade."""
+    from datetime import UTC, datetime, timedelta
+
+    from cqnews.db import fulltext, search
+    from cqnews.db.archive import Archive
+    from cqnews.db.session import make_sessionmaker
+
+    from helpers import text_record
+
+    monkeypatch.setattr(search, "TITLE_CANDIDATES", 0)  # rank level by level, as for words many titles hold
+    monkeypatch.setattr(search, "TITLED_AT_ONCE", 0)
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    archive = Archive(engine)
+    titled = archive.record(text_record("http://cq.example.cn/a.html", "渝北区推进城市更新", "会议召开。", at, at))
+    later = at + timedelta(days=1)  # newer, both words in its body only
+    archive.record(text_record("http://cq.example.cn/b.html", "新闻", "渝北区推进城市更新。", later, later))
+    query = fulltext.parse_query("渝北区 城市更新")
+
+    def first() -> int:
+        with make_sessionmaker(engine)() as session:
+            return search.windowed_ids(session, query, search.Filters(), sort="relevance", limit=2, offset=0)[0][0]
+
+    assert first() == titled.article_id
+    migrate.downgrade(engine, "0010_first_seen_indexes")
+    migrate.upgrade(engine)
+    command.check(migrate.alembic_config(engine))
+    assert first() == titled.article_id
+    engine.dispose()
