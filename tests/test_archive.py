@@ -144,7 +144,7 @@ def test_one_text_stored_under_two_urls_at_the_same_moment_is_one_article(archiv
 
     def second_writer() -> None:
         try:
-            other_page = page_html("渝北:努力成为新动力源", BODY) + "<!-- another channel's page -->".encode()
+            other_page = page_html("渝北:努力成为新动力源", BODY) + b"<!-- another channel's page -->"
             results["second"] = Archive(second_engine).record(make_record(other_url, html=other_page))
         except BaseException as exc:  # noqa: BLE001 - reported below
             results["second"] = exc
