@@ -254,14 +254,20 @@ def _without_headline(text: str, title: str | None, min_chars: int) -> str:
     """The body without the headline trafilatura keeps as its first line (a short report's ``<h1>`` inside
     the article element): the title is its own field, and ``show`` and the web reader print it above the text,
     so kept it would be read twice. Only a first line that is the title, whitespace and a table cell's pipes
-    aside, goes (with the credit a table layout prints in the same cell: "标题 来源于：东区办事处"), and only
+    aside, or the title's last part after a column's name, goes (with the credit a table layout prints in the
+    same cell: "标题 来源于：东区办事处"), and only
     when what is left still has ``min_chars``: which pages are articles does not change."""
     if not title:
         return text
     text = _without_glued_headline(text, title, min_chars)
     head, sep, rest = text.lstrip().partition("\n")
     head, title = _squeezed(head.strip(" |")), _squeezed(title)
-    if not sep or not head.startswith(title) or head != title and not chinese.is_credit_line(head[len(title) :]):
+    # "法国报纸摘要 - 马克龙星期一在莫斯科与普京会面" over a first line "马克龙星期一…": the headline is the title's
+    # last part, after the column's name
+    tail = len(head) >= 6 and title.endswith(head) and chinese.title_separator_ends(title[: -len(head)])
+    if not sep or not tail and (
+        not head.startswith(title) or head != title and not chinese.is_credit_line(head[len(title) :])
+    ):
         return text
     rest = rest.strip()
     return rest if len(_squeezed(rest)) >= min_chars else text

@@ -752,9 +752,11 @@ def test_a_cell_is_cut_only_where_the_page_breaks_it() -> None:
 
 
 def test_a_newsletter_box_and_a_lone_date_label_are_not_the_body() -> None:
-    """Real page (zh-dev cwced-0ef8393b, a RFI 报纸摘要): a 发表时间： label with no value printed above the body,
+    """Real page (zh-dev cwced-0ef8393b, a RFI 报纸摘要): the headline (the title's part after the column's name,
+    ``法国报纸摘要 - 马克龙星期一在莫斯科与普京会面``) and a 发表时间： label with no value printed above the body,
     and the newsletter box (its pitch line over a 订阅 button) below it."""
     lines = extract_article(_devpage("zh-dev/cwced-0ef8393b.html.gz")).text.splitlines()
+    assert lines[0].startswith("各位好，我是安东尼。欢迎收听法国报纸摘要。")
     assert "发表时间：" not in lines
     assert lines[-1].startswith("1980年代以来，马伊加在三位马里总统治下担任部长。")
     assert not any("新闻信" in line or line == "订阅" for line in lines)
