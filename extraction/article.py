@@ -507,8 +507,17 @@ def _block_text(block: HtmlElement) -> str:
         if total > best[0]:
             best = (total, start, i + 1)
     end = best[2] + _closing_units([t for t, _ in units[best[2] : best[2] + 2]])
-    text = "\n".join(t.strip() for t, _ in units[best[1] : end])
+    kept = units[best[1] : end]
+    if best[1] >= 2 and units[best[1] - 1][1] < 0 and _is_lead_in(*units[best[1] - 2]):
+        kept.insert(0, units[best[1] - 2])  # the lead above an ad box inside the article
+    text = "\n".join(t.strip() for t, _ in kept)
     return chinese.strip_boilerplate(re.sub(r"[ \t\u3000\xa0]+", " ", text))
+
+
+def _is_lead_in(text: str, score: float) -> bool:
+    """A paragraph of prose ending in a colon ("…让我们回顾一下众明星被打事件："): it introduces what follows,
+    so the run of prose after a box of links below it (an ad inside the article) is what it leads into."""
+    return score >= 3 and _norm(text).endswith((":", "："))
 
 
 def _closing_units(after: list[str]) -> int:

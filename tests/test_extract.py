@@ -772,6 +772,15 @@ def test_a_print_editions_credit_is_the_source() -> None:
     assert chinese.print_credit("《光明日报》是一份报纸（2022年02月13日）") is None
 
 
+def test_a_lead_ending_in_a_colon_above_an_ad_box_is_the_bodys_first_paragraph() -> None:
+    """Real page (zh-dev cwced-3832838a, a 2005 Yahoo!/千龙 round-up): the lead (``…让我们回顾一下众明星被打
+    事件：``) and the stories it introduces are split by a table of ad links inside the article's <div>."""
+    lines = extract_article(_devpage("zh-dev/cwced-3832838a.html.gz")).text.splitlines()
+    assert lines[0].startswith("近日，惊爆台湾本土天王吴宗宪被打，娱乐圈被打事件频频发生。")
+    assert lines[1] == "宪哥被打成“猪头”"
+    assert not any("前列腺" in line for line in lines)
+
+
 def test_a_letters_signatory_and_date_close_the_body() -> None:
     """Real page (gbk-163-weak 163-72): an open letter (倡议) reprinted by 163.com ends with its signatory and
     date on two short lines (``中关村上市公司协会`` / ``2015年7月3日``), as notices and letters do; then a 关键词阅读
