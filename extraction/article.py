@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any
 
 import lxml.etree
@@ -36,7 +36,7 @@ def _trafilatura_version() -> str:
 
 
 # Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/9+trafilatura-{_trafilatura_version()}"
+EXTRACTOR_VERSION = f"cqnews-extract/10+trafilatura-{_trafilatura_version()}"
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -227,7 +227,7 @@ def _extract(
     source = source or chinese.outlet_from_metadata(tree)
     title = _without_source_suffix(title, source)
 
-    text = _without_side_cells(_without_headline(text, title, min_chars), links)
+    text = _without_side_cells(_without_headline(text, title, min_chars), links, page_text)
 
     extracted = Extracted(
         text=text,
@@ -254,14 +254,20 @@ def _without_headline(text: str, title: str | None, min_chars: int) -> str:
     """The body without the headline trafilatura keeps as its first line (a short report's ``<h1>`` inside
     the article element): the title is its own field, and ``show`` and the web reader print it above the text,
     so kept it would be read twice. Only a first line that is the title, whitespace and a table cell's pipes
-    aside, goes (with the credit a table layout prints in the same cell: "标题 来源于：东区办事处"), and only
+    aside, or the title's last part after a column's name, goes (with the credit a table layout prints in the
+    same cell: "标题 来源于：东区办事处"), and only
     when what is left still has ``min_chars``: which pages are articles does not change."""
     if not title:
         return text
     text = _without_glued_headline(text, title, min_chars)
     head, sep, rest = text.lstrip().partition("\n")
     head, title = _squeezed(head.strip(" |")), _squeezed(title)
-    if not sep or not head.startswith(title) or head != title and not chinese.is_credit_line(head[len(title) :]):
+    # "法国报纸摘要 - 马克龙星期一在莫斯科与普京会面" over a first line "马克龙星期一…": the headline is the title's
+    # last part, after the column's name
+    tail = len(head) >= 6 and title.endswith(head) and chinese.title_separator_ends(title[: -len(head)])
+    if not sep or not tail and (
+        not head.startswith(title) or head != title and not chinese.is_credit_line(head[len(title) :])
+    ):
         return text
     rest = rest.strip()
     return rest if len(_squeezed(rest)) >= min_chars else text
@@ -501,8 +507,17 @@ def _block_text(block: HtmlElement) -> str:
         if total > best[0]:
             best = (total, start, i + 1)
     end = best[2] + _closing_units([t for t, _ in units[best[2] : best[2] + 2]])
-    text = "\n".join(t.strip() for t, _ in units[best[1] : end])
+    kept = units[best[1] : end]
+    if best[1] >= 2 and units[best[1] - 1][1] < 0 and _is_lead_in(*units[best[1] - 2]):
+        kept.insert(0, units[best[1] - 2])  # the lead above an ad box inside the article
+    text = "\n".join(t.strip() for t, _ in kept)
     return chinese.strip_boilerplate(re.sub(r"[ \t\u3000\xa0]+", " ", text))
+
+
+def _is_lead_in(text: str, score: float) -> bool:
+    """A paragraph of prose ending in a colon ("…让我们回顾一下众明星被打事件："): it introduces what follows,
+    so the run of prose after a box of links below it (an ad inside the article) is what it leads into."""
+    return score >= 3 and _norm(text).endswith((":", "："))
 
 
 def _closing_units(after: list[str]) -> int:
@@ -717,11 +732,12 @@ _CELL_SPLIT_RE = re.compile(r"(?:^|\s)\|(?:\s|$)")
 MIN_ARTICLE_CELL_CHARS, MIN_ARTICLE_CELL_SHARE = 200, 0.8
 
 
-def _without_side_cells(text: str, links: Counter[str]) -> str:
-    """The text with each layout row that holds the article in one cell reduced to that cell: trafilatura
-    renders a table layout's row as one line, and the cells beside the article's are the author box, the
-    archive menu, the blog's links ("| … 发表评论 | | 太小心 [作者简介] [太小心]存档目录 … |"). Only cells that are
-    mostly link text or runs of labels go; a row of data keeps its cells."""
+def _without_side_cells(text: str, links: Counter[str], page_text: str = "") -> str:
+    """The text with each layout row that holds the article in one cell reduced to that cell, in the paragraphs
+    the page prints it in: trafilatura renders a table layout's row as one line, paragraph breaks lost, and the
+    cells beside the article's are the author box, the archive menu, the blog's links ("| … 发表评论 | | 太小心
+    [作者简介] [太小心]存档目录 … |"). Only cells that are mostly link text or runs of labels go; a row of data
+    keeps its cells and its one line."""
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if not line.startswith("|"):
@@ -732,9 +748,40 @@ def _without_side_cells(text: str, links: Counter[str]) -> str:
         if sizes[widest] < max(MIN_ARTICLE_CELL_CHARS, MIN_ARTICLE_CELL_SHARE * sum(sizes)):
             continue
         side = [c for j, c in enumerate(cells) if c and j != widest]
-        if side and all(_link_share(c, links) >= 0.5 or _is_label_run(c) for c in side):
-            lines[i] = cells[widest]
+        if not side or all(_link_share(c, links) >= 0.5 or _is_label_run(c) for c in side):
+            paragraphs = _as_printed(cells[widest], page_text)
+            lines[i] = chinese.strip_boilerplate("\n".join(paragraphs)) if len(paragraphs) > 1 else cells[widest]
     return "\n".join(lines)
+
+
+def _as_printed(cell: str, page_text: str) -> list[str]:
+    """``cell`` cut where the page's rendered text (one line per block and ``<br>``) breaks it: the lines of
+    ``page_text`` from where the cell starts, as long as each is the next stretch of the cell (whitespace aside).
+    What no line matches stays with the last piece; a cell the page does not print as it is stays whole."""
+    squeezed = _squeezed(cell)
+    start = _find_loose(page_text, squeezed)
+    if start < 0:
+        return [cell]
+    ends: list[int] = []  # where each printed line ends, in ``squeezed``
+    at = 0
+    for line in page_text[start:].split("\n"):
+        piece = _squeezed(line)
+        if not piece:
+            continue
+        if not squeezed.startswith(piece, at):
+            break
+        at += len(piece)
+        ends.append(at)
+        if at == len(squeezed):
+            break
+    if len(ends) < 2:
+        return [cell]
+    # the same cuts in ``cell``: the position after its ``end``-th non-blank character
+    solid = [k for k, ch in enumerate(cell) if not ch.isspace()]
+    cuts = [0] + [solid[end - 1] + 1 for end in ends[:-1]] + [len(cell)]
+    if ends[-1] < len(squeezed):
+        cuts[-1:] = [solid[ends[-1] - 1] + 1, len(cell)]
+    return [cell[a:b].strip() for a, b in pairwise(cuts) if cell[a:b].strip()]
 
 
 def _is_label_run(cell: str) -> bool:

@@ -355,6 +355,8 @@ def find_byline(lines: list[str], links: set[str] | frozenset[str] = frozenset()
                 source = m.group("n").strip(" ，,。.;；") or None
             elif m := _RUN_IN_SOURCE_RE.search(line):
                 source = m.group("n")
+            elif credited := print_credit(line):
+                source = credited
             elif len(line) <= 60 and re.search(r"作者|记者|编辑|来源", line):
                 m = _LEADING_OUTLET_RE.match(line)
                 if m and _OUTLET_RE.search(m.group("n")) and m.group("n") not in _NOT_NAMES:
@@ -585,6 +587,7 @@ _CHROME_RE = re.compile(
     re.I,
 )
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;…”」』]\s*$")
+_PUNCT_RE = re.compile(r"[，。！？；：、,.!?;:“”]")
 # The head of a page's comment section: readers' comments follow, the article is over.
 _COMMENTS_HEAD_RE = re.compile(
     r"^[\s【\[]*(热门评论|最新评论|网友评论|精彩评论|全部评论|最新跟贴|热门跟贴)[\s】\]:：>»]*$"
@@ -595,6 +598,34 @@ _META_LABEL_RE = re.compile(r"(发布|发表|点击|来自|来源|浏览|阅读|
 _COUNTER_RE = re.compile(r"(点击|浏览|阅读|评论|人气|访问)(?:量|数|次数)?\s*[:：(（]?\s*\d+")
 # A credit's label: beside a date with a time it makes a byline row ("2005-04-05 06:40更新 来源：转载文章").
 _CREDIT_LABEL_RE = re.compile(r"(来源|來源|来自|作者|编辑|責任編輯|责任编辑)\s*[:：]")
+
+
+# A print edition's credit under a reprint: "《光明日报》（ 2022年02月13日 02版）" names the paper, the day and the
+# page the story was first printed on; like a "来源：光明日报" line it is the source, not the body.
+_PRINT_CREDIT_RE = re.compile(
+    r"^[\s【\[（(]*《(?P<n>[^《》\s]{2,20})》\s*[（(]?\s*(?:19|20)\d{2}\s*[年\-./]\s*\d{1,2}\s*[月\-./]\s*\d{1,2}\s*日?"
+    r"\s*[，,]?\s*(?:第\s*)?[\dA-Za-z]{1,4}\s*版\s*[）)]?[\s】\]）)]*$"
+)
+# A blog post's footer of counters and actions: "(本文发表于首页批评与建议, 已被阅读178次)", "本文通告引用(Trackback)
+# 链接: …", "《标题》已有1件评论"; a newsletter box's lone "订阅" button.
+_POST_FOOTER_RE = re.compile(
+    r"已被(?:阅读|浏览|点击|查看)\s*\d+\s*次|Trackback|引用通告|已有\s*\d+\s*[件条个篇位]\s*(?:评论|留言|回复|跟贴)|"
+    r"^[\s【\[]*(?:订阅|立即订阅|马上订阅|免费订阅)[\s】\]]*$",
+    re.I,
+)
+_SUBSCRIBE_RE = re.compile(r"^[\s【\[]*(?:订阅|立即订阅|马上订阅|免费订阅)[\s】\]]*$")
+
+
+def print_credit(line: str) -> str | None:
+    """The paper a print edition's credit line names ("《光明日报》（ 2022年02月13日 02版）" -> 光明日报), or None."""
+    m = _PRINT_CREDIT_RE.match(line.strip())
+    return m["n"] if m else None
+
+
+def is_post_footer(line: str) -> bool:
+    """A post's footer line of counters and actions (read count, trackback link, comment count) or a subscribe
+    button: the blog's or newsletter box's chrome, never the article's line."""
+    return len(line.strip()) <= 100 and bool(_POST_FOOTER_RE.search(line))
 
 
 # An interview's speaker labels: "记者：…？" asks, "作者：…。" answers.
@@ -696,12 +727,17 @@ def strip_boilerplate(text: str) -> str:
             value_next = False
             if len(line) <= 30 and not _SENTENCE_END_RE.search(line):
                 continue  # the value of a credit label left on the line before
-        if short and _DANGLING_LABEL_RE.match(line.replace("\u3000", " ")):
-            value_next = True
+        if short and (_DANGLING_LABEL_RE.match(line.replace("\u3000", " ")) or _LABEL_ONLY_RE.match(line)
+                      and line.endswith((":", "："))):
+            value_next = True  # a label whose value the template prints on the next line, or never ("发表时间：")
             continue
         prose = _is_sentence(line)
         if short and _DROP_LINE_RE.search(line) and not (prose and _INTERVIEW_RE.match(line)):
             continue  # a credit line; an interview's "记者：您怎么看？" is prose and stays
+        if short and (print_credit(line) or is_post_footer(line)):
+            if _SUBSCRIBE_RE.match(line) and out and 0 < len(out[-1].strip()) <= 40 and not _PUNCT_RE.search(out[-1]):
+                out.pop()  # a newsletter box's pitch above its button ("头条新闻就在您的每日新闻信里")
+            continue
         if short and not prose and (_CHROME_RE.search(line) or _UI_BRACKETS_RE.fullmatch(line)):
             continue  # a sentence saying 举报 or 发表评论 is no share bar
         if len(line) <= 100 and is_meta_row(line):

@@ -292,6 +292,14 @@ PROSE = "重庆市交通局召开新闻发布会，介绍今年主城区轨道�
         "现在位置： 首页 >> 东区新闻 >> 正文",
         "首页 > 新闻中心 > 正文",
         "发布日期：2019-03-06 责任编辑：龙慧",
+        # zh-dev cwced-0ef8393b: a date label whose value the page never printed
+        "发表时间：",
+        # zh-dev cwced-35687fb1: a WordPress blog's footer of counters and trackback
+        "(本文发表于首页批评与建议, 已被阅读178次)",
+        "本文通告引用(Trackback)链接: /wp-trackback.php?p=1700",
+        "《播客热潮迅速蔓延 挑逗传统传媒业》已有1件评论",
+        # zh-dev cwced-3e1af229: a print edition's credit (the source, not the body)
+        "《光明日报》（ 2022年02月13日 02版）",
     ],
 )
 def test_boilerplate_lines_are_dropped(junk: str) -> None:
@@ -714,6 +722,63 @@ def test_a_layout_rows_side_cells_go_and_a_data_rows_stay() -> None:
     layout = f"|  | {sentence} |  | 更多轨道交通新闻 返回首页 | {menu} |"
     data = f"| 2023年 | {sentence} | 1,250.5 |"
     assert _without_side_cells(f"{layout}\n{data}", links).splitlines() == [sentence, data]
+
+
+def test_a_table_layouts_article_cell_keeps_its_paragraphs_and_loses_the_blogs_footer() -> None:
+    """Real page (zh-dev cwced-35687fb1): trafilatura renders the layout row holding the post as one line; the
+    reader gets the paragraphs the page prints (its <br>-separated lines), and the blog's footer of counters,
+    trackback and comment count under the post is not the body."""
+    lines = extract_article(_devpage("zh-dev/cwced-35687fb1.html.gz")).text.splitlines()
+    assert len(lines) >= 12
+    assert lines[0].endswith("有人预言其“将成为未来互联网传播的一个发展方向”。")
+    assert lines[1].startswith("根据Google搜索的结果，2004年9月有关播客的搜索结果还不到20个")
+    assert "●播客热潮迅速蔓延" in lines
+    assert lines[-1].endswith("美国唱片工会表示：“播客在使用其它音乐时，一定要获得版权所有者或制作人的许可。”")
+    assert not any(w in line for line in lines for w in ("已被阅读", "Trackback", "已有1件评论", "发表评论"))
+
+
+def test_a_cell_is_cut_only_where_the_page_breaks_it() -> None:
+    """Synthetic: a layout row's one article cell comes out in the page's lines; a row of data stays one line,
+    and a cell the page prints differently stays whole."""
+    para = "重庆市轨道交通九号线一期工程已完成全部隧道贯通，第{}段，沿线市民出行将更加便捷。"
+    cell = " ".join(para.format(i) for i in range(1, 7))
+    page = "\n".join(["首页", *(para.format(i) for i in range(1, 7)), "版权所有"])
+    data = f"| 2023年 | {cell} | 1,250.5 |"
+    links = _link_bigrams(["返回首页"])
+    assert _without_side_cells(f"| {cell} |\n{data}", links, page).splitlines() == [
+        *(para.format(i) for i in range(1, 7)), data
+    ]
+    assert _without_side_cells(f"| {cell} |", links, "首页\n" + cell.replace("第3段", "第三段")) == cell
+
+
+def test_a_newsletter_box_and_a_lone_date_label_are_not_the_body() -> None:
+    """Real page (zh-dev cwced-0ef8393b, a RFI 报纸摘要): the headline (the title's part after the column's name,
+    ``法国报纸摘要 - 马克龙星期一在莫斯科与普京会面``) and a 发表时间： label with no value printed above the body,
+    and the newsletter box (its pitch line over a 订阅 button) below it."""
+    lines = extract_article(_devpage("zh-dev/cwced-0ef8393b.html.gz")).text.splitlines()
+    assert lines[0].startswith("各位好，我是安东尼。欢迎收听法国报纸摘要。")
+    assert "发表时间：" not in lines
+    assert lines[-1].startswith("1980年代以来，马伊加在三位马里总统治下担任部长。")
+    assert not any("新闻信" in line or line == "订阅" for line in lines)
+
+
+def test_a_print_editions_credit_is_the_source() -> None:
+    """Real page (zh-dev cwced-3e1af229): 松花江网 reprints a 光明日报 story, crediting the paper, day and page
+    under it (``《光明日报》（ 2022年02月13日 02版）``)."""
+    extracted = extract_article(_devpage("zh-dev/cwced-3e1af229.html.gz"))
+    assert extracted.source == "光明日报"
+    assert "02版" not in extracted.text
+    assert chinese.print_credit("《人民日报》（2021年3月5日第4版）") == "人民日报"
+    assert chinese.print_credit("《光明日报》是一份报纸（2022年02月13日）") is None
+
+
+def test_a_lead_ending_in_a_colon_above_an_ad_box_is_the_bodys_first_paragraph() -> None:
+    """Real page (zh-dev cwced-3832838a, a 2005 Yahoo!/千龙 round-up): the lead (``…让我们回顾一下众明星被打
+    事件：``) and the stories it introduces are split by a table of ad links inside the article's <div>."""
+    lines = extract_article(_devpage("zh-dev/cwced-3832838a.html.gz")).text.splitlines()
+    assert lines[0].startswith("近日，惊爆台湾本土天王吴宗宪被打，娱乐圈被打事件频频发生。")
+    assert lines[1] == "宪哥被打成“猪头”"
+    assert not any("前列腺" in line for line in lines)
 
 
 def test_a_letters_signatory_and_date_close_the_body() -> None:
