@@ -31,8 +31,7 @@ from sqlalchemy import Engine, and_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from cqnews.archive_engine import ArchiveEngine, archive_enabled
-from cqnews.db.models import Article, ArticleVersion, Page, Site, UrlAlias
-from cqnews.db.session import make_sessionmaker
+from cqnews.db.tables import ARTICLE_VERSIONS, ARTICLES, PAGES, SITES, URL_ALIASES
 from cqnews.stats import (
     FETCH_DECOMPRESSED_TOO_LARGE,
     FETCH_ERRORS,
@@ -65,15 +64,17 @@ def incremental_enabled(settings: BaseSettings) -> bool:
 
 
 def load_known(engine: Engine, site: str) -> dict[str, Known]:
-    """Every archived URL key of ``site`` with what a conditional revisit needs."""
-    with make_sessionmaker(engine)() as session:
-        rows = session.execute(
-            select(Article.id, Article.url_key, Article.next_visit_at, Page.headers, Page.blob_sha256)
-            .join(Site, Site.id == Article.site_id)
-            .join(ArticleVersion, and_(ArticleVersion.article_id == Article.id,
-                                       ArticleVersion.version_no == Article.version_count))
-            .outerjoin(Page, Page.id == ArticleVersion.page_id)
-            .where(Site.name == site)
+    """Every archived URL key of ``site`` with what a conditional revisit needs (Core: no ORM at a crawl's start)."""
+    articles, versions, pages, sites, aliases = ARTICLES.c, ARTICLE_VERSIONS.c, PAGES.c, SITES.c, URL_ALIASES.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(articles.id, articles.url_key, articles.next_visit_at, pages.headers, pages.blob_sha256)
+            .select_from(ARTICLES)
+            .join(SITES, sites.id == articles.site_id)
+            .join(ARTICLE_VERSIONS, and_(versions.article_id == articles.id,
+                                         versions.version_no == articles.version_count))
+            .outerjoin(PAGES, pages.id == versions.page_id)
+            .where(sites.name == site)
         ).all()
         known: dict[str, Known] = {}
         by_id: dict[int, datetime | None] = {}
@@ -82,10 +83,9 @@ def load_known(engine: Engine, site: str) -> dict[str, Known]:
             known[key] = Known(next_at, headers.get("etag"), headers.get("last-modified"), sha)
             by_id[article_id] = next_at
         if by_id:
-            aliases = session.execute(
-                select(UrlAlias.url_key, UrlAlias.article_id).where(UrlAlias.article_id.in_(by_id.keys()))
-            ).all()
-            for key, article_id in aliases:
+            for key, article_id in conn.execute(
+                select(aliases.url_key, aliases.article_id).where(aliases.article_id.in_(by_id.keys()))
+            ):
                 known.setdefault(key, Known(by_id[article_id]))
         return known
 

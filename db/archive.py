@@ -24,8 +24,8 @@ import hashlib
 import logging
 import zlib
 from collections.abc import Container, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Row, Table, bindparam, insert, select, text, update
@@ -37,7 +37,7 @@ from cqnews.db import fulltext
 from cqnews.db.models import Article, ArticleVersion, Page, RawBlob, Site, UrlAlias
 from cqnews.db.neardup import fingerprint_columns, story_of
 from cqnews.db.records import ArticleRecord, Capture, UnchangedVisit
-from cqnews.db.revisit import next_visit, parse_ladder
+from cqnews.db.revisit import RevisitPolicy
 from cqnews.db.session import make_sessionmaker, upsert, upsert_for
 from cqnews.stats import CPU_COMPRESSION, CPU_INDEX
 from cqnews.urls import url_key
@@ -52,17 +52,6 @@ class Outcome(enum.StrEnum):
     DUPLICATE = "duplicate"
     NOT_MODIFIED = "not_modified"
     UNKNOWN = "unknown"  # an unchanged visit to a page whose article is not (or no longer) in the archive
-
-
-@dataclass(frozen=True)
-class RevisitPolicy:
-    ladder: tuple[timedelta, ...] = field(default_factory=lambda: parse_ladder("1h,6h,1d,3d"))
-    max_age: timedelta = timedelta(days=30)
-
-    def schedule(self, step: int, seen_at: datetime, first_seen: datetime) -> dict[str, Any]:
-        """An article's revisit columns at rung ``step`` of the ladder."""
-        return {"revisit_step": step,
-                "next_visit_at": next_visit(step, seen_at, first_seen, self.ladder, self.max_age)}
 
 
 @dataclass(frozen=True)

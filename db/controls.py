@@ -12,14 +12,14 @@ from typing import NamedTuple
 
 from sqlalchemy import Engine, select, update
 
-from cqnews.db.models import SiteControl
 from cqnews.db.session import upsert
+from cqnews.db.tables import SITE_CONTROLS as CONTROLS
 
 
 def _upsert(engine: Engine, site: str, **values: datetime | None) -> None:
-    stmt = upsert(engine, SiteControl).values(site=site, **values)
+    stmt = upsert(engine, CONTROLS).values(site=site, **values)
     with engine.begin() as conn:
-        conn.execute(stmt.on_conflict_do_update(index_elements=[SiteControl.site], set_=values))
+        conn.execute(stmt.on_conflict_do_update(index_elements=[CONTROLS.c.site], set_=values))
 
 
 def pause(engine: Engine, site: str) -> None:
@@ -30,7 +30,7 @@ def pause(engine: Engine, site: str) -> None:
 def resume(engine: Engine, site: str) -> bool:
     """Undo :func:`pause`; False if the site was not paused."""
     with engine.begin() as conn:
-        return conn.execute(update(SiteControl).where(SiteControl.site == site, SiteControl.paused_at.is_not(None))
+        return conn.execute(update(CONTROLS).where(CONTROLS.c.site == site, CONTROLS.c.paused_at.is_not(None))
                             .values(paused_at=None)).rowcount == 1
 
 
@@ -42,7 +42,7 @@ def request_run(engine: Engine, site: str) -> None:
 def paused(engine: Engine) -> dict[str, datetime]:
     """The paused sites, with when they were paused."""
     with engine.connect() as conn:
-        rows = conn.execute(select(SiteControl.site, SiteControl.paused_at).where(SiteControl.paused_at.is_not(None)))
+        rows = conn.execute(select(CONTROLS.c.site, CONTROLS.c.paused_at).where(CONTROLS.c.paused_at.is_not(None)))
         return {site: at for site, at in rows if at is not None}
 
 
@@ -55,8 +55,8 @@ def pending(engine: Engine) -> Pending:
     """The pauses and the run requests, in one query: the daemon reads them every few seconds, idle or not, and
     on PostgreSQL each query is a round trip (and a rollback) of CPU that an idle daemon should not spend."""
     with engine.connect() as conn:
-        rows = conn.execute(select(SiteControl.site, SiteControl.paused_at, SiteControl.run_requested_at)
-                            .where(SiteControl.paused_at.is_not(None) | SiteControl.run_requested_at.is_not(None)))
+        rows = conn.execute(select(CONTROLS.c.site, CONTROLS.c.paused_at, CONTROLS.c.run_requested_at)
+                            .where(CONTROLS.c.paused_at.is_not(None) | CONTROLS.c.run_requested_at.is_not(None)))
         found = rows.all()
     return Pending({site: at for site, at, _ in found if at is not None},
                    [(site, at) for site, _, at in found if at is not None])
@@ -70,7 +70,7 @@ def take_run_requests(engine: Engine, asked: list[tuple[str, datetime]] | None =
     taken = []
     for site, at in asked:
         with engine.begin() as conn:
-            if conn.execute(update(SiteControl).where(SiteControl.site == site, SiteControl.run_requested_at == at)
+            if conn.execute(update(CONTROLS).where(CONTROLS.c.site == site, CONTROLS.c.run_requested_at == at)
                             .values(run_requested_at=None)).rowcount == 1:
                 taken.append(site)
     return taken

@@ -14,12 +14,8 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    ForeignKey,
-    Integer,
     LargeBinary,
     String,
-    Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -55,19 +51,18 @@ class RawBlob(Base):
 class Page(Base):
     """One distinct capture of a URL: the same bytes fetched again only move ``last_fetched_at``."""
 
-    __tablename__ = "pages"
-    __table_args__ = (UniqueConstraint("url", "blob_sha256"),)
+    __table__ = tables.PAGES
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    url: Mapped[str] = mapped_column(Text)
-    blob_sha256: Mapped[str] = mapped_column(ForeignKey("raw_blobs.sha256"))
-    status: Mapped[int] = mapped_column(Integer)
-    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    encoding: Mapped[str | None] = mapped_column(String(40))
-    encoding_overridden: Mapped[bool] = mapped_column(default=False)
-    first_fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
-    fetch_count: Mapped[int] = mapped_column(Integer, default=1)
+    id: Mapped[int]
+    url: Mapped[str]
+    blob_sha256: Mapped[str]
+    status: Mapped[int]
+    headers: Mapped[dict[str, Any]]
+    encoding: Mapped[str | None]
+    encoding_overridden: Mapped[bool]
+    first_fetched_at: Mapped[datetime]
+    last_fetched_at: Mapped[datetime]
+    fetch_count: Mapped[int]
 
 
 class Article(Base):
@@ -127,14 +122,14 @@ class ArticleVersion(Base):
 class UrlAlias(Base):
     """Another URL that served the text of an existing article (reposts, print views, moved pages)."""
 
-    __tablename__ = "url_aliases"
+    __table__ = tables.URL_ALIASES
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
-    url: Mapped[str] = mapped_column(Text)
-    url_key: Mapped[str] = mapped_column(Text, unique=True)  # any URL Scrapy fetches (0008)
-    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
-    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    id: Mapped[int]
+    article_id: Mapped[int]
+    url: Mapped[str]
+    url_key: Mapped[str]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
 
     article: Mapped[Article] = relationship(back_populates="aliases")
 
@@ -142,27 +137,27 @@ class UrlAlias(Base):
 class CrawlRun(Base):
     """One crawl of one site: when, how it ended, and what it did (the full Scrapy stats in ``stats``)."""
 
-    __tablename__ = "crawl_runs"
+    __table__ = tables.CRAWL_RUNS
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    site: Mapped[str] = mapped_column(String(64), index=True)
-    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    id: Mapped[int]
+    site: Mapped[str]
+    started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running|finished|failed|skipped|missed
-    finish_reason: Mapped[str | None] = mapped_column(String(64))
-    trigger: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")  # manual|scheduled
-    pid: Mapped[int | None] = mapped_column(Integer)
-    log_path: Mapped[str | None] = mapped_column(Text)
-    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
-    articles_new: Mapped[int] = mapped_column(Integer, default=0)
-    articles_updated: Mapped[int] = mapped_column(Integer, default=0)
-    articles_unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    articles_duplicate: Mapped[int] = mapped_column(Integer, default=0)
-    articles_rejected: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[int] = mapped_column(Integer, default=0)
-    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    progress_at: Mapped[datetime | None]  # a running crawl's last update of its counters (live progress)
-    cancel_requested_at: Mapped[datetime | None]  # `cqnews cancel RUN`: the crawl stops at its next progress update
+    status: Mapped[str]
+    finish_reason: Mapped[str | None]
+    trigger: Mapped[str]
+    pid: Mapped[int | None]
+    log_path: Mapped[str | None]
+    pages_fetched: Mapped[int]
+    articles_new: Mapped[int]
+    articles_updated: Mapped[int]
+    articles_unchanged: Mapped[int]
+    articles_duplicate: Mapped[int]
+    articles_rejected: Mapped[int]
+    errors: Mapped[int]
+    stats: Mapped[dict[str, Any]]
+    progress_at: Mapped[datetime | None]
+    cancel_requested_at: Mapped[datetime | None]
 
 
 class CrawlLock(Base):
@@ -171,34 +166,34 @@ class CrawlLock(Base):
     A holder that dies stops renewing; once ``expires_at`` passes, the next crawl may take the lock over.
     """
 
-    __tablename__ = "crawl_locks"
+    __table__ = tables.CRAWL_LOCKS
 
-    site: Mapped[str] = mapped_column(String(64), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(200))
-    run_id: Mapped[int | None] = mapped_column(Integer)
-    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)  # when this holder took it (kept on renewal)
+    site: Mapped[str]
+    holder: Mapped[str]
+    run_id: Mapped[int | None]
+    acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
-    renewed_at: Mapped[datetime | None]  # the holder's last heartbeat
-    info: Mapped[dict[str, Any] | None]  # what the holder says of itself (the daemon: its config, its schedules)
+    renewed_at: Mapped[datetime | None]
+    info: Mapped[dict[str, Any] | None]
 
 
 class SiteControl(Base):
     """What an operator asked of the daemon for a site, through the archive (``cqnews pause/resume/run``)."""
 
-    __tablename__ = "site_controls"
+    __table__ = tables.SITE_CONTROLS
 
-    site: Mapped[str] = mapped_column(String(64), primary_key=True)
-    paused_at: Mapped[datetime | None]  # set: the daemon starts no scheduled crawl of the site
-    run_requested_at: Mapped[datetime | None]  # set: the daemon crawls the site now, then clears it
+    site: Mapped[str]
+    paused_at: Mapped[datetime | None]
+    run_requested_at: Mapped[datetime | None]
 
 
 class SiteNotice(Base):
     """The last state notified of a subject (a site's health), so that one transition sends one message."""
 
-    __tablename__ = "site_notices"
+    __table__ = tables.SITE_NOTICES
 
-    subject: Mapped[str] = mapped_column(String(80), primary_key=True)
-    state: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str]
+    state: Mapped[str]
     changed_at: Mapped[datetime]
 
 

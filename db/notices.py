@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select, update
 
-from cqnews.db.models import SiteNotice
 from cqnews.db.session import upsert
+from cqnews.db.tables import SITE_NOTICES as NOTICES
 
 
 def last_state(engine: Engine, subject: str) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(select(SiteNotice.state).where(SiteNotice.subject == subject)).scalar_one_or_none()
+        return conn.execute(select(NOTICES.c.state).where(NOTICES.c.subject == subject)).scalar_one_or_none()
 
 
 def transition(engine: Engine, subject: str, state: str) -> tuple[bool, str | None]:
@@ -24,14 +24,14 @@ def transition(engine: Engine, subject: str, state: str) -> tuple[bool, str | No
     nothing to send. Of two callers recording the same change, one alone gets ``True``."""
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        previous = conn.execute(select(SiteNotice.state).where(SiteNotice.subject == subject)).scalar_one_or_none()
+        previous = conn.execute(select(NOTICES.c.state).where(NOTICES.c.subject == subject)).scalar_one_or_none()
         if previous == state:
             return False, previous
         if previous is None:
-            created = conn.execute(upsert(engine, SiteNotice).values(subject=subject, state=state, changed_at=now)
-                                   .on_conflict_do_nothing(index_elements=[SiteNotice.subject])
-                                   .returning(SiteNotice.subject)).first() is not None
+            created = conn.execute(upsert(engine, NOTICES).values(subject=subject, state=state, changed_at=now)
+                                   .on_conflict_do_nothing(index_elements=[NOTICES.c.subject])
+                                   .returning(NOTICES.c.subject)).first() is not None
             return created, None
-        changed = conn.execute(update(SiteNotice).where(SiteNotice.subject == subject, SiteNotice.state == previous)
+        changed = conn.execute(update(NOTICES).where(NOTICES.c.subject == subject, NOTICES.c.state == previous)
                                .values(state=state, changed_at=now)).rowcount == 1
         return changed, previous

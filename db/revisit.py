@@ -7,7 +7,9 @@ revisited at all (``next_visit_at`` is NULL).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -33,3 +35,16 @@ def next_visit(step: int, seen_at: datetime, first_seen: datetime, ladder: tuple
         return None
     when = seen_at + ladder[step]
     return when if when - first_seen <= max_age else None
+
+
+@dataclass(frozen=True)
+class RevisitPolicy:
+    """The ladder and the maximum age a crawl's store schedules revisits with (its settings)."""
+
+    ladder: tuple[timedelta, ...] = field(default_factory=lambda: parse_ladder("1h,6h,1d,3d"))
+    max_age: timedelta = timedelta(days=30)
+
+    def schedule(self, step: int, seen_at: datetime, first_seen: datetime) -> dict[str, Any]:
+        """An article's revisit columns at rung ``step`` of the ladder."""
+        return {"revisit_step": step,
+                "next_visit_at": next_visit(step, seen_at, first_seen, self.ladder, self.max_age)}

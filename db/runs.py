@@ -31,8 +31,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, case, delete, exists, func, insert, select, update
 
-from cqnews.db.models import CrawlLock, CrawlRun
 from cqnews.db.session import upsert
+from cqnews.db.tables import CRAWL_LOCKS as LOCKS
+from cqnews.db.tables import CRAWL_RUNS as RUNS
 
 
 class RunStatus(enum.StrEnum):
@@ -123,10 +124,10 @@ def _record(row: Any) -> RunRecord:
 def start_run(engine: Engine, site: str, trigger: RunTrigger, pid: int, log_path: str | None = None) -> int:
     """Insert the ``running`` row of a crawl that starts now; its id."""
     with engine.begin() as conn:
-        return int(conn.execute(insert(CrawlRun).values(
+        return int(conn.execute(insert(RUNS).values(
             site=site, started_at=datetime.now(UTC), status=RunStatus.RUNNING, trigger=trigger, pid=pid,
             log_path=log_path, stats={}, **dict.fromkeys(COUNTERS, 0),
-        ).returning(CrawlRun.id)).scalar_one())
+        ).returning(RUNS.c.id)).scalar_one())
 
 
 def finish_run(engine: Engine, run_id: int, status: RunStatus, reason: str, counters: Mapping[str, int],
@@ -137,7 +138,7 @@ def finish_run(engine: Engine, run_id: int, status: RunStatus, reason: str, coun
     if unknown:
         raise ValueError(f"not crawl_runs counters: {', '.join(sorted(unknown))}")
     with engine.begin() as conn:
-        return conn.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
+        return conn.execute(update(RUNS).where(RUNS.c.id == run_id).values(
             finished_at=datetime.now(UTC), finish_reason=reason, status=status, stats=dict(stats), **counters,
         )).rowcount == 1
 
@@ -149,9 +150,9 @@ def update_progress(engine: Engine, run_id: int, counters: Mapping[str, int]) ->
     if unknown:
         raise ValueError(f"not crawl_runs counters: {', '.join(sorted(unknown))}")
     with engine.begin() as conn:
-        row = conn.execute(update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == RunStatus.RUNNING)
+        row = conn.execute(update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == RunStatus.RUNNING)
                            .values(progress_at=datetime.now(UTC), **counters)
-                           .returning(CrawlRun.cancel_requested_at)).first()
+                           .returning(RUNS.c.cancel_requested_at)).first()
     return row is not None and row.cancel_requested_at is not None
 
 
@@ -159,10 +160,10 @@ def request_cancel(engine: Engine, run_id: int) -> RunRecord | None:
     """Ask the crawl of run ``run_id`` to stop (it does at its next progress update); the run as it was found
     (None: no such run). Only a ``running`` run is marked."""
     with engine.begin() as conn:
-        conn.execute(update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == RunStatus.RUNNING,
-                                            CrawlRun.cancel_requested_at.is_(None))
+        conn.execute(update(RUNS).where(RUNS.c.id == run_id, RUNS.c.status == RunStatus.RUNNING,
+                                            RUNS.c.cancel_requested_at.is_(None))
                      .values(cancel_requested_at=datetime.now(UTC)))
-        row = conn.execute(select(CrawlRun).where(CrawlRun.id == run_id)).first()
+        row = conn.execute(select(RUNS).where(RUNS.c.id == run_id)).first()
     return None if row is None else _record(row)
 
 
@@ -170,8 +171,8 @@ def mark_cancelled(engine: Engine, run_id: int) -> bool:
     """A run the daemon stopped by signal after ``cqnews cancel``: it closed as any SIGTERMed crawl does
     (``shutdown``); say why. False if the row is not such a run."""
     with engine.begin() as conn:
-        return conn.execute(update(CrawlRun).where(
-            CrawlRun.id == run_id, CrawlRun.finish_reason == FinishReason.SHUTDOWN,
+        return conn.execute(update(RUNS).where(
+            RUNS.c.id == run_id, RUNS.c.finish_reason == FinishReason.SHUTDOWN,
         ).values(finish_reason=FinishReason.CANCELLED)).rowcount == 1
 
 
@@ -179,7 +180,7 @@ def record_run(engine: Engine, site: str, status: RunStatus, reason: str, starte
                stats: Mapping[str, Any] | None = None, trigger: RunTrigger = RunTrigger.SCHEDULED) -> None:
     """A row for a run that did not happen (``missed``, ``skipped``), ended as soon as recorded."""
     with engine.begin() as conn:
-        conn.execute(insert(CrawlRun).values(
+        conn.execute(insert(RUNS).values(
             site=site, started_at=started_at, finished_at=datetime.now(UTC), status=status, finish_reason=reason,
             trigger=trigger, stats=dict(stats or {}), **dict.fromkeys(COUNTERS, 0),
         ))
@@ -189,8 +190,8 @@ def mark_no_work(engine: Engine, run_id: int) -> bool:
     """A finished run that fetched nothing becomes ``skipped`` (``no_work_left``): it did not crawl. False if
     the row is not (or no longer) such a run."""
     with engine.begin() as conn:
-        return conn.execute(update(CrawlRun).where(
-            CrawlRun.id == run_id, CrawlRun.status == RunStatus.FINISHED, CrawlRun.pages_fetched == 0,
+        return conn.execute(update(RUNS).where(
+            RUNS.c.id == run_id, RUNS.c.status == RunStatus.FINISHED, RUNS.c.pages_fetched == 0,
         ).values(status=RunStatus.SKIPPED, finish_reason=FinishReason.NO_WORK_LEFT)).rowcount == 1
 
 
@@ -201,15 +202,15 @@ def fail_if_running(engine: Engine, site: str, pid: int, since: datetime, reason
     ``failed`` with ``reason`` and its lock is given back, so the next crawl need not wait for the lease.
     """
     with engine.begin() as conn:
-        row = conn.execute(select(CrawlRun).where(
-            CrawlRun.site == site, CrawlRun.pid == pid, CrawlRun.started_at >= since - timedelta(seconds=5),
-        ).order_by(CrawlRun.id.desc()).limit(1)).first()
+        row = conn.execute(select(RUNS).where(
+            RUNS.c.site == site, RUNS.c.pid == pid, RUNS.c.started_at >= since - timedelta(seconds=5),
+        ).order_by(RUNS.c.id.desc()).limit(1)).first()
         if row is None:
             return None
         if row.status == RunStatus.RUNNING:
-            conn.execute(update(CrawlRun).where(CrawlRun.id == row.id, CrawlRun.status == RunStatus.RUNNING)
+            conn.execute(update(RUNS).where(RUNS.c.id == row.id, RUNS.c.status == RunStatus.RUNNING)
                          .values(status=RunStatus.FAILED, finish_reason=reason, finished_at=datetime.now(UTC)))
-            conn.execute(delete(CrawlLock).where(CrawlLock.site == site, CrawlLock.run_id == row.id))
+            conn.execute(delete(LOCKS).where(LOCKS.c.site == site, LOCKS.c.run_id == row.id))
         return _record(row)
 
 
@@ -220,14 +221,14 @@ def fail_stale_runs(engine: Engine, lease_seconds: float, site: str | None = Non
     its lock is never mistaken for a dead one. Returns the ids marked.
     """
     now = datetime.now(UTC)
-    live_lock = exists().where(CrawlLock.site == CrawlRun.site, CrawlLock.run_id == CrawlRun.id,
-                               CrawlLock.expires_at >= now)
-    where = and_(CrawlRun.status == RunStatus.RUNNING,
-                 CrawlRun.started_at < now - timedelta(seconds=lease_seconds), ~live_lock)
+    live_lock = exists().where(LOCKS.c.site == RUNS.c.site, LOCKS.c.run_id == RUNS.c.id,
+                               LOCKS.c.expires_at >= now)
+    where = and_(RUNS.c.status == RunStatus.RUNNING,
+                 RUNS.c.started_at < now - timedelta(seconds=lease_seconds), ~live_lock)
     if site is not None:
-        where = and_(where, CrawlRun.site == site)
+        where = and_(where, RUNS.c.site == site)
     with engine.begin() as conn:
-        ids = list(conn.execute(select(CrawlRun.id).where(where)).scalars())
+        ids = list(conn.execute(select(RUNS.c.id).where(where)).scalars())
         if ids:
             _fail_running(conn, ids, FinishReason.LOCK_EXPIRED, now)
     return ids
@@ -240,7 +241,7 @@ def fail_running_run(engine: Engine, run_id: int, reason: FinishReason) -> bool:
 
 
 def _fail_running(conn: Connection, run_ids: list[int], reason: FinishReason, now: datetime) -> int:
-    return conn.execute(update(CrawlRun).where(CrawlRun.id.in_(run_ids), CrawlRun.status == RunStatus.RUNNING)
+    return conn.execute(update(RUNS).where(RUNS.c.id.in_(run_ids), RUNS.c.status == RunStatus.RUNNING)
                         .values(status=RunStatus.FAILED, finish_reason=reason, finished_at=now)).rowcount
 
 
@@ -248,15 +249,15 @@ def _fail_running(conn: Connection, run_ids: list[int], reason: FinishReason, no
 
 def get_run(engine: Engine, run_id: int) -> RunRecord | None:
     with engine.connect() as conn:
-        row = conn.execute(select(CrawlRun).where(CrawlRun.id == run_id)).first()
+        row = conn.execute(select(RUNS).where(RUNS.c.id == run_id)).first()
     return None if row is None else _record(row)
 
 
 def recent_runs(engine: Engine, site: str | None = None, limit: int = 20) -> list[RunRecord]:
     """The latest runs (of ``site``, or of every site), newest first."""
-    query = select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit)
+    query = select(RUNS).order_by(RUNS.c.started_at.desc(), RUNS.c.id.desc()).limit(limit)
     if site:
-        query = query.where(CrawlRun.site == site)
+        query = query.where(RUNS.c.site == site)
     with engine.connect() as conn:
         return [_record(row) for row in conn.execute(query)]
 
@@ -265,27 +266,27 @@ def running_runs(engine: Engine) -> list[RunRecord]:
     """The runs still ``running`` (of every site), oldest first."""
     with engine.connect() as conn:
         return [_record(row) for row in conn.execute(
-            select(CrawlRun).where(CrawlRun.status == RunStatus.RUNNING).order_by(CrawlRun.started_at, CrawlRun.id))]
+            select(RUNS).where(RUNS.c.status == RunStatus.RUNNING).order_by(RUNS.c.started_at, RUNS.c.id))]
 
 
 def sites_with_runs(engine: Engine) -> list[str]:
     with engine.connect() as conn:
-        return list(conn.execute(select(CrawlRun.site).distinct().order_by(CrawlRun.site)).scalars())
+        return list(conn.execute(select(RUNS.c.site).distinct().order_by(RUNS.c.site)).scalars())
 
 
 def scheduled_ever(engine: Engine) -> bool:
     """Whether a daemon ever ran a slot on this archive (a scheduled run, or a missed one it recorded)."""
     with engine.connect() as conn:
-        return conn.execute(select(CrawlRun.id).where(CrawlRun.trigger == RunTrigger.SCHEDULED).limit(1)).first() \
+        return conn.execute(select(RUNS.c.id).where(RUNS.c.trigger == RunTrigger.SCHEDULED).limit(1)).first() \
             is not None
 
 
 def last_started(engine: Engine, site: str) -> datetime | None:
     """When the latest crawl of ``site`` that actually ran (not skipped, not missed) started."""
     with engine.connect() as conn:
-        return conn.execute(select(CrawlRun.started_at).where(
-            CrawlRun.site == site, CrawlRun.status.in_(sorted(CRAWLED)),
-        ).order_by(CrawlRun.started_at.desc()).limit(1)).scalar_one_or_none()
+        return conn.execute(select(RUNS.c.started_at).where(
+            RUNS.c.site == site, RUNS.c.status.in_(sorted(CRAWLED)),
+        ).order_by(RUNS.c.started_at.desc()).limit(1)).scalar_one_or_none()
 
 
 # -- locks -------------------------------------------------------------------------------------------------
@@ -333,13 +334,13 @@ def acquire(engine: Engine, site: str, holder: str, lease_seconds: float, run_id
     values: dict[str, Any] = {"site": site, "holder": holder, "run_id": run_id, "acquired_at": now,
                               "expires_at": now + timedelta(seconds=lease_seconds), "renewed_at": now,
                               "info": dict(info) if info is not None else None}
-    stmt = upsert(engine, CrawlLock).values(**values)
+    stmt = upsert(engine, LOCKS).values(**values)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[CrawlLock.site],
+        index_elements=[LOCKS.c.site],
         set_={k: v for k, v in values.items() if k != "site"} | {
-            "acquired_at": case((CrawlLock.holder == holder, CrawlLock.acquired_at), else_=now)},
-        where=(CrawlLock.expires_at < now) | (CrawlLock.holder == holder),
-    ).returning(CrawlLock.holder)
+            "acquired_at": case((LOCKS.c.holder == holder, LOCKS.c.acquired_at), else_=now)},
+        where=(LOCKS.c.expires_at < now) | (LOCKS.c.holder == holder),
+    ).returning(LOCKS.c.holder)
     with engine.begin() as conn:
         got = conn.execute(stmt).scalar_one_or_none()
     if got == holder:
@@ -350,7 +351,7 @@ def acquire(engine: Engine, site: str, holder: str, lease_seconds: float, run_id
     # Its holder was a process on this machine that no longer exists (killed): no need to wait for the lease.
     # Compare-and-swap on the holder, so that of two crawls noticing this at once only one takes over.
     with engine.begin() as conn:
-        taken = conn.execute(update(CrawlLock).where(CrawlLock.site == site, CrawlLock.holder == other.holder)
+        taken = conn.execute(update(LOCKS).where(LOCKS.c.site == site, LOCKS.c.holder == other.holder)
                              .values(**{k: v for k, v in values.items() if k != "site"})).rowcount == 1
         if taken and other.run_id is not None:
             _fail_running(conn, [other.run_id], FinishReason.HOLDER_DIED, now)
@@ -385,7 +386,7 @@ def _zombie(pid: int) -> bool:
 def renew(engine: Engine, site: str, holder: str, lease_seconds: float) -> bool:
     """Extend our lease; False if the lock is no longer ours (it expired and another crawl took it)."""
     now = datetime.now(UTC)
-    stmt = (update(CrawlLock).where(CrawlLock.site == site, CrawlLock.holder == holder)
+    stmt = (update(LOCKS).where(LOCKS.c.site == site, LOCKS.c.holder == holder)
             .values(expires_at=now + timedelta(seconds=lease_seconds), renewed_at=now))
     with engine.begin() as conn:
         return conn.execute(stmt).rowcount == 1
@@ -394,13 +395,13 @@ def renew(engine: Engine, site: str, holder: str, lease_seconds: float) -> bool:
 def release(engine: Engine, site: str, holder: str) -> bool:
     """Give the lock back; a no-op (False) if it is no longer ours."""
     with engine.begin() as conn:
-        return conn.execute(delete(CrawlLock).where(CrawlLock.site == site, CrawlLock.holder == holder)).rowcount == 1
+        return conn.execute(delete(LOCKS).where(LOCKS.c.site == site, LOCKS.c.holder == holder)).rowcount == 1
 
 
 def current(engine: Engine, site: str) -> LockInfo | None:
     """The site's lock row, expired or not."""
     with engine.connect() as conn:
-        row = conn.execute(select(CrawlLock).where(CrawlLock.site == site)).first()
+        row = conn.execute(select(LOCKS).where(LOCKS.c.site == site)).first()
     if row is None:
         return None
     return LockInfo(row.site, row.holder, row.run_id, row.acquired_at, row.expires_at, row.renewed_at,
@@ -412,14 +413,14 @@ def release_dead_holders(engine: Engine) -> list[int]:
     and mark their runs ``failed`` (``holder_died``), without waiting for their leases; the ids of those runs.
     The daemon's own lock stays: it tells ``status`` when the dead daemon was last seen."""
     with engine.connect() as conn:
-        locks = conn.execute(select(CrawlLock.site, CrawlLock.holder, CrawlLock.run_id)
-                             .where(CrawlLock.site != DAEMON)).all()
+        locks = conn.execute(select(LOCKS.c.site, LOCKS.c.holder, LOCKS.c.run_id)
+                             .where(LOCKS.c.site != DAEMON)).all()
     failed: list[int] = []
     for site, holder, run_id in locks:
         if not holder_is_dead(holder):
             continue
         with engine.begin() as conn:  # compare-and-swap on the holder: a crawl taking the lock over wins
-            gone = conn.execute(delete(CrawlLock).where(CrawlLock.site == site, CrawlLock.holder == holder)).rowcount
+            gone = conn.execute(delete(LOCKS).where(LOCKS.c.site == site, LOCKS.c.holder == holder)).rowcount
             if gone and run_id is not None:
                 _fail_running(conn, [run_id], FinishReason.HOLDER_DIED, datetime.now(UTC))
                 failed.append(run_id)
@@ -429,9 +430,9 @@ def release_dead_holders(engine: Engine) -> list[int]:
 def missed_recorded(engine: Engine, site: str, due: datetime) -> bool:
     """True if a ``missed`` row already stands for the slot due at ``due`` (recorded as a misfire, say)."""
     with engine.connect() as conn:
-        return conn.execute(select(CrawlRun.id).where(
-            CrawlRun.site == site, CrawlRun.status == RunStatus.MISSED,
-            CrawlRun.started_at >= due - timedelta(seconds=1), CrawlRun.started_at <= due + timedelta(seconds=1),
+        return conn.execute(select(RUNS.c.id).where(
+            RUNS.c.site == site, RUNS.c.status == RunStatus.MISSED,
+            RUNS.c.started_at >= due - timedelta(seconds=1), RUNS.c.started_at <= due + timedelta(seconds=1),
         ).limit(1)).first() is not None
 
 
@@ -439,12 +440,12 @@ def runs_by_status(engine: Engine) -> dict[str, int]:
     """How many runs there are of each status (for /metrics)."""
     with engine.connect() as conn:
         return {str(status): int(n) for status, n in conn.execute(
-            select(CrawlRun.status, func.count()).group_by(CrawlRun.status))}
+            select(RUNS.c.status, func.count()).group_by(RUNS.c.status))}
 
 
 def last_finished(engine: Engine) -> dict[str, datetime]:
     """Per site, when its last crawl that finished normally ended (for /metrics)."""
     with engine.connect() as conn:
         return {site: when for site, when in conn.execute(
-            select(CrawlRun.site, func.max(CrawlRun.finished_at)).where(CrawlRun.status == RunStatus.FINISHED)
-            .group_by(CrawlRun.site)) if when is not None}
+            select(RUNS.c.site, func.max(RUNS.c.finished_at)).where(RUNS.c.status == RunStatus.FINISHED)
+            .group_by(RUNS.c.site)) if when is not None}
