@@ -11,7 +11,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 from itertools import chain, pairwise
 from typing import Any
 
@@ -27,16 +26,7 @@ from cqnews.extraction.extracted import Extracted
 
 logger = logging.getLogger(__name__)
 
-
-def _trafilatura_version() -> str:
-    try:
-        return version("trafilatura")
-    except PackageNotFoundError:  # pragma: no cover - vendored or odd installs
-        return getattr(trafilatura, "__version__", "unknown")
-
-
-# Bump the leading number whenever the rules here change what is extracted from the same bytes.
-EXTRACTOR_VERSION = f"cqnews-extract/10+trafilatura-{_trafilatura_version()}"
+# Bump EXTRACTOR_VERSION (extraction/version.py) whenever the rules here change what is extracted from the same bytes.
 
 # Pages beyond this are cut before parsing: no article needs it and lxml time grows with size.
 MAX_BODY_BYTES = 6 * 1024 * 1024

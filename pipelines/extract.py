@@ -25,6 +25,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from cqnews.cputime import StageTimes
+from cqnews.extraction.version import EXTRACTOR_VERSION
 from cqnews.items import Article, RawPage
 from cqnews.lifetime import POOL_PARENT_ENV
 from cqnews.pipelines.extract_worker import Outcome, PageArgs, extract_page, extract_pickled, start_worker
@@ -141,10 +142,6 @@ class ExtractPipeline:
             self.stats.inc_value(extract_rejected(str(outcome.rejected)))
             self.stats.inc_value(EXTRACT_REJECTED)
             raise DropItem(f"not an article ({outcome.rejected}): {item.url}", log_level="INFO")
-        from cqnews.extraction.article import (
-            EXTRACTOR_VERSION,  # a re-crawl that extracts nothing never imports trafilatura
-        )
-
         extracted = outcome.extracted
         self.stats.inc_value(EXTRACT_OK)
         if extracted.encoding_overridden:

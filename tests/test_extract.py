@@ -15,7 +15,6 @@ import pytest
 from cqnews.demo import SITES as DEMO_SITES
 from cqnews.extraction import chinese
 from cqnews.extraction.article import (
-    EXTRACTOR_VERSION,
     NotAnArticle,
     _link_bigrams,
     _with_dropped_paragraphs,
@@ -24,6 +23,7 @@ from cqnews.extraction.article import (
     extract_file,
 )
 from cqnews.extraction.decode import decode_html
+from cqnews.extraction.version import EXTRACTOR_VERSION
 
 from helpers import REALPAGES, realpage_labels
 
