@@ -27,6 +27,7 @@ site's: entries are pointed at the fixture server, kept when they are articles o
 """
 from __future__ import annotations
 
+import codecs
 import functools
 import json
 import posixpath
@@ -276,8 +277,15 @@ class NewsSpider(SitemapSpider):
         name = posixpath.basename(stem)
         # Most articles have no parts: a regex over the text says so without building the page's tree in the
         # reactor thread (in a profile of a 300-page crawl that tree cost ~5 ms/page and the href scan ~7 more).
-        # "&" keeps entity-escaped separators ("name&#95;2.html") as candidates.
-        if not re.search(re.escape(name) + "[-_&]", response.text):
+        # "&" keeps entity-escaped separators ("name&#95;2.html") as candidates. In an encoding where every ASCII
+        # character of the text is its own byte the body's bytes say it as well, without decoding the page in the
+        # reactor thread (~0.3 ms for a 150 KB GBK page; the worker decodes it again anyway): a match in the bytes
+        # that is not one in the text (a GBK trail byte) only costs the href scan, which finds nothing.
+        separator = re.escape(name) + "[-_&]"
+        if name.isascii() and _ascii_bytes(response.encoding):  # (a request's URL is ASCII: Scrapy quotes it)
+            if not re.search(separator.encode("ascii"), response.body):
+                return []
+        elif not re.search(separator, response.text):
             return []
         # Only hrefs that name this page are candidates: article pages carry hundreds of related-news links,
         # and running the full link extractor over them cost more CPU than fetching the page.
@@ -371,6 +379,19 @@ class NewsSpider(SitemapSpider):
 
     def _matches_site_domain(self, host: str) -> bool:
         return host in self.site_domains
+
+
+# Encodings (Python's codec names) in which each ASCII character of the decoded text comes from one byte of its
+# own value: the ones the Chinese web uses, multi-byte or not. UTF-16/32 and the stateful ones are not among them.
+_ASCII_BYTES_CODECS = frozenset({"ascii", "utf-8", "gb18030", "gbk", "gb2312", "big5", "big5hkscs", "cp950",
+                                 "iso8859-1", "cp1252"})
+
+
+def _ascii_bytes(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name in _ASCII_BYTES_CODECS
+    except LookupError:
+        return False
 
 
 def _plain_headers(response: Response) -> dict[str, str]:

@@ -446,3 +446,18 @@ def test_what_is_not_a_readable_sitemap_is_counted_and_yields_nothing() -> None:
         assert sitemap_articles(spider, url, body) == [], url
     assert spider.crawler.stats is not None
     assert spider.crawler.stats.get_value("cqnews/sitemap/unreadable") == len(not_sitemaps)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030", "utf-16"])
+def test_an_articles_further_pages_are_found_in_any_encoding(encoding: str) -> None:
+    """The parts of a paginated article (the reconstructed 新华网 page of the demo site) are found whatever the page's
+    encoding: in UTF-8 and GB18030 by their ASCII bytes, without decoding the page in the reactor thread; in UTF-16,
+    whose bytes are not ASCII, by its decoded text."""
+    from scrapy.http import HtmlResponse, Request
+
+    spider = spider_class("xinhua_cq")(base_url="http://127.0.0.1:1")
+    url = "http://127.0.0.1:1/2017-12/10/c_1122087453.htm"
+    text = (FIXTURES / "xinhua_cq" / "2017-12" / "10" / "c_1122087453.htm").read_bytes().decode("utf-8")
+    response = HtmlResponse(url, body=text.encode(encoding), request=Request(url),
+                            headers={"Content-Type": f"text/html; charset={encoding}"})
+    assert spider.continuation_urls(response) == [url.replace(".htm", "_2.htm"), url.replace(".htm", "_3.htm")]
