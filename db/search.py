@@ -256,6 +256,9 @@ def sorted_ids(session: Reader, query: fulltext.Query, filters: Filters, *, sort
 # Relevance of a query of several groups: when no more than this many matches have any of its words in the
 # title, they are all read in one probe and ranked by their titles here, instead of one probe per title level.
 TITLED_AT_ONCE = 200
+# PostgreSQL: a level whose newest months project no more matches than this over the whole archive is read whole
+# next (``windows.newest_first``): GIN and the sort of this many cost less than a window's months.
+WHOLE_BELOW = 2_000
 # A query whose title candidates (``fulltext.title_candidates``) are no more than this many ranks them by their
 # text in one statement, without a title condition in the full-text match.
 TITLE_CANDIDATES = 500
@@ -288,7 +291,8 @@ def windowed_ids(session: Reader, query: fulltext.Query, filters: Filters, *, so
                                     fulltext.checks(query, dialect, narrowing), wanted)
 
         # (several title words together are rare: read such a level whole rather than its newest months first)
-        return windows.newest_first(months, wanted, probe, whole_first=level is not None and level > 1)
+        return windows.newest_first(months, wanted, probe, whole_first=level is not None and level > 1,
+                                    whole_below=WHOLE_BELOW if dialect == "postgresql" else 0)
 
     def titled() -> list[tuple[int, int | None]] | None:
         """Every match with a query word in its title, ranked, if there are few; None if there are many."""
