@@ -30,6 +30,10 @@ DENSE = 0.4
 # reject some of the candidates its bigrams give), and at most (a try that fails costs this much more).
 HEAD_MARGIN = 3
 HEAD_ROWS = 30_000
+# Least estimated share for proving a smaller bound than the cap from the head (``search.count_matches``'s
+# ``floor``): 3 x 101 / 0.05 = ~6,000 rows, ~10 ms when it fails (at 1,000,000 articles "more than 100" of
+# "重庆市委召开", 2个项目, 99个 took 8-10 ms from the head; "more than 1,000" 61-81 ms, GIN's count 56-127 ms).
+FLOOR_DENSE = 0.05
 
 
 def _frequencies(session: Reader, tokens: list[str]) -> dict[str, float]:
@@ -77,11 +81,13 @@ def titles_exceed(session: Reader, query: fulltext.Query, cap: int, *, matching:
     return share * _rows(session) > 2 * cap
 
 
-def head_blocks(session: Reader, query: fulltext.Query, site: str | None, cap: int) -> int | None:
+def head_blocks(session: Reader, query: fulltext.Query, site: str | None, cap: int, *,
+                least: float = DENSE) -> int | None:
     """How many blocks of the table's head to read for ``cap + 1`` matches, or None when it is not worth a try
-    (matches likely sparse, or the head would be much of the table: the index's count is cheap then)."""
+    (matches likely sparse, estimated under ``least``, or the head would be much of the table: the index's count
+    is cheap then)."""
     share = estimated_share(session, query, site)
-    if share < DENSE:
+    if share < least:
         return None
     rows = math.ceil(HEAD_MARGIN * (cap + 1) / share)
     table = session.execute(sql("SELECT reltuples, relpages FROM pg_class WHERE oid = to_regclass('search_docs')")
