@@ -34,7 +34,7 @@ from cqnews.web import params, plots
 from cqnews.web.present import diff_rows, marked_changes, snippet
 
 PLOT_DAYS = 30
-TOTAL_CAP = 1000  # a search's total is exact up to this, as in `cqnews search`
+TOTAL_CAP = 1000  # a search's total is exact up to this, as in `cqnews search` (PostgreSQL: see TOTAL_FLOOR)
 FACET_CAP = 10_000  # facets count this many matches at most: all of a common word's would take seconds
 MAX_PLOTTED_RUNS = 1000  # runs read per site for its 30-day plot (a crawl every 3 hours is 240)
 
