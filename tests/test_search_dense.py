@@ -93,8 +93,8 @@ def test_a_rare_query_is_counted_by_the_index_alone(engine: Engine, head_reads: 
 def test_a_fairly_common_query_is_more_than_the_floor_when_the_head_proves_it(
         engine: Engine, head_reads: list[str]) -> None:
     """渝北 is in 1 article of 10, under the head's 0.4 for a cap of 1,000: with a floor of 1 the head's first
-    rows (sized for the least share tried, 3 x 2 / 0.05 = 120) prove "more than 1"; a floor whose head would be most of the table, and a query the
-    statistics call rare, are counted exactly."""
+    rows (sized for the least share tried, 3 x 2 / 0.05 = 120) prove "more than 1"; a floor whose head would be
+    most of the table, and a query the statistics call rare, are counted exactly."""
     def counted(query: str, cap: int, floor: int) -> MatchCount:
         with make_sessionmaker(engine)() as session:
             return count_matches(session, query, cap=cap, floor=floor)
