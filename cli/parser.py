@@ -51,8 +51,8 @@ examples:
   cqnews search '轻轨 OR 轨道交通 -招聘'      either word, and no 招聘
   cqnews search 重庆 --site cbg --since 2020-05-01 --sort date --page 2
 
-Under the results: how many there are (counted up to 1,000, then "more than"), the page shown and the
-command for the next page.
+Under the results: how many there are (counted up to 1,000, then "more than"; on PostgreSQL a query in
+many articles may show "more than 100" instead of counting), the page shown and the command for the next page.
 """
 
 

@@ -30,6 +30,10 @@ DENSE = 0.4
 # reject some of the candidates its bigrams give), and at most (a try that fails costs this much more).
 HEAD_MARGIN = 3
 HEAD_ROWS = 30_000
+# Least estimated share for proving a smaller bound than the cap from the head (``search.count_matches``'s
+# ``floor``): 3 x 101 / 0.05 = ~6,000 rows, ~10 ms when it fails (at 1,000,000 articles "more than 100" of
+# "重庆市委召开", 2个项目, 99个 took 8-10 ms from the head; "more than 1,000" 61-81 ms, GIN's count 56-127 ms).
+FLOOR_DENSE = 0.05
 
 
 def _frequencies(session: Reader, tokens: list[str]) -> dict[str, float]:
@@ -66,22 +70,28 @@ def titles_exceed(session: Reader, query: fulltext.Query, cap: int, *, matching:
     ``cap`` of them (``title_candidates``, ``windowed_ids``'s ``titled``) would only build the bitmap of every one
     (at 1,000,000 articles 33-49 and 48-102 ms for 高质量发展 长江经济带, and then "more"). Only ever a shortcut to
     the answer "many", which the search takes by another, exact, path; a token unknown to the statistics counts as
-    rare, so the question is then asked as before."""
+    rare, so the question is then asked as before. A word is as common in titles as its rarest bigram: its bigrams
+    travel together (the product put 高质量发展's titles at ~200 of 1,000,000, each bigram's share says ~119,000),
+    so a word all of whose bigrams the statistics list (each above ANALYZE's cut, ~8 % of rows) counts as many."""
     pieces = [[fulltext.TITLE_PREFIX + t for t in fulltext.piece_tokens(p)] for p in dict.fromkeys(query.words)]
     freq = _frequencies(session, list(dict.fromkeys(t for tokens in pieces for t in tokens)))
-    share = min(1.0, sum(math.prod(freq.get(t, 0.0) for t in tokens) for tokens in pieces))
+    share = min(1.0, sum(min((freq.get(t, 0.0) for t in tokens), default=0.0) for tokens in pieces))
     if matching:
         share *= estimated_share(session, query, None)
     return share * _rows(session) > 2 * cap
 
 
-def head_blocks(session: Reader, query: fulltext.Query, site: str | None, cap: int) -> int | None:
+def head_blocks(session: Reader, query: fulltext.Query, site: str | None, cap: int, *,
+                least: float = DENSE) -> int | None:
     """How many blocks of the table's head to read for ``cap + 1`` matches, or None when it is not worth a try
-    (matches likely sparse, or the head would be much of the table: the index's count is cheap then)."""
+    (matches likely sparse, estimated under ``least``, or the head would be much of the table: the index's count
+    is cheap then). Under ``DENSE`` the head is sized for ``least`` itself: there the estimate of a phrase, its
+    bigrams' shares multiplied, is far from its own (at 1,000,000 articles "重庆市委召开" 0.35, ~0.1 in fact: a
+    head of 3 x 101 / 0.35 rows held fewer than 101), and the read stops at ``cap + 1`` matches anyway."""
     share = estimated_share(session, query, site)
-    if share < DENSE:
+    if share < least:
         return None
-    rows = math.ceil(HEAD_MARGIN * (cap + 1) / share)
+    rows = math.ceil(HEAD_MARGIN * (cap + 1) / (share if least >= DENSE else least))
     table = session.execute(sql("SELECT reltuples, relpages FROM pg_class WHERE oid = to_regclass('search_docs')")
                             ).one_or_none()
     if table is None or rows > HEAD_ROWS or rows > table[0] / 2 or table[1] < 1:

@@ -36,7 +36,7 @@ def months_between(newest: datetime, oldest: datetime) -> list[str]:
 
 
 def newest_first(months: Sequence[str], wanted: int, probe: Callable[[tuple[str, ...]], list[T]], *,
-                 whole_first: bool = False) -> list[T]:
+                 whole_first: bool = False, whole_below: int = 0) -> list[T]:
     """The newest ``wanted`` results of ``probe``, asking it for as few months as it can.
 
     ``probe(window)`` returns the newest ``wanted`` matches in the months of ``window``, or in all the
@@ -44,6 +44,10 @@ def newest_first(months: Sequence[str], wanted: int, probe: Callable[[tuple[str,
     next is sized from the rate seen (1.5x what that rate needs, at least twice as wide); a window that
     would reach half the archive's months is the whole archive (a long list of months costs the engine
     more than it saves). ``whole_first``: the caller expects few matches; ask for the whole archive at once.
+    ``whole_below``: after a window, if the rate seen projects at most this many matches over all the months,
+    ask for the whole archive next (on PostgreSQL a window costs GIN the bitmap of its months' every row, the
+    whole archive only the matches': at 1,000,000 articles 垃圾分类 志愿者 街道 社区 on one site, 94 matches,
+    spent 7.8 / 40 / 148 ms on three windows and takes 11 ms whole). The answer is the same either way.
     """
     width = len(months) if whole_first else FIRST_WINDOW
     while True:
@@ -52,6 +56,8 @@ def newest_first(months: Sequence[str], wanted: int, probe: Callable[[tuple[str,
         if len(rows) >= wanted or not window:
             return rows
         width = max(2 * width, math.ceil(1.5 * width * wanted / max(len(rows), 0.5)))
+        if len(rows) * len(months) <= whole_below * len(window):
+            width = len(months)
 
 
 def by_level(levels: Sequence[int | None], need: int, level_rows: Callable[[int | None, int], list[T]]

@@ -90,6 +90,22 @@ def test_a_rare_query_is_counted_by_the_index_alone(engine: Engine, head_reads: 
     assert not head_reads
 
 
+def test_a_fairly_common_query_is_more_than_the_floor_when_the_head_proves_it(
+        engine: Engine, head_reads: list[str]) -> None:
+    """渝北 is in 1 article of 10, under the head's 0.4 for a cap of 1,000: with a floor of 1 the head's first
+    rows (sized for the least share tried, 3 x 2 / 0.05 = 120) prove "more than 1"; a floor whose head would be
+    most of the table, and a query the statistics call rare, are counted exactly."""
+    def counted(query: str, cap: int, floor: int) -> MatchCount:
+        with make_sessionmaker(engine)() as session:
+            return count_matches(session, query, cap=cap, floor=floor)
+
+    assert counted("渝北", 1000, 1) == MatchCount(1, True)
+    assert len(head_reads) == 1
+    assert counted("渝北", 1000, 40) == MatchCount(30)  # the head for 41 would be most of the table: the index counts
+    assert counted("重庆市委召开", 1000, 2) == MatchCount(5)  # too rare for the statistics
+    assert len(head_reads) == 1
+
+
 def test_titles_the_statistics_call_many_are_ranked_by_levels_with_the_same_page(
         engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     # every title is 新闻N: with caps of 100, the statistics alone say "many" (no GIN bitmap of every title asked)

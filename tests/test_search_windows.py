@@ -183,6 +183,23 @@ def test_windows_widen_until_the_page_is_full_then_take_everything() -> None:
     assert [len(w) for w in asked] == [0]
 
 
+def test_a_rate_that_projects_few_matches_over_the_archive_asks_for_it_whole() -> None:
+    """PostgreSQL's ``whole_below``: one match in the newest two months projects 12 over 24 months, so the next
+    probe is the whole archive rather than a wider window; a rate projecting more keeps widening."""
+    months = [f"{2024 + m // 12}{m % 12 + 1:02d}" for m in range(23, -1, -1)]
+    asked: list[tuple[str, ...]] = []
+
+    def probe(window: tuple[str, ...]) -> list[int]:
+        asked.append(window)
+        return [1] * (len(window) // 2 if window else 12)  # one match every two months
+
+    assert len(windows.newest_first(months, 3, probe, whole_below=12)) == 12
+    assert [len(w) for w in asked] == [2, 0]
+    asked.clear()
+    assert len(windows.newest_first(months, 3, probe, whole_below=11)) == 4
+    assert [len(w) for w in asked] == [2, 9]  # 12 projected: over the bound, widened by the rate as before
+
+
 @pytest.mark.parametrize("reader", ["session", "connection"])
 def test_the_facets_count_exactly_the_matches_of_the_search(engines: tuple[Engine, Engine], reader: str) -> None:
     """Per site and per Asia/Shanghai month, the facets count the articles the search returns (one statement, the
