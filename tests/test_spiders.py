@@ -461,3 +461,25 @@ def test_an_articles_further_pages_are_found_in_any_encoding(encoding: str) -> N
     response = HtmlResponse(url, body=text.encode(encoding), request=Request(url),
                             headers={"Content-Type": f"text/html; charset={encoding}"})
     assert spider.continuation_urls(response) == [url.replace(".htm", "_2.htm"), url.replace(".htm", "_3.htm")]
+
+
+def test_an_articles_name_is_looked_for_as_the_regex_did() -> None:
+    """continuation_urls's first look for "name then - _ or &" scans substrings instead of compiling a regex per
+    article; it must say yes exactly where ``re.search(re.escape(name) + "[-_&]", ...)`` did, in text and in bytes,
+    including repeated, overlapping and regex-special names and the empty name of a URL ending in "/"."""
+    import random
+
+    from cqnews.spiders.base import _followed_by
+
+    rng = random.Random(19)
+    alphabet = "ab1.-_&*+c"
+    names = ["", "a", "ab", "a.b", "c_1122087453", "a*b", "aa", "1-"]
+    checked = 0
+    for _ in range(3000):
+        haystack = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
+        for name in names:
+            found = re.search(re.escape(name) + "[-_&]", haystack) is not None
+            assert _followed_by(haystack, name, "-_&") is found, (haystack, name)
+            assert _followed_by(haystack.encode(), name.encode(), b"-_&") is found, (haystack, name)
+            checked += found
+    assert checked > 1000  # the random haystacks had both answers often
