@@ -15,7 +15,7 @@ cqnews has it (pip compiles it): ``PYTHONDONTWRITEBYTECODE`` (this machine sets 
 first crawl writes the cache and the re-crawl does not compile cqnews's sources again (~0.05 s).
 With ``--scale-to N``: a first crawl of an N-page generated site into SQLite, and how its peak RSS compares.
 
-Usage: python bench/crawl_bench.py [--pages 1000] [--processes 2] [--backends sqlite,postgresql]
+Usage: python bench/crawl_bench.py [--pages 1000] [--processes 2] [--backends sqlite,postgresql] [--rounds 1]
                                    [--sites generated,real] [--shared ../shared]
                                    [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
                                    [--scale-to 20000]
@@ -31,6 +31,7 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
@@ -219,43 +220,68 @@ def fresh_archive(backend: str, pg_url: str, workdir: Path) -> tuple[str, object
 
 
 def bench_site(label: str, site: GeneratedSite, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
-    """Every figure of one site; returns the peak RSS of each backend's first crawl."""
+    """Every figure of one site, ``args.rounds`` times (each round measures its own floor just before its
+    crawls: the floor moves by up to 15 % between runs a minute apart on this VM); with several rounds, the median ratio
+    and re-crawl speed-up per backend. Returns the peak RSS of each backend's first crawl (the last round's)."""
     pages = site.articles
     size_kb = sum(len(site.article(i)) for i in range(pages)) / pages / 1024
+    print(f"\n== {label}: {pages} article pages, {size_kb:.0f} KB/page on average; {args.processes} processes")
+    ratios: dict[str, list[float]] = {}
+    speedups: dict[str, list[float]] = {}
+    peaks: dict[str, float] = {}
+    for round_no in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            print(f"-- round {round_no} of {args.rounds}")
+        floor = floor_cpu(site, args, workdir, pages)
+        print(f"{'backend':<11}{'run':<8}{'pages/s':>9}{'CPU ms/pg':>11}{'peak RSS MiB':>14}{'requests':>10}"
+              f"{'ratio':>8}{'speed-up':>10}")
+        for backend in args.backends.split(","):
+            first, second = crawl_twice(site, backend, args, workdir)
+            cpu = first["cpu"] * 1000 / pages
+            ratios.setdefault(backend, []).append(cpu / floor)
+            speedups.setdefault(backend, []).append(first["wall"] / second["wall"])
+            print(f"{backend:<11}{'first':<8}{pages / first['wall']:>9.1f}{cpu:>11.1f}{first['peak_rss_mib']:>14.0f}"
+                  f"{first['requests']:>10.0f}{cpu / floor:>8.2f}{'':>10}")
+            print(f"{backend:<11}{'again':<8}{pages / second['wall']:>9.1f}{second['cpu'] * 1000 / pages:>11.1f}"
+                  f"{second['peak_rss_mib']:>14.0f}{second['requests']:>10.0f}{'':>8}"
+                  f"{first['wall'] / second['wall']:>10.1f}")
+            print(f"  CPU ms/page by stage: {breakdown(first['stats'], first['cpu'], pages)}")
+            print(f"  CPU ms/page by thread: {by_thread(first, pages)}")
+            print(f"  store: {store_batches(first['stats'])}")
+            print(f"  first crawl summary: {first['summary']}")
+            peaks[backend] = first["peak_rss_mib"]
+    if args.rounds > 1:
+        for backend in ratios:
+            print(f"{backend}: ratio {median(ratios[backend]):.2f} median of "
+                  f"{', '.join(f'{r:.2f}' for r in ratios[backend])}; re-crawl speed-up "
+                  f"{median(speedups[backend]):.1f} x median of {', '.join(f'{x:.1f}' for x in speedups[backend])}")
+    return peaks
+
+
+def floor_cpu(site: GeneratedSite, args: argparse.Namespace, workdir: Path, pages: int) -> float:
+    """The ratio's floor, CPU ms per page: bare Scrapy fetching the site (as the crawl does, with its
+    CONCURRENT_ITEMS; also at Scrapy's default, for reference) plus ``extract_article`` alone; printed."""
     from cqnews import settings as cqnews_settings
 
-    # the floor runs Scrapy as the crawl does (its CONCURRENT_ITEMS), and also at Scrapy's defaults, for reference
     items = getattr(cqnews_settings, "CONCURRENT_ITEMS", 100)  # Scrapy's default where settings.py sets none
     bare = bare_fetch(site, workdir, items)
     default_bare = bare_fetch(site, workdir, 100)
     alone_rate, alone_cpu = extraction_alone(site, args.processes)
     bare_cpu = bare["cpu"] * 1000 / pages
-    print(f"\n== {label}: {pages} article pages, {size_kb:.0f} KB/page on average; {args.processes} processes")
     print(f"bare Scrapy fetch: {bare_cpu:.1f} CPU ms/page ({bare['wall']:.1f} s wall) with cqnews's CONCURRENT_ITEMS "
           f"({items}); {default_bare['cpu'] * 1000 / pages:.1f} at Scrapy's default (100)")
     print(f"extract_article alone (body selector {SPIDER}'s): {alone_cpu:.1f} CPU ms/page, {alone_rate:.1f} pages/s")
-    print(f"{'backend':<11}{'run':<8}{'pages/s':>9}{'CPU ms/pg':>11}{'peak RSS MiB':>14}{'requests':>10}"
-          f"{'ratio':>8}{'speed-up':>10}")
-    peaks: dict[str, float] = {}
-    for backend in args.backends.split(","):
-        url, handle = fresh_archive(backend, args.pg_url, workdir)
-        try:
-            first = crawl(site, url, args.processes, workdir)
-            second = crawl(site, url, args.processes, workdir)
-        finally:
-            drop_database(handle)
-        rate, cpu = pages / first["wall"], first["cpu"] * 1000 / pages
-        print(f"{backend:<11}{'first':<8}{rate:>9.1f}{cpu:>11.1f}{first['peak_rss_mib']:>14.0f}"
-              f"{first['requests']:>10.0f}{cpu / (bare_cpu + alone_cpu):>8.2f}{'':>10}")
-        print(f"{backend:<11}{'again':<8}{pages / second['wall']:>9.1f}{second['cpu'] * 1000 / pages:>11.1f}"
-              f"{second['peak_rss_mib']:>14.0f}{second['requests']:>10.0f}{'':>8}"
-              f"{first['wall'] / second['wall']:>10.1f}")
-        print(f"  CPU ms/page by stage: {breakdown(first['stats'], first['cpu'], pages)}")
-        print(f"  CPU ms/page by thread: {by_thread(first, pages)}")
-        print(f"  store: {store_batches(first['stats'])}")
-        print(f"  first crawl summary: {first['summary']}")
-        peaks[backend] = first["peak_rss_mib"]
-    return peaks
+    return bare_cpu + alone_cpu
+
+
+def crawl_twice(site: GeneratedSite, backend: str, args: argparse.Namespace,
+                workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A first crawl into a fresh archive of ``backend`` and an unchanged re-crawl."""
+    url, handle = fresh_archive(backend, args.pg_url, workdir)
+    try:
+        return crawl(site, url, args.processes, workdir), crawl(site, url, args.processes, workdir)
+    finally:
+        drop_database(handle)
 
 
 def main() -> int:
@@ -263,6 +289,8 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=1000, help="article pages of the generated site")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure floor and crawls this many times per site and print the median ratio")
     parser.add_argument("--sites", default="generated,real")
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared",
                         help="the shared folder holding realpages/ and eval/datasets/")
