@@ -60,8 +60,11 @@ def estimated_share(session: Reader, query: fulltext.Query, site: str | None) ->
     return share * freq.get(site_token, 0.0) if site_token else share
 
 
-def _rows(session: Reader) -> float:
-    return float(session.scalar(sql("SELECT reltuples FROM pg_class WHERE oid = to_regclass('search_docs')")) or 0)
+def _table_size(session: Reader) -> tuple[float, int]:
+    """``search_docs``'s estimated rows and its pages, as ``ANALYZE`` left them (0, 0 if unknown)."""
+    row = session.execute(sql("SELECT reltuples, relpages FROM pg_class WHERE oid = to_regclass('search_docs')")
+                          ).one_or_none()
+    return (float(row[0]), int(row[1])) if row is not None else (0.0, 0)
 
 
 def titles_exceed(session: Reader, query: fulltext.Query, cap: int, *, matching: bool = False) -> bool:
@@ -78,25 +81,23 @@ def titles_exceed(session: Reader, query: fulltext.Query, cap: int, *, matching:
     share = min(1.0, sum(min((freq.get(t, 0.0) for t in tokens), default=0.0) for tokens in pieces))
     if matching:
         share *= estimated_share(session, query, None)
-    return share * _rows(session) > 2 * cap
+    return share * _table_size(session)[0] > 2 * cap
 
 
-def head_blocks(session: Reader, query: fulltext.Query, site: str | None, cap: int, *,
-                least: float = DENSE) -> int | None:
-    """How many blocks of the table's head to read for ``cap + 1`` matches, or None when it is not worth a try
-    (matches likely sparse, estimated under ``least``, or the head would be much of the table: the index's count
-    is cheap then). Under ``DENSE`` the head is sized for ``least`` itself: there the estimate of a phrase, its
-    bigrams' shares multiplied, is far from its own (at 1,000,000 articles "重庆市委召开" 0.35, ~0.1 in fact: a
-    head of 3 x 101 / 0.35 rows held fewer than 101), and the read stops at ``cap + 1`` matches anyway."""
-    share = estimated_share(session, query, site)
+def head_blocks(session: Reader, share: float, cap: int, *, least: float = DENSE) -> int | None:
+    """How many blocks of the table's head to read for ``cap + 1`` matches of a query whose candidates are
+    ``share`` of the rows (``estimated_share``, read once by the caller for its tries), or None when it is not
+    worth a try (matches likely sparse, estimated under ``least``, or the head would be much of the table: the
+    index's count is cheap then). Under ``DENSE`` the head is sized for ``least`` itself: there the estimate of a
+    phrase, its bigrams' shares multiplied, is far from its own (at 1,000,000 articles "重庆市委召开" 0.35, ~0.1
+    in fact: a head of 3 x 101 / 0.35 rows held fewer than 101), and the read stops at ``cap + 1`` matches anyway."""
     if share < least:
         return None
     rows = math.ceil(HEAD_MARGIN * (cap + 1) / (share if least >= DENSE else least))
-    table = session.execute(sql("SELECT reltuples, relpages FROM pg_class WHERE oid = to_regclass('search_docs')")
-                            ).one_or_none()
-    if table is None or rows > HEAD_ROWS or rows > table[0] / 2 or table[1] < 1:
+    tuples, pages = _table_size(session)
+    if rows > HEAD_ROWS or rows > tuples / 2 or pages < 1:
         return None
-    return math.ceil(rows / (table[0] / table[1]))
+    return math.ceil(rows / (tuples / pages))
 
 
 def more_than(session: Reader, matches: Select, blocks: int, cap: int) -> bool:

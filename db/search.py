@@ -234,11 +234,12 @@ def count_matches(session: Reader, text: str, filters: Filters = Filters(), *, c
     dialect = dialect_name(session)
     matches = filtered(fulltext.restrict(select(DOCS.c.article_id), query, dialect), filters)
     if dialect == "postgresql":  # a common query: its first cap + 1 matches in the table's head, if they are there
-        blocks = dense.head_blocks(session, query, filters.site, cap)
+        share = dense.estimated_share(session, query, filters.site)  # (one read of the statistics for both tries)
+        blocks = dense.head_blocks(session, share, cap)
         if blocks is not None and dense.more_than(session, matches, blocks, cap):
             return MatchCount(cap, True)
         if blocks is None and floor is not None and floor < cap:
-            blocks = dense.head_blocks(session, query, filters.site, floor, least=dense.FLOOR_DENSE)
+            blocks = dense.head_blocks(session, share, floor, least=dense.FLOOR_DENSE)
             if blocks is not None and dense.more_than(session, matches, blocks, floor):
                 return MatchCount(floor, True)
     matches = matches.limit(cap + 1)
