@@ -73,7 +73,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     import csv
 
     from cqnews.db.fulltext import QuerySyntaxError, outdated
-    from cqnews.db.search import TOTAL_FLOOR, MatchCount, SearchIndexMissing, UnknownSite, count_matches, search
+    from cqnews.db.search import MatchCount, SearchIndexMissing, UnknownSite, page_total, search
 
     if args.limit < 1 or args.offset < 0 or args.page < 1:
         raise CliError("--limit and --page must be at least 1, --offset at least 0", 2)
@@ -83,8 +83,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     with engine.connect() as session:  # Core, not an ORM session: a search never imports the ORM (start-up)
         try:
             hits = search(session, args.text, filters, sort=args.sort, limit=args.limit, offset=skip)
-            total = count_matches(session, args.text, filters, cap=max(1000, skip + args.limit),
-                                  floor=max(TOTAL_FLOOR, skip + args.limit))
+            total = page_total(session, args.text, filters, skip + args.limit)
         except QuerySyntaxError as exc:
             raise CliError(f"bad query: {exc}", 2) from None
         except UnknownSite as exc:

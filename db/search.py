@@ -248,6 +248,13 @@ def count_matches(session: Reader, text: str, filters: Filters = Filters(), *, c
     return MatchCount(cap, True) if count > cap else MatchCount(count)
 
 
+def page_total(session: Reader, text: str, filters: Filters, page_end: int) -> MatchCount:
+    """The total a reader sees under a page of results that ends at match ``page_end`` (the CLI's and the web
+    reader's): exact up to ``TOTAL_CAP``, "more than" beyond it, never a bound below the page's own end; on
+    PostgreSQL a fairly common query may be "more than ``TOTAL_FLOOR``" (``count_matches``'s ``floor``)."""
+    return count_matches(session, text, filters, cap=max(TOTAL_CAP, page_end), floor=max(TOTAL_FLOOR, page_end))
+
+
 def sorted_ids(session: Reader, query: fulltext.Query, filters: Filters, *, sort: SortOrder,
                limit: int | None, offset: int) -> list[tuple[int, int]]:
     """Every match scored (title words) and sorted by the database."""
@@ -263,7 +270,9 @@ def sorted_ids(session: Reader, query: fulltext.Query, filters: Filters, *, sort
         return [(int(a), int(s)) for a, s in session.execute(statement.offset(offset)).all()]
 
 
-# The least total the CLI and the web reader may show as "more than N" (``count_matches``'s ``floor``).
+# The total under a page of results (``page_total``) is exact up to TOTAL_CAP; TOTAL_FLOOR is the least it may
+# show as "more than N" (``count_matches``'s ``floor``).
+TOTAL_CAP = 1000
 TOTAL_FLOOR = 100
 # Relevance of a query of several groups: when no more than this many matches have any of its words in the
 # title, they are all read in one probe and ranked by their titles here, instead of one probe per title level.

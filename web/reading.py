@@ -17,13 +17,12 @@ from cqnews.db import runs, timeline
 from cqnews.db.fulltext import QuerySyntaxError, outdated, parse_query
 from cqnews.db.models import Article, ArticleVersion
 from cqnews.db.search import (
-    TOTAL_FLOOR,
     Filters,
     SearchIndexMissing,
     UnknownSite,
-    count_matches,
     get_article,
     history,
+    page_total,
     paragraph_changes,
     search,
     version_pair,
@@ -34,7 +33,6 @@ from cqnews.web import params, plots
 from cqnews.web.present import diff_rows, marked_changes, snippet
 
 PLOT_DAYS = 30
-TOTAL_CAP = 1000  # a search's total is exact up to this, as in `cqnews search` (PostgreSQL: see TOTAL_FLOOR)
 FACET_CAP = 10_000  # facets count this many matches at most: all of a common word's would take seconds
 MAX_PLOTTED_RUNS = 1000  # runs read per site for its 30-day plot (a crawl every 3 hours is 240)
 
@@ -81,8 +79,7 @@ def search_results(session: Session, asked: dict[str, Any], spiders: tuple[str, 
     per_page, skip = asked["per_page"], (asked["page"] - 1) * asked["per_page"]
     try:
         hits = search(session, asked["q"], filters, sort=asked["sort"], limit=per_page, offset=skip)
-        total = count_matches(session, asked["q"], filters, cap=max(TOTAL_CAP, skip + per_page),
-                              floor=max(TOTAL_FLOOR, skip + per_page))
+        total = page_total(session, asked["q"], filters, skip + per_page)
         counted = facets(session, asked["q"], filters, cap=FACET_CAP)
     except QuerySyntaxError as exc:
         raise HTTPException(400, f"bad query: {exc}") from None
