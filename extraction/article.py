@@ -304,6 +304,7 @@ def _without_controls(extracted: Extracted) -> Extracted:
     return extracted
 
 
+# Sentence punctuation of Chinese prose (and the ASCII forms old pages type); headline links rarely carry it.
 _PROSE_PUNCT_RE = re.compile(r"[，。！？；：,.!?;、“”]")
 
 
@@ -407,8 +408,6 @@ def _body_text(tree: HtmlElement, url: str | None, body_selector: str | None) ->
     return text
 
 
-# Sentence punctuation of Chinese prose (and the ASCII forms old pages type); headline links rarely carry it.
-_SENT_PUNCT_RE = re.compile(r"[，。！？；：、“”,.!?;]")
 # Elements that hold paragraphs (the text inside inline tags belongs to the nearest one of these).
 _CONTAINER_TAGS = _BLOCK_TAGS - {"br", "hr", "tr", "tbody", "thead", "ul", "ol", "dl", "form"}
 
@@ -438,7 +437,7 @@ def _prose_block(tree: HtmlElement) -> HtmlElement | None:
         own = "".join(pieces)
         if len(own) < 10:
             continue
-        points = len(_SENT_PUNCT_RE.findall(own))
+        points = len(_PROSE_PUNCT_RE.findall(own))
         if not points:
             continue
         if any(a.tag == "a" for a in el.iterancestors("a")) or tag == "a":
@@ -551,7 +550,7 @@ def _element_text(el: HtmlElement) -> str:
 
 
 def _punct(text: str) -> int:
-    return len(_SENT_PUNCT_RE.findall(text))
+    return len(_PROSE_PUNCT_RE.findall(text))
 
 
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]+")

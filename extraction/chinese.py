@@ -608,12 +608,12 @@ _PRINT_CREDIT_RE = re.compile(
 )
 # A blog post's footer of counters and actions: "(本文发表于首页批评与建议, 已被阅读178次)", "本文通告引用(Trackback)
 # 链接: …", "《标题》已有1件评论"; a newsletter box's lone "订阅" button.
+_SUBSCRIBE_RE = re.compile(r"^[\s【\[]*(?:订阅|立即订阅|马上订阅|免费订阅)[\s】\]]*$")
 _POST_FOOTER_RE = re.compile(
     r"已被(?:阅读|浏览|点击|查看)\s*\d+\s*次|Trackback|引用通告|已有\s*\d+\s*[件条个篇位]\s*(?:评论|留言|回复|跟贴)|"
-    r"^[\s【\[]*(?:订阅|立即订阅|马上订阅|免费订阅)[\s】\]]*$",
+    + _SUBSCRIBE_RE.pattern,
     re.I,
 )
-_SUBSCRIBE_RE = re.compile(r"^[\s【\[]*(?:订阅|立即订阅|马上订阅|免费订阅)[\s】\]]*$")
 
 
 def print_credit(line: str) -> str | None:
